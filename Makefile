@@ -1,0 +1,53 @@
+# One entry point for developers and CI. Every target installs what it needs first, so
+# each works by itself on a fresh clone: `make run`, `make test`.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/pip install --quiet --constraint constraints.txt
+STAMP  := $(VENV)/.installed
+
+LIBS     := libs/eventlog[postgres,esdb] libs/contracts
+SERVICES :=
+DEV      := pytest pytest-timeout hypothesis ruff mypy eventsourcing
+
+.PHONY: install services test test-fast lint bench proto run clean help
+
+help:
+	@echo "make install   create .venv and install every lib, service and tool (idempotent)"
+	@echo "make run       start the platform locally against RabbitMQ and the SQLite log"
+	@echo "make test      run the whole test suite (starts RabbitMQ/PostgreSQL if down)"
+	@echo "make lint      ruff + mypy (strict)"
+	@echo "make bench     run benchmarks, print ratios, write docs/benchmarks.md"
+	@echo "make proto     regenerate gRPC stubs from proto/"
+
+install: $(STAMP)
+
+$(STAMP): constraints.txt Makefile $(wildcard libs/*/pyproject.toml services/*/pyproject.toml)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) --upgrade pip==23.2.1 hatchling==1.33.0 editables==0.5
+	$(PIP) --no-build-isolation $(foreach p,$(LIBS) $(SERVICES),-e '$(p)') $(DEV)
+	@touch $(STAMP)
+
+services:
+	@deploy/local/ensure-services.sh
+
+test: install services
+	$(BIN)/python -m pytest
+
+test-fast: install
+	$(BIN)/python -m pytest -m "not slow and not postgres and not rabbitmq"
+
+lint: install
+	$(BIN)/ruff check libs services tests
+	$(BIN)/ruff format --check libs services tests
+	$(BIN)/mypy libs/eventlog/src libs/contracts/src
+
+bench: install services
+	$(BIN)/python -m tests.benchmarks.run --write docs/benchmarks.md
+
+run: install
+	@echo "nothing to run yet: services arrive with the incident service (issue 3)"
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

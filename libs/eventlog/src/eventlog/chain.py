@@ -1,0 +1,404 @@
+"""The per-stream SHA-256 hash chain: its canonical encoding and its verification.
+
+Owns the one definition of what an event's hash covers (docs/adr/0002) and the pure
+analysis that tells an auditor exactly which event was edited, deleted, inserted or
+reordered. It never reads storage itself: backends hand it rows.
+
+Canonical encoding of one event, hashed as UTF-8 bytes with SHA-256:
+
+    JSON object, keys sorted, separators "," and ":", no insignificant whitespace,
+    non-ASCII characters kept as UTF-8, NaN/Infinity refused, with exactly these keys:
+      actor, causation_id, correlation_id   string or null
+      data                                  the event's JSON object
+      id                                    lowercase hyphenated uuid
+      occurred_at                           "YYYY-MM-DDTHH:MM:SS.ffffffZ" or null
+      prev_hash                             64 lowercase hex digits (GENESIS_HASH first)
+      recorded_at                           "YYYY-MM-DDTHH:MM:SS.ffffffZ"
+      schema_version                        integer
+      stream                                string
+      type                                  string
+
+The stream version and global position are deliberately not hashed: the chain link
+itself fixes an event's place in its stream, and positions are assigned by the backend
+at commit time (EventStoreDB assigns them after the hash must already be known).
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from eventlog.model import GENESIS_HASH, EventMetadata, RecordedEvent
+from eventlog.validation import encode_json
+
+
+def format_timestamp(value: datetime) -> str:
+    """UTC with microseconds and a 'Z', the only timestamp form the chain hashes."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_timestamp(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+def canonical_encoding(
+    *,
+    event_id: str,
+    stream: str,
+    event_type: str,
+    schema_version: int,
+    data_json: str,
+    metadata: EventMetadata,
+    recorded_at: datetime,
+    prev_hash: str,
+) -> bytes:
+    """The exact bytes an event's hash covers. `data_json` is the canonical data text."""
+    # Built by hand around the already-canonical data text so that the data is not
+    # encoded twice on the append hot path; the result equals encode_json() of the
+    # whole object because the keys below are written in sorted order.
+    head = encode_json(
+        {
+            "actor": metadata.actor,
+            "causation_id": metadata.causation_id,
+            "correlation_id": metadata.correlation_id,
+        },
+        "metadata",
+    )
+    tail = encode_json(
+        {
+            "id": event_id,
+            "occurred_at": format_timestamp(metadata.occurred_at) if metadata.occurred_at else None,
+            "prev_hash": prev_hash,
+            "recorded_at": format_timestamp(recorded_at),
+            "schema_version": schema_version,
+            "stream": stream,
+            "type": event_type,
+        },
+        "event",
+    )
+    return f'{head[:-1]},"data":{data_json},{tail[1:]}'.encode()
+
+
+def event_hash(
+    *,
+    event_id: str,
+    stream: str,
+    event_type: str,
+    schema_version: int,
+    data_json: str,
+    metadata: EventMetadata,
+    recorded_at: datetime,
+    prev_hash: str,
+) -> str:
+    return hashlib.sha256(
+        canonical_encoding(
+            event_id=event_id,
+            stream=stream,
+            event_type=event_type,
+            schema_version=schema_version,
+            data_json=data_json,
+            metadata=metadata,
+            recorded_at=recorded_at,
+            prev_hash=prev_hash,
+        )
+    ).hexdigest()
+
+
+def recompute_hash(event: RecordedEvent) -> str:
+    """The hash the event's stored content implies, for comparison with `event.hash`."""
+    return event_hash(
+        event_id=str(event.id),
+        stream=event.stream,
+        event_type=event.type,
+        schema_version=event.schema_version,
+        data_json=encode_json(event.data, "data"),
+        metadata=event.metadata,
+        recorded_at=event.recorded_at,
+        prev_hash=event.prev_hash,
+    )
+
+
+def metadata_to_json(metadata: EventMetadata) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if metadata.correlation_id is not None:
+        out["correlation_id"] = metadata.correlation_id
+    if metadata.causation_id is not None:
+        out["causation_id"] = metadata.causation_id
+    if metadata.actor is not None:
+        out["actor"] = metadata.actor
+    if metadata.occurred_at is not None:
+        out["occurred_at"] = format_timestamp(metadata.occurred_at)
+    return out
+
+
+def metadata_from_json(raw: Mapping[str, Any]) -> EventMetadata:
+    occurred = raw.get("occurred_at")
+    return EventMetadata(
+        correlation_id=raw.get("correlation_id"),
+        causation_id=raw.get("causation_id"),
+        actor=raw.get("actor"),
+        occurred_at=parse_timestamp(occurred) if occurred else None,
+    )
+
+
+class Tampering(enum.Enum):
+    EDITED = "edited"
+    DELETED = "deleted"
+    INSERTED = "inserted"
+    REORDERED = "reordered"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One detected inconsistency, pinned to a stream version and (when known) event id."""
+
+    kind: Tampering
+    stream: str
+    version: int
+    event_id: str | None
+    detail: str
+
+    def __str__(self) -> str:
+        who = f" (event {self.event_id})" if self.event_id else ""
+        return f"{self.stream}@{self.version}{who}: {self.kind.value}: {self.detail}"
+
+
+@dataclass(frozen=True, slots=True)
+class StreamHead:
+    """What the backend's own bookkeeping says the stream's end is, if it keeps one."""
+
+    version: int
+    hash: str
+
+
+@dataclass(slots=True)
+class VerificationReport:
+    streams_checked: int = 0
+    events_checked: int = 0
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+    def merge(self, other: VerificationReport) -> None:
+        self.streams_checked += other.streams_checked
+        self.events_checked += other.events_checked
+        self.findings.extend(other.findings)
+
+
+def verify_stream_events(
+    stream: str, events: Sequence[RecordedEvent], head: StreamHead | None = None
+) -> VerificationReport:
+    """Check one stream's events (in stored version order) against the hash chain.
+
+    The true order is rebuilt by following the links from the genesis hash, so the
+    analysis does not trust stored versions or positions:
+    - an event whose content no longer matches its hash was EDITED;
+    - two events linking to the same predecessor is a fork: the branch that the rest of
+      the chain continues from is genuine, the other one was INSERTED;
+    - a link to a hash no stored event has means events were DELETED (or, if no version
+      is missing, the predecessor was rewritten together with its hash: EDITED);
+    - genuine events whose stored versions or positions do not increase along the chain
+      were REORDERED.
+    """
+    report = VerificationReport(streams_checked=1, events_checked=len(events))
+    found = report.findings
+
+    for event in events:
+        if recompute_hash(event) != event.hash:
+            found.append(
+                Finding(
+                    Tampering.EDITED,
+                    stream,
+                    event.version,
+                    str(event.id),
+                    "its content no longer matches its recorded hash",
+                )
+            )
+
+    successors: dict[str, list[RecordedEvent]] = {}
+    for event in events:
+        successors.setdefault(event.prev_hash, []).append(event)
+    stored_hashes = {event.hash for event in events}
+
+    def genuine_successor(candidates: list[RecordedEvent]) -> RecordedEvent:
+        # The genuine branch is the one later events build on; a forged event slipped
+        # in has nothing chained after it. Ties (a fork at the tail) go to the event
+        # committed first.
+        return min(candidates, key=lambda e: (e.hash not in successors, e.position))
+
+    chain: list[RecordedEvent] = []
+    visited: set[int] = set()
+    starts = sorted(
+        (e for e in events if e.prev_hash == GENESIS_HASH or e.prev_hash not in stored_hashes),
+        key=lambda e: (e.prev_hash != GENESIS_HASH, e.version),
+    )
+    for start_index, start in enumerate(starts):
+        if id(start) in visited:
+            continue
+        if start.prev_hash != GENESIS_HASH or start_index > 0:
+            _report_break(found, stream, chain[-1] if chain else None, start)
+        current: RecordedEvent | None = start
+        while current is not None and id(current) not in visited:
+            visited.add(id(current))
+            chain.append(current)
+            candidates = [e for e in successors.get(current.hash, []) if id(e) not in visited]
+            if not candidates:
+                current = None
+                continue
+            nxt = genuine_successor(candidates)
+            for forged in candidates:
+                if forged is not nxt:
+                    visited.add(id(forged))
+                    found.append(
+                        Finding(
+                            Tampering.INSERTED,
+                            stream,
+                            forged.version,
+                            str(forged.id),
+                            f"it forks the chain after version {current.version}; the "
+                            "rest of the stream does not build on it",
+                        )
+                    )
+            current = nxt
+    for event in events:
+        if id(event) not in visited:
+            # Only reachable through a cycle, which an honest chain cannot contain.
+            found.append(
+                Finding(
+                    Tampering.INSERTED,
+                    stream,
+                    event.version,
+                    str(event.id),
+                    "it is not reachable from the start of the chain",
+                )
+            )
+
+    for index, event in enumerate(chain):
+        before = chain[index - 1] if index else None
+        after = chain[index + 1] if index + 1 < len(chain) else None
+        out_of_order = (before is not None and event.version < before.version) or (
+            after is not None and event.version > after.version
+        )
+        moved = (before is not None and event.position <= before.position) or (
+            after is not None and event.position >= after.position
+        )
+        if out_of_order or moved:
+            what = "stream version" if out_of_order else "global position"
+            found.append(
+                Finding(
+                    Tampering.REORDERED,
+                    stream,
+                    event.version,
+                    str(event.id),
+                    f"its {what} does not follow its place in the chain",
+                )
+            )
+
+    if head is not None and (not chain or head.hash != chain[-1].hash):
+        # The head records the hash of the stream's last event at its last append; if
+        # the chain does not end there, its tail was changed.
+        last_version = max((e.version for e in events), default=-1)
+        head_index = next((i for i, e in enumerate(chain) if e.hash == head.hash), None)
+        if head_index is not None:
+            for event in chain[head_index + 1 :]:
+                found.append(
+                    Finding(
+                        Tampering.INSERTED,
+                        stream,
+                        event.version,
+                        str(event.id),
+                        f"it lies beyond the stream's recorded head (version {head.version})",
+                    )
+                )
+        elif head.version > last_version:
+            found.append(
+                Finding(
+                    Tampering.DELETED,
+                    stream,
+                    last_version + 1,
+                    None,
+                    f"{_describe_range(last_version + 1, head.version)} missing at the end "
+                    f"of the stream (its recorded head is version {head.version})",
+                )
+            )
+        elif not any(f.version == last_version for f in found):
+            found.append(
+                Finding(
+                    Tampering.EDITED,
+                    stream,
+                    last_version,
+                    str(chain[-1].id) if chain else None,
+                    "the last event's hash differs from the one the stream head recorded",
+                )
+            )
+    found.sort(key=lambda f: (f.version, f.kind.value))
+    return report
+
+
+def _report_break(
+    found: list[Finding], stream: str, before: RecordedEvent | None, start: RecordedEvent
+) -> None:
+    """The chain resumes at `start`, whose predecessor is not stored as it was."""
+    first_missing = before.version + 1 if before is not None else 0
+    if start.version > first_missing:
+        found.append(
+            Finding(
+                Tampering.DELETED,
+                stream,
+                first_missing,
+                None,
+                f"{_describe_range(first_missing, start.version - 1)} missing before "
+                f"the event at version {start.version} (event {start.id})",
+            )
+        )
+    elif before is not None and not any(f.version == before.version for f in found):
+        found.append(
+            Finding(
+                Tampering.EDITED,
+                stream,
+                before.version,
+                str(before.id),
+                f"it was rewritten together with its hash: the event at version "
+                f"{start.version} was chained to a different predecessor",
+            )
+        )
+    elif before is None:
+        found.append(
+            Finding(
+                Tampering.DELETED,
+                stream,
+                0,
+                None,
+                f"the stream's first event is missing; the oldest stored event "
+                f"(event {start.id}) was chained to another",
+            )
+        )
+    else:
+        found.append(
+            Finding(
+                Tampering.DELETED,
+                stream,
+                start.version,
+                str(start.id),
+                "the event it was chained to is gone and later versions were renumbered",
+            )
+        )
+
+
+def _describe_range(first: int, last: int) -> str:
+    return f"version {first} is" if first == last else f"versions {first}..{last} are"
+
+
+def group_by_stream(events: Iterable[RecordedEvent]) -> dict[str, list[RecordedEvent]]:
+    streams: dict[str, list[RecordedEvent]] = {}
+    for event in events:
+        streams.setdefault(event.stream, []).append(event)
+    for stream_events in streams.values():
+        stream_events.sort(key=lambda e: (e.version, e.position))
+    return streams

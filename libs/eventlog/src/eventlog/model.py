@@ -1,0 +1,266 @@
+"""The event log's value types: what a caller appends and what the log gives back.
+
+This module owns the shape of an event as the log sees it. It knows nothing about
+storage, hashing or domain meaning; backends and the domain build on these types.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+GENESIS_HASH = "0" * 64
+"""The `prev_hash` of the first event of every stream."""
+
+
+class StreamState(enum.Enum):
+    """Expected-version sentinels, with the meaning EventStoreDB gives them."""
+
+    ANY = "any"
+    """Append whatever the stream's current version is."""
+    NO_STREAM = "no_stream"
+    """Append only if the stream has no events yet."""
+    EXISTS = "stream_exists"
+    """Append only if the stream already has at least one event."""
+
+
+ExpectedVersion = int | StreamState
+"""An exact version (the version of the stream's last event, 0-based) or a sentinel."""
+
+
+@dataclass(frozen=True, slots=True)
+class EventMetadata:
+    """Who and what caused an event.
+
+    `correlation_id` ties every event of one incident together across services;
+    `causation_id` names the event or command that caused this one; `occurred_at` is set
+    only when the fact happened earlier than it was recorded (a mitigation applied at
+    02:10 and recorded at 02:25). Corrections are new events, never edits.
+    """
+
+    correlation_id: str | None = None
+    causation_id: str | None = None
+    actor: str | None = None
+    occurred_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """An event a writer wants to append. `id` makes a retry idempotent: keep it stable."""
+
+    type: str
+    data: Mapping[str, Any]
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
+    schema_version: int = 1
+    metadata: EventMetadata = field(default_factory=EventMetadata)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_UNSET: Any = object()
+
+
+class RecordedEvent:
+    """An event as the log holds it: immutable, positioned and hash-chained.
+
+    Backends that read many rows build events with `from_row`, which keeps the JSON
+    text and decodes `data`, `metadata`, `id` and `recorded_at` only when first used:
+    a projection that filters by type never pays for decoding data it skips.
+    """
+
+    __slots__ = (
+        "_data",
+        "_data_json",
+        "_id",
+        "_metadata",
+        "_metadata_json",
+        "_recorded_at",
+        "_recorded_at_us",
+        "hash",
+        "position",
+        "prev_hash",
+        "schema_version",
+        "stream",
+        "type",
+        "version",
+    )
+
+    stream: str
+    version: int
+    """0-based position within its stream, without gaps."""
+    position: int
+    """Global commit-order position; strictly increasing across the whole log."""
+    type: str
+    schema_version: int
+    prev_hash: str
+    hash: str
+
+    def __init__(
+        self,
+        *,
+        id: uuid.UUID,  # noqa: A002 - mirrors the event's own field name
+        stream: str,
+        version: int,
+        position: int,
+        type: str,  # noqa: A002
+        schema_version: int,
+        data: Mapping[str, Any],
+        metadata: EventMetadata,
+        recorded_at: datetime,
+        prev_hash: str,
+        hash: str,  # noqa: A002
+    ) -> None:
+        self._id: Any = id
+        self.stream = stream
+        self.version = version
+        self.position = position
+        self.type = type
+        self.schema_version = schema_version
+        self._data: Any = data
+        self._data_json: str | None = None
+        self._metadata: Any = metadata
+        self._metadata_json: str | None = None
+        self._recorded_at: Any = recorded_at
+        self._recorded_at_us = 0
+        self.prev_hash = prev_hash
+        self.hash = hash
+
+    @classmethod
+    def from_row(
+        cls,
+        *,
+        id: str,  # noqa: A002
+        stream: str,
+        version: int,
+        position: int,
+        type: str,  # noqa: A002
+        schema_version: int,
+        data_json: str,
+        metadata_json: str,
+        recorded_at_us: int,
+        prev_hash: str,
+        hash: str,  # noqa: A002
+    ) -> RecordedEvent:
+        event = cls.__new__(cls)
+        event._id = id
+        event.stream = stream
+        event.version = version
+        event.position = position
+        event.type = type
+        event.schema_version = schema_version
+        event._data = _UNSET
+        event._data_json = data_json
+        event._metadata = _UNSET
+        event._metadata_json = metadata_json
+        event._recorded_at = _UNSET
+        event._recorded_at_us = recorded_at_us
+        event.prev_hash = prev_hash
+        event.hash = hash
+        return event
+
+    @property
+    def id(self) -> uuid.UUID:
+        if isinstance(self._id, str):
+            self._id = uuid.UUID(self._id)
+        return self._id  # type: ignore[no-any-return]
+
+    @property
+    def data(self) -> Mapping[str, Any]:
+        if self._data is _UNSET:
+            self._data = json.loads(self._data_json or "{}")
+        return self._data  # type: ignore[no-any-return]
+
+    @property
+    def metadata(self) -> EventMetadata:
+        if self._metadata is _UNSET:
+            raw = json.loads(self._metadata_json or "{}")
+            occurred = raw.get("occurred_at")
+            self._metadata = EventMetadata(
+                correlation_id=raw.get("correlation_id"),
+                causation_id=raw.get("causation_id"),
+                actor=raw.get("actor"),
+                occurred_at=datetime.strptime(occurred, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+                if occurred
+                else None,
+            )
+        return self._metadata  # type: ignore[no-any-return]
+
+    @property
+    def recorded_at(self) -> datetime:
+        if self._recorded_at is _UNSET:
+            self._recorded_at = _EPOCH + timedelta(microseconds=self._recorded_at_us)
+        return self._recorded_at  # type: ignore[no-any-return]
+
+    @property
+    def category(self) -> str:
+        return category_of(self.stream)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RecordedEvent):
+            return NotImplemented
+        return (
+            self.position == other.position
+            and self.hash == other.hash
+            and self.stream == other.stream
+            and self.version == other.version
+            and self.id == other.id
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.position, self.hash))
+
+    def __repr__(self) -> str:
+        return (
+            f"RecordedEvent(stream={self.stream!r}, version={self.version}, "
+            f"position={self.position}, type={self.type!r}, id={self.id})"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AppendResult:
+    """Where an append landed. An idempotent retry returns the original positions."""
+
+    stream: str
+    versions: tuple[int, ...]
+    positions: tuple[int, ...]
+
+    @property
+    def current_version(self) -> int:
+        return self.versions[-1]
+
+    @property
+    def last_position(self) -> int:
+        return self.positions[-1]
+
+
+@dataclass(frozen=True, slots=True)
+class EventFilter:
+    """Selects events by stream category and/or event type; `None` means no constraint."""
+
+    categories: frozenset[str] | None = None
+    event_types: frozenset[str] | None = None
+
+    @classmethod
+    def of(
+        cls,
+        categories: list[str] | tuple[str, ...] | frozenset[str] | None = None,
+        event_types: list[str] | tuple[str, ...] | frozenset[str] | None = None,
+    ) -> EventFilter:
+        return cls(
+            frozenset(categories) if categories is not None else None,
+            frozenset(event_types) if event_types is not None else None,
+        )
+
+    def matches(self, event: RecordedEvent) -> bool:
+        if self.categories is not None and event.category not in self.categories:
+            return False
+        return self.event_types is None or event.type in self.event_types
+
+
+def category_of(stream: str) -> str:
+    """The category is the part of a stream name before its first hyphen."""
+    return stream.split("-", 1)[0]

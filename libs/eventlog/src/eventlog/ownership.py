@@ -1,0 +1,44 @@
+"""Which service may append to which stream categories.
+
+The platform's one logical log is shared by every service; ownership is what keeps a
+service from writing another's facts. This module owns that map and nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from eventlog.validation import validate_category
+
+PLATFORM_OWNERSHIP: Mapping[str, frozenset[str]] = {
+    "detection": frozenset({"rule", "alert", "silence", "heartbeat", "integration"}),
+    "incident": frozenset({"incident", "incidentnumber"}),
+    "paging": frozenset({"schedule", "policy", "page", "user"}),
+    "communications": frozenset({"comms", "statuspage"}),
+    "postmortem": frozenset({"postmortem", "action"}),
+}
+"""The stream categories each service owns (see ../shared/DESIGN.md)."""
+
+
+class Ownership:
+    """An immutable writer → categories map, validated once."""
+
+    def __init__(self, owners: Mapping[str, frozenset[str] | set[str] | list[str]]) -> None:
+        checked: dict[str, frozenset[str]] = {}
+        for writer, categories in owners.items():
+            checked[writer] = frozenset(
+                validate_category(c, f"ownership[{writer!r}]") for c in categories
+            )
+        self._owners = checked
+
+    def categories_for(self, writer: str | None) -> frozenset[str]:
+        if writer is None:
+            return frozenset()
+        return self._owners.get(writer, frozenset())
+
+    def knows(self, writer: str) -> bool:
+        return writer in self._owners
+
+    @classmethod
+    def platform(cls) -> Ownership:
+        return cls(PLATFORM_OWNERSHIP)

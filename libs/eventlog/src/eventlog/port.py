@@ -1,0 +1,478 @@
+"""The event-log port: the one interface every backend implements.
+
+`EventStore` owns everything that must behave identically on every backend: input
+validation, stream ownership, the canonical encoding and hash chain, idempotent
+retries, as-of reads and catch-up-then-live subscriptions. A backend subclass supplies
+only a handful of storage primitives (the `_`-prefixed abstract methods), so the
+conformance suite in tests/contract holds all backends to the same behaviour.
+
+Semantics (EventStoreDB's):
+- versions are 0-based and gap-free per stream; `current_version` of an empty stream is
+  None;
+- positions are global, strictly increasing in commit order, and `from_position` is
+  inclusive, so a consumer resumes with `from_position=checkpoint + 1`;
+- appending a batch whose ids are already in the stream returns the original
+  positions and writes nothing, even if the expected version is now stale.
+"""
+
+from __future__ import annotations
+
+import abc
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+
+from eventlog.chain import (
+    StreamHead,
+    VerificationReport,
+    event_hash,
+    group_by_stream,
+    metadata_to_json,
+    verify_stream_events,
+)
+from eventlog.clock import Clock, system_clock
+from eventlog.errors import DuplicateEventIdError, InvalidEventError, StreamPermissionError
+from eventlog.model import (
+    AppendResult,
+    EventFilter,
+    EventMetadata,
+    ExpectedVersion,
+    NewEvent,
+    RecordedEvent,
+    StreamState,
+)
+from eventlog.ownership import Ownership
+from eventlog.validation import (
+    MAX_EVENT_BYTES,
+    encode_json,
+    validate_aware,
+    validate_events,
+    validate_expected_version,
+    validate_limit,
+    validate_position,
+    validate_stream_name,
+)
+
+READ_BATCH = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedEvent:
+    """A validated event, encoded once, waiting for its place in the chain."""
+
+    id: str
+    type: str
+    schema_version: int
+    data_json: str
+    metadata: EventMetadata
+    metadata_json: str
+
+
+@dataclass(frozen=True, slots=True)
+class SealedEvent:
+    """A prepared event with its chain link and hash, ready for a backend to store."""
+
+    event: PreparedEvent
+    version: int
+    recorded_at: datetime
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExistingEvent:
+    """Where an already-stored event id lives, for idempotency checks."""
+
+    id: str
+    stream: str
+    version: int
+    position: int
+
+
+class EventStore(abc.ABC):
+    """A handle on the log, opened for one writer (or read-only when writer is None)."""
+
+    def __init__(
+        self,
+        *,
+        writer: str | None = None,
+        ownership: Ownership | None = None,
+        clock: Clock = system_clock,
+    ) -> None:
+        self.writer = writer
+        self.ownership = ownership or Ownership.platform()
+        if writer is not None and not self.ownership.knows(writer):
+            raise InvalidEventError("writer", f"{writer!r} is not a known writer")
+        self._owned = self.ownership.categories_for(writer)
+        self.clock = clock
+
+    # ------------------------------------------------------------------ writing
+
+    def append(
+        self,
+        stream: str,
+        events: Sequence[NewEvent],
+        expected_version: ExpectedVersion,
+    ) -> AppendResult:
+        """Append atomically; raises ConcurrencyError, InvalidEventError, permission errors."""
+        validate_stream_name(stream)
+        expected = validate_expected_version(expected_version)
+        checked = validate_events(events)
+        category = stream.split("-", 1)[0]
+        if category not in self._owned:
+            raise StreamPermissionError(self.writer, stream, self._owned)
+        prepared = [self._prepare(index, event) for index, event in enumerate(checked)]
+        return self._append(stream, prepared, expected)
+
+    def _prepare(self, index: int, event: NewEvent) -> PreparedEvent:
+        data_json = encode_json(event.data, f"events[{index}].data")
+        metadata_json = encode_json(metadata_to_json(event.metadata), f"events[{index}].metadata")
+        size = len(data_json.encode()) + len(metadata_json.encode())
+        if size > MAX_EVENT_BYTES:
+            raise InvalidEventError(
+                f"events[{index}]",
+                f"encodes to {size} bytes; an event may be at most {MAX_EVENT_BYTES} bytes "
+                "(1 MiB) of data and metadata",
+            )
+        return PreparedEvent(
+            id=str(event.id),
+            type=event.type,
+            schema_version=event.schema_version,
+            data_json=data_json,
+            metadata=event.metadata,
+            metadata_json=metadata_json,
+        )
+
+    def _seal(
+        self,
+        stream: str,
+        prepared: Sequence[PreparedEvent],
+        *,
+        next_version: int,
+        prev_hash: str,
+        recorded_at: datetime,
+    ) -> list[SealedEvent]:
+        """Chain a batch onto a stream whose last hash is `prev_hash`. Backends call this
+        while they hold whatever lock makes the stream's head stable."""
+        sealed: list[SealedEvent] = []
+        for offset, event in enumerate(prepared):
+            digest = event_hash(
+                event_id=event.id,
+                stream=stream,
+                event_type=event.type,
+                schema_version=event.schema_version,
+                data_json=event.data_json,
+                metadata=event.metadata,
+                recorded_at=recorded_at,
+                prev_hash=prev_hash,
+            )
+            sealed.append(SealedEvent(event, next_version + offset, recorded_at, prev_hash, digest))
+            prev_hash = digest
+        return sealed
+
+    @staticmethod
+    def _check_expected(stream: str, expected: ExpectedVersion, current: int | None) -> None:
+        from eventlog.errors import ConcurrencyError
+
+        if expected is StreamState.ANY:
+            return
+        if expected is StreamState.NO_STREAM:
+            if current is not None:
+                raise ConcurrencyError(stream, expected, current)
+            return
+        if expected is StreamState.EXISTS:
+            if current is None:
+                raise ConcurrencyError(stream, expected, current)
+            return
+        if expected != current:
+            raise ConcurrencyError(stream, expected, current)
+
+    @staticmethod
+    def _resolve_retry(
+        stream: str, prepared: Sequence[PreparedEvent], existing: Sequence[ExistingEvent]
+    ) -> AppendResult | None:
+        """None when no id was stored before; the original result for an exact retry;
+        otherwise a DuplicateEventIdError naming the clash."""
+        if not existing:
+            return None
+        by_id = {row.id: row for row in existing}
+        elsewhere = [row for row in existing if row.stream != stream]
+        if elsewhere:
+            row = elsewhere[0]
+            raise DuplicateEventIdError(
+                f"event id {row.id} is already recorded in stream {row.stream!r} "
+                f"(version {row.version}); event ids are unique across the log"
+            )
+        rows = [by_id.get(event.id) for event in prepared]
+        if any(row is None for row in rows):
+            present = ", ".join(event.id for event in prepared if event.id in by_id)
+            raise DuplicateEventIdError(
+                f"stream {stream!r}: events {present} were already appended but others in "
+                "this batch were not; a retry must resend exactly the original batch"
+            )
+        ordered = [row for row in rows if row is not None]
+        versions = [row.version for row in ordered]
+        if versions != list(range(versions[0], versions[0] + len(versions))):
+            raise DuplicateEventIdError(
+                f"stream {stream!r}: these event ids were appended, but not as one batch "
+                "in this order; a retry must resend exactly the original batch"
+            )
+        return AppendResult(stream, tuple(versions), tuple(row.position for row in ordered))
+
+    def _recorded_at(self, not_before: datetime | None) -> datetime:
+        """The clock's time, never earlier than the log's last event, so that reading
+        'as of time T' always yields a prefix of the log."""
+        now = validate_aware(self.clock(), "clock()")
+        assert now is not None
+        if not_before is not None and now < not_before:
+            return not_before
+        return now
+
+    # ------------------------------------------------------------------ reading
+
+    def read_stream(
+        self,
+        stream: str,
+        *,
+        from_version: int | None = None,
+        backwards: bool = False,
+        limit: int | None = None,
+        to_position: int | None = None,
+        until: datetime | None = None,
+    ) -> list[RecordedEvent]:
+        """A stream's events by version. `to_position`/`until` cut it as it stood then."""
+        validate_stream_name(stream)
+        if from_version is not None:
+            validate_position(from_version, "from_version")
+        limit = validate_limit(limit)
+        if to_position is not None:
+            validate_position(to_position, "to_position")
+        until = validate_aware(until, "until")
+        return self._read_stream(stream, from_version, backwards, limit, to_position, until)
+
+    def read_all(
+        self,
+        *,
+        from_position: int = 0,
+        filter: EventFilter | None = None,  # noqa: A002 - the port's public vocabulary
+        to_position: int | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+    ) -> Iterator[RecordedEvent]:
+        """The whole log in commit order, lazily, in pages."""
+        validate_position(from_position, "from_position")
+        if to_position is not None:
+            validate_position(to_position, "to_position")
+        until = validate_aware(until, "until")
+        limit = validate_limit(limit)
+        return self._iterate_all(from_position, filter, to_position, until, limit)
+
+    def _iterate_all(
+        self,
+        from_position: int,
+        event_filter: EventFilter | None,
+        to_position: int | None,
+        until: datetime | None,
+        limit: int | None,
+    ) -> Iterator[RecordedEvent]:
+        remaining = limit
+        position = from_position
+        while remaining is None or remaining > 0:
+            batch_size = READ_BATCH if remaining is None else min(READ_BATCH, remaining)
+            batch = self._read_all_batch(position, event_filter, to_position, until, batch_size)
+            if not batch:
+                return
+            yield from batch
+            if remaining is not None:
+                remaining -= len(batch)
+            position = batch[-1].position + 1
+            if len(batch) < batch_size:
+                return
+
+    def current_version(self, stream: str) -> int | None:
+        validate_stream_name(stream)
+        return self._current_version(stream)
+
+    def head_position(self) -> int:
+        """The position of the newest committed event, 0 for an empty log."""
+        return self._head_position()
+
+    def position_at(self, instant: datetime) -> int:
+        """The head position as it stood at `instant` (0 if the log was empty then)."""
+        instant = validate_aware(instant, "instant")  # type: ignore[assignment]
+        return self._position_at(instant)
+
+    def subscribe(
+        self,
+        *,
+        from_position: int = 0,
+        filter: EventFilter | None = None,  # noqa: A002
+        poll_interval: float = 0.5,
+    ) -> Subscription:
+        """Catch up from `from_position` (inclusive), then follow new events live."""
+        validate_position(from_position, "from_position")
+        return Subscription(self, from_position, filter, poll_interval)
+
+    # ------------------------------------------------------------------ auditing
+
+    def verify(self, stream: str) -> VerificationReport:
+        validate_stream_name(stream)
+        events = self._read_stream(stream, None, False, None, None, None)
+        return verify_stream_events(stream, events, self._stream_head(stream))
+
+    def verify_all(self, progress: Callable[[int, int], None] | None = None) -> VerificationReport:
+        """Verify every stream. `progress(done, total)` is called once per stream."""
+        streams = group_by_stream(self._iterate_all(0, None, None, None, None))
+        for name in self._stream_names():
+            streams.setdefault(name, [])
+        report = VerificationReport()
+        total = len(streams)
+        for done, (name, events) in enumerate(sorted(streams.items()), start=1):
+            report.merge(verify_stream_events(name, events, self._stream_head(name)))
+            if progress is not None:
+                progress(done, total)
+        return report
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections. Subclasses that hold resources override this."""
+
+    def __enter__(self) -> EventStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ backend primitives
+
+    @abc.abstractmethod
+    def _append(
+        self, stream: str, prepared: list[PreparedEvent], expected: ExpectedVersion
+    ) -> AppendResult:
+        """Atomically: resolve retries (`_resolve_retry`), check the expected version
+        (`_check_expected`), seal the batch (`_seal`) onto the current head and store it."""
+
+    @abc.abstractmethod
+    def _read_stream(
+        self,
+        stream: str,
+        from_version: int | None,
+        backwards: bool,
+        limit: int | None,
+        to_position: int | None,
+        until: datetime | None,
+    ) -> list[RecordedEvent]: ...
+
+    @abc.abstractmethod
+    def _read_all_batch(
+        self,
+        from_position: int,
+        event_filter: EventFilter | None,
+        to_position: int | None,
+        until: datetime | None,
+        limit: int,
+    ) -> list[RecordedEvent]:
+        """Up to `limit` events with position >= from_position, in position order.
+
+        Must never return an event at position p while an event below p that will
+        later become visible is still uncommitted: subscriptions depend on it."""
+
+    @abc.abstractmethod
+    def _current_version(self, stream: str) -> int | None: ...
+
+    @abc.abstractmethod
+    def _head_position(self) -> int: ...
+
+    def _position_at(self, instant: datetime) -> int:
+        last = 0
+        for event in self._iterate_all(0, None, None, instant, None):
+            last = event.position
+        return last
+
+    @abc.abstractmethod
+    def _wait_for_append(self, known_head: int, timeout: float) -> None:
+        """Block until the head may have moved past `known_head`, or `timeout` seconds.
+        Returning early is always allowed; it only costs a read."""
+
+    def _stream_head(self, stream: str) -> StreamHead | None:
+        """The backend's own record of a stream's end, if it keeps one apart from events."""
+        return None
+
+    def _stream_names(self) -> Sequence[str]:
+        """Streams known to the backend's bookkeeping, so emptied streams are verified."""
+        return ()
+
+
+class Subscription(Iterator[RecordedEvent]):
+    """Catch-up, then live: yields every matching event once, in commit order.
+
+    Iterate it in one thread; call `close()` from any thread to end the iteration.
+    `position` is the last position delivered, which is what a consumer checkpoints.
+    """
+
+    def __init__(
+        self,
+        store: EventStore,
+        from_position: int,
+        event_filter: EventFilter | None,
+        poll_interval: float,
+    ) -> None:
+        self._store = store
+        self._next = from_position
+        self._filter = event_filter
+        self._poll = poll_interval
+        self._buffer: deque[RecordedEvent] = deque()
+        self._closed = threading.Event()
+        self.position = from_position - 1
+
+    def __iter__(self) -> Subscription:
+        return self
+
+    def __next__(self) -> RecordedEvent:
+        event = self.next_event(timeout=None)
+        if event is None:
+            raise StopIteration
+        return event
+
+    def next_event(self, timeout: float | None) -> RecordedEvent | None:
+        """The next event, or None if `timeout` seconds pass first or it was closed."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self._buffer:
+            if self._closed.is_set():
+                return None
+            # Read the head first: every event at or below it is already visible (the
+            # backends guarantee it), so an empty filtered read may skip up to it.
+            head = self._store._head_position()
+            batch = self._store._read_all_batch(self._next, self._filter, None, None, READ_BATCH)
+            if batch:
+                self._buffer.extend(batch)
+                self._next = batch[-1].position + 1
+                break
+            self._next = max(self._next, head + 1)
+            wait = self._poll
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                wait = min(wait, left)
+            self._store._wait_for_append(head, wait)
+        event = self._buffer.popleft()
+        self.position = event.position
+        return event
+
+    def close(self) -> None:
+        self._closed.set()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed.is_set()

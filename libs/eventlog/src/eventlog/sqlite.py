@@ -1,0 +1,378 @@
+"""SQLite backend: the embedded default, one file in WAL mode.
+
+Owns the SQLite schema and the SQL that implements the port's primitives. Safe for
+several threads and several processes on one machine: every append runs inside
+`BEGIN IMMEDIATE`, which takes SQLite's single write lock, so positions are assigned and
+committed in the same order and a reader can never see a later position before an
+earlier one. It must never hold the write lock across anything but the append itself.
+
+Durability: `synchronous=NORMAL` in WAL mode survives a crash of the process (the
+platform's failure model) but may lose the last transactions on power loss; set
+`durable=True` for `synchronous=FULL`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from eventlog.chain import StreamHead
+from eventlog.clock import Clock, system_clock
+from eventlog.errors import BackendUnavailableError, ConcurrencyError
+from eventlog.model import (
+    GENESIS_HASH,
+    AppendResult,
+    EventFilter,
+    ExpectedVersion,
+    RecordedEvent,
+)
+from eventlog.ownership import Ownership
+from eventlog.port import EventStore, ExistingEvent, PreparedEvent
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    position        INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id        TEXT    NOT NULL UNIQUE,
+    stream          TEXT    NOT NULL,
+    category        TEXT    NOT NULL,
+    version         INTEGER NOT NULL,
+    type            TEXT    NOT NULL,
+    schema_version  INTEGER NOT NULL,
+    data            TEXT    NOT NULL,
+    metadata        TEXT    NOT NULL,
+    recorded_at_us  INTEGER NOT NULL,
+    prev_hash       TEXT    NOT NULL,
+    hash            TEXT    NOT NULL,
+    UNIQUE (stream, version)
+);
+CREATE INDEX IF NOT EXISTS events_by_category ON events (category, position);
+CREATE INDEX IF NOT EXISTS events_by_type ON events (type, position);
+CREATE INDEX IF NOT EXISTS events_by_time ON events (recorded_at_us);
+CREATE TABLE IF NOT EXISTS streams (
+    stream     TEXT    PRIMARY KEY,
+    version    INTEGER NOT NULL,
+    last_hash  TEXT    NOT NULL
+) WITHOUT ROWID;
+"""
+
+_COLUMNS = (
+    "position, event_id, stream, version, type, schema_version, data, metadata, "
+    "recorded_at_us, prev_hash, hash"
+)
+
+
+def _to_us(value: datetime) -> int:
+    delta = value - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def _row_to_event(row: tuple[object, ...]) -> RecordedEvent:
+    return RecordedEvent.from_row(
+        position=row[0],  # type: ignore[arg-type]
+        id=row[1],  # type: ignore[arg-type]
+        stream=row[2],  # type: ignore[arg-type]
+        version=row[3],  # type: ignore[arg-type]
+        type=row[4],  # type: ignore[arg-type]
+        schema_version=row[5],  # type: ignore[arg-type]
+        data_json=row[6],  # type: ignore[arg-type]
+        metadata_json=row[7],  # type: ignore[arg-type]
+        recorded_at_us=row[8],  # type: ignore[arg-type]
+        prev_hash=row[9],  # type: ignore[arg-type]
+        hash=row[10],  # type: ignore[arg-type]
+    )
+
+
+class SQLiteEventStore(EventStore):
+    """The event log in one SQLite file. Open one instance per process and share it."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        writer: str | None = None,
+        ownership: Ownership | None = None,
+        clock: Clock = system_clock,
+        durable: bool = False,
+        busy_timeout: float = 30.0,
+    ) -> None:
+        super().__init__(writer=writer, ownership=ownership, clock=clock)
+        self.path = Path(path)
+        self._durable = durable
+        self._busy_timeout = busy_timeout
+        self._local = threading.local()
+        self._appended = threading.Condition()
+        self._connections: list[sqlite3.Connection] = []
+        self._connections_lock = threading.Lock()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        connection = self._connection()
+        # IF NOT EXISTS makes this safe when several processes open the file at once.
+        connection.executescript(SCHEMA)
+
+    # ------------------------------------------------------------------ connections
+
+    def _connection(self) -> sqlite3.Connection:
+        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            try:
+                connection = sqlite3.connect(
+                    self.path,
+                    timeout=self._busy_timeout,
+                    isolation_level=None,
+                    check_same_thread=False,
+                    cached_statements=256,
+                )
+                connection.execute("PRAGMA journal_mode=WAL")
+                connection.execute(f"PRAGMA synchronous={'FULL' if self._durable else 'NORMAL'}")
+                connection.execute(f"PRAGMA busy_timeout={int(self._busy_timeout * 1000)}")
+            except sqlite3.Error as exc:
+                raise BackendUnavailableError(f"cannot open SQLite log {self.path}: {exc}") from exc
+            self._local.connection = connection
+            with self._connections_lock:
+                self._connections.append(connection)
+        return connection
+
+    class _write:
+        """BEGIN IMMEDIATE … COMMIT, rolling back on any error."""
+
+        def __init__(self, connection: sqlite3.Connection) -> None:
+            self.connection = connection
+
+        def __enter__(self) -> sqlite3.Connection:
+            self.connection.execute("BEGIN IMMEDIATE")
+            return self.connection
+
+        def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+            if exc_type is None:
+                self.connection.execute("COMMIT")
+            else:
+                self.connection.execute("ROLLBACK")
+
+    def close(self) -> None:
+        with self._connections_lock:
+            for connection in self._connections:
+                connection.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+    # ------------------------------------------------------------------ writing
+
+    def _append(
+        self, stream: str, prepared: list[PreparedEvent], expected: ExpectedVersion
+    ) -> AppendResult:
+        connection = self._connection()
+        try:
+            with self._write(connection):
+                result = self._append_locked(connection, stream, prepared, expected)
+        except sqlite3.IntegrityError:
+            # An id already stored: either an exact retry or a clash. The transaction
+            # was rolled back, so answer from what is stored.
+            existing = self._existing(connection, prepared)
+            retry = self._resolve_retry(stream, prepared, existing)
+            if retry is None:
+                raise
+            return retry
+        with self._appended:
+            self._appended.notify_all()
+        return result
+
+    def _append_locked(
+        self,
+        connection: sqlite3.Connection,
+        stream: str,
+        prepared: list[PreparedEvent],
+        expected: ExpectedVersion,
+    ) -> AppendResult:
+        # One statement, one row, even for a new stream: the stream's head and the
+        # log's last recorded time (recorded_at never goes backwards, see port).
+        current, last_hash, last_recorded_us = connection.execute(
+            "SELECT (SELECT version FROM streams WHERE stream = ?1), "
+            "(SELECT last_hash FROM streams WHERE stream = ?1), "
+            "(SELECT recorded_at_us FROM events ORDER BY position DESC LIMIT 1)",
+            (stream,),
+        ).fetchone()
+        if last_hash is None:
+            last_hash = GENESIS_HASH
+        try:
+            self._check_expected(stream, expected, current)
+        except ConcurrencyError:
+            retry = self._resolve_retry(stream, prepared, self._existing(connection, prepared))
+            if retry is not None:
+                return retry
+            raise
+        not_before = (
+            None if last_recorded_us is None else _EPOCH + timedelta(microseconds=last_recorded_us)
+        )
+        recorded_at = self._recorded_at(not_before)
+        sealed = self._seal(
+            stream,
+            prepared,
+            next_version=0 if current is None else current + 1,
+            prev_hash=last_hash,
+            recorded_at=recorded_at,
+        )
+        recorded_us = _to_us(recorded_at)
+        category = stream.split("-", 1)[0]
+        positions: list[int] = []
+        insert = (
+            "INSERT INTO events (event_id, stream, category, version, type, schema_version, "
+            "data, metadata, recorded_at_us, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+        )
+        for item in sealed:
+            cursor = connection.execute(
+                insert,
+                (
+                    item.event.id,
+                    stream,
+                    category,
+                    item.version,
+                    item.event.type,
+                    item.event.schema_version,
+                    item.event.data_json,
+                    item.event.metadata_json,
+                    recorded_us,
+                    item.prev_hash,
+                    item.hash,
+                ),
+            )
+            positions.append(cursor.lastrowid or 0)
+        last = sealed[-1]
+        connection.execute(
+            "INSERT INTO streams (stream, version, last_hash) VALUES (?, ?, ?) "
+            "ON CONFLICT (stream) DO UPDATE SET version = excluded.version, "
+            "last_hash = excluded.last_hash",
+            (stream, last.version, last.hash),
+        )
+        return AppendResult(stream, tuple(s.version for s in sealed), tuple(positions))
+
+    @staticmethod
+    def _existing(
+        connection: sqlite3.Connection, prepared: Sequence[PreparedEvent]
+    ) -> list[ExistingEvent]:
+        marks = ",".join("?" * len(prepared))
+        rows = connection.execute(
+            f"SELECT event_id, stream, version, position FROM events WHERE event_id IN ({marks})",
+            [event.id for event in prepared],
+        ).fetchall()
+        return [ExistingEvent(*row) for row in rows]
+
+    # ------------------------------------------------------------------ reading
+
+    def _read_stream(
+        self,
+        stream: str,
+        from_version: int | None,
+        backwards: bool,
+        limit: int | None,
+        to_position: int | None,
+        until: datetime | None,
+    ) -> list[RecordedEvent]:
+        clauses = ["stream = ?"]
+        params: list[object] = [stream]
+        if from_version is not None:
+            clauses.append("version <= ?" if backwards else "version >= ?")
+            params.append(from_version)
+        _add_cut(clauses, params, to_position, until)
+        sql = (
+            f"SELECT {_COLUMNS} FROM events WHERE {' AND '.join(clauses)} "
+            f"ORDER BY version {'DESC' if backwards else 'ASC'}"
+        )
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        rows = self._connection().execute(sql, params).fetchall()
+        return [_row_to_event(row) for row in rows]
+
+    def _read_all_batch(
+        self,
+        from_position: int,
+        event_filter: EventFilter | None,
+        to_position: int | None,
+        until: datetime | None,
+        limit: int,
+    ) -> list[RecordedEvent]:
+        clauses = ["position >= ?"]
+        params: list[object] = [from_position]
+        if event_filter is not None:
+            if event_filter.categories is not None:
+                clauses.append(f"category IN ({','.join('?' * len(event_filter.categories))})")
+                params.extend(sorted(event_filter.categories))
+            if event_filter.event_types is not None:
+                clauses.append(f"type IN ({','.join('?' * len(event_filter.event_types))})")
+                params.extend(sorted(event_filter.event_types))
+        _add_cut(clauses, params, to_position, until)
+        params.append(limit)
+        rows = (
+            self._connection()
+            .execute(
+                f"SELECT {_COLUMNS} FROM events WHERE {' AND '.join(clauses)} "
+                "ORDER BY position LIMIT ?",
+                params,
+            )
+            .fetchall()
+        )
+        return [_row_to_event(row) for row in rows]
+
+    def _current_version(self, stream: str) -> int | None:
+        row = (
+            self._connection()
+            .execute("SELECT MAX(version) FROM events WHERE stream = ?", (stream,))
+            .fetchone()
+        )
+        return None if row is None or row[0] is None else int(row[0])
+
+    def _head_position(self) -> int:
+        row = self._connection().execute("SELECT MAX(position) FROM events").fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
+
+    def _position_at(self, instant: datetime) -> int:
+        row = (
+            self._connection()
+            .execute(
+                "SELECT MAX(position) FROM events WHERE recorded_at_us <= ?", (_to_us(instant),)
+            )
+            .fetchone()
+        )
+        return int(row[0]) if row and row[0] is not None else 0
+
+    def _wait_for_append(self, known_head: int, timeout: float) -> None:
+        # Appends from this process wake us at once; appends from other processes are
+        # seen at the next poll, which checks SQLite's cheap change counter first.
+        deadline = time.monotonic() + timeout
+        step = min(timeout, 0.05)
+        while True:
+            if self._head_position() > known_head:
+                return
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            with self._appended:
+                self._appended.wait(min(step, left))
+
+    def _stream_head(self, stream: str) -> StreamHead | None:
+        row = (
+            self._connection()
+            .execute("SELECT version, last_hash FROM streams WHERE stream = ?", (stream,))
+            .fetchone()
+        )
+        return None if row is None else StreamHead(int(row[0]), str(row[1]))
+
+    def _stream_names(self) -> Sequence[str]:
+        rows = self._connection().execute("SELECT stream FROM streams").fetchall()
+        return [str(row[0]) for row in rows]
+
+
+def _add_cut(
+    clauses: list[str], params: list[object], to_position: int | None, until: datetime | None
+) -> None:
+    if to_position is not None:
+        clauses.append("position <= ?")
+        params.append(to_position)
+    if until is not None:
+        clauses.append("recorded_at_us <= ?")
+        params.append(_to_us(until))
