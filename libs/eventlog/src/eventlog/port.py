@@ -58,6 +58,7 @@ from eventlog.validation import (
 )
 
 READ_BATCH = 1000
+_NO_METADATA = EventMetadata()
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +131,11 @@ class EventStore(abc.ABC):
 
     def _prepare(self, index: int, event: NewEvent) -> PreparedEvent:
         data_json = encode_json(event.data, f"events[{index}].data")
-        metadata_json = encode_json(metadata_to_json(event.metadata), f"events[{index}].metadata")
+        metadata_json = (
+            "{}"
+            if event.metadata == _NO_METADATA
+            else encode_json(metadata_to_json(event.metadata), f"events[{index}].metadata")
+        )
         size = len(data_json.encode()) + len(metadata_json.encode())
         if size > MAX_EVENT_BYTES:
             raise InvalidEventError(

@@ -29,6 +29,7 @@ MAX_METADATA_FIELD_LENGTH = 512
 _STREAM_RE = re.compile(r"^[a-z][a-z0-9_]*-[A-Za-z0-9][A-Za-z0-9._:@+=-]*$")
 _TYPE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.:-]*$")
 _CATEGORY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def validate_stream_name(stream: object, field: str = "stream") -> str:
@@ -99,12 +100,17 @@ def validate_aware(value: object, field: str) -> datetime | None:
     return value
 
 
+_CANONICAL = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
+
+
 def encode_json(value: Any, field: str) -> str:
     """Canonical JSON text: sorted keys, no whitespace, UTF-8, no NaN/Infinity."""
     try:
-        return json.dumps(
-            value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-        )
+        # One shared encoder: json.dumps() with non-default options builds a new
+        # JSONEncoder per call, which showed up in append profiles.
+        return _CANONICAL.encode(value)
     except (TypeError, ValueError) as exc:
         raise InvalidEventError(field, f"is not JSON-serializable: {exc}") from None
 
@@ -179,6 +185,8 @@ def _validate_metadata(metadata: object, field: str) -> None:
 def _check_json_keys(value: Any, field: str) -> None:
     # json.dumps silently turns int keys into strings, which would make the stored event
     # differ from what the caller appended; refuse instead.
+    if type(value) in _SCALARS:
+        return
     if isinstance(value, Mapping):
         for key, item in value.items():
             if not isinstance(key, str):
