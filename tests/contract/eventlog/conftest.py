@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from eventlog import EventStore, FakeClock, Ownership
 
 from tests.contract.eventlog import __path__ as _package_path

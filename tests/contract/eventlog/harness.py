@@ -9,9 +9,9 @@ itself (test_conformance.py) is written once.
 from __future__ import annotations
 
 import abc
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from collections.abc import Mapping
 from typing import Any
 
 from eventlog import Clock, EventStore, Ownership
@@ -24,7 +24,7 @@ class BackendHarness(abc.ABC):
     def open(self, *, writer: str | None, ownership: Ownership, clock: Clock) -> EventStore:
         """A new handle on this harness's log (several handles share one log)."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook
         """Drop the log and release everything the harness started."""
 
     # Tampering, bypassing the store. `version` names the stored event to change.

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from eventlog import Clock, EventStore, Ownership
 from eventlog.sqlite import SQLiteEventStore, _to_us
 

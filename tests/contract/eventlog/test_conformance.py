@@ -7,6 +7,7 @@ head they found.
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 import uuid
@@ -15,7 +16,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-
 from eventlog import (
     GENESIS_HASH,
     MAX_EVENT_BYTES,
@@ -480,7 +480,7 @@ def _stream_of_five(log: LogUnderTest) -> list[RecordedEvent]:
 def test_events_form_a_sha256_chain_that_verifies(log: LogUnderTest) -> None:
     events = _stream_of_five(log)
     assert events[0].prev_hash == GENESIS_HASH
-    for previous, event in zip(events, events[1:], strict=False):
+    for previous, event in itertools.pairwise(events):
         assert event.prev_hash == previous.hash
     assert all(len(e.hash) == 64 for e in events)
     report = log.store.verify(log.stream())
@@ -670,7 +670,7 @@ BAD_APPENDS: list[Any] = [
         StreamState.ANY,
         "events[0].metadata.occurred_at",
         id="naive-occurred-at",
-    ),  # noqa: DTZ001
+    ),
     pytest.param(
         "{cat}-1",
         [NewEvent("X", {}, metadata=EventMetadata(actor=7))],
@@ -722,7 +722,7 @@ def test_a_bad_event_anywhere_in_a_batch_appends_none_of_it(log: LogUnderTest) -
         ({"from_version": -1}, "from_version"),
         ({"limit": -5}, "limit"),
         ({"to_position": "3"}, "to_position"),
-        ({"until": datetime(2026, 1, 1)}, "until"),  # noqa: DTZ001
+        ({"until": datetime(2026, 1, 1)}, "until"),
     ],
 )
 def test_bad_read_arguments_name_the_field(

@@ -7,6 +7,8 @@ knows about those protocols.
 
 from __future__ import annotations
 
+from eventlog.model import StreamState
+
 
 class EventLogError(Exception):
     """Base class for everything the event log raises on purpose."""
@@ -63,8 +65,6 @@ class BackendUnavailableError(EventLogError):
 
 
 def _describe_expected(expected: object) -> str:
-    from eventlog.model import StreamState
-
     if expected is StreamState.NO_STREAM:
         return "no stream"
     if expected is StreamState.EXISTS:

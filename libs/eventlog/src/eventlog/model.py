@@ -102,17 +102,17 @@ class RecordedEvent:
     def __init__(
         self,
         *,
-        id: uuid.UUID,  # noqa: A002 - mirrors the event's own field name
+        id: uuid.UUID,
         stream: str,
         version: int,
         position: int,
-        type: str,  # noqa: A002
+        type: str,
         schema_version: int,
         data: Mapping[str, Any],
         metadata: EventMetadata,
         recorded_at: datetime,
         prev_hash: str,
-        hash: str,  # noqa: A002
+        hash: str,
     ) -> None:
         self._id: Any = id
         self.stream = stream
@@ -133,17 +133,17 @@ class RecordedEvent:
     def from_row(
         cls,
         *,
-        id: str,  # noqa: A002
+        id: str,
         stream: str,
         version: int,
         position: int,
-        type: str,  # noqa: A002
+        type: str,
         schema_version: int,
         data_json: str,
         metadata_json: str,
         recorded_at_us: int,
         prev_hash: str,
-        hash: str,  # noqa: A002
+        hash: str,
     ) -> RecordedEvent:
         event = cls.__new__(cls)
         event._id = id

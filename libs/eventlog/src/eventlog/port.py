@@ -35,7 +35,12 @@ from eventlog.chain import (
     verify_stream_events,
 )
 from eventlog.clock import Clock, system_clock
-from eventlog.errors import DuplicateEventIdError, InvalidEventError, StreamPermissionError
+from eventlog.errors import (
+    ConcurrencyError,
+    DuplicateEventIdError,
+    InvalidEventError,
+    StreamPermissionError,
+)
 from eventlog.model import (
     AppendResult,
     EventFilter,
@@ -181,8 +186,6 @@ class EventStore(abc.ABC):
 
     @staticmethod
     def _check_expected(stream: str, expected: ExpectedVersion, current: int | None) -> None:
-        from eventlog.errors import ConcurrencyError
-
         if expected is StreamState.ANY:
             return
         if expected is StreamState.NO_STREAM:
@@ -263,7 +266,7 @@ class EventStore(abc.ABC):
         self,
         *,
         from_position: int = 0,
-        filter: EventFilter | None = None,  # noqa: A002 - the port's public vocabulary
+        filter: EventFilter | None = None,
         to_position: int | None = None,
         until: datetime | None = None,
         limit: int | None = None,
@@ -315,7 +318,7 @@ class EventStore(abc.ABC):
         self,
         *,
         from_position: int = 0,
-        filter: EventFilter | None = None,  # noqa: A002
+        filter: EventFilter | None = None,
         poll_interval: float = 0.5,
     ) -> Subscription:
         """Catch up from `from_position` (inclusive), then follow new events live."""

@@ -138,7 +138,7 @@ class SQLiteEventStore(EventStore):
                 self._connections.append(connection)
         return connection
 
-    class _write:
+    class _WriteTransaction:
         """BEGIN IMMEDIATE … COMMIT, rolling back on any error."""
 
         def __init__(self, connection: sqlite3.Connection) -> None:
@@ -168,7 +168,7 @@ class SQLiteEventStore(EventStore):
     ) -> AppendResult:
         connection = self._connection()
         try:
-            with self._write(connection):
+            with self._WriteTransaction(connection):
                 result = self._append_locked(connection, stream, prepared, expected)
         except sqlite3.IntegrityError:
             # An id already stored: either an exact retry or a clash. The transaction
@@ -390,4 +390,3 @@ class SQLiteEventStore(EventStore):
     def _stream_names(self) -> Sequence[str]:
         rows = self._connection().execute("SELECT stream FROM streams").fetchall()
         return [str(row[0]) for row in rows]
-

@@ -1,0 +1,105 @@
+"""The hash chain's canonical encoding is exactly the documented one."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime, timedelta, timezone
+
+from eventlog import EventMetadata
+from eventlog.chain import canonical_encoding, event_hash, format_timestamp, parse_timestamp
+from eventlog.validation import encode_json
+from hypothesis import given
+from hypothesis import strategies as st
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+instants = st.datetimes(
+    min_value=datetime(2000, 1, 1),
+    max_value=datetime(2100, 1, 1),
+    timezones=st.just(UTC),
+)
+
+
+@given(
+    data=st.dictionaries(st.text(), json_values, max_size=5),
+    actor=st.none() | st.text(),
+    correlation=st.none() | st.text(),
+    occurred=st.none() | instants,
+    recorded=instants,
+    stream=st.text(min_size=1),
+    event_type=st.text(min_size=1),
+)
+def test_the_hand_written_encoding_equals_canonical_json_of_the_whole_event(
+    data: dict[str, object],
+    actor: str | None,
+    correlation: str | None,
+    occurred: datetime | None,
+    recorded: datetime,
+    stream: str,
+    event_type: str,
+) -> None:
+    metadata = EventMetadata(correlation_id=correlation, actor=actor, occurred_at=occurred)
+    encoded = canonical_encoding(
+        event_id="7d3c2f0e-0000-4000-8000-000000000001",
+        stream=stream,
+        event_type=event_type,
+        schema_version=2,
+        data_json=encode_json(data, "data"),
+        metadata=metadata,
+        recorded_at=recorded,
+        prev_hash="0" * 64,
+    )
+    whole = {
+        "actor": actor,
+        "causation_id": None,
+        "correlation_id": correlation,
+        "data": data,
+        "id": "7d3c2f0e-0000-4000-8000-000000000001",
+        "occurred_at": format_timestamp(occurred) if occurred else None,
+        "prev_hash": "0" * 64,
+        "recorded_at": format_timestamp(recorded),
+        "schema_version": 2,
+        "stream": stream,
+        "type": event_type,
+    }
+    assert encoded == encode_json(whole, "event").encode()
+    assert json.loads(encoded) == json.loads(encode_json(whole, "event"))
+
+
+def test_a_known_event_has_a_known_hash() -> None:
+    # Pinned so that an accidental change to the encoding (which would make every stored
+    # chain fail verification) cannot pass unnoticed.
+    digest = event_hash(
+        event_id="7d3c2f0e-0000-4000-8000-000000000001",
+        stream="incident-42",
+        event_type="IncidentDeclared",
+        schema_version=1,
+        data_json='{"severity":"P1","title":"checkout down"}',
+        metadata=EventMetadata(actor="alice"),
+        recorded_at=datetime(2026, 11, 27, 2, 17, tzinfo=UTC),
+        prev_hash="0" * 64,
+    )
+    expected_bytes = (
+        '{"actor":"alice","causation_id":null,"correlation_id":null,'
+        '"data":{"severity":"P1","title":"checkout down"},'
+        '"id":"7d3c2f0e-0000-4000-8000-000000000001","occurred_at":null,'
+        '"prev_hash":"' + "0" * 64 + '","recorded_at":"2026-11-27T02:17:00.000000Z",'
+        '"schema_version":1,"stream":"incident-42","type":"IncidentDeclared"}'
+    ).encode()
+    assert digest == hashlib.sha256(expected_bytes).hexdigest()
+
+
+def test_timestamps_are_normalised_to_utc_with_microseconds() -> None:
+    local = datetime(2026, 3, 29, 3, 30, 0, 5, tzinfo=timezone(timedelta(hours=2)))
+    assert format_timestamp(local) == "2026-03-29T01:30:00.000005Z"
+    assert parse_timestamp(format_timestamp(local)) == local
