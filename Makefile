@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/pip install --quiet --constraint constraints.txt
 STAMP  := $(VENV)/.installed
 
-LIBS     := libs/eventlog[postgres,esdb] libs/contracts
+LIBS     := libs/eventlog[postgres,esdb,eventlet] libs/contracts
 SERVICES :=
 DEV      := pytest pytest-timeout hypothesis ruff mypy eventsourcing
 
