@@ -8,7 +8,7 @@ PIP    := $(BIN)/pip install --quiet --constraint constraints.txt
 STAMP  := $(VENV)/.installed
 
 LIBS     := libs/eventlog[postgres,esdb,eventlet] libs/contracts
-SERVICES :=
+SERVICES := services/incident
 DEV      := pytest pytest-timeout hypothesis ruff mypy eventsourcing
 
 .PHONY: install services test test-fast lint bench proto run clean help

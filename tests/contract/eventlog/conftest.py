@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from eventlog import EventStore, FakeClock, Ownership
 
+from eventlog import EventStore, FakeClock, Ownership
 from tests.contract.eventlog import __path__ as _package_path
 from tests.contract.eventlog.harness import BackendHarness
 

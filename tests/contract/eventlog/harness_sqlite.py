@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from eventlog import Clock, EventStore, Ownership
 from eventlog.sqlite import SQLiteEventStore, _to_us
-
 from tests.contract.eventlog.harness import BackendHarness, ForgedEvent
 
 

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+
 from eventlog import (
     GENESIS_HASH,
     MAX_EVENT_BYTES,
@@ -32,7 +33,6 @@ from eventlog import (
 )
 from eventlog.chain import event_hash, format_timestamp
 from eventlog.port import READ_BATCH
-
 from tests.contract.eventlog.conftest import LogUnderTest
 from tests.contract.eventlog.harness import ForgedEvent
 

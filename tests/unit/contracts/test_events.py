@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
+
 from contracts.events import (
     ContractError,
     DomainEvent,
@@ -18,8 +20,6 @@ from contracts.export import export, main
 from contracts.fixtures import replay_fixtures, write_current_fixture
 from eventlog import EventMetadata, NewEvent, Ownership, StreamState
 from eventlog.sqlite import SQLiteEventStore
-from pydantic import ValidationError
-
 from tests.unit.contracts.sample_contracts import REGISTRY, AccountOpened, MoneyDeposited
 
 FIXTURES = Path(__file__).parent / "fixtures"

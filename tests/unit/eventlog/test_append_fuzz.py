@@ -6,6 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from eventlog import (
     AppendResult,
     ConcurrencyError,
@@ -15,8 +18,6 @@ from eventlog import (
     StreamState,
 )
 from eventlog.sqlite import SQLiteEventStore
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 any_json = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text() | st.binary(max_size=4),

@@ -6,11 +6,12 @@ import hashlib
 import json
 from datetime import UTC, datetime, timedelta, timezone
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from eventlog import EventMetadata
 from eventlog.chain import canonical_encoding, event_hash, format_timestamp, parse_timestamp
 from eventlog.validation import encode_json
-from hypothesis import given
-from hypothesis import strategies as st
 
 json_values = st.recursive(
     st.none()

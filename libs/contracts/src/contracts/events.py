@@ -13,8 +13,9 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, TypeVar
 
-from eventlog import EventMetadata, NewEvent, RecordedEvent
 from pydantic import BaseModel, ConfigDict, ValidationError
+
+from eventlog import EventMetadata, NewEvent, RecordedEvent
 
 Payload = dict[str, Any]
 Upcaster = Callable[[Payload], Payload]

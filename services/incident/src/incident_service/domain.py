@@ -1,0 +1,536 @@
+"""The Incident aggregate: its commands, events, state, decider and domain errors.
+
+Pure: no I/O, no clock, no framework. Time and ids arrive inside commands. Everything
+the incident service knows about an incident is `fold(evolve, initial_state, events)`,
+and the same `evolve` serves live commands, projections and as-of replays.
+
+Rules worth knowing:
+- the incident commander (IC) is a role; handing it over is an explicit event;
+- status moves between investigating, identified and monitoring; resolving needs a
+  summary and is its own command; only a resolved incident can be reopened;
+- an incident resolved while every mitigation so far was temporary (a restart, a
+  rollback) is resolved with the root cause *pending* and a follow-up obligation that
+  the postmortem service picks up: a band-aid never passes silently as a root cause.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from contracts.domain import InvalidCommandError, NotFoundError, PreconditionFailedError
+from contracts.events import DomainEvent, EventRegistry
+
+EVENTS = EventRegistry("incident")
+STREAM_CATEGORY = "incident"
+
+
+def stream_for(incident_id: uuid.UUID) -> str:
+    return f"{STREAM_CATEGORY}-{incident_id}"
+
+
+class Severity(enum.StrEnum):
+    P1 = "P1"
+    P2 = "P2"
+    P3 = "P3"
+    P4 = "P4"
+
+
+class Status(enum.StrEnum):
+    INVESTIGATING = "investigating"
+    IDENTIFIED = "identified"
+    MONITORING = "monitoring"
+    RESOLVED = "resolved"
+
+
+class MitigationKind(enum.StrEnum):
+    ROLLBACK = "rollback"
+    RESTART = "restart"
+    FAILOVER = "failover"
+    TRAFFIC_SHIFT = "traffic_shift"
+    FEATURE_FLAG = "feature_flag"
+    RUNBOOK_STEP = "runbook_step"
+    OTHER = "other"
+
+
+# Moving between the working states is free in both directions (a fix that did not
+# hold sends "monitoring" back to "investigating"); "resolved" is reached only through
+# Resolve, which demands a summary, and left only through Reopen.
+ALLOWED_TRANSITIONS: dict[Status, frozenset[Status]] = {
+    Status.INVESTIGATING: frozenset({Status.IDENTIFIED, Status.MONITORING}),
+    Status.IDENTIFIED: frozenset({Status.INVESTIGATING, Status.MONITORING}),
+    Status.MONITORING: frozenset({Status.INVESTIGATING, Status.IDENTIFIED}),
+    Status.RESOLVED: frozenset(),
+}
+
+
+def _aware(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("must be a timezone-aware timestamp")
+    return value
+
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
+Person = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+ServiceName = Annotated[
+    str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z0-9][a-z0-9._-]{0,62}$")
+]
+AlertRef = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+Instant = Annotated[datetime, AfterValidator(_aware)]
+
+
+# ---------------------------------------------------------------------- events
+
+
+@EVENTS.register
+class IncidentNumberAllocated(DomainEvent):
+    """Recorded in the numbering stream; its stream version + 1 is the number."""
+
+    incident_id: uuid.UUID
+
+
+@EVENTS.register
+class IncidentDeclared(DomainEvent):
+    incident_id: uuid.UUID
+    number: int = Field(ge=1)
+    title: str
+    severity: Severity
+    services: tuple[str, ...]
+    source_alerts: tuple[str, ...] = ()
+    declared_by: str
+    declared_at: datetime
+
+
+@EVENTS.register
+class CommanderAssigned(DomainEvent):
+    commander: str
+    previous_commander: str | None
+    assigned_by: str
+    assigned_at: datetime
+
+
+@EVENTS.register
+class SeverityChanged(DomainEvent):
+    from_severity: Severity
+    to_severity: Severity
+    reason: str
+    changed_by: str
+    changed_at: datetime
+
+
+@EVENTS.register
+class StatusChanged(DomainEvent):
+    from_status: Status
+    to_status: Status
+    changed_by: str
+    changed_at: datetime
+    note: str | None = None
+
+
+@EVENTS.register
+class TimelineNoteAdded(DomainEvent):
+    text: str
+    author: str
+    added_at: datetime
+
+
+@EVENTS.register
+class MitigationApplied(DomainEvent):
+    kind: MitigationKind
+    description: str
+    temporary: bool
+    applied_by: str
+    applied_at: datetime
+    """When it was done, which may be well before it was recorded."""
+    recorded_at: datetime
+
+
+@EVENTS.register
+class IncidentResolved(DomainEvent):
+    summary: str
+    resolved_by: str
+    resolved_at: datetime
+    root_cause_pending: bool
+    """True when no permanent mitigation was recorded: the cause is still unknown."""
+
+
+@EVENTS.register
+class RootCauseFollowUpRequired(DomainEvent):
+    """An obligation for the postmortem service: find and fix the real cause."""
+
+    reason: str
+    temporary_mitigations: tuple[str, ...]
+    required_at: datetime
+
+
+@EVENTS.register
+class IncidentReopened(DomainEvent):
+    reason: str
+    reopened_by: str
+    reopened_at: datetime
+
+
+# ---------------------------------------------------------------------- commands
+
+
+class Command(BaseModel):
+    """Commands are validated on construction; a bad field raises pydantic's error,
+    which adapters turn into InvalidCommandError naming the field."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    at: Instant
+    """When the platform received the command (from the injected clock)."""
+
+
+class DeclareIncident(Command):
+    incident_id: uuid.UUID
+    number: int = Field(ge=1)
+    title: Text
+    severity: Severity
+    services: tuple[ServiceName, ...] = Field(min_length=1, max_length=50)
+    source_alerts: tuple[AlertRef, ...] = Field(default=(), max_length=500)
+    declared_by: Person
+
+
+class AssignCommander(Command):
+    commander: Person
+    assigned_by: Person
+
+
+class ChangeSeverity(Command):
+    severity: Severity
+    reason: LongText
+    changed_by: Person
+
+
+class UpdateStatus(Command):
+    status: Status
+    changed_by: Person
+    note: LongText | None = None
+
+
+class AddNote(Command):
+    text: LongText
+    author: Person
+
+
+class RecordMitigation(Command):
+    kind: MitigationKind
+    description: LongText
+    temporary: bool
+    applied_by: Person
+    applied_at: Instant | None = None
+    """Defaults to `at`; may be earlier, never later."""
+
+
+class Resolve(Command):
+    summary: LongText
+    resolved_by: Person
+
+
+class Reopen(Command):
+    reason: LongText
+    reopened_by: Person
+
+
+IncidentCommand = (
+    DeclareIncident
+    | AssignCommander
+    | ChangeSeverity
+    | UpdateStatus
+    | AddNote
+    | RecordMitigation
+    | Resolve
+    | Reopen
+)
+
+
+# ---------------------------------------------------------------------- state
+
+
+@dataclass(frozen=True, slots=True)
+class Mitigation:
+    kind: MitigationKind
+    description: str
+    temporary: bool
+    applied_by: str
+    applied_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Incident:
+    """An incident as its events describe it. `declared` is False before the first event."""
+
+    declared: bool = False
+    incident_id: uuid.UUID | None = None
+    number: int = 0
+    title: str = ""
+    severity: Severity = Severity.P4
+    status: Status = Status.INVESTIGATING
+    services: tuple[str, ...] = ()
+    source_alerts: tuple[str, ...] = ()
+    declared_by: str = ""
+    declared_at: datetime | None = None
+    commander: str | None = None
+    mitigations: tuple[Mitigation, ...] = ()
+    notes: int = 0
+    resolved_at: datetime | None = None
+    resolution_summary: str | None = None
+    root_cause_pending: bool = False
+    follow_up_required: bool = False
+    reopen_count: int = 0
+    last_changed_at: datetime | None = None
+    history: tuple[str, ...] = field(default=(), repr=False)
+    """Event types applied, in order (cheap to keep; handy for timelines and tests)."""
+
+    @property
+    def reference(self) -> str:
+        return f"INC-{self.number}"
+
+
+INITIAL = Incident()
+
+
+def evolve(state: Incident, event: DomainEvent) -> Incident:
+    """Apply one event. Never raises for a recorded event: the past is not up for debate."""
+    history = (*state.history, event.event_type())
+    match event:
+        case IncidentDeclared():
+            return replace(
+                state,
+                declared=True,
+                incident_id=event.incident_id,
+                number=event.number,
+                title=event.title,
+                severity=event.severity,
+                status=Status.INVESTIGATING,
+                services=event.services,
+                source_alerts=event.source_alerts,
+                declared_by=event.declared_by,
+                declared_at=event.declared_at,
+                last_changed_at=event.declared_at,
+                history=history,
+            )
+        case CommanderAssigned():
+            return replace(
+                state, commander=event.commander, last_changed_at=event.assigned_at, history=history
+            )
+        case SeverityChanged():
+            return replace(
+                state, severity=event.to_severity, last_changed_at=event.changed_at, history=history
+            )
+        case StatusChanged():
+            return replace(
+                state, status=event.to_status, last_changed_at=event.changed_at, history=history
+            )
+        case TimelineNoteAdded():
+            return replace(
+                state, notes=state.notes + 1, last_changed_at=event.added_at, history=history
+            )
+        case MitigationApplied():
+            mitigation = Mitigation(
+                event.kind, event.description, event.temporary, event.applied_by, event.applied_at
+            )
+            return replace(
+                state,
+                mitigations=(*state.mitigations, mitigation),
+                last_changed_at=event.recorded_at,
+                history=history,
+            )
+        case IncidentResolved():
+            return replace(
+                state,
+                status=Status.RESOLVED,
+                resolved_at=event.resolved_at,
+                resolution_summary=event.summary,
+                root_cause_pending=event.root_cause_pending,
+                last_changed_at=event.resolved_at,
+                history=history,
+            )
+        case RootCauseFollowUpRequired():
+            return replace(state, follow_up_required=True, history=history)
+        case IncidentReopened():
+            return replace(
+                state,
+                status=Status.INVESTIGATING,
+                resolved_at=None,
+                resolution_summary=None,
+                root_cause_pending=False,
+                reopen_count=state.reopen_count + 1,
+                last_changed_at=event.reopened_at,
+                history=history,
+            )
+    return replace(state, history=history)
+
+
+def fold(events: Iterable[DomainEvent], state: Incident = INITIAL) -> Incident:
+    for event in events:
+        state = evolve(state, event)
+    return state
+
+
+# ---------------------------------------------------------------------- decider
+
+
+def decide(command: IncidentCommand, state: Incident) -> Sequence[DomainEvent]:
+    """The events a command produces, or a DomainError saying why it cannot."""
+    if isinstance(command, DeclareIncident):
+        if state.declared:
+            raise PreconditionFailedError(
+                f"incident {command.incident_id} was already declared as {state.reference}"
+            )
+        return [
+            IncidentDeclared(
+                incident_id=command.incident_id,
+                number=command.number,
+                title=command.title,
+                severity=command.severity,
+                services=tuple(dict.fromkeys(command.services)),
+                source_alerts=tuple(dict.fromkeys(command.source_alerts)),
+                declared_by=command.declared_by,
+                declared_at=command.at,
+            )
+        ]
+    if not state.declared:
+        raise NotFoundError("no such incident")
+    match command:
+        case AssignCommander():
+            _refuse_if_resolved(state, "assign a commander")
+            if command.commander == state.commander:
+                return []
+            return [
+                CommanderAssigned(
+                    commander=command.commander,
+                    previous_commander=state.commander,
+                    assigned_by=command.assigned_by,
+                    assigned_at=command.at,
+                )
+            ]
+        case ChangeSeverity():
+            # Allowed after resolution too: a postmortem may re-grade an incident.
+            if command.severity == state.severity:
+                return []
+            return [
+                SeverityChanged(
+                    from_severity=state.severity,
+                    to_severity=command.severity,
+                    reason=command.reason,
+                    changed_by=command.changed_by,
+                    changed_at=command.at,
+                )
+            ]
+        case UpdateStatus():
+            return _update_status(command, state)
+        case AddNote():
+            return [
+                TimelineNoteAdded(text=command.text, author=command.author, added_at=command.at)
+            ]
+        case RecordMitigation():
+            _refuse_if_resolved(state, "record a mitigation")
+            applied_at = command.applied_at or command.at
+            if applied_at > command.at:
+                raise InvalidCommandError(
+                    "applied_at", "a mitigation cannot be applied in the future"
+                )
+            if state.declared_at is not None and applied_at < state.declared_at - _GRACE:
+                raise InvalidCommandError(
+                    "applied_at",
+                    "is more than a day before the incident was declared; record it as a note",
+                )
+            return [
+                MitigationApplied(
+                    kind=command.kind,
+                    description=command.description,
+                    temporary=command.temporary,
+                    applied_by=command.applied_by,
+                    applied_at=applied_at,
+                    recorded_at=command.at,
+                )
+            ]
+        case Resolve():
+            return _resolve(command, state)
+        case Reopen():
+            if state.status is not Status.RESOLVED:
+                raise PreconditionFailedError(
+                    f"{state.reference} is {state.status.value}, not resolved; only a "
+                    "resolved incident can be reopened"
+                )
+            return [
+                IncidentReopened(
+                    reason=command.reason, reopened_by=command.reopened_by, reopened_at=command.at
+                )
+            ]
+    raise InvalidCommandError("command", f"unknown command {type(command).__name__}")
+
+
+# A mitigation may be recorded late, but one "applied" long before the incident began
+# is almost certainly a typo in the timestamp.
+_GRACE = timedelta(days=1)
+
+
+def _refuse_if_resolved(state: Incident, action: str) -> None:
+    if state.status is Status.RESOLVED:
+        raise PreconditionFailedError(
+            f"{state.reference} is resolved; reopen it before you {action}"
+        )
+
+
+def _update_status(command: UpdateStatus, state: Incident) -> Sequence[DomainEvent]:
+    if command.status is Status.RESOLVED:
+        raise PreconditionFailedError(
+            "resolving needs a resolution summary: use Resolve instead of a status update"
+        )
+    if command.status is state.status:
+        return []
+    allowed = ALLOWED_TRANSITIONS[state.status]
+    if command.status not in allowed:
+        options = ", ".join(sorted(s.value for s in allowed)) or "none (reopen it first)"
+        raise PreconditionFailedError(
+            f"{state.reference} cannot go from {state.status.value} to "
+            f"{command.status.value}; allowed from {state.status.value}: {options}"
+        )
+    return [
+        StatusChanged(
+            from_status=state.status,
+            to_status=command.status,
+            changed_by=command.changed_by,
+            changed_at=command.at,
+            note=command.note,
+        )
+    ]
+
+
+def _resolve(command: Resolve, state: Incident) -> Sequence[DomainEvent]:
+    if state.status is Status.RESOLVED:
+        raise PreconditionFailedError(f"{state.reference} is already resolved")
+    permanent = [m for m in state.mitigations if not m.temporary]
+    pending = not permanent
+    events: list[DomainEvent] = [
+        IncidentResolved(
+            summary=command.summary,
+            resolved_by=command.resolved_by,
+            resolved_at=command.at,
+            root_cause_pending=pending,
+        )
+    ]
+    if pending:
+        band_aids = tuple(f"{m.kind.value}: {m.description}" for m in state.mitigations)
+        reason = (
+            "resolved with only temporary mitigations; the root cause is still unknown"
+            if band_aids
+            else "resolved without any recorded mitigation; the root cause is still unknown"
+        )
+        events.append(
+            RootCauseFollowUpRequired(
+                reason=reason, temporary_mitigations=band_aids, required_at=command.at
+            )
+        )
+    return events
