@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/pip install --quiet --constraint constraints.txt
 STAMP  := $(VENV)/.installed
 
-LIBS     := libs/eventlog[postgres,esdb,eventlet] libs/contracts
+LIBS     := libs/eventlog[postgres,esdb,eventlet] libs/contracts libs/protos libs/apikit
 SERVICES := services/incident
 DEV      := pytest pytest-timeout hypothesis ruff mypy eventsourcing
 
@@ -45,6 +45,12 @@ lint: install
 
 bench: install services
 	$(BIN)/python -m tests.benchmarks.run --write docs/benchmarks.md
+
+proto: install
+	$(BIN)/python -m grpc_tools.protoc -I proto --python_out=libs/protos/src \
+		--pyi_out=libs/protos/src --grpc_python_out=libs/protos/src \
+		$$(find proto -name '*.proto' | sort)
+	@echo "regenerated stubs in libs/protos/src"
 
 run: install
 	@echo "nothing to run yet: services arrive with the incident service (issue 3)"

@@ -1,0 +1,1 @@
+"""Public API plumbing shared by every service's gRPC process (no domain logic)."""

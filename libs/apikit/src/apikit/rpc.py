@@ -1,0 +1,255 @@
+"""gRPC plumbing every service API shares: auth guard, error mapping, server bootstrap,
+and conversions between log/domain values and protobuf.
+
+Owns the one table that maps domain and log errors to gRPC status codes, so every
+service answers the same way. Servicers stay thin: a method decorated with `@guarded`
+parses, calls the application layer and converts the result.
+
+Runs only in the non-eventlet API process (stock grpcio hangs under eventlet, see
+../shared/STACK-NOTES.md).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent import futures
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, NoReturn, Protocol, TypeVar
+
+import grpc
+from google.protobuf import timestamp_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from grpc_status import rpc_status
+
+from apikit.auth import AuthenticationError, Principal, Role, TokenRegistry
+from contracts.domain import (
+    DomainError,
+    InvalidCommandError,
+    NotFoundError,
+    PreconditionFailedError,
+)
+from eventlog import (
+    BackendUnavailableError,
+    ConcurrencyError,
+    InvalidEventError,
+    RecordedEvent,
+    StreamPermissionError,
+)
+from eventlog.validation import encode_json
+from firewatch.eventlog.v1 import event_pb2
+
+log = logging.getLogger(__name__)
+
+Req = TypeVar("Req")
+Resp = TypeVar("Resp")
+
+
+class HasTokens(Protocol):
+    tokens: TokenRegistry
+
+
+S = TypeVar("S", bound=HasTokens)
+
+
+# ---------------------------------------------------------------------- errors
+
+
+def abort_invalid(context: grpc.ServicerContext, field: str, problem: str) -> NoReturn:
+    """INVALID_ARGUMENT whose message starts with the field and whose BadRequest
+    detail names it, so both humans and programs can tell which input was wrong."""
+    detail = error_details_pb2.BadRequest(
+        field_violations=[
+            error_details_pb2.BadRequest.FieldViolation(field=field, description=problem)
+        ]
+    )
+    status = status_pb2.Status(code=code_pb2.INVALID_ARGUMENT, message=f"{field}: {problem}")
+    status.details.add().Pack(detail)
+    context.abort_with_status(rpc_status.to_status(status))
+    raise AssertionError("abort_with_status returns only by raising")  # pragma: no cover
+
+
+def abort_for(context: grpc.ServicerContext, error: Exception) -> NoReturn:
+    match error:
+        case InvalidCommandError() | InvalidEventError():
+            abort_invalid(context, error.field, error.problem)
+        case NotFoundError():
+            context.abort(grpc.StatusCode.NOT_FOUND, str(error))
+        case PreconditionFailedError() | DomainError():
+            context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(error))
+        case ConcurrencyError():
+            context.abort(
+                grpc.StatusCode.ABORTED,
+                f"{error}; concurrent updates kept conflicting, retry with the same "
+                "idempotency_key",
+            )
+        case AuthenticationError():
+            context.abort(grpc.StatusCode.UNAUTHENTICATED, str(error))
+        case StreamPermissionError():
+            context.abort(grpc.StatusCode.PERMISSION_DENIED, str(error))
+        case BackendUnavailableError():
+            context.abort(grpc.StatusCode.UNAVAILABLE, str(error))
+    log.exception("unexpected error in RPC", exc_info=error)
+    context.abort(grpc.StatusCode.INTERNAL, f"internal error: {type(error).__name__}")
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def authenticate(
+    tokens: TokenRegistry, context: grpc.ServicerContext, roles: frozenset[Role]
+) -> Principal:
+    token = None
+    for key, value in context.invocation_metadata():
+        if key == "authorization" and isinstance(value, str) and value.startswith("Bearer "):
+            token = value[len("Bearer ") :].strip()
+    try:
+        principal = tokens.authenticate(token)
+    except AuthenticationError as error:
+        context.abort(grpc.StatusCode.UNAUTHENTICATED, str(error))
+        raise  # pragma: no cover
+    if principal.role not in roles:
+        allowed = ", ".join(sorted(r.value for r in roles))
+        context.abort(
+            grpc.StatusCode.PERMISSION_DENIED,
+            f"{principal.name} has role {principal.role.value}; this call needs one of: {allowed}",
+        )
+    return principal
+
+
+def guarded(
+    roles: frozenset[Role],
+) -> Callable[
+    [Callable[[S, Req, grpc.ServicerContext, Principal], Resp]],
+    Callable[[S, Req, grpc.ServicerContext], Resp],
+]:
+    """Authenticate, pass the Principal as a third argument, and map errors.
+
+    Works for unary methods and for server-streaming generator methods alike."""
+
+    def decorate(
+        method: Callable[[S, Req, grpc.ServicerContext, Principal], Resp],
+    ) -> Callable[[S, Req, grpc.ServicerContext], Resp]:
+        if inspect.isgeneratorfunction(method):
+
+            @functools.wraps(method)
+            def streaming(self: S, request: Req, context: grpc.ServicerContext) -> Iterator[Any]:
+                principal = authenticate(self.tokens, context, roles)
+                try:
+                    yield from method(self, request, context, principal)
+                except grpc.RpcError:
+                    raise
+                except Exception as error:  # noqa: BLE001 - mapped to a status code
+                    abort_for(context, error)
+
+            return streaming  # type: ignore[return-value]
+
+        @functools.wraps(method)
+        def unary(self: S, request: Req, context: grpc.ServicerContext) -> Resp:
+            principal = authenticate(self.tokens, context, roles)
+            try:
+                return method(self, request, context, principal)
+            except grpc.RpcError:
+                raise
+            except Exception as error:  # noqa: BLE001 - mapped to a status code
+                abort_for(context, error)
+
+        return unary
+
+    return decorate
+
+
+# ---------------------------------------------------------------------- conversions
+
+
+def to_timestamp(value: datetime | None) -> timestamp_pb2.Timestamp | None:
+    if value is None:
+        return None
+    stamp = timestamp_pb2.Timestamp()
+    stamp.FromDatetime(value.astimezone(UTC))
+    return stamp
+
+
+def from_timestamp(value: timestamp_pb2.Timestamp) -> datetime:
+    converted: datetime = value.ToDatetime(tzinfo=UTC)
+    return converted
+
+
+def to_log_event(event: RecordedEvent) -> event_pb2.LogEvent:
+    metadata = event.metadata
+    message = event_pb2.LogEvent(
+        event_id=str(event.id),
+        stream=event.stream,
+        version=event.version,
+        position=event.position,
+        type=event.type,
+        schema_version=event.schema_version,
+        data_json=encode_json(event.data, "data"),
+        correlation_id=metadata.correlation_id or "",
+        causation_id=metadata.causation_id or "",
+        actor=metadata.actor or "",
+        prev_hash=event.prev_hash,
+        hash=event.hash,
+    )
+    message.recorded_at.CopyFrom(to_timestamp(event.recorded_at))
+    if metadata.occurred_at is not None:
+        message.occurred_at.CopyFrom(to_timestamp(metadata.occurred_at))
+    return message
+
+
+# ---------------------------------------------------------------------- server
+
+
+@dataclass(frozen=True)
+class TlsFiles:
+    certificate: Path
+    private_key: Path
+
+
+@dataclass
+class RunningServer:
+    server: grpc.Server
+    port: int
+    health: health.HealthServicer
+
+    def stop(self, grace: float = 5.0) -> None:
+        self.health.enter_graceful_shutdown()
+        self.server.stop(grace).wait()
+
+
+def start_server(
+    *,
+    host: str,
+    port: int,
+    register: Iterable[Callable[[grpc.Server], None]],
+    service_names: Sequence[str],
+    tls: TlsFiles | None = None,
+    max_workers: int = 16,
+) -> RunningServer:
+    """Start a gRPC server with health checking and reflection; port 0 picks a free one."""
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=max_workers))
+    for add in register:
+        add(server)
+    health_servicer = health.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    for name in ("", *service_names):
+        health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    reflection.enable_server_reflection(
+        (*service_names, health.SERVICE_NAME, reflection.SERVICE_NAME), server
+    )
+    address = f"{host}:{port}"
+    if tls is None:
+        bound = server.add_insecure_port(address)
+    else:
+        credentials = grpc.ssl_server_credentials(
+            [(tls.private_key.read_bytes(), tls.certificate.read_bytes())]
+        )
+        bound = server.add_secure_port(address, credentials)
+    if bound == 0:
+        raise OSError(f"cannot listen on {address}")
+    server.start()
+    return RunningServer(server, bound, health_servicer)
