@@ -1,0 +1,52 @@
+"""Prometheus metrics of the relay and the reliable consumers.
+
+Defined once here, in the default registry: prometheus_client refuses to register a
+name twice, and `python -m servicekit.relay` would otherwise import the relay module a
+second time (as __main__) and define them again.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge
+
+RELAY_PUBLISHED = Counter(
+    "firewatch_relay_published_total",
+    "Events the relay published (including republished ones).",
+    ["relay"],
+)
+RELAY_CONFIRMS = Counter(
+    "firewatch_relay_confirms_total",
+    "Publisher confirms (acks) the relay received, one per message.",
+    ["relay"],
+)
+RELAY_REPUBLISHED = Counter(
+    "firewatch_relay_republished_total",
+    "Events published again after a reconnect, nack or return (possible duplicates).",
+    ["relay"],
+)
+RELAY_FAILURES = Counter(
+    "firewatch_relay_failures_total",
+    "Windows that did not confirm completely, by reason.",
+    ["relay", "reason"],
+)
+RELAY_CHECKPOINT = Gauge(
+    "firewatch_relay_checkpoint_position",
+    "The last log position whose publish the broker confirmed.",
+    ["relay"],
+)
+
+EVENTS_HANDLED = Counter(
+    "firewatch_events_handled_total",
+    "Events a reliable handler processed successfully.",
+    ["queue"],
+)
+EVENTS_RETRIED = Counter(
+    "firewatch_events_retried_total",
+    "Failed handler attempts sent to a retry queue.",
+    ["queue"],
+)
+EVENTS_PARKED = Counter(
+    "firewatch_events_parked_total",
+    "Events moved to a parking queue after their last attempt failed (alert on this).",
+    ["queue"],
+)

@@ -1,0 +1,310 @@
+"""The RabbitMQ topology: exchange and queue names, their arguments, and declaring them.
+
+This module owns every name and argument on the broker, so that the relay, the
+consumers and the deploy step can never disagree (RabbitMQ refuses a re-declaration
+with different arguments):
+
+- one durable topic exchange per owning service, `<prefix>.<service>`, where the owner
+  of a stream category comes from eventlog's ownership map; the routing key is the
+  event type;
+- every service exchange has the alternate exchange `<prefix>.unrouted` (fanout) with
+  the quorum queue `<prefix>.unrouted`, so an event that no consumer is bound to yet is
+  kept rather than dropped;
+- per consumer queue (`QueueBinding`): the durable **quorum** queue itself, bound to
+  its source exchange for each event type; one retry queue per distinct backoff delay,
+  `<queue>.retry.<ms>ms`, whose queue TTL dead-letters messages back to the main queue
+  (a fixed TTL per queue, because RabbitMQ expires messages only at the head of a
+  queue: mixed per-message expirations in one queue would block short delays behind
+  long ones); and the parking queue `<queue>.parking` for messages that exhausted their
+  attempts. The main queue also dead-letters into parking, so a message that crashes
+  its consumer again and again (quorum `x-delivery-limit`) is parked, not dropped.
+
+Dead-lettering uses RabbitMQ's at-least-once strategy (quorum queues, 3.10+), which
+needs `x-overflow: reject-publish`; without it a dead-lettered message can be lost.
+
+`declare()` is idempotent and meant to run at deploy time and at every startup: a
+consumer queue that exists before the first event is published is what lets a consumer
+that starts late still receive everything.
+
+The exchange prefix defaults to `firewatch`; `FIREWATCH_EXCHANGE_PREFIX` overrides it,
+which keeps tests (and several platforms on one broker) apart.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from eventlog.model import category_of
+from eventlog.ownership import PLATFORM_OWNERSHIP
+
+DEFAULT_PREFIX = "firewatch"
+PREFIX_ENV = "FIREWATCH_EXCHANGE_PREFIX"
+DEFAULT_MAX_ATTEMPTS = 5
+DEFAULT_FIRST_DELAY = 1.0
+DEFAULT_BACKOFF = 5.0
+DEFAULT_DELIVERY_LIMIT = 20
+"""Redeliveries (crashes/requeues, not handler failures) before RabbitMQ parks a message."""
+
+_QUORUM = {"x-queue-type": "quorum"}
+_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,200}$")
+
+
+class TopologyError(ValueError):
+    """A topology description that cannot be declared."""
+
+
+def exponential_delays(
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    first_delay: float = DEFAULT_FIRST_DELAY,
+    backoff: float = DEFAULT_BACKOFF,
+) -> tuple[float, ...]:
+    """Delays (seconds) before attempts 2..max_attempts: first, first*backoff, ...
+
+    The defaults give 1 s, 5 s, 25 s, 125 s: long enough to outlast a restart of a
+    dependency, short enough that a transient fault costs minutes, not hours.
+    """
+    if max_attempts < 1:
+        raise TopologyError(f"max_attempts must be >= 1, got {max_attempts}")
+    if first_delay <= 0 or backoff < 1:
+        raise TopologyError("first_delay must be > 0 and backoff >= 1")
+    return tuple(first_delay * backoff**n for n in range(max_attempts - 1))
+
+
+@dataclass(frozen=True, slots=True)
+class QueueBinding:
+    """One consumer queue: which service's exchange it reads and which event types.
+
+    `event_types` are topic binding keys, so "#" takes every event of the source.
+    `retry_delays[n]` is the wait before attempt n+2; a message is parked after
+    `len(retry_delays) + 1` failed attempts.
+    """
+
+    service_queue_name: str
+    source_service: str
+    event_types: Sequence[str]
+    retry_delays: Sequence[float] = exponential_delays()
+    delivery_limit: int = DEFAULT_DELIVERY_LIMIT
+
+    def __post_init__(self) -> None:
+        if not _NAME.match(self.service_queue_name):
+            raise TopologyError(
+                f"queue name {self.service_queue_name!r} must be 1-200 of A-Z a-z 0-9 _ . : -"
+            )
+        if isinstance(self.event_types, str):
+            raise TopologyError("event_types must be a sequence of event types, not one string")
+        # Callers naturally pass lists; a tuple keeps the frozen binding hashable.
+        object.__setattr__(self, "event_types", tuple(self.event_types))
+        object.__setattr__(self, "retry_delays", tuple(float(d) for d in self.retry_delays))
+        if not self.event_types:
+            raise TopologyError(f"queue {self.service_queue_name!r} binds no event types")
+        if any(delay <= 0 for delay in self.retry_delays):
+            raise TopologyError("every retry delay must be > 0 seconds")
+        if self.delivery_limit < 1:
+            raise TopologyError("delivery_limit must be >= 1")
+
+    @property
+    def queue(self) -> str:
+        return self.service_queue_name
+
+    @property
+    def max_attempts(self) -> int:
+        return len(self.retry_delays) + 1
+
+    @property
+    def parking_queue(self) -> str:
+        return f"{self.service_queue_name}.parking"
+
+    def retry_delay_ms(self, failed_attempt: int) -> int | None:
+        """The delay after attempt `failed_attempt` (1-based) failed; None means park."""
+        if failed_attempt < 1:
+            raise ValueError(f"attempts are counted from 1, got {failed_attempt}")
+        if failed_attempt > len(self.retry_delays):
+            return None
+        # At least 1 ms: a TTL of 0 would mean "expire now" and busy-loop the retry.
+        return max(1, round(self.retry_delays[failed_attempt - 1] * 1000))
+
+    def retry_queue(self, delay_ms: int) -> str:
+        return f"{self.service_queue_name}.retry.{delay_ms}ms"
+
+    @property
+    def retry_queues(self) -> dict[str, int]:
+        """Retry queue name → TTL (ms); attempts with equal delays share a queue."""
+        delays = (self.retry_delay_ms(n) for n in range(1, len(self.retry_delays) + 1))
+        return {self.retry_queue(ms): ms for ms in delays if ms is not None}
+
+
+@dataclass(frozen=True, slots=True)
+class QueueSpec:
+    """A queue's name and its exact declaration arguments."""
+
+    name: str
+    arguments: Mapping[str, Any]
+
+
+class Topology:
+    """Names and declarations under one exchange prefix.
+
+    `ownership` maps each service to the stream categories it owns; the platform map
+    is the default, tests may pass their own.
+    """
+
+    def __init__(
+        self,
+        prefix: str | None = None,
+        ownership: Mapping[str, Iterable[str]] = PLATFORM_OWNERSHIP,
+    ) -> None:
+        chosen = prefix if prefix is not None else os.environ.get(PREFIX_ENV, DEFAULT_PREFIX)
+        if not _NAME.match(chosen):
+            raise TopologyError(f"exchange prefix {chosen!r} must be 1-200 of A-Z a-z 0-9 _ . : -")
+        self.prefix = chosen
+        self.ownership = {service: frozenset(cats) for service, cats in ownership.items()}
+        self._owner_of: dict[str, str] = {}
+        for service, categories in self.ownership.items():
+            for category in categories:
+                if category in self._owner_of:
+                    raise TopologyError(
+                        f"category {category!r} is owned by both "
+                        f"{self._owner_of[category]!r} and {service!r}"
+                    )
+                self._owner_of[category] = service
+
+    # ------------------------------------------------------------------ names
+
+    @property
+    def unrouted_exchange(self) -> str:
+        return f"{self.prefix}.unrouted"
+
+    @property
+    def unrouted_queue(self) -> str:
+        return f"{self.prefix}.unrouted"
+
+    def exchange_for_service(self, service: str) -> str:
+        if service not in self.ownership:
+            raise TopologyError(
+                f"{service!r} owns no stream categories; known services: "
+                f"{', '.join(sorted(self.ownership))}"
+            )
+        return f"{self.prefix}.{service}"
+
+    def owner_of_stream(self, stream: str) -> str | None:
+        return self._owner_of.get(category_of(stream))
+
+    def exchange_for_stream(self, stream: str) -> str:
+        """The owner's exchange; an unowned category goes straight to the unrouted
+        exchange, so that it is kept for inspection instead of stalling a relay."""
+        owner = self.owner_of_stream(stream)
+        return self.unrouted_exchange if owner is None else self.exchange_for_service(owner)
+
+    @property
+    def service_exchanges(self) -> list[str]:
+        return [self.exchange_for_service(service) for service in sorted(self.ownership)]
+
+    # ------------------------------------------------------------------ arguments
+
+    def exchange_arguments(self) -> dict[str, Any]:
+        return {"alternate-exchange": self.unrouted_exchange}
+
+    def queue_specs(self, binding: QueueBinding) -> list[QueueSpec]:
+        """Every queue one binding needs, parking first (it is the others' DLX target)."""
+        at_least_once = {"x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish"}
+        specs = [QueueSpec(binding.parking_queue, dict(_QUORUM))]
+        specs.append(
+            QueueSpec(
+                binding.queue,
+                {
+                    **_QUORUM,
+                    **at_least_once,
+                    "x-dead-letter-exchange": "",
+                    "x-dead-letter-routing-key": binding.parking_queue,
+                    "x-delivery-limit": binding.delivery_limit,
+                },
+            )
+        )
+        for name, ttl_ms in binding.retry_queues.items():
+            specs.append(
+                QueueSpec(
+                    name,
+                    {
+                        **_QUORUM,
+                        **at_least_once,
+                        "x-message-ttl": ttl_ms,
+                        # The default exchange routes by queue name, so a retried
+                        # message goes back to this consumer only, not to every queue
+                        # bound to the source exchange.
+                        "x-dead-letter-exchange": "",
+                        "x-dead-letter-routing-key": binding.queue,
+                    },
+                )
+            )
+        return specs
+
+    # ------------------------------------------------------------------ declaring
+
+    def declare_exchanges(self, channel: Any, services: Iterable[str] | None = None) -> None:
+        """The unrouted exchange and queue, then each service exchange (idempotent).
+
+        `channel` is a py-amqp channel (kombu's `connection.channel()`).
+        """
+        channel.exchange_declare(self.unrouted_exchange, "fanout", durable=True, auto_delete=False)
+        channel.queue_declare(
+            self.unrouted_queue, durable=True, auto_delete=False, arguments=dict(_QUORUM)
+        )
+        channel.queue_bind(self.unrouted_queue, self.unrouted_exchange, "")
+        for service in sorted(self.ownership if services is None else set(services)):
+            channel.exchange_declare(
+                self.exchange_for_service(service),
+                "topic",
+                durable=True,
+                auto_delete=False,
+                arguments=self.exchange_arguments(),
+            )
+
+    def declare_binding(self, channel: Any, binding: QueueBinding) -> None:
+        exchange = self.exchange_for_service(binding.source_service)
+        for spec in self.queue_specs(binding):
+            channel.queue_declare(
+                spec.name, durable=True, auto_delete=False, arguments=dict(spec.arguments)
+            )
+        for event_type in binding.event_types:
+            channel.queue_bind(binding.queue, exchange, event_type)
+
+    def declare(self, connection: Any, bindings: Sequence[QueueBinding] = ()) -> None:
+        """Declare everything on a kombu `Connection` (idempotent)."""
+        channel = connection.channel()
+        try:
+            self.declare_exchanges(channel)
+            for binding in bindings:
+                self.declare_binding(channel, binding)
+        finally:
+            channel.close()
+
+    def delete(self, connection: Any, bindings: Sequence[QueueBinding] = ()) -> None:
+        """Remove what `declare` created: for tests and for decommissioning a prefix.
+
+        Never run against a live platform: deleting a queue discards its messages.
+        """
+        channel = connection.channel()
+        try:
+            for binding in bindings:
+                for spec in self.queue_specs(binding):
+                    channel.queue_delete(spec.name)
+            for exchange in self.service_exchanges:
+                channel.exchange_delete(exchange)
+            channel.queue_delete(self.unrouted_queue)
+            channel.exchange_delete(self.unrouted_exchange)
+        finally:
+            channel.close()
+
+
+def declare(
+    connection: Any, bindings: Sequence[QueueBinding], topology: Topology | None = None
+) -> Topology:
+    """Declare the platform's exchanges and the given consumer queues; returns the
+    topology used (the default prefix and platform ownership unless one is given)."""
+    chosen = topology or Topology()
+    chosen.declare(connection, bindings)
+    return chosen
