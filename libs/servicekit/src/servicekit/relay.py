@@ -227,7 +227,9 @@ class Relay:
         while not self._stop.is_set():
             retrying = Retrying(
                 retry=retry_if_exception_type(_SessionFailedError),
-                wait=wait_exponential_jitter(initial=0.1, max=self.max_backoff),
+                wait=wait_exponential_jitter(
+                    multiplier=0.1, max=self.max_backoff, jitter=min(1.0, self.max_backoff / 4)
+                ),
                 stop=stop_when_event_set(self._stop),
                 # Waiting on the stop event makes the backoff interruptible by SIGTERM.
                 sleep=self._interruptible_sleep,
