@@ -39,9 +39,9 @@ test-fast: install
 	$(BIN)/python -m pytest -m "not slow and not postgres and not rabbitmq"
 
 lint: install
-	$(BIN)/ruff check libs services tests
-	$(BIN)/ruff format --check libs services tests
-	$(BIN)/mypy libs/eventlog/src libs/contracts/src
+	$(BIN)/ruff check libs services tests deploy
+	$(BIN)/ruff format --check libs services tests deploy
+	$(BIN)/mypy $(wildcard libs/*/src) $(wildcard services/*/src)
 
 bench: install services
 	$(BIN)/python -m tests.benchmarks.run --write docs/benchmarks.md
@@ -53,7 +53,7 @@ proto: install
 	@echo "regenerated stubs in libs/protos/src"
 
 run: install
-	@echo "nothing to run yet: services arrive with the incident service (issue 3)"
+	$(BIN)/python deploy/local/run.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

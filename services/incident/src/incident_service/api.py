@@ -415,3 +415,7 @@ def serve(settings: IncidentSettings | None = None) -> None:
 
 def main() -> None:
     serve()
+
+
+if __name__ == "__main__":
+    main()

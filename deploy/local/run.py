@@ -1,0 +1,209 @@
+"""`make run`: start the platform's processes locally and stop them together.
+
+Owns only process supervision for a developer machine: it prepares the local state
+folder (the SQLite log, checkpoints, an admin token), declares the RabbitMQ topology,
+starts each service's processes with the same environment, prefixes their output,
+reports where each listens once the APIs answer health checks, and on Ctrl-C or
+SIGTERM stops every process it started (SIGTERM, then SIGKILL after a grace period).
+Production deployments use deploy/compose.yaml or deploy/k8s instead.
+
+Environment (all optional):
+  FIREWATCH_HOME                 state folder (default var/firewatch)
+  FIREWATCH_STORE_URL            event log (default sqlite:///$FIREWATCH_HOME/eventlog.db)
+  FIREWATCH_BROKER_URL           RabbitMQ (default amqp://guest:guest@127.0.0.1:5672//)
+  FIREWATCH_INCIDENT_API_PORT    incident gRPC port (default 50051)
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from apikit.auth import Role, issue_token
+
+warnings.filterwarnings("ignore", category=DeprecationWarning)
+
+ROOT = Path(__file__).resolve().parents[2]
+PYTHON = sys.executable
+GRACE_SECONDS = 10.0
+
+
+@dataclass
+class Managed:
+    name: str
+    command: list[str]
+    process: subprocess.Popen[str] | None = None
+
+
+def broker_reachable(url: str) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 5672), 2):
+            return True
+    except OSError:
+        return False
+
+
+def ensure_broker(url: str) -> None:
+    if broker_reachable(url):
+        return
+    host = urlparse(url).hostname or "127.0.0.1"
+    if host in ("127.0.0.1", "localhost") and any(
+        (Path(d) / "rabbitmq-server").exists() for d in os.environ.get("PATH", "").split(":")
+    ):
+        print("run: RabbitMQ is not reachable; starting the local one (rabbitmq-server -detached)")
+        subprocess.run(["rabbitmq-server", "-detached"], check=False)  # noqa: S607
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if broker_reachable(url):
+                return
+            time.sleep(1)  # sleep-ok: waiting for an external server to open its port
+    sys.exit(
+        f"run: RabbitMQ is not reachable at {url}.\n"
+        "  Install and start it:  apt-get install rabbitmq-server && rabbitmq-server -detached\n"
+        "  or point FIREWATCH_BROKER_URL at a running broker."
+    )
+
+
+def prepare_home(home: Path) -> Path:
+    """Create the state folder and, once, an admin token for the local user."""
+    home.mkdir(parents=True, exist_ok=True)
+    token_file = home / "admin.token"
+    if not token_file.exists():
+        token = issue_token(home / "tokens.json", "local-admin", Role.ADMIN)
+        token_file.write_text(token + "\n", encoding="utf-8")
+        token_file.chmod(0o600)
+    return token_file
+
+
+def declare_topology(broker_url: str) -> None:
+    """Exchanges and every service's consumer queues exist before anything publishes,
+    so a consumer that starts later still finds its events waiting."""
+    from kombu import Connection
+
+    from incident_service.worker import QUEUE_BINDINGS as INCIDENT_BINDINGS
+    from servicekit.topology import declare
+
+    with Connection(broker_url) as connection:
+        declare(connection, [*INCIDENT_BINDINGS])
+
+
+def pump(name: str, stream: object) -> None:
+    for line in stream:  # type: ignore[attr-defined]
+        print(f"{name:>16} | {line}", end="", flush=True)
+
+
+def wait_healthy(address: str, service: str, timeout: float) -> None:
+    with grpc.insecure_channel(address) as channel:
+        grpc.channel_ready_future(channel).result(timeout=timeout)
+        health = health_pb2_grpc.HealthStub(channel)
+        answer = health.Check(health_pb2.HealthCheckRequest(service=service), timeout=timeout)
+        if answer.status != health_pb2.HealthCheckResponse.SERVING:
+            raise RuntimeError(f"{service} at {address} is not serving")
+
+
+def main() -> int:
+    home = Path(os.environ.get("FIREWATCH_HOME", ROOT / "var" / "firewatch")).resolve()
+    env = dict(os.environ)
+    env.setdefault("FIREWATCH_STORE_URL", f"sqlite:///{home / 'eventlog.db'}")
+    env.setdefault("FIREWATCH_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
+    env.setdefault("FIREWATCH_CHECKPOINT_URL", f"sqlite:///{home / 'checkpoints.db'}")
+    env.setdefault("FIREWATCH_TOKENS_FILE", str(home / "tokens.json"))
+    env.setdefault("FIREWATCH_INCIDENT_API_PORT", "50051")
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    # eventlet and nameko announce their own deprecation on every start; it is known
+    # (docs/adr) and would bury the lines that matter.
+    env.setdefault("PYTHONWARNINGS", "ignore::DeprecationWarning")
+    api_address = f"127.0.0.1:{env['FIREWATCH_INCIDENT_API_PORT']}"
+
+    ensure_broker(env["FIREWATCH_BROKER_URL"])
+    token_file = prepare_home(home)
+    declare_topology(env["FIREWATCH_BROKER_URL"])
+
+    processes = [
+        Managed("relay", [PYTHON, "-m", "servicekit.relay", "--name", "local-relay"]),
+        Managed("incident-api", [PYTHON, "-m", "incident_service.api"]),
+        Managed(
+            "incident-worker",
+            [
+                PYTHON,
+                "-m",
+                "nameko",
+                "run",
+                "--config",
+                str(ROOT / "services/incident/config.yaml"),
+                "incident_service.worker",
+            ],
+        ),
+    ]
+    stopping = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stopping.set())
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    try:
+        for managed in processes:
+            managed.process = subprocess.Popen(  # noqa: S603 - our own commands
+                managed.command,
+                env=env,
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                start_new_session=True,
+            )
+            threading.Thread(
+                target=pump, args=(managed.name, managed.process.stdout), daemon=True
+            ).start()
+        wait_healthy(api_address, "firewatch.incident.v1.IncidentService", timeout=60)
+        print(
+            "\nFirewatch is running (Ctrl-C stops everything)\n"
+            f"  incident api     {api_address}  gRPC with reflection and health checks\n"
+            f"  incident worker  nameko on {env['FIREWATCH_BROKER_URL']}\n"
+            "  relay            event log -> RabbitMQ exchanges firewatch.<service>\n"
+            f"  event log        {env['FIREWATCH_STORE_URL']}\n"
+            f"  admin token      export FIREWATCH_TOKEN_FILE={token_file}\n"
+            "ready",
+            flush=True,
+        )
+        while not stopping.is_set():
+            for managed in processes:
+                assert managed.process is not None
+                if managed.process.poll() is not None:
+                    print(f"run: {managed.name} exited with {managed.process.returncode}")
+                    stopping.set()
+            stopping.wait(0.5)
+    finally:
+        stop_all(processes)
+    return 0
+
+
+def stop_all(processes: list[Managed]) -> None:
+    for managed in reversed(processes):
+        if managed.process is not None and managed.process.poll() is None:
+            managed.process.terminate()
+    deadline = time.monotonic() + GRACE_SECONDS
+    for managed in reversed(processes):
+        if managed.process is None:
+            continue
+        try:
+            managed.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            print(f"run: {managed.name} ignored SIGTERM; killing it")
+            managed.process.kill()
+            managed.process.wait()
+    print("run: stopped")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

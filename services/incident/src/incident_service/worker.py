@@ -1,0 +1,114 @@
+"""The incident worker: a nameko service exposing internal RPC to other services.
+
+Thin: each entrypoint translates arguments and delegates to IncidentApplication. It
+appends to the incident's own streams only; it never dispatches events itself — the
+relay publishes what the log holds, so a crash between append and publish loses
+nothing. Event handlers for other services' events (alerts opening incidents) are
+added here as those services land, using servicekit's reliable handlers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nameko.extensions import DependencyProvider
+from nameko.rpc import rpc
+
+from eventlog import open_store
+from eventlog.clock import system_clock
+from incident_service import domain
+from incident_service.app import CommandResult, IncidentApplication
+from servicekit.topology import QueueBinding
+
+SERVICE_NAME = "incident"
+
+QUEUE_BINDINGS: list[QueueBinding] = []
+"""The queues this worker consumes, declared at deploy time (none until detection and
+paging publish events the incident service reacts to)."""
+
+
+class IncidentApp(DependencyProvider):  # type: ignore[misc]
+    """Opens the log once per worker process and hands each worker the application."""
+
+    def setup(self) -> None:
+        url = self.container.config.get("STORE_URL", "sqlite:///var/firewatch/eventlog.db")
+        self.store = open_store(url, writer=SERVICE_NAME)
+        self.app = IncidentApplication(self.store, system_clock)
+
+    def stop(self) -> None:
+        self.store.close()
+
+    def get_dependency(self, worker_ctx: Any) -> IncidentApplication:
+        return self.app
+
+
+def _result(result: CommandResult) -> dict[str, Any]:
+    return {
+        "incident_id": str(result.incident_id),
+        "reference": result.reference,
+        "version": result.version,
+        "position": result.position,
+        "event_types": list(result.event_types),
+        "replayed": result.replayed,
+    }
+
+
+class IncidentWorker:
+    name = SERVICE_NAME
+
+    app: IncidentApplication = IncidentApp()
+
+    @rpc  # type: ignore[untyped-decorator]
+    def declare_incident(
+        self,
+        title: str,
+        severity: str,
+        services: list[str],
+        declared_by: str,
+        source_alerts: list[str] | None = None,
+        idempotency_key: str | None = None,
+        causation_id: str | None = None,
+    ) -> dict[str, Any]:
+        return _result(
+            self.app.declare(
+                title=title,
+                severity=severity,
+                services=services,
+                declared_by=declared_by,
+                source_alerts=source_alerts or [],
+                idempotency_key=idempotency_key,
+                causation_id=causation_id,
+            )
+        )
+
+    @rpc  # type: ignore[untyped-decorator]
+    def add_note(
+        self, incident: str, text: str, author: str, idempotency_key: str | None = None
+    ) -> dict[str, Any]:
+        return _result(
+            self.app.execute(
+                incident,
+                domain.AddNote,
+                actor=author,
+                idempotency_key=idempotency_key,
+                text=text,
+                author=author,
+            )
+        )
+
+    @rpc  # type: ignore[untyped-decorator]
+    def get_incident(self, incident: str, as_of_position: int | None = None) -> dict[str, Any]:
+        view = self.app.get(incident, as_of_position=as_of_position)
+        state = view.state
+        return {
+            "incident_id": str(state.incident_id),
+            "reference": state.reference,
+            "title": state.title,
+            "severity": state.severity.value,
+            "status": state.status.value,
+            "services": list(state.services),
+            "commander": state.commander,
+            "root_cause_pending": state.root_cause_pending,
+            "version": view.version,
+            "position": view.position,
+        }
