@@ -252,11 +252,11 @@ class EventStoreDBEventStore(EventStore):
         **kwargs: P.kwargs,
     ) -> T:
         """One round trip to the server (in a real thread under eventlet), with
-        esdbclient's failures mapped to ours. NotFound and WrongCurrentVersion pass
-        through: callers decide what they mean."""
+        esdbclient's failures mapped to ours. NotFound, WrongCurrentVersion and
+        MaximumAppendSizeExceededError pass through: callers decide what they mean."""
         try:
             return greengrpc.call(function, *args, **kwargs)
-        except (NotFound, WrongCurrentVersion):
+        except (NotFound, WrongCurrentVersion, MaximumAppendSizeExceededError):
             raise
         except AccessDeniedError as exc:
             raise ServerPermissionError(self.writer, stream or "$all", self._owned, action) from exc

@@ -432,18 +432,14 @@ class FakeEventStoreDBServer:
             chosen = [r for r in records if start is None or r.revision >= start]
         return chosen[:count]
 
-    def _all_index(self, option: str, position: int, backwards: bool) -> int:
-        """Index into the log where an `$all` read starts (forwards: inclusive)."""
+    def _all_index(self, option: str, position: int) -> int:
+        """Index into the log where an `$all` read starts (forwards: inclusive;
+        backwards: exclusive). Position 0 is the start, the next write position the end;
+        any other position must be an event's, or the read is refused."""
         with self._changed:
-            if option == "start":
+            if option == "start" or (option == "position" and position == 0):
                 return 0
-            if option == "end":
-                return len(self._log)
-            if position in (0, _LOG_START) and not self._log:
-                return 0
-            if position == 0:
-                return 0
-            if position == self._next_position:
+            if option == "end" or position == self._next_position:
                 return len(self._log)
             index = bisect.bisect_left(self._positions, position)
             if index < len(self._positions) and self._positions[index] == position:
@@ -452,6 +448,14 @@ class FakeEventStoreDBServer:
             grpc.StatusCode.OUT_OF_RANGE,
             f"Invalid position: there is no event at commit position {position}",
         )
+
+    def _subscription_start(self, option: str, position: int) -> int | None:
+        """The position after which an `$all` subscription delivers (None: everything)."""
+        index = self._all_index(option, position)
+        with self._changed:
+            if option == "position" and position != 0 and index < len(self._log):
+                return position  # an event's position: deliver what follows it
+            return self._positions[index - 1] if index else None
 
     def _all_slice(
         self, start: int, backwards: bool, count: int, event_filter: _Filter
@@ -632,7 +636,7 @@ class _StreamsServicer(streams_pb2_grpc.StreamsServicer):
     ) -> Iterator[streams_pb2.ReadResp]:
         which = options.all.WhichOneof("all_option") or "start"
         position = options.all.position.commit_position
-        start = self._fake._all_index(which, position, backwards)
+        start = self._fake._all_index(which, position)
         for record in self._fake._all_slice(start, backwards, options.count, event_filter):
             yield _read_event(record, structured)
 
@@ -645,17 +649,9 @@ class _StreamsServicer(streams_pb2_grpc.StreamsServicer):
     ) -> Iterator[streams_pb2.ReadResp]:
         fake = self._fake
         which = options.all.WhichOneof("all_option") or "start"
+        position = options.all.position.commit_position
         # A subscription delivers the events *after* its starting position.
-        after: int | None
-        if which == "start":
-            after = None
-        elif which == "end":
-            with fake._changed:
-                after = fake._positions[-1] if fake._positions else None
-        else:
-            position = options.all.position.commit_position
-            index = fake._all_index("position", position, False)
-            after = fake._positions[index] if index < len(fake._positions) else position
+        after = fake._subscription_start(which, position)
         context.add_callback(fake._wake)
         yield streams_pb2.ReadResp(
             confirmation=streams_pb2.ReadResp.SubscriptionConfirmation(
