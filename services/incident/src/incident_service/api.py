@@ -292,7 +292,12 @@ class IncidentServicer(pb_grpc.IncidentServiceServicer):
             subscription.close()
 
     def _answer(self, result: CommandResult) -> dict[str, Any]:
-        view = self.app.get(result.incident_id)
+        if result.state is not None and result.position:
+            incident = to_incident(result.state, result.version, result.position)
+        else:
+            # A no-op or a replayed command: show the incident as it is now.
+            view = self.app.get(result.incident_id)
+            incident = to_incident(view.state, view.version, view.position)
         return {
             "outcome": pb.CommandOutcome(
                 incident_id=str(result.incident_id),
@@ -302,7 +307,7 @@ class IncidentServicer(pb_grpc.IncidentServiceServicer):
                 event_types=list(result.event_types),
                 replayed=result.replayed,
             ),
-            "incident": to_incident(view.state, view.version, view.position),
+            "incident": incident,
         }
 
 

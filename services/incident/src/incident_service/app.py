@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -62,6 +62,8 @@ class CommandResult:
     event_types: tuple[str, ...]
     replayed: bool = False
     """True when an idempotency key matched a command already applied."""
+    state: Incident | None = field(default=None, compare=False, repr=False)
+    """The incident after the command, when the application had it at hand."""
 
     @property
     def reference(self) -> str:
@@ -105,11 +107,10 @@ class IncidentApplication:
             if idempotency_key
             else uuid.uuid4()
         )
-        now = self.clock()
         # Validate before allocating a number, so bad input leaves no trace in the log.
-        _build(
+        command = _build(
             DeclareIncident,
-            at=now,
+            at=self.clock(),
             incident_id=incident_id,
             number=1,
             title=title,
@@ -119,29 +120,21 @@ class IncidentApplication:
             declared_by=declared_by,
         )
         stream = domain.stream_for(incident_id)
-        existing = self.store.read_stream(stream)
-        if existing:
-            state = _fold(existing)
-            return CommandResult(
-                incident_id,
-                state.number,
-                existing[0].version,
-                existing[0].position,
-                (existing[0].type,),
-                replayed=True,
-            )
+        if idempotency_key is not None:
+            existing = self.store.read_stream(stream)
+            if existing:
+                state = _fold(existing)
+                return CommandResult(
+                    incident_id,
+                    state.number,
+                    existing[0].version,
+                    existing[0].position,
+                    (existing[0].type,),
+                    replayed=True,
+                    state=state,
+                )
         number = self._allocate_number(incident_id, declared_by)
-        command = _build(
-            DeclareIncident,
-            at=now,
-            incident_id=incident_id,
-            number=number,
-            title=title,
-            severity=severity,
-            services=tuple(services),
-            source_alerts=tuple(source_alerts),
-            declared_by=declared_by,
-        )
+        command = command.model_copy(update={"number": number})
         events = domain.decide(command, domain.INITIAL)
         result = self.store.append(
             stream,
@@ -154,6 +147,7 @@ class IncidentApplication:
             result.current_version,
             result.last_position,
             tuple(e.event_type() for e in events),
+            state=domain.fold(events),
         )
 
     def execute(
@@ -202,6 +196,7 @@ class IncidentApplication:
                 result.current_version,
                 result.last_position,
                 tuple(e.event_type() for e in events),
+                state=domain.fold(events, state),
             )
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -252,22 +247,15 @@ class IncidentApplication:
     # ------------------------------------------------------------------ internals
 
     def _allocate_number(self, incident_id: uuid.UUID, actor: str) -> int:
-        # The numbering stream's version is the counter; a derived event id makes a
-        # retried declaration get its original number back instead of a new one.
+        # The numbering stream's version is the counter. Appending with ANY is safe:
+        # the store assigns the next version atomically, and the event id derived from
+        # the incident makes a retried declaration get its original number back.
         event = EVENTS.to_new_event(
             IncidentNumberAllocated(incident_id=incident_id),
             event_id=uuid.uuid5(ID_NAMESPACE, f"number/{incident_id}"),
             metadata=EventMetadata(correlation_id=str(incident_id), actor=actor),
         )
-        for attempt in range(1, self.max_attempts * 4 + 1):
-            current = self.store.current_version(NUMBERS_STREAM)
-            expected = StreamState.NO_STREAM if current is None else current
-            try:
-                return self.store.append(NUMBERS_STREAM, [event], expected).current_version + 1
-            except ConcurrencyError:
-                if attempt == self.max_attempts * 4:
-                    raise
-        raise AssertionError("unreachable")  # pragma: no cover
+        return self.store.append(NUMBERS_STREAM, [event], StreamState.ANY).current_version + 1
 
     def _event_id(self, incident_id: uuid.UUID, key: str, index: int) -> uuid.UUID:
         return uuid.uuid5(ID_NAMESPACE, f"{incident_id}/{key}/{index}")
