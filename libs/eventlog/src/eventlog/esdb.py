@@ -88,6 +88,7 @@ _PROBE_REVISION = 2**62
 """An expected revision no stream can have: appending zero events with it makes the
 server answer with the stream's revision from its own index, and write nothing."""
 _MAX_ANY_ATTEMPTS = 100
+_INDEX_AHEAD_LIMIT = 4
 _HEAD_PAGE = 32
 _KNOWN_POSITIONS = 65_536
 _TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
@@ -221,6 +222,9 @@ class EventStoreDBEventStore(EventStore):
         timeout: float = DEFAULT_TIMEOUT,
         root_certificates: str | bytes | None = None,
     ) -> None:
+        """`url`: esdb://, esdb+discover://, kurrentdb:// or kurrentdb+discover://, with
+        esdbclient's connection-string options (`?Tls=false`, `DefaultDeadline=10`, ...).
+        `timeout`: seconds one server call may take (unless DefaultDeadline is given)."""
         super().__init__(writer=writer, ownership=ownership, clock=clock)
         self.url = url
         self._display = redact(url)
@@ -235,6 +239,9 @@ class EventStoreDBEventStore(EventStore):
             raise BackendUnavailableError(
                 f"cannot connect to EventStoreDB at {self._display}: {exc}"
             ) from exc
+        deadline = self._client.connection_spec.options.DefaultDeadline
+        if deadline is not None:  # ?DefaultDeadline=<seconds> in the URL wins
+            self._timeout = float(deadline)
 
     def close(self) -> None:
         client = getattr(self, "_client", None)
@@ -374,6 +381,7 @@ class EventStoreDBEventStore(EventStore):
         # ANY and EXISTS do not pin a version, so a retried batch could land again at
         # the end of the stream: those appends look at the whole stream for the ids.
         scan = _StreamScan(found={}) if expected in (StreamState.ANY, StreamState.EXISTS) else None
+        index_ahead = 0
         for attempt in range(1, _MAX_ANY_ATTEMPTS + 1):
             if scan is not None:
                 self._scan(stream, wanted, scan)
@@ -411,13 +419,18 @@ class EventStoreDBEventStore(EventStore):
                 )
             except WrongCurrentVersion as exc:
                 # Another writer got there first: the next round sees its events. Unless
-                # the server's index is ahead of the events it lets us read.
+                # the server's index stays ahead of the events it lets us read (a moment
+                # of that is normal: a write is indexed just before it becomes readable).
                 server = _server_revision(exc)
                 if (
                     server is not None
                     and (current is None or server > current)
                     and self._last_version(stream) == current
                 ):
+                    index_ahead += 1
+                    if index_ahead < _INDEX_AHEAD_LIMIT:
+                        time.sleep(0.01 * index_ahead)
+                        continue
                     raise BackendUnavailableError(
                         f"stream {stream!r}: EventStoreDB's index says its last revision is "
                         f"{server}, but its last readable event is "
