@@ -1,0 +1,1 @@
+"""incidentctl: the command-line client of Firewatch's public incident API."""

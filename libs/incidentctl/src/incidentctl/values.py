@@ -1,0 +1,167 @@
+"""The CLI's vocabulary and its mapping to the API's: choices, instants, positions.
+
+Owns the enums offered on the command line (P1, investigating, rollback, ...), their
+protobuf values and back, and the parsing of `--as-of`, `--since`, `--applied-at` and
+incident arguments. Parsers raise ValueError; typer turns that into a usage error
+(exit code 2) naming the option.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from google.protobuf import timestamp_pb2
+from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
+
+from firewatch.incident.v1 import incident_pb2 as pb
+
+# `to_pb()` answers the protobuf enum value's *name*: generated constructors accept
+# names, and the stubs type them, where an int would need a cast.
+
+
+class Severity(enum.StrEnum):
+    P1 = "P1"
+    P2 = "P2"
+    P3 = "P3"
+    P4 = "P4"
+
+    def to_pb(self) -> str:
+        return f"SEVERITY_{self.value}"
+
+
+class Status(enum.StrEnum):
+    INVESTIGATING = "investigating"
+    IDENTIFIED = "identified"
+    MONITORING = "monitoring"
+    RESOLVED = "resolved"
+
+    def to_pb(self) -> str:
+        return f"STATUS_{self.name}"
+
+
+class WorkingStatus(enum.StrEnum):
+    """What `incidentctl status` may set: resolving needs a summary (`resolve`)."""
+
+    INVESTIGATING = "investigating"
+    IDENTIFIED = "identified"
+    MONITORING = "monitoring"
+
+    def to_pb(self) -> str:
+        return f"STATUS_{self.name}"
+
+
+class MitigationKind(enum.StrEnum):
+    ROLLBACK = "rollback"
+    RESTART = "restart"
+    FAILOVER = "failover"
+    TRAFFIC_SHIFT = "traffic_shift"
+    FEATURE_FLAG = "feature_flag"
+    RUNBOOK_STEP = "runbook_step"
+    OTHER = "other"
+
+    def to_pb(self) -> str:
+        return f"MITIGATION_KIND_{self.name}"
+
+
+def enum_name(wrapper: EnumTypeWrapper, prefix: str, value: int, *, lower: bool) -> str:
+    """SEVERITY_P1 -> P1, STATUS_INVESTIGATING -> investigating; a value this client
+    does not know yet (a newer server) shows as `unknown(<n>)` instead of failing."""
+    try:
+        name: str = wrapper.Name(value)
+    except ValueError:
+        return f"unknown({value})"
+    short = name.removeprefix(prefix)
+    return short.lower() if lower else short
+
+
+def severity_name(value: int) -> str:
+    return enum_name(pb.Severity, "SEVERITY_", value, lower=False)
+
+
+def status_name(value: int) -> str:
+    return enum_name(pb.Status, "STATUS_", value, lower=True)
+
+
+def kind_name(value: int) -> str:
+    return enum_name(pb.MitigationKind, "MITIGATION_KIND_", value, lower=True)
+
+
+# ---------------------------------------------------------------------- instants
+
+
+def parse_instant(text: str) -> datetime:
+    """An ISO 8601 timestamp with a zone, e.g. 2026-11-27T02:17:00Z or ...+01:00.
+
+    A timestamp without a zone is refused rather than guessed: "02:17" read in the
+    wrong zone answers a different question about an incident."""
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(
+            f"{text!r} is not an ISO 8601 timestamp like 2026-11-27T02:17:00Z"
+        ) from None
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{text!r} has no time zone: add Z for UTC or an offset like +01:00")
+    return value.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class AsOf:
+    """A past instant to read at: a wall-clock time or a log position."""
+
+    time: datetime | None = None
+    position: int | None = None
+
+    def describe(self) -> str:
+        if self.position is not None:
+            return f"log position {self.position}"
+        assert self.time is not None
+        return format_instant(self.time)
+
+
+def parse_as_of(text: str) -> AsOf:
+    """`2026-11-27T02:17:00Z` (a time) or `@42` (a log position)."""
+    stripped = text.strip()
+    if stripped.startswith("@"):
+        digits = stripped[1:]
+        if not digits.isdigit() or int(digits) < 1:
+            raise ValueError(f"{text!r}: a log position is written @<n> with n >= 1, e.g. @42")
+        return AsOf(position=int(digits))
+    return AsOf(time=parse_instant(stripped))
+
+
+def to_timestamp(value: datetime) -> timestamp_pb2.Timestamp:
+    stamp = timestamp_pb2.Timestamp()
+    stamp.FromDatetime(value.astimezone(UTC))
+    return stamp
+
+
+def from_timestamp(stamp: timestamp_pb2.Timestamp) -> datetime:
+    value: datetime = stamp.ToDatetime(tzinfo=UTC)
+    return value
+
+
+def format_instant(value: datetime) -> str:
+    """UTC, ISO 8601, `Z`: the same form --as-of accepts, so output can be pasted back."""
+    utc = value.astimezone(UTC)
+    text = utc.isoformat(timespec="microseconds" if utc.microsecond else "seconds")
+    return text.replace("+00:00", "Z")
+
+
+# ---------------------------------------------------------------------- incidents
+
+_BARE_NUMBER = re.compile(r"^\d+$")
+
+
+def incident_argument(text: str) -> str:
+    """INC-42 or a uuid, passed on as given; a bare `42` is taken as INC-42.
+
+    The server is the judge of well-formedness, so its INVALID_ARGUMENT message is what
+    a malformed reference produces."""
+    stripped = text.strip()
+    if _BARE_NUMBER.match(stripped):
+        return f"INC-{int(stripped)}"
+    return stripped
