@@ -1,7 +1,7 @@
 """Opens a backend from a URL, so that every process is configured the same way.
 
     sqlite:///var/firewatch/log.db     (relative path)   sqlite:////abs/path/log.db
-    postgresql://user@host:5432/db     (psycopg 3 conninfo URL)
+    postgresql://user@host:5432/db     (psycopg 3 conninfo URL; ?schema=name picks a schema)
     esdb://host:2113?Tls=false         (also esdb+discover://, kurrentdb://)
 
 Backends other than SQLite are imported only when asked for, so a service that uses
@@ -9,6 +9,8 @@ SQLite does not need psycopg or grpcio installed.
 """
 
 from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from eventlog.clock import Clock, system_clock
 from eventlog.errors import InvalidEventError
@@ -39,7 +41,15 @@ def open_store(
     if scheme in ("postgresql", "postgres"):
         from eventlog.postgres import PostgresEventStore
 
-        return PostgresEventStore(url, writer=writer, ownership=ownership, clock=clock)
+        # `schema` is ours, not libpq's: take it out before psycopg sees the URL.
+        parts = urlsplit(url)
+        query = parse_qsl(parts.query, keep_blank_values=True)
+        schema = next((value for key, value in query if key == "schema"), "public")
+        rest_query = urlencode([(key, value) for key, value in query if key != "schema"])
+        conninfo = urlunsplit(parts._replace(query=rest_query))
+        return PostgresEventStore(
+            conninfo, writer=writer, ownership=ownership, clock=clock, schema=schema
+        )
     if scheme in ("esdb", "esdb+discover", "kurrentdb", "kurrentdb+discover"):
         from eventlog.esdb import EventStoreDBEventStore
 
