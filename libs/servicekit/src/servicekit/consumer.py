@@ -69,6 +69,12 @@ HEADER_ORIGINAL_QUEUE = "x-original-queue"
 _MAX_HEADER_TEXT = 4000
 """Header values travel in every frame header; keep tracebacks bounded."""
 
+_CARRIED = frozenset(
+    {"delivery_mode", "priority", "correlation_id", "message_id", "timestamp", "type", "app_id"}
+)
+"""Basic properties a retried or parked copy keeps. Not `expiration` (a copy must not
+inherit a TTL), not `application_headers` (passed separately), not `reply_to`."""
+
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType]
 
 # kombu's classes are unannotated; see servicekit.relay.
@@ -135,9 +141,9 @@ class ConfirmedPublisher:
                 content_encoding=properties.get("content_encoding"),
                 headers=headers,
                 properties={
-                    k: v
-                    for k, v in properties.items()
-                    if k not in ("content_type", "content_encoding", "headers") and v is not None
+                    **{k: v for k, v in properties.items() if k in _CARRIED and v is not None},
+                    # Retry and parking copies are always persistent, whatever came in.
+                    "delivery_mode": envelope.PERSISTENT,
                 },
             )
             channel.basic_publish(message, exchange="", routing_key=queue, mandatory=True)
