@@ -1,13 +1,20 @@
 """Child process for test_esdb_under_eventlet.py: a nameko-like, eventlet-patched process
 that uses the EventStoreDB adapter against the server at argv[1] while another
-greenthread keeps ticking. Prints one JSON line with what it saw."""
+greenthread keeps ticking. Prints one JSON line with what it saw.
+
+With argv[2] == "late" it imports the adapter BEFORE patching (the mistake that makes
+grpc hang) and reports the error the adapter raises instead."""
+
+import sys
+
+if sys.argv[2:] == ["late"]:
+    import eventlog.esdb  # noqa: F401 - deliberately before monkey_patch
 
 import eventlet
 
 eventlet.monkey_patch()  # first, exactly like `nameko run`
 
 import json  # noqa: E402 - everything else is imported into the patched process
-import sys  # noqa: E402
 import uuid  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from typing import Any  # noqa: E402
@@ -88,5 +95,16 @@ def main(url: str) -> dict[str, Any]:
     }
 
 
+def late(url: str) -> dict[str, Any]:
+    from eventlog.greengrpc import GreenGrpcError
+
+    try:
+        EventStoreDBEventStore(url, writer="incident")
+    except GreenGrpcError as exc:
+        return {"error": str(exc)}
+    return {"error": None}
+
+
 if __name__ == "__main__":
-    print(json.dumps(main(sys.argv[1])), flush=True)
+    run = late if sys.argv[2:] == ["late"] else main
+    print(json.dumps(run(sys.argv[1])), flush=True)

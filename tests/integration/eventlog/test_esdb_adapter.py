@@ -206,6 +206,7 @@ def test_a_batch_larger_than_the_server_accepts_is_invalid_input(
 def test_greengrpc_is_a_plain_call_outside_eventlet() -> None:
     assert not greengrpc.is_green()
     assert greengrpc.call(lambda a, b=0: a + b, 1, b=2) == 3
-    assert greengrpc.rebind_to_originals() == 0
+    assert greengrpc.green_bound_modules() == []
+    greengrpc.ensure_native_grpc()
     with greengrpc.native_imports():
         import grpc  # noqa: F401

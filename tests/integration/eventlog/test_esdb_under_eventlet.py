@@ -56,3 +56,19 @@ def test_esdb_adapter_in_an_eventlet_process_neither_hangs_nor_freezes_greenthre
     # ...and during a half-second blocking wait, the hub kept scheduling it many times.
     assert seen["idle_was_none"]
     assert seen["idle_ticks"] > 1000, seen
+
+
+def test_grpc_imported_before_patching_is_refused_with_a_clear_error_not_a_hang() -> None:
+    pytest.importorskip("eventlet")
+    with FakeEventStoreDBServer() as server:
+        child = subprocess.run(
+            [sys.executable, "-W", "ignore::DeprecationWarning", str(CHILD), server.url, "late"],
+            capture_output=True,
+            text=True,
+            timeout=HANG_TIMEOUT,
+            check=False,
+        )
+    assert child.returncode == 0, child.stderr
+    error = json.loads(child.stdout.strip().splitlines()[-1])["error"]
+    assert error is not None
+    assert "monkey_patch() first" in error

@@ -12,9 +12,10 @@ What worked, and what this module does:
 1. grpc's Python layer must use the ORIGINAL `threading`/`time`/`queue` modules and so
    get real OS threads and real locks. `native_imports()` imports grpc and esdbclient
    while `sys.modules` holds eventlet's originals (`eventlet.patcher.original`), so
-   every module they import binds the real ones; `rebind_to_originals()` repairs
-   modules that were imported before the process was patched (their module objects were
-   patched in place).
+   every module they import binds the real ones. That only works if grpc is first
+   imported after `eventlet.monkey_patch()` (which patches the threading module object
+   in place, and greens locks that already exist): `ensure_native_grpc()` refuses with
+   a clear error, instead of a hang, when grpc was loaded otherwise.
 2. Every client call must leave the eventlet hub's thread: `call()` runs it in eventlet's
    pool of real OS threads (`eventlet.tpool.execute`), so the calling greenthread waits
    cooperatively and other greenthreads keep running. A call must do all its gRPC work
@@ -30,7 +31,6 @@ from __future__ import annotations
 
 import contextlib
 import sys
-import warnings
 from collections.abc import Callable, Iterator, Sequence
 from types import ModuleType
 from typing import Any, ParamSpec, TypeVar
@@ -42,7 +42,7 @@ NATIVE_MODULES: tuple[str, ...] = ("_thread", "threading", "time", "queue")
 """Modules whose original (unpatched) versions gRPC's Python layer must see."""
 
 GRPC_PACKAGES: tuple[str, ...] = ("grpc", "esdbclient")
-"""Packages that `native_imports()` loads by default and `rebind_to_originals()` fixes."""
+"""Packages that must be loaded through `native_imports()` in a patched process."""
 
 _GRPC_SUBMODULES = (
     "grpc",
@@ -98,72 +98,52 @@ def native_imports(*preload: str) -> Iterator[None]:
                 sys.modules.pop(name, None)
             else:
                 sys.modules[name] = module
-    rebind_to_originals()
 
 
-def rebind_to_originals(packages: Sequence[str] = GRPC_PACKAGES) -> int:
-    """Point every loaded module of `packages` back at the original threading/time/
-    queue modules and their functions and classes (`from threading import Lock` too).
+class GreenGrpcError(RuntimeError):
+    """grpc was loaded in a way that cannot work in this eventlet-patched process."""
 
-    Needed when grpc was imported before `eventlet.monkey_patch()`: eventlet patches the
-    `threading` module object in place, so grpc's reference to it turned green. Objects
-    that grpc created while importing keep whatever primitives they were built with.
-    Returns how many references were changed; a no-op outside a patched process."""
+
+def green_bound_modules(packages: Sequence[str] = GRPC_PACKAGES) -> list[str]:
+    """Loaded modules of `packages` that use the process's patched (green) threading,
+    time or queue module: they were imported before `eventlet.monkey_patch()` (which
+    patches those module objects in place) or outside `native_imports()`."""
     if not is_green():
-        return 0
-    replacements: dict[int, tuple[object, object]] = {}
-    for name, original in _originals().items():
-        patched = sys.modules.get(name)
-        if patched is None or patched is original:
-            continue
-        replacements[id(patched)] = (patched, original)
-        for attribute in dir(original):
-            green = getattr(patched, attribute, None)
-            real = getattr(original, attribute)
-            if green is real or green is None or not callable(green):
-                continue
-            replacements[id(green)] = (green, real)
-    changed = 0
-    prefixes = tuple(packages)
+        return []
+    green = {id(sys.modules[name]) for name in NATIVE_MODULES if name in sys.modules}
+    originals = {id(module) for module in _originals().values()}
+    green -= originals
+    prefixes = tuple(p + "." for p in packages)
+    found = []
     for module_name, module in list(sys.modules.items()):
-        if module is None or not (
-            module_name in prefixes or module_name.startswith(tuple(p + "." for p in prefixes))
-        ):
+        if module is None or not (module_name in packages or module_name.startswith(prefixes)):
             continue
-        namespace = getattr(module, "__dict__", None)
-        if namespace is None:
-            continue
-        for attribute, value in list(namespace.items()):
-            pair = replacements.get(id(value))
-            if pair is not None and pair[0] is value:
-                try:
-                    setattr(module, attribute, pair[1])
-                except (AttributeError, TypeError):
-                    continue
-                changed += 1
-    return changed
-
-
-_checked = False
+        namespace = getattr(module, "__dict__", {})
+        if any(id(value) in green for value in list(namespace.values())):
+            found.append(module_name)
+    return sorted(found)
 
 
 def ensure_native_grpc() -> None:
-    """Call before creating a gRPC channel: in a patched process, make sure grpc's
-    modules use the original threading (repairing them if grpc was imported before
-    the process was patched). Cheap after the first call."""
+    """Call before creating a gRPC channel. In an eventlet-patched process, refuse
+    (with a clear message, instead of a hang later) when grpc was loaded with green
+    threading. Cheap after the first successful call."""
     global _checked  # noqa: PLW0603 - a process-wide, idempotent check
     if _checked or not is_green():
         return
-    if rebind_to_originals():
-        warnings.warn(
-            "grpc was imported before eventlet.monkey_patch(); its modules were pointed "
-            "back at the original threading, but objects it built at import time keep "
-            "green locks. Import eventlog.esdb (or use greengrpc.native_imports) after "
-            "patching, or before any grpc import.",
-            RuntimeWarning,
-            stacklevel=2,
+    bound = green_bound_modules()
+    if bound:
+        raise GreenGrpcError(
+            f"grpc is loaded with eventlet's green threading ({', '.join(bound[:4])}...), so "
+            "its calls would hang this process. It was imported before "
+            "eventlet.monkey_patch(), or outside eventlog.greengrpc.native_imports(): "
+            "call eventlet.monkey_patch() first (nameko run does), then import eventlog.esdb "
+            "or any other grpc client inside native_imports()."
         )
     _checked = True
+
+
+_checked = False
 
 
 def call(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
