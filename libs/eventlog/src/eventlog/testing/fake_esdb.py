@@ -194,6 +194,7 @@ class FakeEventStoreDBServer:
         self._next_position = _LOG_START
         self._stopping = False
         self._server: Any = None
+        self._executor: futures.ThreadPoolExecutor | None = None
         self.port = 0
         self.calls: dict[str, int] = {}
         """How many times each RPC was called, e.g. calls["Streams.BatchAppend"]."""
@@ -207,10 +208,11 @@ class FakeEventStoreDBServer:
     def start(self) -> FakeEventStoreDBServer:
         if self._server is not None:
             return self
+        self._executor = futures.ThreadPoolExecutor(
+            max_workers=self._max_workers, thread_name_prefix="fakeesdb"
+        )
         server = grpc.server(
-            futures.ThreadPoolExecutor(
-                max_workers=self._max_workers, thread_name_prefix="fakeesdb"
-            ),
+            self._executor,
             options=[
                 ("grpc.max_receive_message_length", 64 * 1024 * 1024),
                 ("grpc.max_send_message_length", 64 * 1024 * 1024),
@@ -233,6 +235,9 @@ class FakeEventStoreDBServer:
         if self._server is not None:
             self._server.stop(grace).wait()
             self._server = None
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
 
     def __enter__(self) -> FakeEventStoreDBServer:
         return self.start()
