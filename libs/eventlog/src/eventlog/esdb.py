@@ -112,9 +112,9 @@ class ServerPermissionError(StreamPermissionError):
         self.owned = owned
         EventLogError.__init__(
             self,
-            f"EventStoreDB denied {action} on {stream!r} for this connection's user; grant "
-            "the service's user write access to its own categories only (see "
-            "docs/adr/0004-esdb-under-eventlet.md)",
+            f"EventStoreDB's access control denied this connection's user the right to "
+            f"{action} ({stream!r}); a service's user needs read access to the log and write "
+            "access to its own categories (docs/adr/0004-esdb-under-eventlet.md)",
         )
 
 
