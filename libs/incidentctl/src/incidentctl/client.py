@@ -219,7 +219,7 @@ class IncidentClient:
         retrying = Retrying(
             stop=stop_after_attempt(max(1, self.settings.attempts)),
             wait=wait_exponential_jitter(
-                initial=self._backoff.initial, max=self._backoff.maximum, jitter=0.1
+                multiplier=self._backoff.initial, max=self._backoff.maximum, jitter=0.1
             ),
             retry=retry_if_exception(
                 lambda error: isinstance(error, grpc.RpcError) and code_of(error) in RETRYABLE

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Protocol
+from typing import Annotated, Protocol, TypeVar
 
 import typer
 from rich.text import Text
@@ -72,6 +72,26 @@ app = typer.Typer(
 
 # ---------------------------------------------------------------------- shared options
 
+T = TypeVar("T")
+
+
+def _usage(parse: Callable[[str], T]) -> Callable[[str], T]:
+    """A values.py parser as a typer parser: its ValueError becomes a usage error (exit 2)
+    that names the option, without the "Value error," prefix typer adds otherwise."""
+
+    def run(text: str) -> T:
+        try:
+            return parse(text)
+        except ValueError as error:
+            raise typer.BadParameter(str(error)) from None
+
+    return run
+
+
+as_of_parser = _usage(parse_as_of)
+instant_parser = _usage(parse_instant)
+
+
 IncidentArg = Annotated[
     str, typer.Argument(help="INC-42 (or just 42) or the incident's uuid", show_default=False)
 ]
@@ -79,7 +99,7 @@ AsOfOption = Annotated[
     AsOf | None,
     typer.Option(
         "--as-of",
-        parser=parse_as_of,
+        parser=as_of_parser,
         metavar="TIME|@POS",
         help="read the past: an ISO 8601 time (2026-11-27T02:17:00Z) or @<log position>",
         show_default=False,
@@ -292,11 +312,11 @@ def list_incidents(
     ] = None,
     since: Annotated[
         datetime | None,
-        typer.Option(parser=parse_instant, metavar="TIME", help="declared at or after"),
+        typer.Option(parser=instant_parser, metavar="TIME", help="declared at or after"),
     ] = None,
     until: Annotated[
         datetime | None,
-        typer.Option(parser=parse_instant, metavar="TIME", help="declared before"),
+        typer.Option(parser=instant_parser, metavar="TIME", help="declared before"),
     ] = None,
     limit: Annotated[
         int | None, typer.Option(min=1, help="show at most this many (default: all)")
@@ -457,7 +477,7 @@ def mitigate(
     applied_at: Annotated[
         datetime | None,
         typer.Option(
-            parser=parse_instant,
+            parser=instant_parser,
             metavar="TIME",
             help="when it was applied, if earlier than now (ISO 8601)",
             show_default=False,

@@ -2,7 +2,7 @@
 
 Owns the enums offered on the command line (P1, investigating, rollback, ...), their
 protobuf values and back, and the parsing of `--as-of`, `--since`, `--applied-at` and
-incident arguments. Parsers raise ValueError; typer turns that into a usage error
+incident arguments. Parsers raise ValueError, which main.py turns into a usage error
 (exit code 2) naming the option.
 """
 

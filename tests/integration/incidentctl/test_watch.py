@@ -1,0 +1,204 @@
+"""`incidentctl watch` against a real server: live events, every incident, reconnection.
+
+The watch runs in a thread (CliRunner, `--max-events` makes it return). The test knows
+the server is following the log when the store's `subscribe` is called with the
+position the watch asked for, so it never sleeps to wait for the watch to start.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+from typer.testing import Result
+
+from apikit.auth import TokenRegistry
+from apikit.rpc import start_server
+from firewatch.incident.v1 import incident_pb2 as pb
+from firewatch.incident.v1 import incident_pb2_grpc
+from incident_service.api import SERVICE_NAME, IncidentServicer
+from incident_service.app import IncidentApplication
+from incident_service.projections import IncidentReadModel, ProjectionRunner
+from tests.integration.incident.conftest import Api
+from tests.integration.incidentctl.conftest import Cli
+
+WAIT = 30.0
+
+
+class Subscriptions:
+    """Counts the server's subscriptions that start at one log position."""
+
+    def __init__(self, api: Api, monkeypatch: pytest.MonkeyPatch, from_position: int) -> None:
+        self._condition = threading.Condition()
+        self._count = 0
+        original = api.store.subscribe
+
+        def subscribe(*args: Any, **kwargs: Any) -> Any:
+            subscription = original(*args, **kwargs)
+            if kwargs.get("from_position") == from_position:
+                with self._condition:
+                    self._count += 1
+                    self._condition.notify_all()
+            return subscription
+
+        monkeypatch.setattr(api.store, "subscribe", subscribe)
+
+    def wait_for(self, count: int) -> None:
+        with self._condition:
+            assert self._condition.wait_for(lambda: self._count >= count, timeout=WAIT)
+
+
+class Background:
+    """One CLI run in a thread."""
+
+    def __init__(self, run: Callable[[], Result]) -> None:
+        self._results: list[Result] = []
+        self._thread = threading.Thread(target=lambda: self._results.append(run()), daemon=True)
+        self._thread.start()
+
+    def result(self) -> Result:
+        self._thread.join(timeout=WAIT)
+        assert not self._thread.is_alive(), "watch did not return"
+        [result] = self._results
+        return result
+
+
+def declare(cli: Cli, title: str = "checkout down") -> str:
+    result = cli("declare", title, "--severity", "P1", "--service", "checkout", "-q")
+    assert result.exit_code == 0, result.stderr
+    return result.stdout.strip()
+
+
+def note(api: Api, ref: str, text: str, stub: Any = None) -> None:
+    (stub or api.stub).AddNote(pb.AddNoteRequest(incident=ref, text=text), metadata=api.auth())
+
+
+def test_watch_prints_an_event_appended_while_it_runs(
+    cli: Cli, api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ref = declare(cli)
+    start = api.store.head_position() + 1
+    subscriptions = Subscriptions(api, monkeypatch, start)
+
+    watch = Background(
+        lambda: cli("watch", ref, "--from-position", str(start), "--max-events", "1")
+    )
+    subscriptions.wait_for(1)
+    note(api, ref, "live from the test")
+    result = watch.result()
+
+    assert result.exit_code == 0, result.stderr
+    [line] = result.stdout.splitlines()
+    assert f"#{start}  INC-1  TimelineNoteAdded  alice  live from the test" in line
+    assert result.stderr == f"watching INC-1 from position {start} (Ctrl-C stops)\n"
+
+
+def test_watch_shows_history_first_then_live_events(
+    cli: Cli, api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ref = declare(cli)
+    note(api, ref, "before")
+    subscriptions = Subscriptions(api, monkeypatch, 0)
+
+    watch = Background(lambda: cli("watch", ref, "--max-events", "3", "--json"))
+    subscriptions.wait_for(1)
+    note(api, ref, "after")
+    result = watch.result()
+
+    assert result.exit_code == 0, result.stderr
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(e["type"], e["data"].get("text")) for e in events] == [
+        ("IncidentDeclared", None),
+        ("TimelineNoteAdded", "before"),
+        ("TimelineNoteAdded", "after"),
+    ]
+    assert {e["reference"] for e in events} == {"INC-1"}
+
+
+def test_watch_without_an_incident_follows_every_incident_and_labels_them(
+    cli: Cli, api: Api
+) -> None:
+    declare(cli, "first")
+    declare(cli, "second")
+    note(api, "INC-1", "on the first")
+    noted_at = api.store.head_position()
+
+    everything = cli("watch", "--max-events", "3")
+    # From a position after the declarations the labels come from a lookup instead.
+    later = cli("watch", "--from-position", str(noted_at), "--max-events", "1", who="audrey")
+
+    assert everything.exit_code == later.exit_code == 0
+    labels = [line.split("  ")[2] for line in everything.stdout.splitlines()]
+    assert labels == ["INC-1", "INC-2", "INC-1"]
+    assert "IncidentDeclared  alice  P1 'second' [checkout]" in everything.stdout
+    assert f"#{noted_at}  INC-1  TimelineNoteAdded  alice  on the first" in later.stdout
+
+
+def test_watch_of_an_unknown_incident_fails_at_once(cli: Cli) -> None:
+    result = cli("watch", "INC-404")
+    assert (result.exit_code, result.stderr) == (1, "error: incident INC-404 does not exist\n")
+
+
+@pytest.fixture
+def restartable(api: Api, tmp_path: Path) -> Iterator[Callable[[], Any]]:
+    """Stops the fixture's server and starts another on the same port and log."""
+    started: list[tuple[Any, ProjectionRunner, grpc.Channel]] = []
+
+    def restart() -> Any:
+        api.server.stop(grace=0)
+        model = IncidentReadModel()
+        runner = ProjectionRunner(api.store, model).start()
+        servicer = IncidentServicer(
+            IncidentApplication(api.store, api.clock),
+            api.store,
+            model,
+            runner,
+            TokenRegistry(tmp_path / "tokens.json"),
+        )
+        server = start_server(
+            host="127.0.0.1",
+            port=api.server.port,
+            register=[
+                lambda s: incident_pb2_grpc.add_IncidentServiceServicer_to_server(servicer, s)
+            ],
+            service_names=[SERVICE_NAME],
+        )
+        channel = grpc.insecure_channel(f"127.0.0.1:{server.port}")
+        started.append((server, runner, channel))
+        return incident_pb2_grpc.IncidentServiceStub(channel)
+
+    yield restart
+    for server, runner, channel in started:
+        channel.close()
+        server.stop(grace=0)
+        runner.stop()
+
+
+def test_watch_resumes_after_the_server_restarts(
+    cli: Cli,
+    api: Api,
+    monkeypatch: pytest.MonkeyPatch,
+    restartable: Callable[[], Any],
+) -> None:
+    ref = declare(cli)
+    start = api.store.head_position() + 1
+    subscriptions = Subscriptions(api, monkeypatch, start)
+
+    watch = Background(
+        lambda: cli("watch", ref, "--from-position", str(start), "--max-events", "1")
+    )
+    subscriptions.wait_for(1)
+    stub = restartable()
+    # The watch saw nothing before the restart, so it resumes where it started.
+    subscriptions.wait_for(2)
+    note(api, ref, "after the restart", stub)
+    result = watch.result()
+
+    assert result.exit_code == 0, result.stderr
+    assert "TimelineNoteAdded  alice  after the restart" in result.stdout
+    assert f"resuming from position {start}" in result.stderr
