@@ -14,9 +14,15 @@ def main(path: str, writer_index: int, count: int) -> None:
         # Half the appends race on one shared stream (optimistic retries), half go to
         # the process's own stream.
         if n % 2:
-            store.append(f"proc-own{writer_index}", [NewEvent("Wrote", {"w": writer_index, "n": n})], StreamState.ANY)
+            store.append(
+                f"proc-own{writer_index}",
+                [NewEvent("Wrote", {"w": writer_index, "n": n})],
+                StreamState.ANY,
+            )
         else:
-            store.append("proc-shared", [NewEvent("Wrote", {"w": writer_index, "n": n})], StreamState.ANY)
+            store.append(
+                "proc-shared", [NewEvent("Wrote", {"w": writer_index, "n": n})], StreamState.ANY
+            )
     store.close()
 
 

@@ -10,7 +10,6 @@ import pytest
 from eventlog import InvalidEventError, open_store
 from eventlog.postgres import PostgresEventStore
 from eventlog.sqlite import SQLiteEventStore
-
 from tests.conftest import PG_URL
 
 

@@ -232,8 +232,11 @@ class EventStore(abc.ABC):
         return AppendResult(stream, tuple(versions), tuple(row.position for row in ordered))
 
     def _recorded_at(self, not_before: datetime | None) -> datetime:
-        """The clock's time, never earlier than the log's last event, so that reading
-        'as of time T' always yields a prefix of the log."""
+        """The clock's time, never earlier than `not_before`.
+
+        SQL backends pass the log's last recorded time, so reading "as of time T" is a
+        prefix of the whole log; EventStoreDB can only pass the stream's last time
+        (it has no global lock), so there the guarantee holds per stream."""
         now = validate_aware(self.clock(), "clock()")
         assert now is not None
         if not_before is not None and now < not_before:
@@ -390,7 +393,9 @@ class EventStore(abc.ABC):
         until: datetime | None,
         limit: int,
     ) -> list[RecordedEvent]:
-        """Up to `limit` events with position >= from_position, in position order.
+        """Exactly `limit` events with position >= from_position, in position order,
+        unless fewer remain (a short batch ends `read_all`, so a backend that filters on
+        the client must keep reading until it has `limit` matches or reaches the head).
 
         Must never return an event at position p while an event below p that will
         later become visible is still uncommitted: subscriptions depend on it."""
