@@ -151,16 +151,17 @@ class IncidentClient:
     ) -> list[pb.Incident]:
         """Every incident the filter matches, following page tokens (up to `limit`)."""
         found: list[pb.Incident] = []
-        page = pb.ListIncidentsRequest()
-        page.CopyFrom(request)
+        token = ""
         while limit is None or len(found) < limit:
-            wanted = page_size if limit is None else min(page_size, limit - len(found))
-            page.page_size = wanted
+            page = pb.ListIncidentsRequest()
+            page.CopyFrom(request)
+            page.page_size = page_size if limit is None else min(page_size, limit - len(found))
+            page.page_token = token
             answer = self.list_page(page)
             found.extend(answer.incidents)
-            if not answer.next_page_token:
+            token = answer.next_page_token
+            if not token:
                 break
-            page.page_token = answer.next_page_token
         return found if limit is None else found[:limit]
 
     # ------------------------------------------------------------------ streams
@@ -194,7 +195,7 @@ class IncidentClient:
                 reason = "connection lost"
             finally:
                 stream.cancel()
-            notify(f"watch: {reason}; resuming from position {position} in {delay:.1f}s")
+            notify(f"watch: {reason}; resuming from position {position} in {delay:g}s")
             self._sleep(delay)
             delay = min(delay * 2, self._backoff.watch_maximum)
 
