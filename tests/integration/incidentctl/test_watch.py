@@ -8,6 +8,10 @@ position the watch asked for, so it never sleeps to wait for the watch to start.
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -202,3 +206,50 @@ def test_watch_resumes_after_the_server_restarts(
     assert result.exit_code == 0, result.stderr
     assert "TimelineNoteAdded  alice  after the restart" in result.stdout
     assert f"resuming from position {start}" in result.stderr
+
+
+def spawn_watch(api: Api, *args: str) -> subprocess.Popen[str]:
+    """The real console entry point in its own process, so signals and pipes are real."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FIREWATCH_")}
+    return subprocess.Popen(
+        [sys.executable, "-m", "incidentctl", "--server", f"127.0.0.1:{api.server.port}",
+         "--token", api.tokens["alice"], "watch", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )  # fmt: skip
+
+
+def test_ctrl_c_ends_a_watch_quietly(cli: Cli, api: Api) -> None:
+    ref = declare(cli)
+    process = spawn_watch(api, ref)
+    try:
+        assert process.stdout is not None
+        # Blocks until the watch has printed its first event: it is streaming now.
+        assert "IncidentDeclared" in process.stdout.readline()
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=WAIT)
+    finally:
+        process.kill()
+    assert process.returncode == 0, stderr
+    assert stderr.endswith("stopped\n")
+    assert "Traceback" not in stderr
+
+
+def test_a_watch_whose_reader_goes_away_exits_quietly(cli: Cli, api: Api) -> None:
+    ref = declare(cli)
+    process = spawn_watch(api, ref)
+    try:
+        assert process.stdout is not None
+        assert process.stderr is not None
+        assert "IncidentDeclared" in process.stdout.readline()
+        process.stdout.close()  # like `| head -1` exiting
+        note(api, ref, "nobody reads this")
+        process.wait(timeout=WAIT)
+        stderr = process.stderr.read()
+    finally:
+        process.kill()
+    assert process.returncode == 0, stderr
+    assert "Traceback" not in stderr
+    assert "Exception ignored" not in stderr

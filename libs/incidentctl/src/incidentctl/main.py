@@ -8,7 +8,10 @@ client.py's job; what output looks like is render.py's.
 
 from __future__ import annotations
 
+import io
 import json
+import os
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -631,9 +634,23 @@ def watch(
                 if max_events is not None and shown >= max_events:
                     break
         except KeyboardInterrupt:
+            # Ctrl-C is how a watch is meant to end: not an error, no traceback.
             errors.print("stopped")
+        except BrokenPipeError:
+            # The reader went away (`incidentctl watch | grep -m1 ...`): stop quietly.
+            _silence_stdout()
         finally:
             events.close()
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush of the buffered, now
+    unwritable pipe does not print an "Exception ignored" message on the way out."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass  # not a real file (e.g. a test runner's buffer): nothing will be flushed
 
 
 def _reference(client: IncidentClient, known: dict[str, str], event: event_pb2.LogEvent) -> str:
