@@ -6,11 +6,18 @@ at the fixture's server with alice's token unless told otherwise.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner, Result
 
+from apikit.auth import TokenRegistry
+from apikit.rpc import RunningServer, TlsFiles, start_server
+from firewatch.incident.v1 import incident_pb2_grpc
+from incident_service.api import SERVICE_NAME, IncidentServicer
+from incident_service.app import IncidentApplication
+from incident_service.projections import IncidentReadModel, ProjectionRunner
 from incidentctl.main import app
 from tests.integration.incident.conftest import Api, api, open_log  # noqa: F401
 
@@ -26,6 +33,7 @@ CLEAN_ENV: dict[str, str | None] = {
 }
 
 Cli = Callable[..., Result]
+ServerFactory = Callable[..., RunningServer]
 
 
 def invoke(*args: str, env: dict[str, str | None] | None = None) -> Result:
@@ -41,3 +49,37 @@ def cli(api: Api) -> Cli:  # noqa: F811 - the imported fixture, requested by nam
         return invoke("--server", f"127.0.0.1:{api.server.port}", *auth, *args, env=env)
 
     return run
+
+
+@pytest.fixture
+def extra_servers(api: Api, tmp_path: Path) -> Iterator[ServerFactory]:  # noqa: F811
+    """More IncidentService servers on the fixture's log and tokens (any port, maybe TLS);
+    all stopped at the end."""
+    started: list[tuple[RunningServer, ProjectionRunner]] = []
+
+    def start(port: int = 0, tls: TlsFiles | None = None) -> RunningServer:
+        model = IncidentReadModel()
+        runner = ProjectionRunner(api.store, model).start()
+        servicer = IncidentServicer(
+            IncidentApplication(api.store, api.clock),
+            api.store,
+            model,
+            runner,
+            TokenRegistry(tmp_path / "tokens.json"),
+        )
+        server = start_server(
+            host="127.0.0.1",
+            port=port,
+            register=[
+                lambda s: incident_pb2_grpc.add_IncidentServiceServicer_to_server(servicer, s)
+            ],
+            service_names=[SERVICE_NAME],
+            tls=tls,
+        )
+        started.append((server, runner))
+        return server
+
+    yield start
+    for server, runner in started:
+        server.stop(grace=0)
+        runner.stop()

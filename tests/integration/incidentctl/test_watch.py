@@ -13,23 +13,17 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import grpc
 import pytest
 from typer.testing import Result
 
-from apikit.auth import TokenRegistry
-from apikit.rpc import start_server
 from firewatch.incident.v1 import incident_pb2 as pb
 from firewatch.incident.v1 import incident_pb2_grpc
-from incident_service.api import SERVICE_NAME, IncidentServicer
-from incident_service.app import IncidentApplication
-from incident_service.projections import IncidentReadModel, ProjectionRunner
 from tests.integration.incident.conftest import Api
-from tests.integration.incidentctl.conftest import Cli
+from tests.integration.incidentctl.conftest import Cli, ServerFactory
 
 WAIT = 30.0
 
@@ -148,46 +142,11 @@ def test_watch_of_an_unknown_incident_fails_at_once(cli: Cli) -> None:
     assert (result.exit_code, result.stderr) == (1, "error: incident INC-404 does not exist\n")
 
 
-@pytest.fixture
-def restartable(api: Api, tmp_path: Path) -> Iterator[Callable[[], Any]]:
-    """Stops the fixture's server and starts another on the same port and log."""
-    started: list[tuple[Any, ProjectionRunner, grpc.Channel]] = []
-
-    def restart() -> Any:
-        api.server.stop(grace=0)
-        model = IncidentReadModel()
-        runner = ProjectionRunner(api.store, model).start()
-        servicer = IncidentServicer(
-            IncidentApplication(api.store, api.clock),
-            api.store,
-            model,
-            runner,
-            TokenRegistry(tmp_path / "tokens.json"),
-        )
-        server = start_server(
-            host="127.0.0.1",
-            port=api.server.port,
-            register=[
-                lambda s: incident_pb2_grpc.add_IncidentServiceServicer_to_server(servicer, s)
-            ],
-            service_names=[SERVICE_NAME],
-        )
-        channel = grpc.insecure_channel(f"127.0.0.1:{server.port}")
-        started.append((server, runner, channel))
-        return incident_pb2_grpc.IncidentServiceStub(channel)
-
-    yield restart
-    for server, runner, channel in started:
-        channel.close()
-        server.stop(grace=0)
-        runner.stop()
-
-
 def test_watch_resumes_after_the_server_restarts(
     cli: Cli,
     api: Api,
     monkeypatch: pytest.MonkeyPatch,
-    restartable: Callable[[], Any],
+    extra_servers: ServerFactory,
 ) -> None:
     ref = declare(cli)
     start = api.store.head_position() + 1
@@ -197,11 +156,15 @@ def test_watch_resumes_after_the_server_restarts(
         lambda: cli("watch", ref, "--from-position", str(start), "--max-events", "1")
     )
     subscriptions.wait_for(1)
-    stub = restartable()
+    api.server.stop(grace=0)
+    restarted = extra_servers(port=api.server.port)
+    channel = grpc.insecure_channel(f"127.0.0.1:{restarted.port}")
+    stub = incident_pb2_grpc.IncidentServiceStub(channel)
     # The watch saw nothing before the restart, so it resumes where it started.
     subscriptions.wait_for(2)
     note(api, ref, "after the restart", stub)
     result = watch.result()
+    channel.close()
 
     assert result.exit_code == 0, result.stderr
     assert "TimelineNoteAdded  alice  after the restart" in result.stdout
