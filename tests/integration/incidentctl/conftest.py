@@ -71,7 +71,9 @@ def extra_servers(api: Api, tmp_path: Path) -> Iterator[ServerFactory]:  # noqa:
             host="127.0.0.1",
             port=port,
             register=[
-                lambda s: incident_pb2_grpc.add_IncidentServiceServicer_to_server(servicer, s)
+                lambda s: incident_pb2_grpc.add_IncidentServiceServicer_to_server(  # type: ignore[no-untyped-call]
+                    servicer, s
+                )
             ],
             service_names=[SERVICE_NAME],
             tls=tls,

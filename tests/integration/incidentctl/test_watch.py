@@ -159,7 +159,7 @@ def test_watch_resumes_after_the_server_restarts(
     api.server.stop(grace=0)
     restarted = extra_servers(port=api.server.port)
     channel = grpc.insecure_channel(f"127.0.0.1:{restarted.port}")
-    stub = incident_pb2_grpc.IncidentServiceStub(channel)
+    stub = incident_pb2_grpc.IncidentServiceStub(channel)  # type: ignore[no-untyped-call]
     # The watch saw nothing before the restart, so it resumes where it started.
     subscriptions.wait_for(2)
     note(api, ref, "after the restart", stub)

@@ -19,7 +19,7 @@ from incidentctl.client import Backoff, IncidentClient, Settings
 from incidentctl.errors import CliError, ExitCode
 
 
-class FakeRpcError(grpc.RpcError):
+class FakeRpcError(grpc.RpcError):  # type: ignore[misc]
     def __init__(self, code: grpc.StatusCode, details: str = "") -> None:
         super().__init__(details)
         self._code = code

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Protocol, TypeVar
+from typing import Annotated, NoReturn, Protocol, TypeVar
 
 import typer
 from rich.text import Text
@@ -147,7 +147,7 @@ def session(ctx: typer.Context) -> Iterator[IncidentClient]:
         fail(error)
 
 
-def fail(error: CliError) -> None:
+def fail(error: CliError) -> NoReturn:
     typer.echo(f"error: {error.message}", err=True)
     raise typer.Exit(int(error.exit_code))
 

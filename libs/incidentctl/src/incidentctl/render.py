@@ -14,6 +14,7 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from rich import box
 from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
@@ -35,9 +36,18 @@ Json = dict[str, Any]
 
 
 def _instant(message: Any, field: str) -> str | None:
+    """Full precision, for JSON."""
     if not message.HasField(field):
         return None
     return format_instant(from_timestamp(getattr(message, field)))
+
+
+def _when(message: Any, field: str, missing: str = "-") -> str:
+    """To the second, for people: microseconds only crowd a table out of the terminal.
+    To read at an exact event, `--as-of @<pos>` is the precise handle."""
+    if not message.HasField(field):
+        return missing
+    return format_instant(from_timestamp(getattr(message, field)).replace(microsecond=0))
 
 
 def incident_json(incident: pb.Incident) -> Json:
@@ -189,7 +199,7 @@ def summarize(event: event_pb2.LogEvent) -> str:
 
 
 def event_time(event: event_pb2.LogEvent) -> str:
-    return _instant(event, "recorded_at") or ""
+    return _when(event, "recorded_at", missing="")
 
 
 def watch_line(event: event_pb2.LogEvent, reference: str) -> str:
@@ -229,16 +239,16 @@ def incident_panel(incident: pb.Incident, *, as_of: str | None = None) -> Group:
         ("commander", incident.commander or "(none assigned)"),
         ("services", ", ".join(incident.services)),
         ("alerts", ", ".join(incident.source_alerts) or "-"),
-        ("declared", f"{_instant(incident, 'declared_at') or '-'} by {incident.declared_by}"),
+        ("declared", f"{_when(incident, 'declared_at')} by {incident.declared_by}"),
     ]
     if incident.HasField("resolved_at"):
-        rows.append(("resolved", _instant(incident, "resolved_at") or ""))
+        rows.append(("resolved", _when(incident, "resolved_at")))
         rows.append(("summary", incident.resolution_summary))
     if incident.root_cause_pending:
         rows.append(("root cause", "PENDING: resolved on temporary mitigations only"))
     if incident.reopen_count:
         rows.append(("reopened", f"{incident.reopen_count} time(s)"))
-    rows.append(("last change", _instant(incident, "last_changed_at") or "-"))
+    rows.append(("last change", _when(incident, "last_changed_at")))
     rows.append(("id", incident.incident_id))
     read_at = f"version {incident.version}, log position {incident.position}"
     rows.append(("read at", f"{read_at} (as of {as_of})" if as_of else read_at))
@@ -246,12 +256,13 @@ def incident_panel(incident: pb.Incident, *, as_of: str | None = None) -> Group:
         facts.add_row(label, Text(value))
     parts: list[Any] = [heading, facts]
     if incident.mitigations:
-        table = Table(title="mitigations", title_justify="left")
+        table = _table()
+        table.title, table.title_justify = "mitigations", "left"
         for column in ("applied at", "kind", "lasting", "by", "description"):
             table.add_column(column)
         for m in incident.mitigations:
             table.add_row(
-                _instant(m, "applied_at") or "-",
+                _when(m, "applied_at"),
                 kind_name(m.kind),
                 "temporary" if m.temporary else "permanent",
                 Text(m.applied_by),
@@ -261,32 +272,41 @@ def incident_panel(incident: pb.Incident, *, as_of: str | None = None) -> Group:
     return Group(*parts)
 
 
+def _table() -> Table:
+    # Rules under the header only: box edges cost columns an 80-wide terminal (or a
+    # pipe, which rich treats as 80 wide) needs for the text people came to read.
+    return Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, collapse_padding=True)
+
+
 def incident_table(incidents: Iterable[pb.Incident]) -> Table:
     """`list`: one row per incident."""
-    table = Table()
-    for column in ("ref", "sev", "status", "title", "services", "commander", "declared at"):
-        table.add_column(column, no_wrap=column in ("ref", "sev", "declared at"))
+    table = _table()
+    for column in ("ref", "sev", "status", "declared at"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("title", overflow="fold", min_width=12)
+    table.add_column("services", overflow="fold")
+    table.add_column("IC", overflow="fold")  # the incident commander, as responders say
     for incident in incidents:
         table.add_row(
             incident.reference,
             severity_name(incident.severity),
             status_name(incident.status),
+            _when(incident, "declared_at"),
             Text(incident.title),
             Text(", ".join(incident.services)),
             Text(incident.commander or "-"),
-            _instant(incident, "declared_at") or "-",
         )
     return table
 
 
 def timeline_table(events: Iterable[event_pb2.LogEvent]) -> Table:
     """`timeline`: one row per event, in log order."""
-    table = Table()
+    table = _table()
     table.add_column("pos", justify="right", no_wrap=True)
     table.add_column("time", no_wrap=True)
     table.add_column("type", no_wrap=True)
-    table.add_column("actor")
-    table.add_column("summary")
+    table.add_column("actor", no_wrap=True)
+    table.add_column("summary", overflow="fold")
     for event in events:
         table.add_row(
             str(event.position),
