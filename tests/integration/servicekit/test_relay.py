@@ -123,10 +123,14 @@ def test_a_nacked_window_is_republished_and_the_checkpoint_never_passes_it(
         assert checkpointed < head
         # Consuming makes room; each time the relay's retry gets a few more through.
         reader = reader_factory(queue)
-        reader.wait_for_count(60, timeout=60)
+        reader.wait_for(lambda ms: set(positions(ms)) >= set(range(1, 61)), timeout=60)
         assert relay.wait_for_checkpoint(head, timeout=30)
 
-    assert positions(reader.messages) == list(range(1, 61))
+    # No gap. Order is not asserted here: when one message of a pipelined window is
+    # nacked, a later one of the same window may still get in (the reader made room),
+    # and it arrives again, in order, when the relay republishes from the nack.
+    seen = positions(reader.messages)
+    assert set(seen) == set(range(1, 61))
     assert _sample(metrics.RELAY_FAILURES, "nacked", reason="nack") > nacks_before
 
 

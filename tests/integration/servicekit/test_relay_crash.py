@@ -20,7 +20,7 @@ from .conftest import Broker, assert_complete_and_ordered, fill, positions
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.slow]
 
-EVENTS = 4000
+EVENTS = 6000
 KILLS = 5
 
 
