@@ -138,17 +138,21 @@ class QueueReader:
         self.channel.basic_qos(0, 500, False)
         self.queue = queue
         self.messages: list[Any] = []
+        self.unique_positions: set[int] = set()
+        """Kept up to date per message, so a wait's predicate stays O(1)."""
         self.consumer_tag = self.channel.basic_consume(
             queue, callback=self._on_message, no_ack=False
         )
 
     def _on_message(self, message: Any) -> None:
         self.messages.append(message)
+        if "x-position" in (message.headers or {}):
+            self.unique_positions.add(int(message.headers["x-position"]))
         self.channel.basic_ack(message.delivery_tag)
 
-    def wait_for(self, predicate: Callable[[list[Any]], bool], timeout: float) -> list[Any]:
+    def wait_for(self, predicate: Callable[[QueueReader], bool], timeout: float) -> list[Any]:
         deadline = time.monotonic() + timeout
-        while not predicate(self.messages):
+        while not predicate(self):
             left = deadline - time.monotonic()
             if left <= 0:
                 raise AssertionError(
@@ -159,7 +163,11 @@ class QueueReader:
         return self.messages
 
     def wait_for_count(self, count: int, timeout: float) -> list[Any]:
-        return self.wait_for(lambda messages: len(messages) >= count, timeout)
+        return self.wait_for(lambda reader: len(reader.messages) >= count, timeout)
+
+    def wait_for_positions(self, count: int, timeout: float) -> list[Any]:
+        """Until `count` distinct log positions have arrived (duplicates not counted)."""
+        return self.wait_for(lambda reader: len(reader.unique_positions) >= count, timeout)
 
     def take_rest(self) -> list[Any]:
         """After every publisher has stopped: stop consuming, then basic_get what is

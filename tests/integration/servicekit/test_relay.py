@@ -4,7 +4,9 @@ and a connection that dies under it."""
 from __future__ import annotations
 
 import json
+import select
 import socket
+import time
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ from eventlog import NewEvent, StreamState
 from eventlog.sqlite import SQLiteEventStore
 from servicekit import envelope, metrics
 from servicekit.checkpoint import SQLiteCheckpointStore
+from servicekit.relay import Relay
 from servicekit.topology import QueueBinding
 
 from .conftest import (
@@ -123,7 +126,7 @@ def test_a_nacked_window_is_republished_and_the_checkpoint_never_passes_it(
         assert checkpointed < head
         # Consuming makes room; each time the relay's retry gets a few more through.
         reader = reader_factory(queue)
-        reader.wait_for(lambda ms: set(positions(ms)) >= set(range(1, 61)), timeout=60)
+        reader.wait_for_positions(60, timeout=60)
         assert relay.wait_for_checkpoint(head, timeout=30)
 
     # No gap. Order is not asserted here: when one message of a pipelined window is
@@ -184,8 +187,27 @@ def test_relay_reconnects_after_its_socket_dies_and_resumes_from_the_checkpoint(
 
     assert cuts >= 2
     assert relay.sessions >= cuts + 1
-    messages = reader.wait_for(lambda ms: {*positions(ms)} >= set(range(1, head + 1)), 60)
+    messages = reader.wait_for_positions(head, timeout=60)
     duplicates = assert_complete_and_ordered(
         positions(reader.take_rest()), list(range(1, head + 1))
     )
     print(f"\nsevered {cuts} times: {len(messages)} messages, {duplicates} duplicates")
+
+
+def test_a_relay_without_a_broker_backs_off_and_still_stops_at_once(
+    store: SQLiteEventStore, tmp_path: Path
+) -> None:
+    fill(store, 3)
+    checkpoint = SQLiteCheckpointStore(tmp_path / "cp.db")
+    # Port 1: connection refused at once, so every session fails without progress.
+    relay = Relay(store, "amqp://guest:guest@127.0.0.1:1//", checkpoint, "nobroker", max_backoff=30)
+    thread = RelayThread(relay)
+    with thread:
+        deadline = time.monotonic() + 30
+        while relay.failed_sessions < 3:
+            assert time.monotonic() < deadline, "relay did not retry"
+            select.select([], [], [], 0.02)
+        stop_requested = time.monotonic()
+    # RelayThread's exit called stop() and joined: the backoff wait was interrupted.
+    assert time.monotonic() - stop_requested < 5
+    assert checkpoint.load("nobroker") == 0

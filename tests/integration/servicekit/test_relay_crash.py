@@ -70,20 +70,20 @@ def test_relay_killed_repeatedly_loses_nothing(
             process = _start_relay(broker, log_path, checkpoint_path, output)
             try:
                 # A random point: after a random number of new events reach the queue.
-                seen = len(set(positions(reader.messages)))
+                seen = len(reader.unique_positions)
                 left = head - seen
                 target = seen + rng.randint(1, max(1, left // (KILLS - round_no + 1)))
-                reader.wait_for(lambda ms, t=target: len(set(positions(ms))) >= t, timeout=60)
+                reader.wait_for_positions(target, timeout=60)
             finally:
                 process.send_signal(signal.SIGKILL)
                 process.wait(timeout=30)
             cp = SQLiteCheckpointStore(checkpoint_path)
-            kills.append((len(set(positions(reader.messages))), cp.load("crashy")))
+            kills.append((len(reader.unique_positions), cp.load("crashy")))
             cp.close()
 
         process = _start_relay(broker, log_path, checkpoint_path, output)
         try:
-            reader.wait_for(lambda ms: len(set(positions(ms))) >= head, timeout=120)
+            reader.wait_for_positions(head, timeout=120)
         finally:
             # A clean stop: SIGTERM lets it finish its window's confirms.
             process.send_signal(signal.SIGTERM)

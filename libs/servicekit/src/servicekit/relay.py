@@ -176,6 +176,8 @@ class Relay:
         """The live broker connection, if any (for diagnostics and fault-injection tests)."""
         self.sessions = 0
         """Connections opened so far; more than one means the relay reconnected."""
+        self.failed_sessions = 0
+        """Sessions that ended in a recoverable error (connection, channel, window)."""
         self._stop = threading.Event()
         self._progress = threading.Condition()
         self._position = checkpoint.load(name)
@@ -265,7 +267,9 @@ class Relay:
         start = self.checkpoint_position
         subscription: Subscription | None = None
         try:
-            connection.connect()
+            # max_retries=0: one attempt. The backoff is ours (tenacity, interruptible);
+            # kombu's own connect() would add a blind 2 s retry.
+            connection.ensure_connection(max_retries=0, reraise_as_library_errors=False)
             channel = connection.channel()
             # Declared on every connect (idempotent), so that a publish can never hit a
             # missing exchange, which would close the channel with 404 and stall.
@@ -285,6 +289,9 @@ class Relay:
                 if batch:
                     self._publish_window(connection, channel, confirms, batch)
         except recoverable as exc:
+            self.failed_sessions += 1
+            if not isinstance(exc, RelayWindowError):  # windows count their own reason
+                metrics.RELAY_FAILURES.labels(self.name, "connection").inc()
             progressed = self.checkpoint_position > start
             self._log.warning(
                 "relay.session_failed",
