@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/pip install --quiet --constraint constraints.txt
 STAMP  := $(VENV)/.installed
 
-LIBS     := libs/eventlog[postgres,esdb,eventlet] libs/contracts libs/protos libs/apikit
+LIBS     := libs/eventlog[postgres,esdb,eventlet] libs/contracts libs/protos libs/apikit libs/servicekit libs/incidentctl
 SERVICES := services/incident
 DEV      := pytest pytest-timeout hypothesis ruff mypy eventsourcing
 
