@@ -105,16 +105,18 @@ def encode(event: RecordedEvent) -> WireMessage:
     """The message the relay publishes for `event`."""
     # ensure_ascii=False keeps non-ASCII text as UTF-8 (smaller, and what the log
     # stores); allow_nan=False because the log never holds NaN, so one here is a bug.
-    body = json.dumps(
-        event_to_dict(event), ensure_ascii=False, allow_nan=False, separators=(",", ":")
-    ).encode(CONTENT_ENCODING)
+    fields = event_to_dict(event)
+    body = json.dumps(fields, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode(
+        CONTENT_ENCODING
+    )
     headers: dict[str, Any] = {
         HEADER_STREAM: event.stream,
         HEADER_POSITION: event.position,
         HEADER_ENVELOPE: ENVELOPE_VERSION,
     }
-    if event.metadata.correlation_id is not None:
-        headers[HEADER_CORRELATION_ID] = event.metadata.correlation_id
+    correlation_id = fields["metadata"]["correlation_id"]
+    if correlation_id is not None:
+        headers[HEADER_CORRELATION_ID] = correlation_id
     return WireMessage(body=body, message_id=str(event.id), type=event.type, headers=headers)
 
 
