@@ -28,8 +28,6 @@ from servicekit.relay import Relay
 from servicekit.topology import QueueBinding, Topology
 from tests.conftest import BROKER_URL
 
-pytestmark = pytest.mark.rabbitmq
-
 
 def _broker_reachable() -> bool:
     try:

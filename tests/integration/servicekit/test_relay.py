@@ -163,7 +163,11 @@ def test_a_returned_message_is_republished_after_the_relay_redeclares_the_topolo
 
 
 def test_relay_reconnects_after_its_socket_dies_and_resumes_from_the_checkpoint(
-    broker: Broker, store: SQLiteEventStore, tmp_path: Path, reader_factory: Any
+    broker: Broker,
+    store: SQLiteEventStore,
+    tmp_path: Path,
+    reader_factory: Any,
+    record_property: Any,
 ) -> None:
     # Restarting the shared broker is not safe here, so the relay's TCP connection is
     # cut under it (shutdown of the socket) three times while it publishes.
@@ -191,6 +195,7 @@ def test_relay_reconnects_after_its_socket_dies_and_resumes_from_the_checkpoint(
     duplicates = assert_complete_and_ordered(
         positions(reader.take_rest()), list(range(1, head + 1))
     )
+    record_property("duplicates", duplicates)
     print(f"\nsevered {cuts} times: {len(messages)} messages, {duplicates} duplicates")
 
 

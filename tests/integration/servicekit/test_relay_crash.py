@@ -56,6 +56,7 @@ def test_relay_killed_repeatedly_loses_nothing(
     log_path: Path,
     tmp_path: Path,
     reader_factory: Any,
+    record_property: Any,
 ) -> None:
     queue = broker.queue_name("crash")
     broker.declare(QueueBinding(queue, "incident", ["#"]))
@@ -95,6 +96,8 @@ def test_relay_killed_repeatedly_loses_nothing(
     ids = [m.properties["message_id"] for m in reader.messages]
     assert len(set(ids)) == head, "deduplicating by event id must leave exactly one each"
     mid_stream = sum(1 for _, checkpoint in kills if checkpoint < head)
+    record_property("duplicates", duplicates)
+    record_property("kills", kills)
     print(
         f"\n{KILLS} SIGKILLs at (seen, checkpoint) {kills}; {mid_stream} mid-stream; "
         f"{len(delivered)} deliveries of {head} events, {duplicates} duplicates"
