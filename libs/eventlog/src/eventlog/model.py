@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import enum
 import json
+import os
+import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -49,13 +51,28 @@ class EventMetadata:
     occurred_at: datetime | None = None
 
 
+def time_ordered_uuid() -> uuid.UUID:
+    """A UUIDv7 (RFC 9562): 48 bits of Unix milliseconds, then random bits.
+
+    Default event ids sort roughly by creation time, so every backend's unique index
+    on event ids grows at its right edge instead of touching a random page per append
+    (measured: about a third of a SQLite append's cost with random uuid4 ids)."""
+    milliseconds = time.time_ns() // 1_000_000
+    value = (milliseconds & ((1 << 48) - 1)) << 80 | int.from_bytes(os.urandom(10)) & (
+        (1 << 80) - 1
+    )
+    value = (value & ~(0xF << 76)) | (0x7 << 76)  # version 7
+    value = (value & ~(0x3 << 62)) | (0x2 << 62)  # RFC 4122 variant
+    return uuid.UUID(int=value)
+
+
 @dataclass(frozen=True, slots=True)
 class NewEvent:
     """An event a writer wants to append. `id` makes a retry idempotent: keep it stable."""
 
     type: str
     data: Mapping[str, Any]
-    id: uuid.UUID = field(default_factory=uuid.uuid4)
+    id: uuid.UUID = field(default_factory=time_ordered_uuid)
     schema_version: int = 1
     metadata: EventMetadata = field(default_factory=EventMetadata)
 
@@ -160,6 +177,29 @@ class RecordedEvent:
         event._recorded_at_us = recorded_at_us
         event.prev_hash = prev_hash
         event.hash = hash
+        return event
+
+    @classmethod
+    def from_tuple(cls, row: tuple[object, ...]) -> RecordedEvent:
+        """Build from a row (position, id, stream, version, type, schema_version,
+        data_json, metadata_json, recorded_at_us, prev_hash, hash): the read hot path."""
+        event = cls.__new__(cls)
+        (
+            event.position,
+            event._id,
+            event.stream,
+            event.version,
+            event.type,
+            event.schema_version,
+            event._data_json,
+            event._metadata_json,
+            event._recorded_at_us,
+            event.prev_hash,
+            event.hash,
+        ) = row  # type: ignore[assignment]
+        event._data = _UNSET
+        event._metadata = _UNSET
+        event._recorded_at = _UNSET
         return event
 
     @property
