@@ -33,6 +33,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="tiny counts and one repeat: a smoke run, not a measurement",
     )
     parser.add_argument("--only", choices=bench.BACKENDS, help="run one backend only")
+    parser.add_argument(
+        "--skip-incident",
+        action="store_true",
+        help="skip the incident-service benchmarks (gRPC latency, relay throughput)",
+    )
     return parser.parse_args(argv)
 
 
@@ -119,6 +124,21 @@ def progress(message: str) -> None:
     print(f"{time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
 
 
+def run_incident_benchmarks(*, quick: bool) -> str:
+    """gRPC DeclareIncident vs echo, and relay vs a naive publisher (markdown)."""
+    from tests.benchmarks import incident_bench
+    from tests.conftest import BROKER_URL
+
+    calls, events = (50, 300) if quick else (2000, 20000)
+    declare, echo = incident_bench.grpc_declare_vs_echo(calls)
+    try:
+        relay, naive = incident_bench.relay_vs_naive(BROKER_URL, events)
+    except OSError as error:  # no broker: report it rather than fail the whole run
+        progress(f"relay benchmark skipped: RabbitMQ unreachable ({error})")
+        relay = naive = None
+    return incident_bench.markdown(declare, echo, relay, naive)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     config = bench.QUICK if args.quick else bench.FULL
@@ -146,6 +166,9 @@ def main(argv: list[str] | None = None) -> int:
     rows = report.build_rows(results, config, backends)
     found = report.verdicts(rows)
     report.print_console(rows, found)
+    incident_section = "" if args.skip_incident else run_incident_benchmarks(quick=args.quick)
+    if incident_section:
+        print(incident_section)
     if args.write:
         path = Path(args.write)
         text = report.markdown(
@@ -160,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
             notes=report.existing_notes(path),
         )
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
+        path.write_text(text + ("\n" + incident_section if incident_section else ""))
         progress(f"wrote {path}")
     return 0
 

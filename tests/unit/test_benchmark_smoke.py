@@ -19,7 +19,7 @@ def _number(cell: str) -> float:
 @pytest.fixture(scope="module")
 def quick_report(tmp_path_factory: pytest.TempPathFactory) -> str:
     path = tmp_path_factory.mktemp("bench") / "benchmarks.md"
-    assert run.main(["--quick", "--only", "sqlite", "--write", str(path)]) == 0
+    assert run.main(["--quick", "--only", "sqlite", "--skip-incident", "--write", str(path)]) == 0
     return path.read_text()
 
 
@@ -62,3 +62,12 @@ def test_hand_written_analysis_notes_survive_a_rewrite(tmp_path: Path) -> None:
     path.write_text(f"old\n{report.NOTES_BEGIN}\nWhy we miss: fsync.\n{report.NOTES_END}\n")
     assert report.existing_notes(path) == "Why we miss: fsync."
     assert report.existing_notes(tmp_path / "missing.md") is None
+
+
+@pytest.mark.rabbitmq
+def test_the_incident_benchmarks_run_in_quick_mode_and_report_both_ratios() -> None:
+    section = run.run_incident_benchmarks(quick=True)
+    assert "DeclareIncident" in section
+    assert "bare grpcio echo" in section
+    assert "ratio relay / naive" in section
+    assert section.count("PASS") + section.count("MISS") == 2
