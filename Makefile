@@ -41,7 +41,7 @@ test-fast: install
 lint: install
 	$(BIN)/ruff check libs services tests deploy
 	$(BIN)/ruff format --check libs services tests deploy
-	$(BIN)/mypy $(wildcard libs/*/src) $(wildcard services/*/src)
+	$(BIN)/mypy $(filter-out libs/protos/src,$(wildcard libs/*/src)) $(wildcard services/*/src)
 
 bench: install services
 	$(BIN)/python -m tests.benchmarks.run --write docs/benchmarks.md
