@@ -12,6 +12,7 @@ Nothing here asserts a time: results are printed and written to docs/benchmarks.
 from __future__ import annotations
 
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -82,36 +83,50 @@ def _time_calls(call: Callable[[int], Any], count: int, warmup: int) -> list[flo
     return samples
 
 
+def serve_for_benchmark(folder: Path) -> None:
+    """Run in a separate process: the real IncidentService (SQLite log, token auth) plus
+    a bare echo method on the same server. Prints the port, then serves until stdin
+    closes. A separate process keeps the client's work off the server's GIL, as in
+    production, for both calls alike."""
+    tokens_file = folder / "tokens.json"
+    store = SQLiteEventStore(folder / "log.db", writer="incident", ownership=Ownership.platform())
+    model = IncidentReadModel()
+    runner = ProjectionRunner(store, model).start()
+    servicer = IncidentServicer(
+        IncidentApplication(store, system_clock), store, model, runner, TokenRegistry(tokens_file)
+    )
+    echo = grpc.method_handlers_generic_handler(
+        "bench.Echo",
+        {"Echo": grpc.unary_unary_rpc_method_handler(lambda request, context: request)},
+    )
+
+    def register(server: grpc.Server) -> None:
+        incident_pb2_grpc.add_IncidentServiceServicer_to_server(servicer, server)  # type: ignore[no-untyped-call]
+        server.add_generic_rpc_handlers((echo,))
+
+    running = start_server(
+        host="127.0.0.1", port=0, register=[register], service_names=[SERVICE_NAME]
+    )
+    print(running.port, flush=True)
+    sys.stdin.read()
+    running.stop(grace=0)
+    store.close()
+
+
 def grpc_declare_vs_echo(calls: int) -> tuple[Latency, Latency]:
-    """p50/p99 of DeclareIncident and of a bare echo call, same machine, same run."""
-    with tempfile.TemporaryDirectory() as folder:
-        tokens_file = Path(folder) / "tokens.json"
-        token = issue_token(tokens_file, "bench", Role.RESPONDER)
-        store = SQLiteEventStore(
-            Path(folder) / "log.db", writer="incident", ownership=Ownership.platform()
+    """p50/p99 of DeclareIncident and of a bare echo call on the same server process."""
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        token = issue_token(folder / "tokens.json", "bench", Role.RESPONDER)
+        server = subprocess.Popen(
+            [sys.executable, "-W", "ignore", "-m", "tests.benchmarks.incident_bench", str(folder)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
-        model = IncidentReadModel()
-        runner = ProjectionRunner(store, model).start()
-        servicer = IncidentServicer(
-            IncidentApplication(store, system_clock),
-            store,
-            model,
-            runner,
-            TokenRegistry(tokens_file),
-        )
-        echo = grpc.method_handlers_generic_handler(
-            "bench.Echo",
-            {"Echo": grpc.unary_unary_rpc_method_handler(lambda request, context: request)},
-        )
-
-        def register(server: grpc.Server) -> None:
-            incident_pb2_grpc.add_IncidentServiceServicer_to_server(servicer, server)  # type: ignore[no-untyped-call]
-            server.add_generic_rpc_handlers((echo,))
-
-        running = start_server(
-            host="127.0.0.1", port=0, register=[register], service_names=[SERVICE_NAME]
-        )
-        channel = grpc.insecure_channel(f"127.0.0.1:{running.port}")
+        assert server.stdout is not None and server.stdin is not None
+        port = int(server.stdout.readline())
+        channel = grpc.insecure_channel(f"127.0.0.1:{port}")
         try:
             stub = incident_pb2_grpc.IncidentServiceStub(channel)
             echo_call = channel.unary_unary("/bench.Echo/Echo")
@@ -128,9 +143,8 @@ def grpc_declare_vs_echo(calls: int) -> tuple[Latency, Latency]:
             )
         finally:
             channel.close()
-            running.stop(grace=0)
-            runner.stop()
-            store.close()
+            server.stdin.close()
+            server.wait(timeout=30)
     return Latency.of("DeclareIncident", declare_samples), Latency.of(
         "bare grpcio echo", echo_samples
     )
@@ -244,3 +258,7 @@ def markdown(
             "",
         ]
     return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    serve_for_benchmark(Path(sys.argv[1]))

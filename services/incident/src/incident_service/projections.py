@@ -4,7 +4,7 @@ Owns the incident list (for List queries with filters and paging) and the
 correlation index (which log positions carry an incident's id, from any service) that
 the timeline reads. Both are pure folds over recorded events (`apply`), so dropping
 them and replaying the log rebuilds them exactly; `ProjectionRunner` only feeds them
-from a subscription and lets callers wait until a log position has been applied.
+from the log when a query needs them.
 """
 
 from __future__ import annotations
@@ -124,46 +124,35 @@ def _decode_token(token: str) -> int | None:
 
 
 class ProjectionRunner:
-    """Feeds a read model from a live subscription in a background thread."""
+    """Feeds a read model from the log on demand.
+
+    Queries call `catch_up()` first, which applies every event committed since the last
+    call: callers always read their own writes, and the API process spends nothing on
+    read models between queries (a background subscriber applying every event as it
+    was appended measurably slowed the command path on two cores)."""
 
     def __init__(self, store: EventStore, model: IncidentReadModel) -> None:
         self.store = store
         self.model = model
-        self._applied = threading.Condition()
-        self._subscription = store.subscribe(from_position=model.position + 1, poll_interval=0.2)
-        self._thread = threading.Thread(target=self._run, name="incident-projection", daemon=True)
-        self.error: BaseException | None = None
+        self._lock = threading.Lock()
 
     def start(self) -> ProjectionRunner:
-        self._thread.start()
+        self.catch_up()
         return self
 
     def stop(self) -> None:
-        self._subscription.close()
-        self._thread.join(timeout=10)
+        """Nothing runs between queries; kept so callers need not know that."""
 
-    def wait_for(self, position: int, timeout: float = 10.0) -> bool:
-        """Block until every event up to `position` is applied (read-your-writes)."""
-        with self._applied:
-            return self._applied.wait_for(
-                lambda: self.model.position >= position or self.error is not None, timeout
-            )
-
-    def catch_up(self, timeout: float = 10.0) -> bool:
-        return self.wait_for(self.store.head_position(), timeout)
-
-    def _run(self) -> None:
-        try:
-            for event in self._subscription:
+    def catch_up(self) -> int:
+        """Apply everything committed so far; returns the position now applied."""
+        with self._lock:
+            for event in self.store.read_all(from_position=self.model.position + 1):
                 self.model.apply(event)
-                with self._applied:
-                    self._applied.notify_all()
-        except Exception as error:
-            self.error = error
-            log.exception("incident projection stopped")
-            with self._applied:
-                self._applied.notify_all()
-            raise
+            return self.model.position
+
+    def wait_for(self, position: int) -> bool:
+        """True once every event up to `position` is applied (read-your-writes)."""
+        return self.catch_up() >= position
 
 
 def timeline(
