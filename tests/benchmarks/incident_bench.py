@@ -124,7 +124,8 @@ def grpc_declare_vs_echo(calls: int) -> tuple[Latency, Latency]:
             stdout=subprocess.PIPE,
             text=True,
         )
-        assert server.stdout is not None and server.stdin is not None
+        assert server.stdout is not None
+        assert server.stdin is not None
         port = int(server.stdout.readline())
         channel = grpc.insecure_channel(f"127.0.0.1:{port}")
         try:
