@@ -11,9 +11,11 @@ from collections.abc import Mapping
 from eventlog.validation import validate_category
 
 PLATFORM_OWNERSHIP: Mapping[str, frozenset[str]] = {
-    "detection": frozenset({"rule", "alert", "silence", "heartbeat", "integration"}),
+    "detection": frozenset(
+        {"rule", "alert", "alertgroup", "silence", "heartbeat", "integration", "samples"}
+    ),
     "incident": frozenset({"incident", "incidentnumber"}),
-    "paging": frozenset({"schedule", "policy", "page", "user"}),
+    "paging": frozenset({"schedule", "policy", "page", "user", "team", "escalation"}),
     "communications": frozenset({"comms", "statuspage"}),
     "postmortem": frozenset({"postmortem", "action"}),
 }
