@@ -14,6 +14,7 @@ platform's failure model) but may lose the last transactions on power loss; set
 from __future__ import annotations
 
 import sqlite3
+import sys
 import threading
 import time
 from collections.abc import Sequence
@@ -79,10 +80,10 @@ def _per_os_thread() -> threading.local:
     never close) one connection per greenthread. Greenthreads of one OS thread can share
     a connection safely: sqlite3 never yields to the hub, so no other greenthread runs
     between the statements of an append."""
-    try:
-        from eventlet import patcher
-    except ImportError:
+    if "eventlet" not in sys.modules:  # not imported, so certainly not patched
         return threading.local()
+    from eventlet import patcher
+
     if patcher.is_monkey_patched("thread"):
         local_type: type[threading.local] = patcher.original("threading").local
         return local_type()
@@ -108,6 +109,7 @@ class SQLiteEventStore(EventStore):
         self._busy_timeout = busy_timeout
         self._local = _per_os_thread()
         self._appended = threading.Condition()
+        self._waiters = 0
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -185,8 +187,10 @@ class SQLiteEventStore(EventStore):
             if retry is None:
                 raise
             return retry
-        with self._appended:
-            self._appended.notify_all()
+        # Most appends have nobody waiting; skip the lock round trip then.
+        if self._waiters:
+            with self._appended:
+                self._appended.notify_all()
         return result
 
     def _append_locked(
@@ -374,7 +378,11 @@ class SQLiteEventStore(EventStore):
             if left <= 0:
                 return
             with self._appended:
-                self._appended.wait(min(step, left))
+                self._waiters += 1
+                try:
+                    self._appended.wait(min(step, left))
+                finally:
+                    self._waiters -= 1
 
     def _add_cut(
         self,

@@ -6,6 +6,7 @@ SQLite, PostgreSQL and EventStoreDB. Nothing here performs I/O.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import uuid
@@ -32,7 +33,15 @@ _CATEGORY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
+@functools.lru_cache(maxsize=4096)
+def _known_good_stream(stream: str) -> bool:
+    # Services append to the same streams again and again; remember names that passed.
+    return len(stream) <= MAX_STREAM_NAME_LENGTH and _STREAM_RE.match(stream) is not None
+
+
 def validate_stream_name(stream: object, field: str = "stream") -> str:
+    if type(stream) is str and _known_good_stream(stream):
+        return stream
     if not isinstance(stream, str):
         raise InvalidEventError(field, f"must be a string, got {type(stream).__name__}")
     if not stream:
@@ -187,6 +196,10 @@ def _check_json_keys(value: Any, field: str) -> None:
     # differ from what the caller appended; refuse instead.
     if type(value) in _SCALARS:
         return
+    if type(value) is dict and all(
+        type(key) is str and type(item) in _SCALARS for key, item in value.items()
+    ):
+        return  # the common flat event payload: nothing to recurse into
     if isinstance(value, Mapping):
         for key, item in value.items():
             if not isinstance(key, str):
