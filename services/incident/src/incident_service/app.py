@@ -102,11 +102,7 @@ class IncidentApplication:
         causation_id: str | None = None,
     ) -> CommandResult:
         """Declare a new incident; with a key, retrying returns the same incident."""
-        incident_id = (
-            uuid.uuid5(ID_NAMESPACE, f"declare/{idempotency_key}")
-            if idempotency_key
-            else uuid.uuid4()
-        )
+        incident_id = self.incident_id_for_key(idempotency_key) if idempotency_key else uuid.uuid4()
         # Validate before allocating a number, so bad input leaves no trace in the log.
         command = _build(
             DeclareIncident,
@@ -199,6 +195,11 @@ class IncidentApplication:
                 state=domain.fold(events, state),
             )
         raise AssertionError("unreachable")  # pragma: no cover
+
+    @staticmethod
+    def incident_id_for_key(idempotency_key: str) -> uuid.UUID:
+        """The id a declaration with this idempotency key gets (or got)."""
+        return uuid.uuid5(ID_NAMESPACE, f"declare/{idempotency_key}")
 
     # ------------------------------------------------------------------ queries
 

@@ -177,6 +177,36 @@ class IncidentReopened(DomainEvent):
     reopened_at: datetime
 
 
+@EVENTS.register
+class AlertAttached(DomainEvent):
+    """Another alert of the incident's alert group fired; it joins the timeline."""
+
+    alert_key: str
+    summary: str
+    labels: dict[str, str] = Field(default_factory=dict)
+    source_severity: str | None = None
+    attached_at: datetime
+
+
+@EVENTS.register
+class SourceAlertsResolved(DomainEvent):
+    """Every alert that opened the incident has resolved at its source. Recorded, not
+    acted on: only people resolve incidents, with a summary."""
+
+    group_id: str
+    resolved_at: datetime
+
+
+@EVENTS.register
+class SourceAlertAcknowledged(DomainEvent):
+    """Someone acknowledged one of the incident's alerts at its source (e.g. through
+    the PagerDuty-compatible API)."""
+
+    alert_key: str
+    acknowledged_by: str
+    acknowledged_at: datetime
+
+
 # ---------------------------------------------------------------------- commands
 
 
@@ -241,6 +271,22 @@ class Reopen(Command):
     reopened_by: Person
 
 
+class AttachAlert(Command):
+    alert_key: AlertRef
+    summary: Text
+    labels: dict[str, str] = Field(default_factory=dict)
+    source_severity: str | None = None
+
+
+class RecordSourceResolved(Command):
+    group_id: AlertRef
+
+
+class RecordSourceAcknowledged(Command):
+    alert_key: AlertRef
+    acknowledged_by: Person
+
+
 IncidentCommand = (
     DeclareIncident
     | AssignCommander
@@ -250,6 +296,9 @@ IncidentCommand = (
     | RecordMitigation
     | Resolve
     | Reopen
+    | AttachAlert
+    | RecordSourceResolved
+    | RecordSourceAcknowledged
 )
 
 
@@ -287,6 +336,8 @@ class Incident:
     root_cause_pending: bool = False
     follow_up_required: bool = False
     reopen_count: int = 0
+    source_resolved: bool = False
+    """The alerts behind the incident have all resolved at their source."""
     last_changed_at: datetime | None = None
     history: tuple[str, ...] = field(default=(), repr=False)
     """Event types applied, in order (cheap to keep; handy for timelines and tests)."""
@@ -357,6 +408,17 @@ def evolve(state: Incident, event: DomainEvent) -> Incident:
             )
         case RootCauseFollowUpRequired():
             return replace(state, follow_up_required=True, history=history)
+        case AlertAttached():
+            return replace(
+                state,
+                source_alerts=(*state.source_alerts, event.alert_key),
+                last_changed_at=event.attached_at,
+                history=history,
+            )
+        case SourceAlertsResolved():
+            return replace(
+                state, source_resolved=True, last_changed_at=event.resolved_at, history=history
+            )
         case IncidentReopened():
             return replace(
                 state,
@@ -457,6 +519,30 @@ def decide(command: IncidentCommand, state: Incident) -> Sequence[DomainEvent]:
             ]
         case Resolve():
             return _resolve(command, state)
+        case AttachAlert():
+            if command.alert_key in state.source_alerts:
+                return []
+            return [
+                AlertAttached(
+                    alert_key=command.alert_key,
+                    summary=command.summary,
+                    labels=command.labels,
+                    source_severity=command.source_severity,
+                    attached_at=command.at,
+                )
+            ]
+        case RecordSourceResolved():
+            if state.source_resolved:
+                return []
+            return [SourceAlertsResolved(group_id=command.group_id, resolved_at=command.at)]
+        case RecordSourceAcknowledged():
+            return [
+                SourceAlertAcknowledged(
+                    alert_key=command.alert_key,
+                    acknowledged_by=command.acknowledged_by,
+                    acknowledged_at=command.at,
+                )
+            ]
         case Reopen():
             if state.status is not Status.RESOLVED:
                 raise PreconditionFailedError(

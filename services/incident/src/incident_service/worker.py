@@ -3,8 +3,8 @@
 Thin: each entrypoint translates arguments and delegates to IncidentApplication. It
 appends to the incident's own streams only; it never dispatches events itself — the
 relay publishes what the log holds, so a crash between append and publish loses
-nothing. Event handlers for other services' events (alerts opening incidents) are
-added here as those services land, using servicekit's reliable handlers.
+nothing. Its reliable handler turns detection's alert-group events into incidents
+(see reactions.py); failures retry with backoff and end in a parking queue.
 """
 
 from __future__ import annotations
@@ -14,17 +14,22 @@ from typing import Any
 from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
 
-from eventlog import open_store
+from eventlog import RecordedEvent, open_store
 from eventlog.clock import system_clock
-from incident_service import domain
+from incident_service import domain, reactions
 from incident_service.app import CommandResult, IncidentApplication
+from servicekit.consumer import reliable_handler
 from servicekit.topology import QueueBinding
 
 SERVICE_NAME = "incident"
 
-QUEUE_BINDINGS: list[QueueBinding] = []
-"""The queues this worker consumes, declared at deploy time (none until detection and
-paging publish events the incident service reacts to)."""
+DETECTION_QUEUE = "incident.detection"
+
+QUEUE_BINDINGS: list[QueueBinding] = [
+    QueueBinding(DETECTION_QUEUE, reactions.SOURCE_SERVICE, reactions.EVENT_TYPES)
+]
+"""The queues this worker consumes, declared at deploy time (deploy/local/run.py) as
+well as at startup, so events published before the worker starts wait for it."""
 
 
 class IncidentApp(DependencyProvider):  # type: ignore[misc]
@@ -57,6 +62,15 @@ class IncidentWorker:
     name = SERVICE_NAME
 
     app: IncidentApplication = IncidentApp()
+
+    @reliable_handler(  # type: ignore[untyped-decorator]
+        source_service=reactions.SOURCE_SERVICE,
+        event_types=reactions.EVENT_TYPES,
+        queue=DETECTION_QUEUE,
+    )
+    def on_alert_group_event(self, event: RecordedEvent) -> None:
+        """An alert group fired, grew, resolved or was acknowledged at its source."""
+        reactions.AlertReactions(self.app).handle(event)
 
     @rpc  # type: ignore[untyped-decorator]
     def declare_incident(
