@@ -7,9 +7,9 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/pip install --quiet --constraint constraints.txt
 STAMP  := $(VENV)/.installed
 
-LIBS     := libs/eventlog[postgres,esdb,eventlet] libs/contracts libs/protos libs/apikit libs/servicekit libs/incidentctl
+LIBS     := libs/eventlog[postgres,esdb,eventlet] libs/contracts libs/protos libs/apikit libs/servicekit libs/incidentctl libs/notify
 SERVICES := services/incident
-DEV      := pytest pytest-timeout hypothesis ruff mypy eventsourcing
+DEV      := pytest pytest-timeout hypothesis ruff mypy eventsourcing aiosmtpd
 
 .PHONY: install services test test-fast lint bench proto run clean help
 

@@ -1,0 +1,86 @@
+"""What a notification says, and its rendering for each channel (jinja2 templates).
+
+Owns the content only. Templates live in notify/templates; they are autoescaped for
+HTML and JSON-safe values are produced by json.dumps, never by string concatenation.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+_TEMPLATES = Environment(
+    loader=PackageLoader("notify", "templates"),
+    autoescape=select_autoescape(["html"]),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def _slack_escape(value: object) -> str:
+    # Slack's mrkdwn treats <, > and & as control characters (links, mentions).
+    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+_TEMPLATES.filters["slack"] = _slack_escape
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    """A page or update about one incident, addressed to one person."""
+
+    kind: str
+    """"page" or "update"."""
+    recipient: str
+    incident_reference: str
+    incident_id: str
+    title: str
+    severity: str
+    summary: str
+    ack_url: str | None = None
+    incident_url: str | None = None
+    idempotency_key: str = ""
+    """Stable per attempt: receivers can drop duplicates; also the email Message-ID."""
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def subject(self) -> str:
+        prefix = "[PAGE]" if self.kind == "page" else "[UPDATE]"
+        return f"{prefix} {self.incident_reference} {self.severity}: {self.title}"
+
+
+def render(template: str, notification: Notification) -> str:
+    return _TEMPLATES.get_template(template).render(n=notification)
+
+
+def webhook_body(notification: Notification) -> bytes:
+    """The generic JSON webhook: every field, plus a schema version for receivers."""
+    body: dict[str, Any] = {"schema": "firewatch.notification/v1", **asdict(notification)}
+    return json.dumps(body, sort_keys=True).encode()
+
+
+def slack_body(notification: Notification) -> bytes:
+    """A Slack incoming-webhook payload: `text` for notifications, blocks for layout."""
+    text = render("slack.txt", notification).strip()
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": text}},
+    ]
+    if notification.ack_url:
+        blocks.append(
+            {
+                "type": "actions",
+                "elements": [
+                    {
+                        "type": "button",
+                        "text": {"type": "plain_text", "text": "Acknowledge"},
+                        "url": notification.ack_url,
+                        "style": "danger",
+                    }
+                ],
+            }
+        )
+    return json.dumps({"text": notification.subject, "blocks": blocks}).encode()

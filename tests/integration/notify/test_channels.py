@@ -1,0 +1,113 @@
+"""Notification channels against a real SMTP server and a real HTTP receiver."""
+
+from __future__ import annotations
+
+import socket
+
+from notify import EmailChannel, Notification, SlackChannel, WebhookChannel
+from tests.receivers import HttpReceiver, Mailbox
+
+
+def page(**overrides: str) -> Notification:
+    fields = {
+        "kind": "page",
+        "recipient": "Alice",
+        "incident_reference": "INC-7",
+        "incident_id": "00000000-0000-4000-8000-000000000007",
+        "title": "checkout <5xx> & errors",
+        "severity": "P1",
+        "summary": "5xx ratio 3.2%",
+        "ack_url": "http://127.0.0.1:8080/ack/abc",
+        "idempotency_key": "page-1-email-1",
+    }
+    return Notification(**{**fields, **overrides})  # type: ignore[arg-type]
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_an_email_page_is_accepted_by_the_smtp_server_with_an_ack_link(
+    smtp_server: tuple[str, int, Mailbox],
+) -> None:
+    host, port, mailbox = smtp_server
+    outcome = EmailChannel(host, port, sender="pager@firewatch.test").send(
+        "alice@example.org", page()
+    )
+    assert outcome.delivered
+    [message] = mailbox.wait_for(1)
+    mailbox.claim(lambda m: m["To"] == "alice@example.org")
+    assert message["Subject"] == "[PAGE] INC-7 P1: checkout <5xx> & errors"
+    assert message["Message-ID"] == "<page-1-email-1@firewatch>"
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    html = message.get_body(preferencelist=("html",)).get_content()
+    assert "http://127.0.0.1:8080/ack/abc" in text
+    assert "checkout &lt;5xx&gt; &amp; errors" in html, "HTML must be escaped"
+
+
+def test_an_smtp_4xx_is_temporary_and_a_5xx_is_permanent(
+    smtp_server: tuple[str, int, Mailbox],
+) -> None:
+    host, port, mailbox = smtp_server
+    mailbox.replies.extend(["451 4.3.0 try again later", "550 5.1.1 no such user"])
+    channel = EmailChannel(host, port)
+    first = channel.send("alice@example.org", page())
+    second = channel.send("alice@example.org", page())
+    assert (first.delivered, first.permanent) == (False, False)
+    assert "451" in first.reason
+    assert (second.delivered, second.permanent) == (False, True)
+    assert "550" in second.reason
+
+
+def test_an_unreachable_smtp_server_is_a_temporary_failure() -> None:
+    outcome = EmailChannel("127.0.0.1", closed_port(), timeout=2).send("a@example.org", page())
+    assert (outcome.delivered, outcome.permanent) == (False, False)
+
+
+def test_a_malformed_address_is_a_permanent_failure_without_a_connection() -> None:
+    outcome = EmailChannel("127.0.0.1", closed_port()).send("not-an-address", page())
+    assert outcome.permanent
+
+
+def test_the_generic_webhook_posts_the_whole_notification_as_json(
+    http_receiver: HttpReceiver,
+) -> None:
+    outcome = WebhookChannel().send(http_receiver.url("/hooks/oncall"), page())
+    assert outcome.delivered
+    received = http_receiver.claim(lambda r: r.path == "/hooks/oncall")
+    body = received.json()
+    assert body["schema"] == "firewatch.notification/v1"
+    assert (body["incident_reference"], body["ack_url"]) == (
+        "INC-7",
+        "http://127.0.0.1:8080/ack/abc",
+    )
+    assert received.headers["Idempotency-Key"] == "page-1-email-1"
+
+
+def test_the_slack_payload_escapes_mrkdwn_and_offers_an_ack_button(
+    http_receiver: HttpReceiver,
+) -> None:
+    assert SlackChannel().send(http_receiver.url("/services/T0/B0/x"), page()).delivered
+    body = http_receiver.claim(lambda r: r.path.startswith("/services/")).json()
+    assert body["text"] == "[PAGE] INC-7 P1: checkout <5xx> & errors"
+    section = body["blocks"][0]["text"]["text"]
+    assert "checkout &lt;5xx&gt; &amp; errors" in section
+    assert body["blocks"][1]["elements"][0]["url"] == "http://127.0.0.1:8080/ack/abc"
+
+
+def test_http_429_and_503_are_temporary_and_404_is_permanent(http_receiver: HttpReceiver) -> None:
+    http_receiver.statuses.extend([429, 503, 404])
+    channel = WebhookChannel()
+    outcomes = [channel.send(http_receiver.url("/h"), page()) for _ in range(3)]
+    assert [(o.delivered, o.permanent) for o in outcomes] == [
+        (False, False),
+        (False, False),
+        (False, True),
+    ]
+    assert http_receiver.requests == []
+
+
+def test_a_non_http_url_is_refused_as_permanent() -> None:
+    assert WebhookChannel().send("ftp://example.org/x", page()).permanent
