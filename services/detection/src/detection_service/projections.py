@@ -1,0 +1,143 @@
+"""The detection read model: every detection aggregate's current state, folded from
+the log, with the indexes commands and timers need.
+
+Owns: aggregate state + stream version per stream (the application decides against
+these and appends with the version, so a stale model only costs a retry), the
+integration-key index, the open group per group key, alert → group membership, and
+`due(at)`, the projection of timers that are due (auto-resolve, flapping end, silence
+end, heartbeat deadline). It is a pure fold over recorded events: dropping it and
+replaying the log rebuilds it exactly.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from contracts.events import DomainEvent
+from detection_service import alert, group, heartbeat, integration, rule, silence
+from detection_service.events import EVENTS
+from eventlog import EventFilter, RecordedEvent, category_of
+
+Evolve = Callable[[Any, DomainEvent], Any]
+
+AGGREGATES: dict[str, tuple[Any, Evolve]] = {
+    alert.STREAM_CATEGORY: (alert.INITIAL, alert.evolve),
+    group.STREAM_CATEGORY: (group.INITIAL, group.evolve),
+    silence.STREAM_CATEGORY: (silence.INITIAL, silence.evolve),
+    heartbeat.STREAM_CATEGORY: (heartbeat.INITIAL, heartbeat.evolve),
+    integration.STREAM_CATEGORY: (integration.INITIAL, integration.evolve),
+    rule.STREAM_CATEGORY: (rule.INITIAL, rule.evolve),
+}
+FILTER = EventFilter.of(categories=list(AGGREGATES))
+
+
+class DueKind(enum.StrEnum):
+    ALERT = "alert"
+    SILENCE = "silence"
+    HEARTBEAT = "heartbeat"
+
+
+@dataclass(frozen=True, slots=True)
+class DueItem:
+    kind: DueKind
+    key: str
+    due_at: datetime
+
+
+class DetectionReadModel:
+    def __init__(self) -> None:
+        self.position = 0
+        self._streams: dict[str, tuple[Any, int]] = {}
+        self.integration_by_digest: dict[str, str] = {}
+        self.open_group_by_key: dict[str, str] = {}
+        self.group_of_alert: dict[str, str] = {}
+
+    # ------------------------------------------------------------------ folding
+
+    def apply(self, recorded: RecordedEvent) -> None:
+        self.position = max(self.position, recorded.position)
+        category = category_of(recorded.stream)
+        aggregate = AGGREGATES.get(category)
+        if aggregate is None or recorded.type not in EVENTS:
+            return
+        initial, evolve = aggregate
+        event = EVENTS.from_recorded(recorded)
+        previous, _ = self._streams.get(recorded.stream, (initial, -1))
+        state = evolve(previous, event)
+        self._streams[recorded.stream] = (state, recorded.version)
+        self._index(event)
+
+    def _index(self, event: DomainEvent) -> None:
+        match event:
+            case integration.IntegrationCreated():
+                self.integration_by_digest[event.key_sha256] = event.integration_id
+            case group.AlertGroupOpened():
+                self.open_group_by_key[event.group_key] = event.group_id
+            case group.AlertGroupFiring():
+                self.group_of_alert[event.alert_id or event.alert_key] = event.group_id
+            case group.AlertGroupAlertAdded():
+                self.group_of_alert[event.alert_id or event.alert_key] = event.group_id
+            case group.AlertGroupAlertResolved():
+                if self.group_of_alert.get(event.alert_id) == event.group_id:
+                    del self.group_of_alert[event.alert_id]
+            case group.AlertGroupResolved():
+                state, _ = self._streams[group.stream_for(event.group_id)]
+                if self.open_group_by_key.get(state.group_key) == event.group_id:
+                    del self.open_group_by_key[state.group_key]
+
+    # ------------------------------------------------------------------ reading
+
+    def state(self, stream: str) -> tuple[Any, int | None]:
+        """(state, version) of a stream; (initial state, None) if it has no events."""
+        found = self._streams.get(stream)
+        if found is None:
+            initial, _ = AGGREGATES[category_of(stream)]
+            return initial, None
+        return found
+
+    def states(self, category: str) -> Iterator[Any]:
+        prefix = category + "-"
+        for stream, (state, _) in self._streams.items():
+            if stream.startswith(prefix):
+                yield state
+
+    def alerts(self) -> Iterator[alert.Alert]:
+        return self.states(alert.STREAM_CATEGORY)
+
+    def groups(self) -> Iterator[group.AlertGroup]:
+        return self.states(group.STREAM_CATEGORY)
+
+    def silences(self) -> Iterator[silence.Silence]:
+        return self.states(silence.STREAM_CATEGORY)
+
+    def heartbeats(self) -> Iterator[heartbeat.HeartbeatMonitor]:
+        return self.states(heartbeat.STREAM_CATEGORY)
+
+    def integrations(self) -> Iterator[integration.Integration]:
+        return self.states(integration.STREAM_CATEGORY)
+
+    def rules(self) -> Iterator[rule.Rule]:
+        return self.states(rule.STREAM_CATEGORY)
+
+    def due(self, at: datetime) -> list[DueItem]:
+        """Every timer due at `at`, earliest first."""
+        items: list[DueItem] = []
+        for a in self.alerts():
+            if a.status is alert.AlertStatus.FIRING and a.auto_resolve_due is not None:
+                if a.auto_resolve_due <= at:
+                    items.append(DueItem(DueKind.ALERT, a.alert_id, a.auto_resolve_due))
+            if a.flapping and a.changes:
+                # Flapping can only end once the oldest change leaves the window; the
+                # decider checks the exact count, so an early look is harmless.
+                items.append(DueItem(DueKind.ALERT, a.alert_id, a.changes[-1]))
+        for s in self.silences():
+            if s.expired_at is None and s.ends_at is not None and s.ends_at <= at:
+                items.append(DueItem(DueKind.SILENCE, s.silence_id, s.ends_at))
+        for h in self.heartbeats():
+            if not h.missed and h.deadline is not None and h.deadline <= at:
+                items.append(DueItem(DueKind.HEARTBEAT, h.name, h.deadline))
+        return sorted(items, key=lambda item: item.due_at)
