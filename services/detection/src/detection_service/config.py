@@ -1,0 +1,20 @@
+"""The detection processes' settings, read from the environment (or a .env file)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class DetectionSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FIREWATCH_", env_file=".env", extra="ignore")
+
+    store_url: str = Field(default="sqlite:///var/firewatch/eventlog.db")
+    tokens_file: Path | None = None
+    detection_http_host: str = "127.0.0.1"
+    detection_http_port: int = Field(default=8080, ge=0, le=65535)
+    detection_config: Path | None = None
+    """YAML routing/grouping config (see services/detection/config.example.yaml)."""
+    detection_tick_seconds: float = Field(default=1.0, gt=0)

@@ -1,0 +1,316 @@
+"""The detection HTTP ingestion process: what existing tools already speak.
+
+    POST /v1/alertmanager   Alertmanager webhook v4; `Authorization: Bearer <key>`
+    POST /v2/enqueue        PagerDuty Events API v2 (routing_key in the body)
+    POST /v1/samples        metric samples for the platform's own rules (Bearer key)
+    GET  /healthz           liveness
+    GET  /metrics           Prometheus metrics
+
+Thin: each handler authenticates, decodes JSON, delegates to DetectionApplication and
+maps its errors to the protocol's responses. Werkzeug's threaded WSGI server (plain OS
+threads, no eventlet). This process is also the ONE place timers fire: a ticker thread
+calls `app.tick()` every second (tests call `tick()` on a FakeClock instead).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.routing import Map, Rule
+from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.wrappers import Request, Response
+
+from apikit.auth import AuthenticationError, Role, TokenRegistry
+from contracts.domain import DomainError, InvalidCommandError
+from detection_service.app import DetectionApplication, InvalidPayloadError, UnknownIntegrationError
+from detection_service.config import DetectionSettings
+from detection_service.integration import Integration, IntegrationKind
+from detection_service.ratelimit import TokenBuckets
+from detection_service.routing import DetectionConfig, load_config
+from detection_service.rule import load_rules_file
+from eventlog import BackendUnavailableError, open_store
+from eventlog.clock import system_clock
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 512 * 1024
+"""PagerDuty's documented limit for one event; applied to every endpoint."""
+SAMPLE_RATE_COST = 0.0
+"""Samples are not alerts: they are not counted against the alert rate limit."""
+
+Handler = Callable[[Request], Response]
+
+
+def _json(status: int, body: Any) -> Response:
+    return Response(json.dumps(body), status=status, mimetype="application/json")
+
+
+def _pd_invalid(errors: Iterable[str]) -> Response:
+    return _json(
+        400,
+        {"status": "invalid event", "message": "Event object is invalid", "errors": list(errors)},
+    )
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, credential = header.partition(" ")
+    if scheme.lower() != "bearer" or not credential.strip():
+        return None
+    return credential.strip()
+
+
+class DetectionHttp:
+    """The WSGI application. `tokens` (API tokens) may also send samples and alerts."""
+
+    def __init__(self, app: DetectionApplication, tokens: TokenRegistry | None = None) -> None:
+        self.app = app
+        self.tokens = tokens
+        limits = app.config.rate_limit
+        self.buckets = TokenBuckets(limits.events_per_second, limits.burst)
+        self.metrics = CollectorRegistry()
+        self.requests = Counter(
+            "firewatch_detection_http_requests",
+            "HTTP requests by endpoint and status code",
+            ["endpoint", "code"],
+            registry=self.metrics,
+        )
+        self.latency = Histogram(
+            "firewatch_detection_http_seconds",
+            "HTTP request handling time",
+            ["endpoint"],
+            registry=self.metrics,
+        )
+        self.ticks = Counter(
+            "firewatch_detection_tick_events",
+            "Events appended by timers (auto-resolve, heartbeats, rules, silences)",
+            registry=self.metrics,
+        )
+        self.routes = Map(
+            [
+                Rule("/v1/alertmanager", endpoint="alertmanager", methods=["POST"]),
+                Rule("/v2/enqueue", endpoint="enqueue", methods=["POST"]),
+                Rule("/v1/samples", endpoint="samples", methods=["POST"]),
+                Rule("/healthz", endpoint="healthz", methods=["GET"]),
+                Rule("/metrics", endpoint="metrics", methods=["GET"]),
+            ]
+        )
+        self.handlers: dict[str, Handler] = {
+            "alertmanager": self.alertmanager,
+            "enqueue": self.enqueue,
+            "samples": self.samples,
+            "healthz": lambda _request: _json(200, {"status": "ok"}),
+            "metrics": lambda _request: Response(
+                generate_latest(self.metrics), mimetype=CONTENT_TYPE_LATEST
+            ),
+        }
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        request = Request(environ)
+        endpoint = "unknown"
+        try:
+            endpoint, _ = self.routes.bind_to_environ(environ).match()
+            with self.latency.labels(endpoint).time():
+                response = self.handlers[str(endpoint)](request)
+        except (NotFound, MethodNotAllowed) as exc:
+            response = _json(exc.code or 404, {"status": "error", "message": exc.description})
+        except HTTPException as exc:  # pragma: no cover - werkzeug-raised protocol errors
+            response = _json(exc.code or 400, {"status": "error", "message": exc.description})
+        except BackendUnavailableError:
+            log.exception("event log unavailable")
+            response = _json(503, {"status": "unavailable", "message": "event log unavailable"})
+        except Exception:
+            log.exception("unexpected error on %s", request.path)
+            response = _json(500, {"status": "error", "message": "internal error"})
+        self.requests.labels(str(endpoint), str(response.status_code)).inc()
+        return response(environ, start_response)
+
+    # ------------------------------------------------------------------ helpers
+
+    def _body(self, request: Request) -> tuple[Any, str | None]:
+        """(decoded JSON, None) or (None, the problem)."""
+        length = request.content_length
+        if length is not None and length > MAX_BODY_BYTES:
+            return None, f"body: is {length} bytes; the limit is {MAX_BODY_BYTES} bytes (512 KB)"
+        raw = request.stream.read(MAX_BODY_BYTES + 1)
+        if len(raw) > MAX_BODY_BYTES:
+            return None, f"body: is over the limit of {MAX_BODY_BYTES} bytes (512 KB)"
+        try:
+            return json.loads(raw), None
+        except (ValueError, UnicodeDecodeError) as exc:
+            return None, f"body: malformed JSON: {exc}"
+
+    def _integration(self, request: Request) -> Integration | None:
+        credential = _bearer(request)
+        try:
+            return self.app.authenticate(credential)
+        except UnknownIntegrationError:
+            pass
+        if self.tokens is not None and credential:
+            try:
+                principal = self.tokens.authenticate(credential)
+            except AuthenticationError:
+                return None
+            if principal.role in (Role.ADMIN, Role.INTEGRATION):
+                return Integration(
+                    integration_id=f"token.{principal.name}"[:63],
+                    name=principal.name,
+                    kind=IntegrationKind.API,
+                    created_at=self.app.clock(),
+                )
+        return None
+
+    def _unauthorized(self) -> Response:
+        response = _json(401, {"status": "unauthorized", "message": "unknown or revoked key"})
+        response.headers["WWW-Authenticate"] = 'Bearer realm="firewatch-detection"'
+        return response
+
+    def _throttled(self, integration: Integration) -> bool:
+        return not self.buckets.admit(integration.integration_id, self.app.clock())
+
+    # ------------------------------------------------------------------ endpoints
+
+    def alertmanager(self, request: Request) -> Response:
+        integration = self._integration(request)
+        if integration is None:
+            return self._unauthorized()
+        body, problem = self._body(request)
+        if problem is not None:
+            status = 413 if "limit" in problem else 400
+            return _json(status, {"status": "invalid", "errors": [problem]})
+        if self._throttled(integration):
+            return _json(429, {"status": "throttled", "message": "rate limit exceeded"})
+        try:
+            results = self.app.ingest_alertmanager(body, integration)
+        except InvalidPayloadError as exc:
+            return _json(400, {"status": "invalid", "errors": exc.errors})
+        return _json(
+            200,
+            {
+                "status": "success",
+                "alerts": [{"dedup_key": r.dedup_key, "alert_id": r.alert_id} for r in results],
+            },
+        )
+
+    def enqueue(self, request: Request) -> Response:
+        body, problem = self._body(request)
+        if problem is not None:
+            return _pd_invalid([problem])
+        # Authenticate before validating the rest, so strangers learn nothing.
+        key = body.get("routing_key") if isinstance(body, dict) else None
+        try:
+            integration = self.app.authenticate(key if isinstance(key, str) else None)
+        except UnknownIntegrationError as exc:
+            if not isinstance(key, str) or not key.strip():
+                return _pd_invalid(["routing_key: is missing or blank"])
+            return _pd_invalid([f"routing_key: {exc}"])
+        if self._throttled(integration):
+            return _json(
+                429,
+                {
+                    "status": "throttle event",
+                    "message": "Requests for this service are arriving too quickly. Please retry later.",
+                },
+            )
+        try:
+            dedup_key = self.app.ingest_pagerduty(body, integration)
+        except InvalidPayloadError as exc:
+            return _pd_invalid(exc.errors)
+        except (InvalidCommandError, DomainError) as exc:
+            return _pd_invalid([str(exc)])
+        return _json(
+            202, {"status": "success", "message": "Event processed", "dedup_key": dedup_key}
+        )
+
+    def samples(self, request: Request) -> Response:
+        integration = self._integration(request)
+        if integration is None:
+            return self._unauthorized()
+        body, problem = self._body(request)
+        if problem is not None:
+            status = 413 if "limit" in problem else 400
+            return _json(status, {"status": "invalid", "errors": [problem]})
+        try:
+            accepted = self.app.push_samples(body)
+        except InvalidPayloadError as exc:
+            return _json(400, {"status": "invalid", "errors": exc.errors})
+        return _json(202, {"status": "success", "accepted": accepted})
+
+
+class Ticker:
+    """Calls `app.tick()` every `interval` seconds on a real thread until stopped."""
+
+    def __init__(
+        self, app: DetectionApplication, interval: float, on_tick: Callable[[int], None]
+    ) -> None:
+        self.app = app
+        self.interval = interval
+        self.on_tick = on_tick
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="detection-ticker", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.on_tick(len(self.app.tick().event_types))
+            except Exception:
+                log.exception("tick failed; retrying at the next tick")
+
+
+def serve(http: DetectionHttp, host: str, port: int) -> BaseWSGIServer:
+    """A threaded server bound to host:port (port 0 picks a free one); not started."""
+    return make_server(host, port, http, threaded=True)
+
+
+def build_app(settings: DetectionSettings) -> DetectionApplication:
+    config = (
+        load_config(settings.detection_config) if settings.detection_config else DetectionConfig()
+    )
+    store = open_store(settings.store_url, writer="detection")
+    app = DetectionApplication(store, system_clock, config)
+    for path in config.rules_files:
+        app.load_rules(load_rules_file(Path(path)), defined_by=f"file:{path}")
+    return app
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = DetectionSettings()
+    app = build_app(settings)
+    tokens = TokenRegistry(settings.tokens_file) if settings.tokens_file else None
+    http = DetectionHttp(app, tokens)
+    server = serve(http, settings.detection_http_host, settings.detection_http_port)
+    ticker = Ticker(app, settings.detection_tick_seconds, http.ticks.inc)
+    ticker.start()
+
+    def stop(_signum: int, _frame: object) -> None:
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    log.info("detection HTTP on %s:%s", settings.detection_http_host, server.server_port)
+    try:
+        server.serve_forever()
+    finally:
+        ticker.stop()
+        app.store.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
