@@ -1,0 +1,202 @@
+"""The due-items projection: every durable timer and follow-up that is still pending.
+
+Owns the *index* of what the scheduler must do and when, built purely from the
+`escalation` and `page` streams in log order:
+- an escalation step (EscalationStepScheduled, moved by EscalationDeferred);
+- an un-acknowledged timeout;
+- pages a fired step still has to create (a crash between firing and paging leaves
+  this item behind, so recovery finishes the job);
+- pages to close after an acknowledgement or a resolution;
+- contact-method notifications (rules, retries with backoff, failovers);
+- attempts whose outcome is overdue.
+
+It is an index, never the truth: the application reloads the aggregate and lets its
+decider refuse anything that is moot, so a stale item can cause a no-op but never a
+duplicate. Dropping it and rebuilding from position 0 is always safe.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from contracts.events import DomainEvent
+from eventlog import RecordedEvent
+from paging_service import escalation as esc
+from paging_service import page as pg
+from paging_service.common import EVENTS
+
+CATEGORIES = (esc.STREAM_CATEGORY, pg.STREAM_CATEGORY)
+
+
+class DueKind(enum.IntEnum):
+    """Also the order in which items due at the same tick run: closing pages first, so
+    an acknowledgement beats a notification that fell due just before it."""
+
+    CLOSE_PAGE = 0
+    UNACK_TIMEOUT = 1
+    STEP = 2
+    CREATE_PAGES = 3
+    OUTCOME_OVERDUE = 4
+    NOTIFY = 5
+
+
+@dataclass(frozen=True, slots=True)
+class DueItem:
+    kind: DueKind
+    due_at: datetime
+    incident_id: uuid.UUID | None = None
+    page_id: uuid.UUID | None = None
+    step: int | None = None
+    round: int | None = None
+    method_id: str | None = None
+    attempt: int | None = None
+
+    @property
+    def key(self) -> tuple[object, ...]:
+        match self.kind:
+            case DueKind.STEP | DueKind.UNACK_TIMEOUT:
+                return (self.kind, self.incident_id)
+            case DueKind.CREATE_PAGES:
+                return (self.kind, self.incident_id, self.step)
+            case DueKind.CLOSE_PAGE:
+                return (self.kind, self.page_id)
+        return (self.kind, self.page_id, self.method_id, self.attempt)
+
+
+@dataclass
+class DueItems:
+    """Fold recorded events in log order with `apply`; ask `due(now)`."""
+
+    position: int = 0
+    """The last log position applied."""
+    _items: dict[tuple[object, ...], DueItem] = field(default_factory=dict)
+    _unpaged: dict[tuple[uuid.UUID, int], set[str]] = field(default_factory=dict)
+    _open_pages: dict[uuid.UUID, set[uuid.UUID]] = field(default_factory=dict)
+    _closed_at: dict[uuid.UUID, datetime] = field(default_factory=dict)
+    """Incidents whose escalation is stopped or cancelled, and since when."""
+
+    def apply_all(self, recorded: Iterable[RecordedEvent]) -> None:
+        for event in recorded:
+            self.apply(event)
+
+    def apply(self, recorded: RecordedEvent) -> None:
+        if recorded.position <= self.position:
+            return
+        self.position = recorded.position
+        if recorded.category not in CATEGORIES or recorded.type not in EVENTS:
+            return
+        event = EVENTS.from_recorded(recorded)
+        stream_id = recorded.stream.split("-", 1)[1]
+        if recorded.category == esc.STREAM_CATEGORY:
+            self._escalation(uuid.UUID(stream_id), event)
+        else:
+            self._page(uuid.UUID(stream_id), event)
+
+    def due(self, now: datetime) -> list[DueItem]:
+        ready = [item for item in self._items.values() if item.due_at <= now]
+        return sorted(ready, key=lambda i: (i.kind, i.due_at))
+
+    def pending(self) -> list[DueItem]:
+        """Everything not yet done, due or not, soonest first."""
+        return sorted(self._items.values(), key=lambda i: (i.due_at, i.kind))
+
+    # ------------------------------------------------------------------ escalation
+
+    def _put(self, item: DueItem) -> None:
+        self._items[item.key] = item
+
+    def _drop(self, *key: object) -> None:
+        self._items.pop(key, None)
+
+    def _escalation(self, incident: uuid.UUID, event: DomainEvent) -> None:
+        match event:
+            case esc.EscalationStepScheduled():
+                if incident not in self._closed_at:
+                    self._put(DueItem(DueKind.STEP, event.due_at, incident, step=event.step))
+            case esc.EscalationDeferred():
+                current = self._items.get((DueKind.STEP, incident))
+                if current is not None and current.step == event.step:
+                    self._put(DueItem(DueKind.STEP, event.until, incident, step=event.step))
+            case esc.EscalationStepFired():
+                current = self._items.get((DueKind.STEP, incident))
+                if current is not None and current.step == event.step:
+                    self._drop(DueKind.STEP, incident)
+                if event.responders:
+                    self._unpaged[(incident, event.step)] = set(event.responders)
+                    self._put(
+                        DueItem(DueKind.CREATE_PAGES, event.fired_at, incident, step=event.step)
+                    )
+            case esc.EscalationStopped():
+                self._drop(DueKind.STEP, incident)
+                self._close(incident, event.stopped_at)
+            case esc.EscalationCancelled():
+                self._drop(DueKind.STEP, incident)
+                self._drop(DueKind.UNACK_TIMEOUT, incident)
+                self._close(incident, event.cancelled_at)
+            case esc.UnacknowledgedTimeoutScheduled():
+                self._put(DueItem(DueKind.UNACK_TIMEOUT, event.due_at, incident, round=event.round))
+            case esc.UnacknowledgedTimeoutFired():
+                self._drop(DueKind.UNACK_TIMEOUT, incident)
+                self._closed_at.pop(incident, None)
+
+    def _close(self, incident: uuid.UUID, at: datetime) -> None:
+        self._closed_at[incident] = at
+        for page_id in self._open_pages.get(incident, set()):
+            self._put(DueItem(DueKind.CLOSE_PAGE, at, incident, page_id=page_id))
+
+    # ------------------------------------------------------------------ pages
+
+    def _page(self, page_id: uuid.UUID, event: DomainEvent) -> None:
+        match event:
+            case pg.ResponderPaged():
+                incident = event.incident_id
+                self._open_pages.setdefault(incident, set()).add(page_id)
+                waiting = self._unpaged.get((incident, event.step))
+                if waiting is not None:
+                    waiting.discard(event.user_id)
+                    if not waiting:
+                        del self._unpaged[(incident, event.step)]
+                        self._drop(DueKind.CREATE_PAGES, incident, event.step)
+                if incident in self._closed_at:
+                    # Paged after the escalation stopped (a crash delayed the page):
+                    # close it at once.
+                    self._put(
+                        DueItem(
+                            DueKind.CLOSE_PAGE, self._closed_at[incident], incident, page_id=page_id
+                        )
+                    )
+            case pg.PageNotificationScheduled():
+                self._put(
+                    DueItem(
+                        DueKind.NOTIFY,
+                        event.due_at,
+                        page_id=page_id,
+                        method_id=event.method_id,
+                        attempt=event.attempt,
+                    )
+                )
+            case pg.PageDeliveryAttempted():
+                self._drop(DueKind.NOTIFY, page_id, event.method_id, event.attempt)
+                self._put(
+                    DueItem(
+                        DueKind.OUTCOME_OVERDUE,
+                        event.outcome_due_by,
+                        page_id=page_id,
+                        method_id=event.method_id,
+                        attempt=event.attempt,
+                    )
+                )
+            case pg.PageDelivered() | pg.PageFailed():
+                self._drop(DueKind.OUTCOME_OVERDUE, page_id, event.method_id, event.attempt)
+            case pg.PageAcknowledged() | pg.PageCancelled():
+                self._forget_page(page_id)
+
+    def _forget_page(self, page_id: uuid.UUID) -> None:
+        for key in [k for k, item in self._items.items() if item.page_id == page_id]:
+            del self._items[key]
+        for pages in self._open_pages.values():
+            pages.discard(page_id)

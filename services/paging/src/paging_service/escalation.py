@@ -1,0 +1,486 @@
+"""The Escalation aggregate (stream `escalation-<incident id>`): the durable-timer state
+machine that pages level after level until somebody acknowledges.
+
+Owns *when* each step is due and whether it still should fire. Time is durable: every
+timer is an event with a `due_at` (EscalationStepScheduled, EscalationDeferred,
+UnacknowledgedTimeoutScheduled); the scheduler (`due` projection + `app.tick`) fires
+what is due by sending a command here, and this decider refuses anything that an ack,
+a cancellation or an earlier firing has made moot. Exactly once comes from the
+application deriving each firing's event ids from (incident, step), so a crashed and
+retried firing re-appends the same ids and the log drops them.
+
+Rules:
+- the first event snapshots the policy (see policy.py): later policy edits never touch
+  a running escalation;
+- step due times follow the plan (round start + level delays), not the time a step
+  happened to fire, so a worker that was down fires every overdue step on recovery,
+  in order, each once;
+- a low-urgency step that falls outside its targets' business hours is deferred until
+  they begin; a severity raised to high urgency brings a deferred step back to now;
+- an acknowledgement stops the escalation and, if the policy says so, schedules an
+  un-acknowledged timeout that starts a new round if the incident is still open then;
+- the incident's resolution cancels everything pending, and wins even when it arrives
+  before the escalation started.
+
+Pure: commands carry `at` and everything looked up elsewhere (who is on call, when
+business hours begin); this module reads no clock and no store.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from contracts.domain import InvalidCommandError, NotFoundError
+from contracts.events import DomainEvent
+from paging_service.common import EVENTS, Command, Instant, Severity, Urgency, derived_id
+from paging_service.policy import PolicySnapshot, Step, plan
+
+STREAM_CATEGORY = "escalation"
+
+
+def stream_for(incident_id: uuid.UUID) -> str:
+    return f"{STREAM_CATEGORY}-{incident_id}"
+
+
+def page_id_for(incident_id: uuid.UUID, step: int, user_id: str) -> uuid.UUID:
+    """The page a fired step sends to one responder: derived, so it exists once."""
+    return derived_id("page", incident_id, step, user_id)
+
+
+class Status(enum.StrEnum):
+    NOT_STARTED = "not_started"
+    ACTIVE = "active"
+    """Paging; a step may be pending."""
+    ACKNOWLEDGED = "acknowledged"
+    """Stopped by an acknowledgement; an un-ack timeout may be pending."""
+    CANCELLED = "cancelled"
+    """The incident was resolved: nothing will ever fire again."""
+
+
+class StopReason(enum.StrEnum):
+    ACKNOWLEDGED = "acknowledged"
+
+
+# ---------------------------------------------------------------------- events
+
+
+@EVENTS.register
+class EscalationStarted(DomainEvent):
+    incident_id: uuid.UUID
+    policy: PolicySnapshot
+    severity: Severity
+    urgency: Urgency
+    service: str | None
+    title: str
+    started_at: datetime
+
+
+@EVENTS.register
+class EscalationStepScheduled(DomainEvent):
+    """Step `step` (a sequence number within the escalation) is due at `due_at`."""
+
+    step: int
+    round: int
+    """0 for the first round; +1 each time an un-ack timeout re-triggers."""
+    level: int
+    repeat: int
+    """Which pass over the policy's levels (0 = the first)."""
+    due_at: datetime
+
+
+@EVENTS.register
+class EscalationDeferred(DomainEvent):
+    """A low-urgency step waits for its targets' business hours."""
+
+    step: int
+    until: datetime
+    deferred_at: datetime
+
+
+@EVENTS.register
+class EscalationStepFired(DomainEvent):
+    step: int
+    round: int
+    level: int
+    repeat: int
+    responders: tuple[str, ...]
+    """Users paged, resolved from the level's targets when the step fired."""
+    due_at: datetime
+    fired_at: datetime
+
+
+@EVENTS.register
+class EscalationStopped(DomainEvent):
+    reason: StopReason
+    by: str
+    page_id: uuid.UUID | None
+    """The page that was acknowledged, if the ack came through one."""
+    via: str
+    stopped_at: datetime
+
+
+@EVENTS.register
+class UnacknowledgedTimeoutScheduled(DomainEvent):
+    round: int
+    due_at: datetime
+
+
+@EVENTS.register
+class UnacknowledgedTimeoutFired(DomainEvent):
+    round: int
+    fired_at: datetime
+
+
+@EVENTS.register
+class EscalationCancelled(DomainEvent):
+    reason: str
+    cancelled_at: datetime
+
+
+@EVENTS.register
+class EscalationSeverityChanged(DomainEvent):
+    from_severity: Severity | None
+    to_severity: Severity
+    urgency: Urgency
+    changed_at: datetime
+
+
+# ---------------------------------------------------------------------- commands
+
+
+class StartEscalation(Command):
+    incident_id: uuid.UUID
+    policy: PolicySnapshot
+    severity: Severity
+    urgency: Urgency
+    service: str | None = None
+    title: str = ""
+
+
+class FireStep(Command):
+    step: int
+    responders: tuple[str, ...]
+    business_open_at: Instant | None = None
+    """For low urgency: the first instant >= at inside a target's business hours
+    (None when unknown: fire now rather than never)."""
+
+
+class Acknowledge(Command):
+    by: str
+    page_id: uuid.UUID | None = None
+    via: str = "api"
+
+
+class FireUnackTimeout(Command):
+    round: int
+
+
+class Cancel(Command):
+    reason: str = "incident resolved"
+
+
+class ChangeSeverity(Command):
+    severity: Severity
+    urgency: Urgency
+
+
+EscalationCommand = (
+    StartEscalation | FireStep | Acknowledge | FireUnackTimeout | Cancel | ChangeSeverity
+)
+
+# ---------------------------------------------------------------------- state
+
+
+@dataclass(frozen=True, slots=True)
+class PendingStep:
+    step: int
+    round: int
+    level: int
+    repeat: int
+    due_at: datetime
+    deferred: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class FiredStep:
+    step: int
+    round: int
+    level: int
+    repeat: int
+    responders: tuple[str, ...]
+    fired_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Escalation:
+    status: Status = Status.NOT_STARTED
+    incident_id: uuid.UUID | None = None
+    policy: PolicySnapshot | None = None
+    severity: Severity | None = None
+    urgency: Urgency = Urgency.HIGH
+    service: str | None = None
+    title: str = ""
+    started_at: datetime | None = None
+    round: int = 0
+    round_started_step: int = 0
+    """The sequence number of the current round's first step."""
+    next_step: int = 0
+    """The sequence number the next scheduled step will get."""
+    pending: PendingStep | None = None
+    unack_due: datetime | None = None
+    fired: tuple[FiredStep, ...] = ()
+    acknowledged_by: str | None = None
+    acknowledged_page: uuid.UUID | None = None
+    acknowledged_via: str = ""
+    cancel_reason: str | None = None
+
+    @property
+    def page_ids(self) -> tuple[uuid.UUID, ...]:
+        assert self.incident_id is not None or not self.fired
+        return tuple(
+            page_id_for(self.incident_id, f.step, user)  # type: ignore[arg-type]
+            for f in self.fired
+            for user in f.responders
+        )
+
+    def plan(self) -> list[Step]:
+        return plan(self.policy) if self.policy is not None else []
+
+
+INITIAL = Escalation()
+
+
+def evolve(state: Escalation, event: DomainEvent) -> Escalation:
+    match event:
+        case EscalationStarted():
+            return replace(
+                state,
+                status=Status.ACTIVE,
+                incident_id=event.incident_id,
+                policy=event.policy,
+                severity=event.severity,
+                urgency=event.urgency,
+                service=event.service,
+                title=event.title,
+                started_at=event.started_at,
+            )
+        case EscalationStepScheduled():
+            pending = PendingStep(event.step, event.round, event.level, event.repeat, event.due_at)
+            return replace(
+                state,
+                status=Status.ACTIVE if state.status is not Status.CANCELLED else state.status,
+                pending=pending,
+                next_step=max(state.next_step, event.step + 1),
+            )
+        case EscalationDeferred():
+            if state.pending is None or state.pending.step != event.step:
+                return state
+            return replace(state, pending=replace(state.pending, due_at=event.until, deferred=True))
+        case EscalationStepFired():
+            fired = FiredStep(
+                event.step, event.round, event.level, event.repeat, event.responders, event.fired_at
+            )
+            still_pending = (
+                state.pending if state.pending and state.pending.step != event.step else None
+            )
+            return replace(state, pending=still_pending, fired=(*state.fired, fired))
+        case EscalationStopped():
+            return replace(
+                state,
+                status=Status.ACKNOWLEDGED,
+                pending=None,
+                acknowledged_by=event.by,
+                acknowledged_page=event.page_id,
+                acknowledged_via=event.via,
+            )
+        case UnacknowledgedTimeoutScheduled():
+            return replace(state, unack_due=event.due_at)
+        case UnacknowledgedTimeoutFired():
+            return replace(
+                state,
+                status=Status.ACTIVE,
+                unack_due=None,
+                round=event.round + 1,
+                round_started_step=state.next_step,
+                acknowledged_by=None,
+                acknowledged_page=None,
+            )
+        case EscalationCancelled():
+            return replace(
+                state,
+                status=Status.CANCELLED,
+                pending=None,
+                unack_due=None,
+                cancel_reason=event.reason,
+            )
+        case EscalationSeverityChanged():
+            return replace(state, severity=event.to_severity, urgency=event.urgency)
+    return state
+
+
+def fold(events: Iterable[DomainEvent], state: Escalation = INITIAL) -> Escalation:
+    for event in events:
+        state = evolve(state, event)
+    return state
+
+
+# ---------------------------------------------------------------------- decider
+
+
+def decide(command: EscalationCommand, state: Escalation) -> Sequence[DomainEvent]:
+    """The events a command produces; [] when it is moot (already done, cancelled,
+    not due yet). Timers call this freely: only a real transition emits anything."""
+    if isinstance(command, Cancel):
+        if state.status is Status.CANCELLED:
+            return []
+        return [EscalationCancelled(reason=command.reason, cancelled_at=command.at)]
+    if isinstance(command, StartEscalation):
+        if state.status is not Status.NOT_STARTED:
+            return []  # already running, or the incident was resolved first
+        if not command.policy.levels:
+            raise InvalidCommandError("policy.levels", "an escalation needs at least one level")
+        return [
+            EscalationStarted(
+                incident_id=command.incident_id,
+                policy=command.policy,
+                severity=command.severity,
+                urgency=command.urgency,
+                service=command.service,
+                title=command.title,
+                started_at=command.at,
+            ),
+            EscalationStepScheduled(step=0, round=0, level=0, repeat=0, due_at=command.at),
+        ]
+    if state.status is Status.NOT_STARTED:
+        raise NotFoundError("no escalation was started for this incident")
+    match command:
+        case FireStep():
+            return _fire(command, state)
+        case Acknowledge():
+            return _acknowledge(command, state)
+        case FireUnackTimeout():
+            if (
+                state.status is not Status.ACKNOWLEDGED
+                or state.unack_due is None
+                or state.round != command.round
+                or state.unack_due > command.at
+            ):
+                return []
+            return [
+                UnacknowledgedTimeoutFired(round=command.round, fired_at=command.at),
+                EscalationStepScheduled(
+                    step=state.next_step,
+                    round=state.round + 1,
+                    level=0,
+                    repeat=0,
+                    due_at=command.at,
+                ),
+            ]
+        case ChangeSeverity():
+            if state.status is Status.CANCELLED or command.severity == state.severity:
+                return []
+            events: list[DomainEvent] = [
+                EscalationSeverityChanged(
+                    from_severity=state.severity,
+                    to_severity=command.severity,
+                    urgency=command.urgency,
+                    changed_at=command.at,
+                )
+            ]
+            pending = state.pending
+            # A step waiting for business hours is due at once when the incident becomes
+            # urgent; a step merely waiting for its delay keeps its time.
+            if (
+                command.urgency is Urgency.HIGH
+                and pending is not None
+                and pending.deferred
+                and pending.due_at > command.at
+            ):
+                events.append(
+                    EscalationStepScheduled(
+                        step=pending.step,
+                        round=pending.round,
+                        level=pending.level,
+                        repeat=pending.repeat,
+                        due_at=command.at,
+                    )
+                )
+            return events
+    raise InvalidCommandError("command", f"unknown command {type(command).__name__}")
+
+
+def _fire(command: FireStep, state: Escalation) -> Sequence[DomainEvent]:
+    pending = state.pending
+    if (
+        state.status is not Status.ACTIVE
+        or pending is None
+        or pending.step != command.step
+        or pending.due_at > command.at
+    ):
+        return []
+    if (
+        state.urgency is Urgency.LOW
+        and command.business_open_at is not None
+        and command.business_open_at > command.at
+    ):
+        return [
+            EscalationDeferred(
+                step=pending.step, until=command.business_open_at, deferred_at=command.at
+            )
+        ]
+    events: list[DomainEvent] = [
+        EscalationStepFired(
+            step=pending.step,
+            round=pending.round,
+            level=pending.level,
+            repeat=pending.repeat,
+            responders=tuple(dict.fromkeys(command.responders)),
+            due_at=pending.due_at,
+            fired_at=command.at,
+        )
+    ]
+    steps = state.plan()
+    position = pending.step - state.round_started_step
+    if position + 1 < len(steps):
+        assert state.policy is not None
+        following = steps[position + 1]
+        # From the step's effective due time, not from now: no drift, and a recovering
+        # worker catches up on every overdue step in order.
+        delay = state.policy.levels[pending.level].delay_minutes
+        events.append(
+            EscalationStepScheduled(
+                step=pending.step + 1,
+                round=pending.round,
+                level=following.level,
+                repeat=following.repeat,
+                due_at=pending.due_at + timedelta(minutes=delay),
+            )
+        )
+    return events
+
+
+def _acknowledge(command: Acknowledge, state: Escalation) -> Sequence[DomainEvent]:
+    if state.status is not Status.ACTIVE:
+        return []  # already acknowledged, or resolved: acking twice is harmless
+    events: list[DomainEvent] = [
+        EscalationStopped(
+            reason=StopReason.ACKNOWLEDGED,
+            by=command.by,
+            page_id=command.page_id,
+            via=command.via,
+            stopped_at=command.at,
+        )
+    ]
+    assert state.policy is not None
+    if state.policy.un_ack_timeout_minutes is not None:
+        events.append(
+            UnacknowledgedTimeoutScheduled(
+                round=state.round,
+                due_at=command.at + timedelta(minutes=state.policy.un_ack_timeout_minutes),
+            )
+        )
+    return events
