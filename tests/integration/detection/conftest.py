@@ -56,7 +56,7 @@ class Server:
 
 def _send(request: urllib.request.Request) -> Reply:
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback
+        with urllib.request.urlopen(request, timeout=30) as response:
             return Reply(response.status, _decode(response.read()))
     except urllib.error.HTTPError as error:
         return Reply(error.code, _decode(error.read()))

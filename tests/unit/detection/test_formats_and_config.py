@@ -29,8 +29,7 @@ def _mutations(base: dict[str, Any]) -> st.SearchStrategy[Any]:
     """The sample with some fields replaced by arbitrary JSON (deep where it matters)."""
 
     def mutate(changes: dict[str, Any]) -> Any:
-        body = {**base, **changes}
-        return body
+        return {**base, **changes}
 
     return st.dictionaries(st.sampled_from(sorted(base)), JSON, max_size=3).map(mutate)
 

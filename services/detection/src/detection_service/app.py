@@ -23,6 +23,7 @@ not decisions, and the log records what they caused (pending, firing, resolved).
 
 from __future__ import annotations
 
+import math
 import re
 import secrets
 import threading
@@ -489,9 +490,9 @@ class DetectionApplication:
             a.alert_id: a for a in self.model.alerts() if a.source is SourceKind.RULE and a.is_open
         }
         for state in list(self.model.rules()):
-            if not state.active:
+            spec = state.spec
+            if not state.active or spec is None:
                 continue
-            spec: rule.RuleSpec = state.spec
             seen: set[str] = set()
             for observation in rule.evaluate(spec, samples, at):
                 key = observation.dedup_key(spec.name)
@@ -902,7 +903,11 @@ def _parse_samples(body: Any, now: datetime) -> list[rule.Sample]:
             except ValueError as exc:
                 errors.append(f"{where}.labels: {exc}")
         value = raw.get("value")
-        if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
             errors.append(f"{where}.value: must be a number")
         timestamp = now
         if raw.get("timestamp") is not None:

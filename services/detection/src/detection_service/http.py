@@ -218,7 +218,8 @@ class DetectionHttp:
                 429,
                 {
                     "status": "throttle event",
-                    "message": "Requests for this service are arriving too quickly. Please retry later.",
+                    "message": "Requests for this service are arriving too quickly. "
+                    "Please retry later.",
                 },
             )
         try:

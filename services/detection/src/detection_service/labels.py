@@ -95,7 +95,6 @@ class Matcher(BaseModel):
                 return re.fullmatch(self.value, actual) is not None
             case MatchOp.NOT_REGEX:
                 return re.fullmatch(self.value, actual) is None
-        return False  # pragma: no cover - every operator is handled above
 
     def __str__(self) -> str:
         return f'{self.name}{self.op.value}"{self.value}"'
@@ -121,7 +120,8 @@ def parse_duration(value: Any) -> timedelta:
     if isinstance(value, timedelta):
         seconds = value.total_seconds()
     elif isinstance(value, bool):
-        raise ValueError("must be a duration like 30s, 2m or 1h")
+        # ValueError, not TypeError: pydantic reports only ValueErrors as field errors.
+        raise ValueError("must be a duration like 30s, 2m or 1h")  # noqa: TRY004
     elif isinstance(value, int | float):
         seconds = float(value)
     elif isinstance(value, str) and (found := _DURATION.match(value.strip())):

@@ -127,9 +127,9 @@ class DetectionReadModel:
         """Every timer due at `at`, earliest first."""
         items: list[DueItem] = []
         for a in self.alerts():
-            if a.status is alert.AlertStatus.FIRING and a.auto_resolve_due is not None:
-                if a.auto_resolve_due <= at:
-                    items.append(DueItem(DueKind.ALERT, a.alert_id, a.auto_resolve_due))
+            due = a.auto_resolve_due
+            if a.status is alert.AlertStatus.FIRING and due is not None and due <= at:
+                items.append(DueItem(DueKind.ALERT, a.alert_id, due))
             if a.flapping and a.changes:
                 # Flapping can only end once the oldest change leaves the window; the
                 # decider checks the exact count, so an early look is harmless.

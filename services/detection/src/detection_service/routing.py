@@ -1,5 +1,5 @@
 """Detection configuration and the pure decisions it drives: routing (alert labels →
-incident severity P1–P4 and services), the group key, inhibition.
+incident severity P1-P4 and services), the group key, inhibition.
 
 `DetectionConfig` is one pydantic model loaded from YAML (`load_config`), with errors
 that name the file and the field. Nothing here reads a clock or the log.

@@ -80,9 +80,8 @@ def _alert(raw: Any, where: str, common: dict[str, str], errors: list[str]) -> S
     if status not in ("firing", "resolved"):
         errors.append(f"{where}.status: must be one of firing, resolved")
     labels = string_map(raw.get("labels"), f"{where}.labels", errors, labels=True)
-    if "labels" not in raw or not labels:
-        if not any(e.startswith(f"{where}.labels") for e in errors):
-            errors.append(f"{where}.labels: must be a non-empty object")
+    if not labels and not any(e.startswith(f"{where}.labels") for e in errors):
+        errors.append(f"{where}.labels: must be a non-empty object")
     annotations = string_map(raw.get("annotations"), f"{where}.annotations", errors, labels=False)
     starts_at = parse_time(raw.get("startsAt"), f"{where}.startsAt", errors)
     ends_raw = raw.get("endsAt")
