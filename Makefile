@@ -11,7 +11,7 @@ LIBS     := libs/eventlog[postgres,esdb,eventlet] libs/contracts libs/protos lib
 SERVICES := services/incident
 DEV      := pytest pytest-timeout hypothesis ruff mypy eventsourcing aiosmtpd
 
-.PHONY: install services test test-fast lint bench proto run clean help
+.PHONY: install services observability test test-fast lint bench proto run clean help
 
 help:
 	@echo "make install   create .venv and install every lib, service and tool (idempotent)"
@@ -20,6 +20,7 @@ help:
 	@echo "make lint      ruff + mypy (strict)"
 	@echo "make bench     run benchmarks, print ratios, write docs/benchmarks.md"
 	@echo "make proto     regenerate gRPC stubs from proto/"
+	@echo "make observability  install Debian prometheus + alertmanager for e2e tests (root)"
 
 install: $(STAMP)
 
@@ -32,7 +33,10 @@ $(STAMP): constraints.txt Makefile $(wildcard libs/*/pyproject.toml services/*/p
 services:
 	@deploy/local/ensure-services.sh
 
-test: install services
+observability:
+	@deploy/local/install-observability.sh
+
+test: install services observability
 	$(BIN)/python -m pytest
 
 test-fast: install
@@ -43,7 +47,7 @@ lint: install
 	$(BIN)/ruff format --check libs services tests deploy
 	$(BIN)/mypy $(filter-out libs/protos/src,$(wildcard libs/*/src)) $(wildcard services/*/src)
 
-bench: install services
+bench: install services observability
 	$(BIN)/python -m tests.benchmarks.run --write docs/benchmarks.md
 
 proto: install
