@@ -204,3 +204,18 @@ def test_defaults_map_pagerduty_severities() -> None:
 )
 def test_matchers(text: str, labels: dict[str, str], expected: bool) -> None:
     assert Matcher.parse(text).matches(labels) is expected
+
+
+def test_example_config_and_rules_load() -> None:
+    from pathlib import Path
+
+    from detection_service.routing import load_config
+    from detection_service.rule import load_rules_file
+
+    folder = Path(__file__).resolve().parents[3] / "services" / "detection"
+    config = load_config(folder / "config.example.yaml")
+    assert config.routes[0].services == ("checkout", "payments")
+    (rules_file,) = config.rules_files
+    (spec,) = load_rules_file(rules_file)
+    assert spec.name == "CheckoutHighErrorRate"
+    assert spec.for_.total_seconds() == 120
