@@ -8,7 +8,7 @@ PIP    := $(BIN)/pip install --quiet --constraint constraints.txt
 STAMP  := $(VENV)/.installed
 
 LIBS     := libs/eventlog[postgres,esdb,eventlet] libs/contracts libs/protos libs/apikit libs/servicekit libs/incidentctl libs/notify
-SERVICES := services/incident
+SERVICES := services/incident services/detection
 DEV      := pytest pytest-timeout hypothesis ruff mypy eventsourcing aiosmtpd
 
 .PHONY: install services observability test test-fast lint bench proto run clean help

@@ -22,7 +22,8 @@ Upcaster = Callable[[Payload], Payload]
 E = TypeVar("E", bound="DomainEvent")
 
 # Event names say what happened. Most end in "-ed"; these irregular past forms and
-# state words ("UpdateOverdue") are also accepted.
+# state words ("UpdateOverdue", "AlertGroupFiring": the group became firing) are also
+# accepted.
 _IRREGULAR_PAST = frozenset(
     {
         "Begun",
@@ -30,6 +31,8 @@ _IRREGULAR_PAST = frozenset(
         "Cut",
         "Done",
         "Due",
+        "Firing",
+        "Flapping",
         "Found",
         "Given",
         "Held",
@@ -39,6 +42,7 @@ _IRREGULAR_PAST = frozenset(
         "Made",
         "Overdue",
         "Paid",
+        "Pending",
         "Put",
         "Read",
         "Rebuilt",
