@@ -35,13 +35,14 @@ whose append actually wrote its PageDeliveryAttempted.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 
-from contracts.domain import InvalidCommandError, NotFoundError
+from contracts.domain import DomainError, InvalidCommandError, NotFoundError
 from contracts.events import DomainEvent
 from eventlog import (
     ConcurrencyError,
@@ -65,6 +66,7 @@ from paging_service.policy import Target, TargetKind, UrgencyRules
 from paging_service.user import ContactKind
 
 S = TypeVar("S")
+log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 MAX_TICK_PASSES = 1000
 """A tick repeats until nothing more is due; this only guards against a logic bug."""
@@ -655,7 +657,14 @@ class PagingApplication:
                 break
             for item in items:
                 handled.add((item.key, item.due_at))
-                delivery = self._run(item, now)
+                try:
+                    delivery = self._run(item, now)
+                except DomainError:
+                    # One item the domain refuses (e.g. a page whose data no longer
+                    # makes sense) must not stop every other escalation; it stays in
+                    # the log for an operator. Store failures still propagate.
+                    log.exception("paging: due item %s could not be handled", item.key)
+                    continue
                 if delivery is not None:
                     deliveries.append(delivery)
         return deliveries
