@@ -8,8 +8,8 @@ PIP    := $(BIN)/pip install --quiet --constraint constraints.txt
 STAMP  := $(VENV)/.installed
 
 LIBS     := libs/eventlog[postgres,esdb,eventlet] libs/contracts libs/protos libs/apikit libs/servicekit libs/incidentctl libs/notify
-SERVICES := services/incident services/detection
-DEV      := pytest pytest-timeout hypothesis ruff mypy eventsourcing aiosmtpd
+SERVICES := services/incident services/detection services/paging
+DEV      := pytest pytest-timeout hypothesis ruff mypy eventsourcing aiosmtpd types-python-dateutil
 
 .PHONY: install services observability test test-fast lint bench proto run clean help
 
