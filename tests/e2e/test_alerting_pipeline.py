@@ -32,7 +32,6 @@ from incident_service.worker import QUEUE_BINDINGS
 from servicekit.checkpoint import open_checkpoint_store
 from servicekit.relay import Relay
 from servicekit.topology import Topology
-
 from tests.conftest import BROKER_URL
 from tests.e2e.observability import Binaries, ObservabilityStack
 
