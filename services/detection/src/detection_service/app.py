@@ -293,7 +293,10 @@ class DetectionApplication:
         created_by: str,
         comment: str,
         starts_at: datetime | None = None,
+        silence_id: str | None = None,
     ) -> silence.Silence:
+        """`silence_id` lets a caller derive the id from an idempotency key, so a retried
+        creation is refused as existing instead of muting twice."""
         at = self.clock()
         parsed: list[Matcher] = []
         for index, item in enumerate(matchers):
@@ -301,7 +304,7 @@ class DetectionApplication:
                 parsed.append(item if isinstance(item, Matcher) else Matcher.parse(item))
             except ValueError as exc:
                 raise InvalidCommandError(f"matchers[{index}]", str(exc)) from None
-        silence_id = str(uuid.uuid4())
+        silence_id = silence_id or str(uuid.uuid4())
         command = silence.CreateSilence(
             at=at,
             silence_id=silence_id,

@@ -18,3 +18,10 @@ class DetectionSettings(BaseSettings):
     detection_config: Path | None = None
     """YAML routing/grouping config (see services/detection/config.example.yaml)."""
     detection_tick_seconds: float = Field(default=1.0, gt=0)
+    detection_api_enabled: bool = False
+    """Also serve the gRPC AlertService from the HTTP (writer) process, on the same
+    application instance: one writer, one ticker (ADR 0008)."""
+    detection_api_host: str = "127.0.0.1"
+    detection_api_port: int = Field(default=50052, ge=0, le=65535)
+    detection_api_tls_cert: Path | None = None
+    detection_api_tls_key: Path | None = None

@@ -6,6 +6,10 @@
     GET  /healthz           liveness
     GET  /metrics           Prometheus metrics
 
+With FIREWATCH_DETECTION_API_ENABLED=1 the process also serves the gRPC AlertService
+(api.py, FIREWATCH_DETECTION_API_HOST/PORT, default 127.0.0.1:50052) on the same
+application instance.
+
 Thin: each handler authenticates, decodes JSON, delegates to DetectionApplication and
 maps its errors to the protocol's responses. Werkzeug's threaded WSGI server (plain OS
 threads, no eventlet). This process is also the ONE place timers fire: a ticker thread
@@ -297,6 +301,15 @@ def main() -> int:
     tokens = TokenRegistry(settings.tokens_file) if settings.tokens_file else None
     http = DetectionHttp(app, tokens)
     server = serve(http, settings.detection_http_host, settings.detection_http_port)
+    grpc_server = None
+    if settings.detection_api_enabled:
+        # The gRPC AlertService on this same application instance: one writer and one
+        # ticker for every ingestion path (ADR 0008). Imported here so the HTTP-only
+        # process does not load grpc.
+        from detection_service.api import start_api
+
+        grpc_server = start_api(app, tokens or TokenRegistry.from_env(), settings)
+        log.info("detection gRPC on %s:%s", settings.detection_api_host, grpc_server.port)
     ticker = Ticker(app, settings.detection_tick_seconds, http.ticks.inc)
     ticker.start()
 
@@ -308,6 +321,8 @@ def main() -> int:
     try:
         server.serve_forever()
     finally:
+        if grpc_server is not None:
+            grpc_server.stop()
         ticker.stop()
         app.store.close()
     return 0
