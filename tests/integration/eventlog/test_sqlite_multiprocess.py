@@ -42,3 +42,25 @@ def test_four_processes_appending_to_one_file_lose_nothing_and_keep_the_chain(
     report = reader.verify_all()
     assert report.ok, report.findings
     assert report.streams_checked == processes + 1
+
+
+def test_a_thread_per_request_server_does_not_leak_connections(tmp_path: Path) -> None:
+    import threading
+
+    from eventlog import NewEvent, StreamState
+    from eventlog.sqlite import POOL_IDLE_MAX
+
+    store = SQLiteEventStore(tmp_path / "log.db", writer="w", ownership=Ownership({"w": {"req"}}))
+
+    def handle(index: int) -> None:
+        store.append(f"req-{index}", [NewEvent("Handled", {"n": index})], StreamState.NO_STREAM)
+        store.read_stream(f"req-{index}")
+
+    for batch in range(10):
+        threads = [threading.Thread(target=handle, args=(batch * 20 + i,)) for i in range(20)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert store.head_position() == 200
+    assert len(store._connections) <= POOL_IDLE_MAX

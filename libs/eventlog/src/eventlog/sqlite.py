@@ -13,13 +13,14 @@ platform's failure model) but may lose the last transactions on power loss; set
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
-import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from eventlog.chain import StreamHead
 from eventlog.clock import Clock, system_clock
@@ -35,6 +36,8 @@ from eventlog.ownership import Ownership
 from eventlog.port import EventStore, ExistingEvent, PreparedEvent
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+POOL_IDLE_MAX = 8
+"""Idle connections kept per store; more are opened under load and closed after use."""
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -73,23 +76,6 @@ def _to_us(value: datetime) -> int:
 _row_to_event = RecordedEvent.from_tuple
 
 
-def _per_os_thread() -> threading.local:
-    """Connection storage per OS thread, even in an eventlet-patched process.
-
-    Patched, `threading.local` is per greenthread, and a nameko worker would open (and
-    never close) one connection per greenthread. Greenthreads of one OS thread can share
-    a connection safely: sqlite3 never yields to the hub, so no other greenthread runs
-    between the statements of an append."""
-    if "eventlet" not in sys.modules:  # not imported, so certainly not patched
-        return threading.local()
-    from eventlet import patcher
-
-    if patcher.is_monkey_patched("thread"):
-        local_type: type[threading.local] = patcher.original("threading").local
-        return local_type()
-    return threading.local()
-
-
 class SQLiteEventStore(EventStore):
     """The event log in one SQLite file. Open one instance per process and share it."""
 
@@ -107,44 +93,70 @@ class SQLiteEventStore(EventStore):
         self.path = Path(path)
         self._durable = durable
         self._busy_timeout = busy_timeout
-        self._local = _per_os_thread()
         self._appended = threading.Condition()
         self._waiters = 0
         self._connections: list[sqlite3.Connection] = []
+        """Every connection opened and not yet closed (idle or borrowed)."""
+        self._idle: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        connection = self._connection()
-        # IF NOT EXISTS makes this safe when several processes open the file at once.
-        connection.executescript(SCHEMA)
+        with self._borrowed() as connection:
+            # IF NOT EXISTS makes this safe when several processes open the file at once.
+            connection.executescript(SCHEMA)
 
     # ------------------------------------------------------------------ connections
 
-    def _connection(self) -> sqlite3.Connection:
-        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
+    @contextlib.contextmanager
+    def _borrowed(self) -> Iterator[sqlite3.Connection]:
+        """A connection for one operation, from a small pool.
+
+        A pool rather than one connection per thread: servers that start a thread per
+        request (werkzeug, http.server) or a greenthread per message (nameko) would
+        otherwise open a connection per request and never close it. sqlite3 never yields
+        to an eventlet hub, so a borrowed connection is never used by two greenthreads."""
+        with self._connections_lock:
+            connection = self._idle.pop() if self._idle else None
         if connection is None:
-            try:
-                connection = sqlite3.connect(
-                    self.path,
-                    timeout=self._busy_timeout,
-                    isolation_level=None,
-                    check_same_thread=False,
-                    cached_statements=256,
-                )
-                # Small pages: an append touches four b-trees, and every touched page is
-                # copied into the WAL at commit, so 1 KiB pages make commits ~40% cheaper.
-                # Only takes effect when the file is created.
-                connection.execute("PRAGMA page_size=1024")
-                connection.execute("PRAGMA journal_mode=WAL")
-                # Checkpoint every ~8 MiB of WAL rather than 1 MiB: the automatic
-                # checkpoint runs inside some append's COMMIT, so rarer is cheaper.
-                connection.execute("PRAGMA wal_autocheckpoint=8000")
-                connection.execute(f"PRAGMA synchronous={'FULL' if self._durable else 'NORMAL'}")
-                connection.execute(f"PRAGMA busy_timeout={int(self._busy_timeout * 1000)}")
-            except sqlite3.Error as exc:
-                raise BackendUnavailableError(f"cannot open SQLite log {self.path}: {exc}") from exc
-            self._local.connection = connection
+            connection = self._open()
+        try:
+            yield connection
+        finally:
             with self._connections_lock:
-                self._connections.append(connection)
+                if connection not in self._connections:
+                    pass  # closed by close() while borrowed
+                elif len(self._idle) < POOL_IDLE_MAX and not connection.in_transaction:
+                    self._idle.append(connection)
+                else:
+                    self._connections.remove(connection)
+                    connection.close()
+
+    def _query(self, sql: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
+        with self._borrowed() as connection:
+            return connection.execute(sql, params).fetchall()
+
+    def _open(self) -> sqlite3.Connection:
+        try:
+            connection = sqlite3.connect(
+                self.path,
+                timeout=self._busy_timeout,
+                isolation_level=None,
+                check_same_thread=False,
+                cached_statements=256,
+            )
+            # Small pages: an append touches four b-trees, and every touched page is
+            # copied into the WAL at commit, so 1 KiB pages make commits ~40% cheaper.
+            # Only takes effect when the file is created.
+            connection.execute("PRAGMA page_size=1024")
+            connection.execute("PRAGMA journal_mode=WAL")
+            # Checkpoint every ~8 MiB of WAL rather than 1 MiB: the automatic
+            # checkpoint runs inside some append's COMMIT, so rarer is cheaper.
+            connection.execute("PRAGMA wal_autocheckpoint=8000")
+            connection.execute(f"PRAGMA synchronous={'FULL' if self._durable else 'NORMAL'}")
+            connection.execute(f"PRAGMA busy_timeout={int(self._busy_timeout * 1000)}")
+        except sqlite3.Error as exc:
+            raise BackendUnavailableError(f"cannot open SQLite log {self.path}: {exc}") from exc
+        with self._connections_lock:
+            self._connections.append(connection)
         return connection
 
     class _WriteTransaction:
@@ -168,25 +180,25 @@ class SQLiteEventStore(EventStore):
             for connection in self._connections:
                 connection.close()
             self._connections.clear()
-        self._local = _per_os_thread()
+            self._idle.clear()
 
     # ------------------------------------------------------------------ writing
 
     def _append(
         self, stream: str, prepared: list[PreparedEvent], expected: ExpectedVersion
     ) -> AppendResult:
-        connection = self._connection()
-        try:
-            with self._WriteTransaction(connection):
-                result = self._append_locked(connection, stream, prepared, expected)
-        except sqlite3.IntegrityError:
-            # An id already stored: either an exact retry or a clash. The transaction
-            # was rolled back, so answer from what is stored.
-            existing = self._existing(connection, prepared)
-            retry = self._resolve_retry(stream, prepared, existing)
-            if retry is None:
-                raise
-            return retry
+        with self._borrowed() as connection:
+            try:
+                with self._WriteTransaction(connection):
+                    result = self._append_locked(connection, stream, prepared, expected)
+            except sqlite3.IntegrityError:
+                # An id already stored: either an exact retry or a clash. The transaction
+                # was rolled back, so answer from what is stored.
+                existing = self._existing(connection, prepared)
+                retry = self._resolve_retry(stream, prepared, existing)
+                if retry is None:
+                    raise
+                return retry
         # Most appends have nobody waiting; skip the lock round trip then.
         if self._waiters:
             with self._appended:
@@ -301,8 +313,7 @@ class SQLiteEventStore(EventStore):
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
-        rows = self._connection().execute(sql, params).fetchall()
-        return [_row_to_event(row) for row in rows]
+        return [_row_to_event(row) for row in self._query(sql, params)]
 
     def _read_all_batch(
         self,
@@ -323,47 +334,39 @@ class SQLiteEventStore(EventStore):
                 params.extend(sorted(event_filter.event_types))
         self._add_cut(clauses, params, to_position, until)
         params.append(limit)
-        rows = (
-            self._connection()
-            .execute(
-                f"SELECT {_COLUMNS} FROM events WHERE {' AND '.join(clauses)} "
-                "ORDER BY position LIMIT ?",
-                params,
-            )
-            .fetchall()
+        rows = self._query(
+            f"SELECT {_COLUMNS} FROM events WHERE {' AND '.join(clauses)} "
+            "ORDER BY position LIMIT ?",
+            params,
         )
         return [_row_to_event(row) for row in rows]
 
     def _current_version(self, stream: str) -> int | None:
-        row = (
-            self._connection()
-            .execute("SELECT MAX(version) FROM events WHERE stream = ?", (stream,))
-            .fetchone()
-        )
-        return None if row is None or row[0] is None else int(row[0])
+        [row] = self._query("SELECT MAX(version) FROM events WHERE stream = ?", (stream,))
+        return None if row[0] is None else int(row[0])
 
     def _head_position(self) -> int:
-        row = self._connection().execute("SELECT MAX(position) FROM events").fetchone()
-        return int(row[0]) if row and row[0] is not None else 0
+        [row] = self._query("SELECT MAX(position) FROM events", ())
+        return int(row[0]) if row[0] is not None else 0
 
     def _position_at(self, instant: datetime) -> int:
         # recorded_at never decreases along positions (see EventStore._recorded_at), so
         # a binary search over the primary key replaces an index on time that would
         # cost every append.
-        connection = self._connection()
         target = _to_us(instant)
         low, high = 0, self._head_position()
-        while low < high:
-            middle = (low + high + 1) // 2
-            row = connection.execute(
-                "SELECT position, recorded_at_us FROM events WHERE position >= ? "
-                "ORDER BY position LIMIT 1",
-                (middle,),
-            ).fetchone()
-            if row is not None and row[1] <= target:
-                low = int(row[0])
-            else:
-                high = middle - 1
+        with self._borrowed() as connection:
+            while low < high:
+                middle = (low + high + 1) // 2
+                row = connection.execute(
+                    "SELECT position, recorded_at_us FROM events WHERE position >= ? "
+                    "ORDER BY position LIMIT 1",
+                    (middle,),
+                ).fetchone()
+                if row is not None and row[1] <= target:
+                    low = int(row[0])
+                else:
+                    high = middle - 1
         return low
 
     def _wait_for_append(self, known_head: int, timeout: float) -> None:
@@ -399,13 +402,8 @@ class SQLiteEventStore(EventStore):
             params.append(to_position)
 
     def _stream_head(self, stream: str) -> StreamHead | None:
-        row = (
-            self._connection()
-            .execute("SELECT version, last_hash FROM streams WHERE stream = ?", (stream,))
-            .fetchone()
-        )
-        return None if row is None else StreamHead(int(row[0]), str(row[1]))
+        rows = self._query("SELECT version, last_hash FROM streams WHERE stream = ?", (stream,))
+        return StreamHead(int(rows[0][0]), str(rows[0][1])) if rows else None
 
     def _stream_names(self) -> Sequence[str]:
-        rows = self._connection().execute("SELECT stream FROM streams").fetchall()
-        return [str(row[0]) for row in rows]
+        return [str(row[0]) for row in self._query("SELECT stream FROM streams", ())]
