@@ -139,6 +139,13 @@ def run_incident_benchmarks(*, quick: bool) -> str:
     return incident_bench.markdown(declare, echo, relay, naive)
 
 
+def run_detection_benchmarks(*, quick: bool) -> str:
+    """Detection ingest (webhook, /v2/enqueue) vs a real Alertmanager (markdown)."""
+    from tests.benchmarks import detection_bench
+
+    return detection_bench.compare(200 if quick else 5000, batch=10)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     config = bench.QUICK if args.quick else bench.FULL
@@ -167,6 +174,8 @@ def main(argv: list[str] | None = None) -> int:
     found = report.verdicts(rows)
     report.print_console(rows, found)
     incident_section = "" if args.skip_incident else run_incident_benchmarks(quick=args.quick)
+    if not args.skip_incident:
+        incident_section += "\n" + run_detection_benchmarks(quick=args.quick)
     if incident_section:
         print(incident_section)
     if args.write:

@@ -52,6 +52,9 @@ class DetectionReadModel:
     def __init__(self) -> None:
         self.position = 0
         self._streams: dict[str, tuple[Any, int]] = {}
+        # Streams by category, so "every open alert" does not scan every stream of the log
+        # (that scan ran on every ingested alert and made ingest quadratic).
+        self._by_category: dict[str, dict[str, Any]] = {}
         self.integration_by_digest: dict[str, str] = {}
         self.open_group_by_key: dict[str, str] = {}
         self.group_of_alert: dict[str, str] = {}
@@ -69,6 +72,7 @@ class DetectionReadModel:
         previous, _ = self._streams.get(recorded.stream, (initial, -1))
         state = evolve(previous, event)
         self._streams[recorded.stream] = (state, recorded.version)
+        self._by_category.setdefault(category_of(recorded.stream), {})[recorded.stream] = state
         self._index(event)
 
     def _index(self, event: DomainEvent) -> None:
@@ -100,10 +104,7 @@ class DetectionReadModel:
         return found
 
     def states(self, category: str) -> Iterator[Any]:
-        prefix = category + "-"
-        for stream, (state, _) in self._streams.items():
-            if stream.startswith(prefix):
-                yield state
+        yield from list(self._by_category.get(category, {}).values())
 
     def alerts(self) -> Iterator[alert.Alert]:
         return self.states(alert.STREAM_CATEGORY)

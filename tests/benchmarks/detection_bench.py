@@ -1,0 +1,197 @@
+"""Detection ingest benchmark: the platform's webhook and /v2/enqueue against a real
+Alertmanager 0.25's `POST /api/v2/alerts`, with the same alert stream, in the same run.
+
+Alerts count only when durably appended: the detection HTTP process answers after the
+append, and afterwards the log must hold one AlertTriggered per accepted alert. The
+webhook is compared with Alertmanager at the same batch size (one webhook carries one
+group); /v2/enqueue carries one event per request, so it is compared with Alertmanager at
+batch size 1. Both use the same number of client connections.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from detection_service.app import DetectionApplication
+from detection_service.routing import DetectionConfig
+from eventlog import EventFilter, Ownership
+from eventlog.clock import system_clock
+from eventlog.sqlite import SQLiteEventStore
+from tests.benchmarks import alertmanager_bench as am
+
+CONFIG = """
+group_by: [alertname, service]
+rate_limit: {events_per_second: 1000000, burst: 1000000}
+"""
+
+
+@dataclass(frozen=True)
+class Ingest:
+    name: str
+    alerts: int
+    batch: int
+    seconds: float
+
+    @property
+    def rate(self) -> float:
+        return self.alerts / self.seconds
+
+
+def _progress(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _post_all(
+    port: int,
+    path: str,
+    bodies: list[bytes],
+    counts: list[int],
+    headers: dict[str, str],
+    concurrency: int,
+) -> int:
+    accepted = 0
+    next_index = 0
+    lock = threading.Lock()
+    errors: list[str] = []
+
+    def worker() -> None:
+        nonlocal accepted, next_index
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        try:
+            while True:
+                with lock:
+                    index, next_index = next_index, next_index + 1
+                if index >= len(bodies) or errors:
+                    return
+                connection.request("POST", path, bodies[index], headers)
+                response = connection.getresponse()
+                reply = response.read()
+                with lock:
+                    if 200 <= response.status < 300:
+                        accepted += counts[index]
+                    else:
+                        errors.append(f"{path}: HTTP {response.status}: {reply[:300]!r}")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise RuntimeError(errors[0])
+    return accepted
+
+
+def platform_ingest(alerts: int, batch: int, concurrency: int = 1) -> tuple[Ingest, Ingest]:
+    """(webhook in batches of `batch`, /v2/enqueue one per request), both appended."""
+    with tempfile.TemporaryDirectory(prefix="firewatch-detection-bench-") as name:
+        folder = Path(name)
+        log = folder / "log.db"
+        store = SQLiteEventStore(log, writer="detection", ownership=Ownership.platform())
+        setup = DetectionApplication(store, system_clock, DetectionConfig())
+        am_key = setup.create_integration("alertmanager", "alertmanager", created_by="bench").key
+        pd_key = setup.create_integration("pagerduty", "pagerduty", created_by="bench").key
+        (folder / "detection.yaml").write_text(CONFIG)
+        port = _free_port()
+        env = {
+            **os.environ,
+            "FIREWATCH_STORE_URL": f"sqlite:///{log}",
+            "FIREWATCH_DETECTION_CONFIG": str(folder / "detection.yaml"),
+            "FIREWATCH_DETECTION_HTTP_PORT": str(port),
+            "PYTHONWARNINGS": "ignore",
+        }
+        server = subprocess.Popen(
+            [sys.executable, "-m", "detection_service.http"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            assert server.stdout is not None
+            for line in server.stdout:
+                if "detection HTTP on" in line:
+                    break
+            threading.Thread(target=server.stdout.read, daemon=True).start()
+
+            webhook_stream = am.alert_stream(alerts, group_size=batch, run_id="webhook")
+            payloads = am.to_webhook_v4(webhook_stream)
+            bodies = [json.dumps(p).encode() for p in payloads]
+            counts = [len(p["alerts"]) for p in payloads]
+            headers = {"Content-Type": "application/json", "Authorization": f"Bearer {am_key}"}
+            _progress(f"detection: {alerts} alerts as {len(bodies)} webhooks")
+            started = time.perf_counter()
+            accepted = _post_all(port, "/v1/alertmanager", bodies, counts, headers, concurrency)
+            webhook = Ingest("platform webhook v4", accepted, batch, time.perf_counter() - started)
+
+            pd_stream = am.alert_stream(alerts, group_size=batch, run_id="pagerduty")
+            events = am.to_pagerduty_triggers(pd_stream, pd_key)
+            bodies = [json.dumps(e).encode() for e in events]
+            _progress(f"detection: {alerts} PagerDuty trigger events")
+            started = time.perf_counter()
+            accepted = _post_all(
+                port,
+                "/v2/enqueue",
+                bodies,
+                [1] * len(bodies),
+                {"Content-Type": "application/json"},
+                concurrency,
+            )
+            enqueue = Ingest("platform /v2/enqueue", accepted, 1, time.perf_counter() - started)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        stored = sum(
+            1 for event in store.read_all(filter=EventFilter.of(event_types=["AlertTriggered"]))
+        )
+        store.close()
+        if stored < webhook.alerts + enqueue.alerts:
+            raise RuntimeError(
+                f"accepted {webhook.alerts + enqueue.alerts} alerts, stored {stored}"
+            )
+    return webhook, enqueue
+
+
+def compare(alerts: int, batch: int) -> str:
+    """Run all four measurements and return the markdown section."""
+    webhook, enqueue = platform_ingest(alerts, batch)
+    am_batched = am.measure_alertmanager_ingest(alerts, batch)
+    am_single = am.measure_alertmanager_ingest(alerts, 1)
+    rows = [
+        (webhook.name, webhook.batch, webhook.rate, am_batched.rate),
+        (enqueue.name, 1, enqueue.rate, am_single.rate),
+    ]
+    lines = [
+        "## Detection ingest vs Alertmanager 0.25 (same alert stream, same run)",
+        "",
+        "Alerts/s accepted and durably appended (platform) or accepted and stored "
+        "(Alertmanager `POST /api/v2/alerts`), one client connection.",
+        "",
+        "| path | alerts per request | platform alerts/s | Alertmanager alerts/s | ratio | target ≥ 1× |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for name, per_request, ours, theirs in rows:
+        ratio = ours / theirs
+        lines.append(
+            f"| {name} | {per_request} | {ours:,.0f} | {theirs:,.0f} | {ratio:.2f}× | "
+            f"{'PASS' if ratio >= 1 else 'MISS'} |"
+        )
+    return "\n".join([*lines, ""])
