@@ -185,7 +185,8 @@ def compare(alerts: int, batch: int) -> str:
         "Alerts/s accepted and durably appended (platform) or accepted and stored "
         "(Alertmanager `POST /api/v2/alerts`), one client connection.",
         "",
-        "| path | alerts per request | platform alerts/s | Alertmanager alerts/s | ratio | target ≥ 1× |",
+        "| path | alerts per request | platform alerts/s | Alertmanager alerts/s | ratio "
+        "| target ≥ 1× |",
         "|---|---:|---:|---:|---:|---|",
     ]
     for name, per_request, ours, theirs in rows:
