@@ -41,6 +41,7 @@ from detection_service.integration import Integration, IntegrationKind
 from detection_service.labels import MAX_LABELS, Matcher, MatchOp, label_problem
 from detection_service.rule import RulesFileError, RuleSpec, SeriesSelector, parse_rules
 from detection_service.silence import Silence
+from eventlog import EventLogError, StreamPermissionError
 from firewatch.alert.v1 import alert_pb2 as pb
 from firewatch.alert.v1 import alert_pb2_grpc as pb_grpc
 
@@ -400,7 +401,7 @@ class AlertServicer(pb_grpc.AlertServiceServicer):
         started_at = (
             _instant(request.started_at, "started_at") if request.HasField("started_at") else None
         )
-        source = self._source(request.integration, who, context)
+        source = self._source(request.integration, who)
         self._write()
         dedup_key = request.dedup_key or None
         if dedup_key is None and trigger and request.idempotency_key:
@@ -675,16 +676,15 @@ class AlertServicer(pb_grpc.AlertServiceServicer):
 
     # ------------------------------------------------------------------ identity
 
-    def _source(self, name: str, who: Principal, context: grpc.ServicerContext) -> Integration:
+    def _source(self, name: str, who: Principal) -> Integration:
         """Whose dedup-key namespace the alert lives in (see SendAlertRequest.integration)."""
         if not name:
             return _token_integration(who, self.app)
         if who.role is Role.INTEGRATION and name != who.name:
             # An integration token must not resolve or acknowledge another tool's alerts.
-            context.abort(
-                grpc.StatusCode.PERMISSION_DENIED,
+            raise ForeignIntegrationError(
                 f"{who.name} has role integration and may send only as its own integration, "
-                f"not as {name[:64]!r}",
+                f"not as {name[:64]!r}"
             )
         found = next((i for i in self.app.list_integrations() if i.name == name), None)
         if found is None:
@@ -692,6 +692,15 @@ class AlertServicer(pb_grpc.AlertServiceServicer):
         if not found.active:
             raise PreconditionFailedError(f"integration {name!r} was revoked")
         return found
+
+
+class ForeignIntegrationError(StreamPermissionError):
+    """An integration token naming another integration. Subclasses the log's permission
+    error only because that is what apikit.rpc.abort_for maps to PERMISSION_DENIED
+    (context.abort inside a guarded method would surface as INTERNAL)."""
+
+    def __init__(self, message: str) -> None:
+        EventLogError.__init__(self, message)  # not the log's "writer may not" wording
 
 
 def _token_integration(who: Principal, app: DetectionApplication) -> Integration:
