@@ -18,6 +18,7 @@ Errors in nested request fields are reported with the request's path
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -238,9 +239,10 @@ class OnCallServicer(pb_grpc.OnCallServiceServicer):
     def CreatePolicy(  # noqa: N802
         self, request: pb.CreatePolicyRequest, context: grpc.ServicerContext, who: Principal
     ) -> pb.CreatePolicyResponse:
-        result = self.app.create_policy(
-            request.policy_id, request.name, actor=who.name, **_definition(request)
-        )
+        with _target_strings():
+            result = self.app.create_policy(
+                request.policy_id, request.name, actor=who.name, **_definition(request)
+            )
         return pb.CreatePolicyResponse(
             outcome=_outcome(result), policy=_policy(self.app.get_policy(request.policy_id))
         )
@@ -250,9 +252,10 @@ class OnCallServicer(pb_grpc.OnCallServiceServicer):
         self, request: pb.RevisePolicyRequest, context: grpc.ServicerContext, who: Principal
     ) -> pb.RevisePolicyResponse:
         policy_id = _required(request.policy_id, "policy_id")
-        result = self.app.revise_policy(
-            policy_id, request.name, actor=who.name, **_definition(request)
-        )
+        with _target_strings():
+            result = self.app.revise_policy(
+                policy_id, request.name, actor=who.name, **_definition(request)
+            )
         return pb.RevisePolicyResponse(
             outcome=_outcome(result), policy=_policy(self.app.get_policy(policy_id))
         )
@@ -357,6 +360,22 @@ def _nested(prefix: str) -> Iterator[None]:
         if error.field in {"schedule_id", "schedule"}:
             raise
         raise InvalidCommandError(f"{prefix}.{error.field}", error.problem) from None
+
+
+_TARGET_PART = re.compile(r"^(levels\.\d+\.targets\.\d+)\..+$")
+
+
+@contextmanager
+def _target_strings() -> Iterator[None]:
+    """The domain validates a target as {kind, id}; on the wire it is one string, so a
+    problem with its kind or id is reported against `levels.N.targets.M` itself."""
+    try:
+        yield
+    except InvalidCommandError as error:
+        match = _TARGET_PART.match(error.field)
+        if match is None:
+            raise
+        raise InvalidCommandError(match.group(1), error.problem) from None
 
 
 def _method(method: pb.ContactMethod, field: str) -> dict[str, str]:
