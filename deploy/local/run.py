@@ -16,6 +16,7 @@ Environment (all optional):
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -23,6 +24,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +35,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from apikit.auth import Role, issue_token
 
-warnings.filterwarnings("ignore", category=DeprecationWarning)
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
@@ -88,6 +90,30 @@ def prepare_home(home: Path) -> Path:
     return token_file
 
 
+def prepare_integrations(home: Path, store_url: str) -> Path:
+    """Once: an Alertmanager and a PagerDuty-style integration, keys kept in the home."""
+    keys_file = home / "integration-keys.json"
+    if keys_file.exists():
+        return keys_file
+    from detection_service.app import DetectionApplication
+    from detection_service.routing import DetectionConfig
+    from eventlog import open_store
+    from eventlog.clock import system_clock
+
+    store = open_store(store_url, writer="detection")
+    try:
+        app = DetectionApplication(store, system_clock, DetectionConfig())
+        keys = {
+            name: app.create_integration(name, name, created_by="make run").key
+            for name in ("alertmanager", "pagerduty")
+        }
+    finally:
+        store.close()
+    keys_file.write_text(json.dumps(keys, indent=2) + "\n", encoding="utf-8")
+    keys_file.chmod(0o600)
+    return keys_file
+
+
 def declare_topology(broker_url: str) -> None:
     """Exchanges and every service's consumer queues exist before anything publishes,
     so a consumer that starts later still finds its events waiting."""
@@ -114,6 +140,19 @@ def wait_healthy(address: str, service: str, timeout: float) -> None:
             raise RuntimeError(f"{service} at {address} is not serving")
 
 
+def wait_http(url: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - our URL
+                if response.status == 200:
+                    return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+        time.sleep(0.2)  # sleep-ok: waiting for a process we started to open its port
+
+
 def main() -> int:
     home = Path(os.environ.get("FIREWATCH_HOME", ROOT / "var" / "firewatch")).resolve()
     env = dict(os.environ)
@@ -122,6 +161,8 @@ def main() -> int:
     env.setdefault("FIREWATCH_CHECKPOINT_URL", f"sqlite:///{home / 'checkpoints.db'}")
     env.setdefault("FIREWATCH_TOKENS_FILE", str(home / "tokens.json"))
     env.setdefault("FIREWATCH_INCIDENT_API_PORT", "50051")
+    env.setdefault("FIREWATCH_DETECTION_HTTP_PORT", "8080")
+    env.setdefault("FIREWATCH_DETECTION_CONFIG", str(ROOT / "deploy/local/detection.yaml"))
     env.setdefault("PYTHONUNBUFFERED", "1")
     # eventlet and nameko announce their own deprecation on every start; it is known
     # (docs/adr) and would bury the lines that matter.
@@ -130,11 +171,13 @@ def main() -> int:
 
     ensure_broker(env["FIREWATCH_BROKER_URL"])
     token_file = prepare_home(home)
+    keys_file = prepare_integrations(home, env["FIREWATCH_STORE_URL"])
     declare_topology(env["FIREWATCH_BROKER_URL"])
 
     processes = [
         Managed("relay", [PYTHON, "-m", "servicekit.relay", "--name", "local-relay"]),
         Managed("incident-api", [PYTHON, "-m", "incident_service.api"]),
+        Managed("detection-http", [PYTHON, "-m", "detection_service.http"]),
         Managed(
             "incident-worker",
             [
@@ -166,10 +209,14 @@ def main() -> int:
                 target=pump, args=(managed.name, managed.process.stdout), daemon=True
             ).start()
         wait_healthy(api_address, "firewatch.incident.v1.IncidentService", timeout=60)
+        detection_port = env["FIREWATCH_DETECTION_HTTP_PORT"]
+        wait_http(f"http://127.0.0.1:{detection_port}/healthz", timeout=60)
         print(
             "\nFirewatch is running (Ctrl-C stops everything)\n"
             f"  incident api     {api_address}  gRPC with reflection and health checks\n"
             f"  incident worker  nameko on {env['FIREWATCH_BROKER_URL']}\n"
+            f"  detection http   http://127.0.0.1:{detection_port}/v1/alertmanager (webhook v4)"
+            f" and /v2/enqueue (PagerDuty Events v2); keys in {keys_file}\n"
             "  relay            event log -> RabbitMQ exchanges firewatch.<service>\n"
             f"  event log        {env['FIREWATCH_STORE_URL']}\n"
             f"  admin token      export FIREWATCH_TOKEN_FILE={token_file}\n"

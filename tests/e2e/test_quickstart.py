@@ -41,6 +41,7 @@ def platform(tmp_path: Path) -> Iterator[dict[str, str]]:
         **os.environ,
         "FIREWATCH_HOME": str(home),
         "FIREWATCH_INCIDENT_API_PORT": str(port),
+        "FIREWATCH_DETECTION_HTTP_PORT": str(free_port()),
         "FIREWATCH_SERVER": f"127.0.0.1:{port}",
     }
     env.pop("FIREWATCH_STORE_URL", None)
