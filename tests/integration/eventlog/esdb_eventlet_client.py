@@ -71,7 +71,7 @@ def main(url: str) -> dict[str, Any]:
 
     # A live event, appended by another greenthread while this one waits for it.
     def late_append() -> None:
-        eventlet.sleep(0.05)
+        eventlet.sleep(0.05)  # sleep-ok: lets the reader block first, so the event is live
         store.append(stream, [NewEvent("TimelineNoteAdded", {"n": EVENTS})], EVENTS - 1)
 
     appender = eventlet.spawn(late_append)

@@ -40,7 +40,8 @@ def _broker_reachable() -> bool:
 @pytest.fixture(scope="session")
 def broker_url() -> str:
     if not _broker_reachable():
-        pytest.skip("RabbitMQ is not reachable on 127.0.0.1:5672 (make services)")
+        # CI starts the broker; a silent skip would hide a broken pipeline.
+        pytest.fail("RabbitMQ is not reachable on 127.0.0.1:5672 (run `make services`)")
     return BROKER_URL
 
 

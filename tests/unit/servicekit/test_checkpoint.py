@@ -52,7 +52,7 @@ def test_postgres_checkpoints() -> None:
     try:
         store = open_checkpoint_store(PG_URL)
     except psycopg.OperationalError as exc:  # pragma: no cover - depends on the machine
-        pytest.skip(f"PostgreSQL not reachable: {exc}")
+        pytest.fail(f"PostgreSQL not reachable (run `make services`): {exc}")
     name = f"servicekit-test-{os.getpid()}"
     try:
         _exercise(store, name)

@@ -429,7 +429,7 @@ class EventStoreDBEventStore(EventStore):
                 ):
                     index_ahead += 1
                     if index_ahead < _INDEX_AHEAD_LIMIT:
-                        time.sleep(0.01 * index_ahead)
+                        time.sleep(0.01 * index_ahead)  # sleep-ok: backoff for the index
                         continue
                     raise BackendUnavailableError(
                         f"stream {stream!r}: EventStoreDB's index says its last revision is "
@@ -438,6 +438,7 @@ class EventStoreDBEventStore(EventStore):
                         "behind the server's back (run verify)"
                     ) from exc
                 if attempt > 3:
+                    # sleep-ok: jittered backoff between conflicting appends
                     time.sleep(random.uniform(0, min(0.05, 0.002 * attempt)))  # noqa: S311
                 continue
             except MaximumAppendSizeExceededError as exc:
