@@ -1,0 +1,119 @@
+"""Delivery: one recorded attempt (`app.Delivery`) becomes one real send via libs/notify.
+
+Owns the translation from the paging model to a `notify.Notification` and the choice
+of channel per contact kind; nothing else. It never records, retries or schedules:
+`PagingApplication.tick()` has already recorded the attempt (PageDeliveryAttempted)
+before handing it out, and the caller reports the outcome with
+`record_delivery_outcome`. `Courier.send` blocks on the network (SMTP, HTTP with
+timeouts) and never raises, so the caller may run it in a real thread
+(`eventlet.tpool`) without special error paths. Framework-free: usable from the nameko
+worker, a plain thread or a test.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from notify import (
+    Channel,
+    DeliveryOutcome,
+    EmailChannel,
+    Notification,
+    SlackChannel,
+    WebhookChannel,
+)
+from paging_service.app import Delivery, PagingApplication
+from paging_service.settings import PagingSettings
+from paging_service.user import ContactKind
+
+log = logging.getLogger(__name__)
+
+INCIDENT_CATEGORY = "incident"
+"""The incident service's stream category (its published log layout): paging reads the
+declaration for the human reference ("INC-42"); it never writes there."""
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentContext:
+    """What a page says about its incident beyond the Delivery itself."""
+
+    reference: str
+    severity: str
+    service: str | None
+
+
+def incident_context(app: PagingApplication, incident_id: uuid.UUID) -> IncidentContext:
+    """Read (short store calls) the incident's reference and current severity.
+
+    The severity comes from the escalation (it follows SeverityChanged); the number
+    from the incident's own IncidentDeclared, which any service may read."""
+    escalation = app.get_escalation(incident_id)
+    reference = f"incident {str(incident_id)[:8]}"
+    declared = app.store.read_stream(f"{INCIDENT_CATEGORY}-{incident_id}", limit=1)
+    if declared and isinstance(declared[0].data.get("number"), int):
+        reference = f"INC-{declared[0].data['number']}"
+    severity = escalation.severity.value if escalation.severity is not None else "P?"
+    return IncidentContext(reference, severity, escalation.service)
+
+
+def notification(delivery: Delivery, context: IncidentContext) -> Notification:
+    where = f" on {context.service}" if context.service else ""
+    summary = (
+        f"{context.reference}{where} needs a responder and you are on call. "
+        "Acknowledge to stop the escalation; otherwise it goes to the next level."
+    )
+    return Notification(
+        kind="page",
+        recipient=delivery.user_id,
+        incident_reference=context.reference,
+        incident_id=str(delivery.incident_id),
+        title=delivery.title,
+        severity=context.severity,
+        summary=summary,
+        ack_url=delivery.ack_url,
+        # Stable per recorded attempt: the email Message-ID and the webhooks'
+        # Idempotency-Key, so receivers can drop a duplicate if one ever slipped through.
+        idempotency_key=str(delivery.attempt_event_id),
+    )
+
+
+class Courier:
+    """Sends a Delivery through the channel of its contact kind."""
+
+    def __init__(self, channels: Mapping[ContactKind, Channel]) -> None:
+        self.channels = dict(channels)
+
+    @classmethod
+    def from_settings(cls, settings: PagingSettings) -> Courier:
+        password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
+        return cls(
+            {
+                ContactKind.EMAIL: EmailChannel(
+                    settings.smtp_host,
+                    settings.smtp_port,
+                    sender=settings.smtp_sender,
+                    starttls=settings.smtp_starttls,
+                    username=settings.smtp_username,
+                    password=password,
+                    timeout=settings.smtp_timeout_seconds,
+                ),
+                ContactKind.WEBHOOK: WebhookChannel(timeout=settings.webhook_timeout_seconds),
+                ContactKind.SLACK: SlackChannel(timeout=settings.webhook_timeout_seconds),
+            }
+        )
+
+    def send(self, delivery: Delivery, context: IncidentContext) -> DeliveryOutcome:
+        """One attempt; blocks on the network; never raises."""
+        channel = self.channels.get(delivery.kind)
+        if channel is None:
+            return DeliveryOutcome.permanent_failure(f"no channel for {delivery.kind.value!r}")
+        try:
+            return channel.send(delivery.address, notification(delivery, context))
+        except Exception as error:  # a channel bug must not lose the outcome
+            # Permanent, not temporary: the message may have gone out before the error,
+            # and a retry through the same method could page twice; fail over instead.
+            log.exception("paging: %s channel raised for page %s", delivery.kind, delivery.page_id)
+            return DeliveryOutcome.permanent_failure(f"{type(error).__name__}: {error}")
