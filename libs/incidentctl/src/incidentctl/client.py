@@ -28,12 +28,15 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from firewatch.alert.v1 import alert_pb2 as alert_pb
+from firewatch.alert.v1 import alert_pb2_grpc as alert_grpc
 from firewatch.eventlog.v1 import event_pb2
 from firewatch.incident.v1 import incident_pb2 as pb
 from firewatch.incident.v1 import incident_pb2_grpc as pb_grpc
 from incidentctl.errors import CliError, ExitCode, code_of, translate
 
 DEFAULT_SERVER = "127.0.0.1:50051"
+DEFAULT_ALERT_SERVER = "127.0.0.1:50052"
 
 # Codes worth another attempt of the same request: the server was not reached or was
 # restarting (UNAVAILABLE), or concurrent writers kept conflicting and the server asks
@@ -53,6 +56,8 @@ class Settings:
     """How to reach and authenticate to the API, from flags or the environment."""
 
     server: str = DEFAULT_SERVER
+    alert_server: str = DEFAULT_ALERT_SERVER
+    """The detection service's AlertService (alert, silence, rule, heartbeat commands)."""
     token: str | None = None
     token_file: Path | None = None
     tls: bool = False
@@ -92,12 +97,16 @@ Sleep = Callable[[float], None]
 Notify = Callable[[str], None]
 
 
-class IncidentClient:
-    """One connection's worth of calls; use `connect()` to build and close it."""
+class ApiClient:
+    """What every service's client shares: token metadata, deadlines, bounded retries of
+    unary calls, and the translation of failures into CliErrors naming the API."""
+
+    API_NAME = "incident API"
+    ADDRESS_OPTION = "--server or FIREWATCH_SERVER"
 
     def __init__(
         self,
-        # The generated IncidentServiceStub (untyped), or a test double of it.
+        # A generated service stub (untyped), or a test double of it.
         stub: Any,
         settings: Settings,
         *,
@@ -110,6 +119,59 @@ class IncidentClient:
         self._token = token
         self._backoff = backoff or Backoff()
         self._sleep = sleep
+
+    @property
+    def target(self) -> str:
+        return self.settings.server
+
+    def _metadata(self) -> list[tuple[str, str]]:
+        return [("authorization", f"Bearer {self._token}")] if self._token else []
+
+    def _unary(self, method: str, request: Message, response_type: type[R]) -> R:
+        call = getattr(self._stub, method)
+        retrying = Retrying(
+            stop=stop_after_attempt(max(1, self.settings.attempts)),
+            wait=wait_exponential_jitter(
+                multiplier=self._backoff.initial, max=self._backoff.maximum, jitter=0.1
+            ),
+            retry=retry_if_exception(
+                lambda error: isinstance(error, grpc.RpcError) and code_of(error) in RETRYABLE
+            ),
+            sleep=self._sleep,
+            reraise=True,
+        )
+        try:
+            response = retrying(
+                call, request, metadata=self._metadata(), timeout=self.settings.timeout
+            )
+        except grpc.RpcError as error:
+            raise self._translate(
+                error,
+                idempotency_key=getattr(request, "idempotency_key", None) or None,
+                attempts=_attempts(retrying.statistics),
+            ) from None
+        if not isinstance(response, response_type):  # pragma: no cover - a stub mismatch
+            raise TypeError(f"{method} answered {type(response).__name__}")
+        return response
+
+    def _translate(
+        self, error: grpc.RpcError, *, idempotency_key: str | None = None, attempts: int = 1
+    ) -> CliError:
+        return translate(
+            error,
+            target=self.target,
+            tls=self.settings.tls,
+            timeout=self.settings.timeout,
+            token_given=self._token is not None,
+            idempotency_key=idempotency_key,
+            attempts=attempts,
+            api=self.API_NAME,
+            address_option=self.ADDRESS_OPTION,
+        )
+
+
+class IncidentClient(ApiClient):
+    """One connection's worth of calls; use `connect()` to build and close it."""
 
     # ------------------------------------------------------------------ unary calls
 
@@ -210,61 +272,18 @@ class IncidentClient:
             metadata=self._metadata(),
         )
 
-    # ------------------------------------------------------------------ internals
-
-    def _metadata(self) -> list[tuple[str, str]]:
-        return [("authorization", f"Bearer {self._token}")] if self._token else []
-
-    def _unary(self, method: str, request: Message, response_type: type[R]) -> R:
-        call = getattr(self._stub, method)
-        retrying = Retrying(
-            stop=stop_after_attempt(max(1, self.settings.attempts)),
-            wait=wait_exponential_jitter(
-                multiplier=self._backoff.initial, max=self._backoff.maximum, jitter=0.1
-            ),
-            retry=retry_if_exception(
-                lambda error: isinstance(error, grpc.RpcError) and code_of(error) in RETRYABLE
-            ),
-            sleep=self._sleep,
-            reraise=True,
-        )
-        try:
-            response = retrying(
-                call, request, metadata=self._metadata(), timeout=self.settings.timeout
-            )
-        except grpc.RpcError as error:
-            raise self._translate(
-                error,
-                idempotency_key=getattr(request, "idempotency_key", None) or None,
-                attempts=_attempts(retrying.statistics),
-            ) from None
-        if not isinstance(response, response_type):  # pragma: no cover - a stub mismatch
-            raise TypeError(f"{method} answered {type(response).__name__}")
-        return response
-
-    def _translate(
-        self, error: grpc.RpcError, *, idempotency_key: str | None = None, attempts: int = 1
-    ) -> CliError:
-        return translate(
-            error,
-            target=self.settings.server,
-            tls=self.settings.tls,
-            timeout=self.settings.timeout,
-            token_given=self._token is not None,
-            idempotency_key=idempotency_key,
-            attempts=attempts,
-        )
-
 
 def _attempts(statistics: dict[str, Any]) -> int:
     number = statistics.get("attempt_number", 1)
     return number if isinstance(number, int) else 1
 
 
-def open_channel(settings: Settings) -> Any:
-    """A plaintext or TLS channel to `settings.server` (TLS roots: --ca-cert or system)."""
+def open_channel(settings: Settings, target: str | None = None) -> Any:
+    """A plaintext or TLS channel to `target` (default `settings.server`; TLS roots:
+    --ca-cert or system)."""
+    target = target or settings.server
     if not settings.tls:
-        return grpc.insecure_channel(settings.server)
+        return grpc.insecure_channel(target)
     roots = None
     if settings.ca_cert is not None:
         try:
@@ -274,9 +293,7 @@ def open_channel(settings: Settings) -> Any:
                 f"cannot read the CA certificate {settings.ca_cert}: {error.strerror or error}",
                 ExitCode.USAGE,
             ) from None
-    return grpc.secure_channel(
-        settings.server, grpc.ssl_channel_credentials(root_certificates=roots)
-    )
+    return grpc.secure_channel(target, grpc.ssl_channel_credentials(root_certificates=roots))
 
 
 @contextmanager
@@ -288,5 +305,88 @@ def connect(settings: Settings) -> Iterator[IncidentClient]:
     try:
         stub = pb_grpc.IncidentServiceStub(channel)  # type: ignore[no-untyped-call]
         yield IncidentClient(stub, settings, token=token)
+    finally:
+        channel.close()
+
+
+class AlertClient(ApiClient):
+    """Calls to firewatch.alert.v1.AlertService; use `connect_alerts()`."""
+
+    API_NAME = "alert API"
+    ADDRESS_OPTION = "--alert-server or FIREWATCH_ALERT_SERVER"
+
+    @property
+    def target(self) -> str:
+        return self.settings.alert_server
+
+    def send(self, request: alert_pb.SendAlertRequest) -> alert_pb.SendAlertResponse:
+        return self._unary("SendAlert", request, alert_pb.SendAlertResponse)
+
+    def get(self, request: alert_pb.GetAlertRequest) -> alert_pb.GetAlertResponse:
+        return self._unary("GetAlert", request, alert_pb.GetAlertResponse)
+
+    def list_all(
+        self, request: alert_pb.ListAlertsRequest, limit: int | None, *, page_size: int = 100
+    ) -> list[alert_pb.Alert]:
+        """Every alert the filter matches, newest first, following page tokens."""
+        found: list[alert_pb.Alert] = []
+        token = ""
+        while limit is None or len(found) < limit:
+            page = alert_pb.ListAlertsRequest()
+            page.CopyFrom(request)
+            page.page_size = page_size if limit is None else min(page_size, limit - len(found))
+            page.page_token = token
+            answer = self._unary("ListAlerts", page, alert_pb.ListAlertsResponse)
+            found.extend(answer.alerts)
+            token = answer.next_page_token
+            if not token:
+                break
+        return found if limit is None else found[:limit]
+
+    def create_silence(
+        self, request: alert_pb.CreateSilenceRequest
+    ) -> alert_pb.CreateSilenceResponse:
+        return self._unary("CreateSilence", request, alert_pb.CreateSilenceResponse)
+
+    def list_silences(self, request: alert_pb.ListSilencesRequest) -> alert_pb.ListSilencesResponse:
+        return self._unary("ListSilences", request, alert_pb.ListSilencesResponse)
+
+    def expire_silence(
+        self, request: alert_pb.ExpireSilenceRequest
+    ) -> alert_pb.ExpireSilenceResponse:
+        return self._unary("ExpireSilence", request, alert_pb.ExpireSilenceResponse)
+
+    def list_rules(self) -> alert_pb.ListRulesResponse:
+        return self._unary("ListRules", alert_pb.ListRulesRequest(), alert_pb.ListRulesResponse)
+
+    def validate_rules(
+        self, request: alert_pb.ValidateRulesRequest
+    ) -> alert_pb.ValidateRulesResponse:
+        return self._unary("ValidateRules", request, alert_pb.ValidateRulesResponse)
+
+    def create_heartbeat(
+        self, request: alert_pb.CreateHeartbeatRequest
+    ) -> alert_pb.CreateHeartbeatResponse:
+        return self._unary("CreateHeartbeat", request, alert_pb.CreateHeartbeatResponse)
+
+    def list_heartbeats(self) -> alert_pb.ListHeartbeatsResponse:
+        return self._unary(
+            "ListHeartbeats", alert_pb.ListHeartbeatsRequest(), alert_pb.ListHeartbeatsResponse
+        )
+
+    def ping_heartbeat(
+        self, request: alert_pb.PingHeartbeatRequest
+    ) -> alert_pb.PingHeartbeatResponse:
+        return self._unary("PingHeartbeat", request, alert_pb.PingHeartbeatResponse)
+
+
+@contextmanager
+def connect_alerts(settings: Settings) -> Iterator[AlertClient]:
+    """An AlertService client on a fresh channel to `settings.alert_server`, closed on exit."""
+    token = settings.resolved_token()
+    channel = open_channel(settings, settings.alert_server)
+    try:
+        stub = alert_grpc.AlertServiceStub(channel)  # type: ignore[no-untyped-call]
+        yield AlertClient(stub, settings, token=token)
     finally:
         channel.close()

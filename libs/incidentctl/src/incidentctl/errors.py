@@ -70,6 +70,8 @@ def translate(
     token_given: bool,
     idempotency_key: str | None = None,
     attempts: int = 1,
+    api: str = "incident API",
+    address_option: str = "--server or FIREWATCH_SERVER",
 ) -> CliError:
     """The message and exit code for a call that failed for good (after any retries)."""
     code = code_of(error)
@@ -78,27 +80,24 @@ def translate(
     if code is grpc.StatusCode.UNAVAILABLE:
         if "dns resolution failed" in lowered:
             return CliError(
-                f"cannot resolve the incident API address {target} — check --server or "
-                "FIREWATCH_SERVER",
+                f"cannot resolve the {api} address {target} — check {address_option}",
                 ExitCode.CONNECTION,
             )
         if tls and any(word in lowered for word in ("ssl", "tls", "handshake", "certificate")):
             return CliError(
-                f"TLS handshake with the incident API at {target} failed — check --ca-cert "
+                f"TLS handshake with the {api} at {target} failed — check --ca-cert "
                 "and that the server has TLS enabled",
                 ExitCode.CONNECTION,
             )
         if details and not any(marker in lowered for marker in _TRANSPORT_FAILURES):
-            return CliError(
-                f"the incident API at {target} is unavailable: {details}", ExitCode.CONNECTION
-            )
+            return CliError(f"the {api} at {target} is unavailable: {details}", ExitCode.CONNECTION)
         hint = " (or does it expect --tls?)" if not tls and "socket closed" in lowered else ""
         return CliError(
-            f"cannot reach the incident API at {target} — is `make run` running?{hint}",
+            f"cannot reach the {api} at {target} — is `make run` running?{hint}",
             ExitCode.CONNECTION,
         )
     if code is grpc.StatusCode.DEADLINE_EXCEEDED:
-        message = f"the incident API at {target} did not answer within {timeout:g}s (--timeout)"
+        message = f"the {api} at {target} did not answer within {timeout:g}s (--timeout)"
         if idempotency_key:
             # The command may have been applied after all; the key makes a rerun safe.
             message += (
@@ -114,9 +113,7 @@ def translate(
     if code is grpc.StatusCode.ABORTED and attempts > 1:
         return CliError(f"{details} (gave up after {attempts} attempts)", ExitCode.SERVER_ERROR)
     if code in (grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN, None):
-        return CliError(
-            f"the incident API failed: {details or 'no details'}", ExitCode.SERVER_ERROR
-        )
+        return CliError(f"the {api} failed: {details or 'no details'}", ExitCode.SERVER_ERROR)
     # INVALID_ARGUMENT ("<field>: <problem>"), NOT_FOUND, FAILED_PRECONDITION,
     # PERMISSION_DENIED: the server's message is already written for people.
     return CliError(details or code.name.lower().replace("_", " "), ExitCode.SERVER_ERROR)

@@ -25,7 +25,13 @@ from rich.text import Text
 from firewatch.eventlog.v1 import event_pb2
 from firewatch.incident.v1 import incident_pb2 as pb
 from incidentctl import render
-from incidentctl.client import DEFAULT_SERVER, IncidentClient, Settings, connect
+from incidentctl.client import (
+    DEFAULT_ALERT_SERVER,
+    DEFAULT_SERVER,
+    IncidentClient,
+    Settings,
+    connect,
+)
 from incidentctl.errors import CliError
 from incidentctl.values import (
     AsOf,
@@ -43,7 +49,9 @@ from incidentctl.values import (
 
 HELP = """Declare, work and watch Firewatch incidents from the terminal.
 
-Talks to the incident service's gRPC API (`make run` serves it on 127.0.0.1:50051).
+Talks to the incident service's gRPC API (`make run` serves it on 127.0.0.1:50051);
+the `alert`, `silence`, `rule` and `heartbeat` commands talk to the detection
+service's AlertService (--alert-server, default 127.0.0.1:50052).
 Every call is authenticated: pass --token or --token-file, or set FIREWATCH_TOKEN.
 Global options go before the command: `incidentctl --server host:50051 list`.
 """
@@ -203,6 +211,14 @@ def main(
         str,
         typer.Option(envvar="FIREWATCH_SERVER", help="incident API address, host:port"),
     ] = DEFAULT_SERVER,
+    alert_server: Annotated[
+        str,
+        typer.Option(
+            envvar="FIREWATCH_ALERT_SERVER",
+            help="detection AlertService address, host:port (alert, silence, rule, "
+            "heartbeat commands)",
+        ),
+    ] = DEFAULT_ALERT_SERVER,
     token: Annotated[
         str | None,
         typer.Option(
@@ -242,6 +258,7 @@ def main(
 ) -> None:
     ctx.obj = Settings(
         server=server,
+        alert_server=alert_server,
         token=token or None,
         token_file=token_file,
         tls=tls,
@@ -672,3 +689,17 @@ def _reference(client: IncidentClient, known: dict[str, str], event: event_pb2.L
         found = incident_id[:8] or "-"
     known[incident_id] = found
     return found
+
+
+# The detection commands live in their own module and need the helpers above; they are
+# registered last so that module can import them from this (fully defined) one.
+from incidentctl import alerting  # noqa: E402
+
+alerting.register(app)
+
+# The paging service's commands (on call, overrides, pages) live in their own modules.
+from incidentctl.oncall import oncall_app  # noqa: E402
+from incidentctl.pages import pages_app  # noqa: E402
+
+app.add_typer(oncall_app, name="oncall")
+app.add_typer(pages_app, name="page")

@@ -11,9 +11,9 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from google.protobuf import timestamp_pb2
+from google.protobuf import duration_pb2, timestamp_pb2
 from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
 
 from firewatch.incident.v1 import incident_pb2 as pb
@@ -165,3 +165,105 @@ def incident_argument(text: str) -> str:
     if _BARE_NUMBER.match(stripped):
         return f"INC-{int(stripped)}"
     return stripped
+
+
+# ---------------------------------------------------------------------- alerting
+
+
+class AlertSeverity(enum.StrEnum):
+    """PagerDuty's severities, as the alert API takes them."""
+
+    CRITICAL = "critical"
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    def to_pb(self) -> str:
+        return f"ALERT_SEVERITY_{self.name}"
+
+
+class AlertAction(enum.StrEnum):
+    TRIGGER = "trigger"
+    ACKNOWLEDGE = "acknowledge"
+    RESOLVE = "resolve"
+
+    def to_pb(self) -> str:
+        return f"ALERT_ACTION_{self.name}"
+
+
+class AlertStatus(enum.StrEnum):
+    PENDING = "pending"
+    FIRING = "firing"
+    RESOLVED = "resolved"
+
+    def to_pb(self) -> str:
+        return f"ALERT_STATUS_{self.name}"
+
+
+_PAIR = re.compile(r"^([^=]+)=(.*)$", re.DOTALL)
+
+
+def parse_pair(text: str) -> tuple[str, str]:
+    """`name=value` (a label or annotation); the server judges the name."""
+    found = _PAIR.match(text)
+    if found is None or not found.group(1).strip():
+        raise ValueError(f"{text!r} is not name=value")
+    return found.group(1).strip(), found.group(2)
+
+
+# Alertmanager's matcher syntax, as amtool takes it: name, operator, optionally quoted value.
+_MATCHER = re.compile(r'^\s*([^=!~\s]+)\s*(=~|!~|!=|=)\s*(?:"(.*)"|(.*?))\s*$', re.DOTALL)
+_MATCH_OPS = {
+    "=": "MATCH_OPERATOR_EQUAL",
+    "!=": "MATCH_OPERATOR_NOT_EQUAL",
+    "=~": "MATCH_OPERATOR_REGEX",
+    "!~": "MATCH_OPERATOR_NOT_REGEX",
+}
+MATCH_OP_TEXT = {"MATCH_OPERATOR_UNSPECIFIED": "=", **{v: k for k, v in _MATCH_OPS.items()}}
+
+
+@dataclass(frozen=True)
+class MatcherText:
+    name: str
+    operator: str
+    """The protobuf MatchOperator value's name."""
+    value: str
+
+
+def parse_matcher(text: str) -> MatcherText:
+    """`service="checkout"`, `env!=dev`, `job=~"api|web"`; the server checks the name
+    and compiles the regex, and names the matcher it refuses."""
+    found = _MATCHER.match(text)
+    if found is None:
+        raise ValueError(f'{text!r} is not a matcher like service="checkout" (=, !=, =~, !~)')
+    value = found.group(3) if found.group(3) is not None else found.group(4)
+    return MatcherText(found.group(1), _MATCH_OPS[found.group(2)], value)
+
+
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(s|m|h|d)$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> timedelta:
+    """`30s`, `5m`, `2h`, `1d` (or plain seconds)."""
+    stripped = text.strip()
+    if stripped.replace(".", "", 1).isdigit():
+        return timedelta(seconds=float(stripped))
+    found = _DURATION.match(stripped)
+    if found is None:
+        raise ValueError(f"{text!r} is not a duration like 30s, 5m, 2h or 1d")
+    return timedelta(seconds=float(found.group(1)) * _UNITS[found.group(2)])
+
+
+def to_duration(value: timedelta) -> duration_pb2.Duration:
+    duration = duration_pb2.Duration()
+    duration.FromTimedelta(value)
+    return duration
+
+
+def format_duration(duration: duration_pb2.Duration) -> str:
+    seconds = duration.ToTimedelta().total_seconds()
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g}{unit}"
+    return f"{seconds:g}s"

@@ -1,0 +1,237 @@
+"""`incidentctl page ...`: the pages sent for an incident, and acknowledging them.
+
+Owns the page command group. The paging service knows incidents by uuid only; a
+reference like INC-42 is resolved through the incident API first (the global
+--server), so people can use the name they see everywhere else.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+import grpc
+import typer
+from rich.text import Text
+
+from firewatch.incident.v1 import incident_pb2
+from firewatch.oncall.v1 import oncall_pb2 as pb
+from incidentctl import render
+from incidentctl.client import connect
+from incidentctl.errors import CliError
+from incidentctl.oncall import (
+    DEFAULT_ONCALL_SERVER,
+    JsonOption,
+    OnCallServer,
+    fail,
+    instant_json,
+    oncall_session,
+    print_json,
+    settings_of,
+    table,
+    when,
+)
+from incidentctl.values import incident_argument
+
+Json = dict[str, Any]
+
+pages_app = typer.Typer(
+    help="Pages sent for an incident, and acknowledging them (the paging service's API).",
+    no_args_is_help=True,
+)
+
+_PAGE_STATUS: dict[int, str] = {
+    pb.PAGE_STATUS_OPEN: "open",
+    pb.PAGE_STATUS_ACKNOWLEDGED: "acknowledged",
+    pb.PAGE_STATUS_CANCELLED: "cancelled",
+}
+_ESCALATION_STATUS: dict[int, str] = {
+    pb.ESCALATION_STATUS_ACTIVE: "active",
+    pb.ESCALATION_STATUS_ACKNOWLEDGED: "acknowledged",
+    pb.ESCALATION_STATUS_CANCELLED: "cancelled",
+}
+_KIND: dict[int, str] = {
+    pb.CONTACT_KIND_EMAIL: "email",
+    pb.CONTACT_KIND_WEBHOOK: "webhook",
+    pb.CONTACT_KIND_SLACK: "slack",
+}
+
+
+def _name(table: dict[int, str], value: int) -> str:
+    # A value this client does not know yet (a newer server) must not crash it.
+    return table.get(value, f"unknown({value})")
+
+
+def _as_uuid(text: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(text.strip())
+    except ValueError:
+        return None
+
+
+def _incident_id(ctx: typer.Context, text: str) -> str:
+    """An incident uuid as given, or INC-42 / 42 looked up on the incident API."""
+    if _as_uuid(text) is not None:
+        return text.strip()
+    try:
+        with connect(settings_of(ctx)) as client:
+            found = client.get(incident_pb2.GetIncidentRequest(incident=incident_argument(text)))
+    except CliError as error:
+        fail(error)
+    return found.incident.incident_id
+
+
+def escalation_json(escalation: pb.Escalation) -> Json:
+    return {
+        "incident_id": escalation.incident_id,
+        "status": _name(_ESCALATION_STATUS, escalation.status),
+        "policy_id": escalation.policy_id,
+        "policy_revision": escalation.policy_revision,
+        "severity": escalation.severity,
+        "urgency": escalation.urgency,
+        "started_at": instant_json(escalation, "started_at"),
+        "round": escalation.round,
+        "next_step_due_at": instant_json(escalation, "next_step_due_at"),
+        "acknowledged_by": escalation.acknowledged_by or None,
+        "acknowledged_page_id": escalation.acknowledged_page_id or None,
+        "acknowledged_via": escalation.acknowledged_via or None,
+        "unack_timeout_due_at": instant_json(escalation, "unack_timeout_due_at"),
+    }
+
+
+def page_json(page: pb.Page) -> Json:
+    return {
+        "page_id": page.page_id,
+        "incident_id": page.incident_id,
+        "step": page.step,
+        "user_id": page.user_id,
+        "title": page.title,
+        "status": _name(_PAGE_STATUS, page.status),
+        "paged_at": instant_json(page, "paged_at"),
+        "acknowledged_by": page.acknowledged_by or None,
+        "delivered": page.delivered,
+        "undeliverable": page.undeliverable,
+        "methods": [
+            {
+                "method_id": m.method_id,
+                "kind": _name(_KIND, m.kind),
+                "address": m.address,
+                "attempts": m.attempts,
+                "delivered": m.delivered,
+                "exhausted": m.exhausted,
+            }
+            for m in page.methods
+        ],
+    }
+
+
+def _delivery(page: pb.Page) -> str:
+    if page.delivered:
+        return "delivered"
+    if page.undeliverable:
+        return "UNDELIVERABLE"
+    return "pending"
+
+
+IncidentArg = Annotated[
+    str, typer.Argument(help="INC-42 (or just 42) or the incident's uuid", show_default=False)
+]
+
+
+@pages_app.command("list")
+def list_pages(
+    ctx: typer.Context,
+    incident: IncidentArg,
+    oncall_server: OnCallServer = DEFAULT_ONCALL_SERVER,
+    json_output: JsonOption = False,
+) -> None:
+    """The pages sent for an incident: who, when, delivered, acknowledged."""
+    incident_id = _incident_id(ctx, incident)
+    with oncall_session(ctx, oncall_server) as client:
+        answer: pb.ListPagesResponse = client.call(
+            "ListPages", pb.ListPagesRequest(incident_id=incident_id), pb.ListPagesResponse
+        )
+    if json_output:
+        print_json(
+            {
+                "escalation": escalation_json(answer.escalation),
+                "pages": [page_json(p) for p in answer.pages],
+            }
+        )
+        return
+    escalation = answer.escalation
+    heading = Text(f"paging for {incident}: {_name(_ESCALATION_STATUS, escalation.status)}")
+    if escalation.acknowledged_by:
+        heading.append(f", acknowledged by {escalation.acknowledged_by}")
+    out = render.console()
+    out.print(heading, soft_wrap=True)
+    if not answer.pages:
+        out.print("no pages sent yet")
+        return
+    pages = table()
+    for column in ("paged at", "step", "user", "status", "delivery"):
+        pages.add_column(column, no_wrap=True)
+    pages.add_column("page id", no_wrap=True)
+    for page in answer.pages:
+        pages.add_row(
+            when(page, "paged_at"),
+            str(page.step),
+            Text(page.user_id),
+            _name(_PAGE_STATUS, page.status),
+            _delivery(page),
+            page.page_id,
+        )
+    out.print(pages)
+
+
+@pages_app.command("ack")
+def ack(
+    ctx: typer.Context,
+    subject: Annotated[
+        str,
+        typer.Argument(
+            metavar="INCIDENT-OR-PAGE",
+            help="a page id, or an incident (INC-42, 42 or its uuid) to acknowledge all "
+            "of its paging",
+            show_default=False,
+        ),
+    ],
+    oncall_server: OnCallServer = DEFAULT_ONCALL_SERVER,
+    json_output: JsonOption = False,
+) -> None:
+    """Acknowledge a page or an incident: paging stops. You are the token's user."""
+    given = _as_uuid(subject)
+    incident_id = None if given is not None else _incident_id(ctx, subject)
+    with oncall_session(ctx, oncall_server) as client:
+        if incident_id is None:
+            # A uuid names a page or an incident; pages are what people are sent, so
+            # try that first and fall back only when there is no such page.
+            try:
+                answer: pb.AcknowledgeResponse = client.call(
+                    "Acknowledge",
+                    pb.AcknowledgeRequest(page_id=str(given), via=pb.ACK_CHANNEL_CLI),
+                    pb.AcknowledgeResponse,
+                )
+            except CliError:
+                if client.last_code is not grpc.StatusCode.NOT_FOUND:
+                    raise
+                incident_id = str(given)
+        if incident_id is not None:
+            answer = client.call(
+                "Acknowledge",
+                pb.AcknowledgeRequest(incident_id=incident_id, via=pb.ACK_CHANNEL_CLI),
+                pb.AcknowledgeResponse,
+            )
+    escalation = answer.escalation
+    if json_output:
+        print_json(escalation_json(escalation))
+        return
+    what = (
+        f"page {escalation.acknowledged_page_id}"
+        if escalation.acknowledged_page_id
+        else f"incident {escalation.incident_id}"
+    )
+    render.console().print(
+        Text(f"{what} acknowledged by {escalation.acknowledged_by}: paging stopped"),
+        soft_wrap=True,
+    )
