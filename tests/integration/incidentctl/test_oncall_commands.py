@@ -12,7 +12,7 @@ import socket
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -28,8 +28,8 @@ T1 = T0 + timedelta(hours=1)
 T3 = T0 + timedelta(hours=3)
 
 
-def iso(value: object) -> str:
-    return value.isoformat().replace("+00:00", "Z")  # type: ignore[attr-defined]
+def iso(value: datetime) -> str:
+    return value.isoformat().replace("+00:00", "Z")
 
 
 @dataclass

@@ -159,27 +159,27 @@ def who(api: OnCall, target: str, at: datetime | None = None) -> pb.WhoIsOnCallR
     request = pb.WhoIsOnCallRequest(target=target)
     if at is not None:
         request.at.CopyFrom(stamp(at))
-    return api.call("WhoIsOnCall", request, who="audrey")
+    answer: pb.WhoIsOnCallResponse = api.call("WhoIsOnCall", request, who="audrey")
+    return answer
 
 
 def override(
     api: OnCall, user: str, start: datetime, end: datetime, who: str = "alice"
 ) -> pb.AddOverrideResponse:
-    return api.call(
-        "AddOverride",
-        pb.AddOverrideRequest(
-            schedule_id="primary", user_id=user, start=stamp(start), end=stamp(end)
-        ),
-        who=who,
+    request = pb.AddOverrideRequest(
+        schedule_id="primary", user_id=user, start=stamp(start), end=stamp(end)
     )
+    answer: pb.AddOverrideResponse = api.call("AddOverride", request, who=who)
+    return answer
 
 
 def bad_field(error: grpc.RpcError) -> str:
-    status = rpc_status.from_call(error)  # type: ignore[arg-type]
+    status = rpc_status.from_call(error)
     assert status is not None
     detail = error_details_pb2.BadRequest()
     status.details[0].Unpack(detail)
-    return detail.field_violations[0].field
+    field: str = detail.field_violations[0].field
+    return field
 
 
 def escalate(api: OnCall, policy: str = "checkout") -> uuid.UUID:
@@ -751,6 +751,6 @@ def test_a_call_without_a_token_is_unauthenticated_but_health_is_open(oncall: On
     with pytest.raises(grpc.RpcError) as caught:
         oncall.stub.WhoIsOnCall(pb.WhoIsOnCallRequest(target="user:alice"), timeout=10)
     assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED
-    health = health_pb2_grpc.HealthStub(oncall.channel)  # type: ignore[no-untyped-call]
+    health = health_pb2_grpc.HealthStub(oncall.channel)
     answer = health.Check(health_pb2.HealthCheckRequest(service=SERVICE_NAME), timeout=10)
     assert answer.status == health_pb2.HealthCheckResponse.SERVING
