@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import filecmp
+import importlib
 from pathlib import Path
 
 from grpc_tools import protoc
@@ -37,8 +38,11 @@ def test_regenerating_the_stubs_changes_nothing(tmp_path: Path) -> None:
 def test_every_enum_starts_with_an_unspecified_zero_value() -> None:
     # buf's ENUM_ZERO_VALUE_SUFFIX rule: proto3 defaults an unset enum to 0, which must
     # never be mistaken for a real value.
-    from firewatch.incident.v1 import incident_pb2
-
-    for enum in incident_pb2.DESCRIPTOR.enum_types_by_name.values():
-        zero = enum.values_by_number[0].name
-        assert zero.endswith("_UNSPECIFIED"), f"{enum.name}: value 0 is {zero}"
+    checked = 0
+    for path in sorted(STUBS.rglob("*_pb2.py")):
+        module = importlib.import_module(".".join(path.relative_to(STUBS).with_suffix("").parts))
+        for enum in module.DESCRIPTOR.enum_types_by_name.values():
+            zero = enum.values_by_number[0].name
+            assert zero.endswith("_UNSPECIFIED"), f"{path.name}: {enum.name} value 0 is {zero}"
+            checked += 1
+    assert checked >= 3
