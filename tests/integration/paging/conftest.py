@@ -177,6 +177,19 @@ class Platform:
         )
         return incident_id
 
+    def change_severity(self, incident_id: uuid.UUID, to: str) -> None:
+        stream = f"incident-{incident_id}"
+        data = {
+            "changed_at": datetime.now(UTC).isoformat(),
+            "changed_by": "carol",
+            "from_severity": "P1",
+            "reason": "EU only",
+            "to_severity": to,
+        }
+        version = self.incident.current_version(stream)
+        assert version is not None
+        self.incident.append(stream, [NewEvent("SeverityChanged", data)], version)
+
     def resolve(self, incident_id: uuid.UUID) -> None:
         stream = f"incident-{incident_id}"
         data = {

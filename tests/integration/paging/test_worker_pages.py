@@ -104,7 +104,7 @@ def test_a_declared_incident_pages_every_method_and_the_signed_link_stops_the_es
     assert status == 200, page
 
 
-def test_incident_resolved_cancels_the_pending_steps(
+def test_severity_changes_reach_the_escalation_and_resolution_cancels_what_is_pending(
     platform: Platform, smtp_server: tuple[str, int, Mailbox]
 ) -> None:
     mailbox = smtp_server[2]
@@ -117,6 +117,10 @@ def test_incident_resolved_cancels_the_pending_steps(
     mailbox.claim(lambda m: m["To"] == "alice@example.com")
     platform.watcher.wait("PageDelivered")
     assert [t.kind for t in platform.paging.pending_timers()] == [DueKind.STEP]  # bob, +1 min
+
+    platform.change_severity(incident, "P2")
+    platform.watcher.wait("EscalationSeverityChanged")
+    assert platform.paging.get_escalation(incident).severity == "P2"
 
     platform.resolve(incident)
 
