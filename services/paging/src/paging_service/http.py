@@ -35,6 +35,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.serving import BaseWSGIServer, make_server
@@ -224,7 +225,7 @@ def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
         server, app = serve(PagingSettings())
-    except SettingsError as error:
+    except (SettingsError, ValidationError) as error:
         print(f"firewatch-paging-http: {error}", file=sys.stderr)
         return 2
     # shutdown() waits for serve_forever to return, so it cannot run in the signal
