@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -114,16 +115,50 @@ def prepare_integrations(home: Path, store_url: str) -> Path:
     return keys_file
 
 
+def prepare_paging(home: Path, store_url: str) -> Path:
+    """Once: an ack-link secret and a local on-call setup (user `oncall`, whose email goes
+    to the local mailbox, paged at once by the `default` policy)."""
+    secret_file = home / "paging-ack.secret"
+    if not secret_file.exists():
+        secret_file.write_text(secrets.token_urlsafe(32) + "\n", encoding="utf-8")
+        secret_file.chmod(0o600)
+    marker = home / ".paging-bootstrapped"
+    if not marker.exists():
+        from eventlog import open_store
+        from eventlog.clock import system_clock
+        from paging_service.app import PagingApplication
+
+        store = open_store(store_url, writer="paging")
+        try:
+            paging = PagingApplication(store, system_clock)
+            paging.register_user(
+                "oncall",
+                "On-call engineer",
+                "UTC",
+                contact_methods=[
+                    {"method_id": "email", "kind": "email", "address": "oncall@firewatch.local"}
+                ],
+            )
+            paging.create_policy(
+                "default", "Local default", [{"targets": ["user:oncall"], "delay_minutes": 5}]
+            )
+        finally:
+            store.close()
+        marker.touch()
+    return secret_file
+
+
 def declare_topology(broker_url: str) -> None:
     """Exchanges and every service's consumer queues exist before anything publishes,
     so a consumer that starts later still finds its events waiting."""
     from kombu import Connection
 
     from incident_service.worker import QUEUE_BINDINGS as INCIDENT_BINDINGS
+    from paging_service.worker import QUEUE_BINDINGS as PAGING_BINDINGS
     from servicekit.topology import declare
 
     with Connection(broker_url) as connection:
-        declare(connection, [*INCIDENT_BINDINGS])
+        declare(connection, [*INCIDENT_BINDINGS, *PAGING_BINDINGS])
 
 
 def pump(name: str, stream: object) -> None:
@@ -163,6 +198,10 @@ def main() -> int:
     env.setdefault("FIREWATCH_INCIDENT_API_PORT", "50051")
     env.setdefault("FIREWATCH_DETECTION_HTTP_PORT", "8080")
     env.setdefault("FIREWATCH_DETECTION_CONFIG", str(ROOT / "deploy/local/detection.yaml"))
+    env.setdefault("FIREWATCH_SMTP_HOST", "127.0.0.1")
+    env.setdefault("FIREWATCH_SMTP_PORT", "8025")
+    env.setdefault("FIREWATCH_PAGING_HTTP_PORT", "8081")
+    env.setdefault("FIREWATCH_PAGING_API_PORT", "50053")
     env.setdefault("PYTHONUNBUFFERED", "1")
     # eventlet and nameko announce their own deprecation on every start; it is known
     # (docs/adr) and would bury the lines that matter.
@@ -172,12 +211,44 @@ def main() -> int:
     ensure_broker(env["FIREWATCH_BROKER_URL"])
     token_file = prepare_home(home)
     keys_file = prepare_integrations(home, env["FIREWATCH_STORE_URL"])
+    env.setdefault(
+        "FIREWATCH_PAGING_ACK_SECRET_FILE", str(prepare_paging(home, env["FIREWATCH_STORE_URL"]))
+    )
+    mailbox = home / "mail"
     declare_topology(env["FIREWATCH_BROKER_URL"])
 
     processes = [
         Managed("relay", [PYTHON, "-m", "servicekit.relay", "--name", "local-relay"]),
         Managed("incident-api", [PYTHON, "-m", "incident_service.api"]),
         Managed("detection-http", [PYTHON, "-m", "detection_service.http"]),
+        Managed(
+            "mailbox",
+            [
+                PYTHON,
+                "-m",
+                "aiosmtpd",
+                "-n",
+                "-l",
+                f"127.0.0.1:{env['FIREWATCH_SMTP_PORT']}",
+                "-c",
+                "aiosmtpd.handlers.Mailbox",
+                str(mailbox),
+            ],
+        ),
+        Managed("paging-http", [PYTHON, "-m", "paging_service.http"]),
+        Managed("paging-api", [PYTHON, "-m", "paging_service.api"]),
+        Managed(
+            "paging-worker",
+            [
+                PYTHON,
+                "-m",
+                "nameko",
+                "run",
+                "--config",
+                str(ROOT / "services/paging/config.yaml"),
+                "paging_service.worker",
+            ],
+        ),
         Managed(
             "incident-worker",
             [
@@ -211,12 +282,23 @@ def main() -> int:
         wait_healthy(api_address, "firewatch.incident.v1.IncidentService", timeout=60)
         detection_port = env["FIREWATCH_DETECTION_HTTP_PORT"]
         wait_http(f"http://127.0.0.1:{detection_port}/healthz", timeout=60)
+        wait_http(f"http://127.0.0.1:{env['FIREWATCH_PAGING_HTTP_PORT']}/healthz", timeout=60)
+        wait_healthy(
+            f"127.0.0.1:{env['FIREWATCH_PAGING_API_PORT']}",
+            "firewatch.oncall.v1.OnCallService",
+            timeout=60,
+        )
         print(
             "\nFirewatch is running (Ctrl-C stops everything)\n"
             f"  incident api     {api_address}  gRPC with reflection and health checks\n"
             f"  incident worker  nameko on {env['FIREWATCH_BROKER_URL']}\n"
             f"  detection http   http://127.0.0.1:{detection_port}/v1/alertmanager (webhook v4)"
             f" and /v2/enqueue (PagerDuty Events v2); keys in {keys_file}\n"
+            f"  on-call api      127.0.0.1:{env['FIREWATCH_PAGING_API_PORT']}  gRPC "
+            "(incidentctl oncall, incidentctl page)\n"
+            f"  paging           worker on RabbitMQ; ack links http://127.0.0.1:"
+            f"{env['FIREWATCH_PAGING_HTTP_PORT']}/ack/...\n"
+            f"  local mailbox    smtp 127.0.0.1:{env['FIREWATCH_SMTP_PORT']} -> {mailbox}/new\n"
             "  relay            event log -> RabbitMQ exchanges firewatch.<service>\n"
             f"  event log        {env['FIREWATCH_STORE_URL']}\n"
             f"  admin token      export FIREWATCH_TOKEN_FILE={token_file}\n"

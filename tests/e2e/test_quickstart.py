@@ -37,11 +37,16 @@ def platform(tmp_path: Path) -> Iterator[dict[str, str]]:
     (tmp_path / ".venv").symlink_to(ROOT / ".venv")
     home = tmp_path / "var" / "firewatch"
     port = free_port()
+    oncall_port = free_port()
     env = {
         **os.environ,
         "FIREWATCH_HOME": str(home),
         "FIREWATCH_INCIDENT_API_PORT": str(port),
         "FIREWATCH_DETECTION_HTTP_PORT": str(free_port()),
+        "FIREWATCH_SMTP_PORT": str(free_port()),
+        "FIREWATCH_PAGING_HTTP_PORT": str(free_port()),
+        "FIREWATCH_PAGING_API_PORT": str(oncall_port),
+        "FIREWATCH_ONCALL_SERVER": f"127.0.0.1:{oncall_port}",
         "FIREWATCH_SERVER": f"127.0.0.1:{port}",
     }
     env.pop("FIREWATCH_STORE_URL", None)

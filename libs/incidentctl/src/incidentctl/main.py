@@ -615,6 +615,14 @@ def watch(
         int | None,
         typer.Option(min=1, help="stop after this many events (default: until Ctrl-C)"),
     ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option(
+            metavar="EVENT_TYPE",
+            help="stop after the first event of this type (e.g. PageDelivered): lets a "
+            "script wait for something to happen without polling",
+        ),
+    ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="one JSON object per line")] = False,
 ) -> None:
     """Print events as they happen, one line each, until Ctrl-C.
@@ -649,6 +657,8 @@ def watch(
                 typer.echo(line)
                 shown += 1
                 if max_events is not None and shown >= max_events:
+                    break
+                if until is not None and event.type == until:
                     break
         except KeyboardInterrupt:
             # Ctrl-C is how a watch is meant to end: not an error, no traceback.
