@@ -9,6 +9,12 @@ process's ticker would.
 from __future__ import annotations
 
 import math
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -739,3 +745,89 @@ def test_send_alert_answers_every_input_with_ok_or_invalid_argument(
         assert error.details().startswith(f"{_bad_request_field(error)}: ")
         assert alert_api.head() == head
     alert_api.clock.advance(1)
+
+
+# ---------------------------------------------------------------------- processes
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_for_line(process: subprocess.Popen[str], needle: str) -> None:
+    assert process.stdout is not None
+    seen: list[str] = []
+    for line in process.stdout:
+        seen.append(line)
+        if needle in line:
+            threading.Thread(target=process.stdout.read, daemon=True).start()  # keep draining
+            return
+    raise AssertionError(f"process exited before {needle!r}:\n" + "".join(seen))
+
+
+def _start(module: str, env: dict[str, str], needle: str) -> subprocess.Popen[str]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", module],
+        env={**os.environ, "PYTHONWARNINGS": "ignore::DeprecationWarning", **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        _wait_for_line(process, needle)
+    except BaseException:
+        process.kill()
+        process.wait(timeout=30)
+        raise
+    return process
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=30)
+
+
+def test_the_http_writer_process_serves_grpc_and_the_api_entry_point_is_a_replica(
+    tmp_path: Path,
+) -> None:
+    tokens_file = tmp_path / "tokens.json"
+    token = issue_token(tokens_file, "alice", Role.RESPONDER)
+    auth = [("authorization", f"Bearer {token}")]
+    writer_port, replica_port = _free_port(), _free_port()
+    env = {
+        "FIREWATCH_STORE_URL": f"sqlite:///{tmp_path / 'log.db'}",
+        "FIREWATCH_TOKENS_FILE": str(tokens_file),
+        "FIREWATCH_DETECTION_HTTP_PORT": str(_free_port()),
+        "FIREWATCH_DETECTION_API_ENABLED": "1",
+        "FIREWATCH_DETECTION_API_PORT": str(writer_port),
+    }
+    writer = _start("detection_service.http", env, "detection HTTP on")
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{writer_port}") as channel:
+            stub = pb_grpc.AlertServiceStub(channel)  # type: ignore[no-untyped-call]
+            sent = stub.SendAlert(trigger(dedup_key="from-the-writer"), metadata=auth, timeout=30)
+            assert "AlertTriggered" in sent.event_types
+        replica = _start(
+            "detection_service.api",
+            {**env, "FIREWATCH_DETECTION_API_PORT": str(replica_port)},
+            "(read-only replica) listening on",
+        )
+        try:
+            with grpc.insecure_channel(f"127.0.0.1:{replica_port}") as channel:
+                stub = pb_grpc.AlertServiceStub(channel)  # type: ignore[no-untyped-call]
+                listed = stub.ListAlerts(pb.ListAlertsRequest(), metadata=auth, timeout=30)
+                assert [a.dedup_key for a in listed.alerts] == ["from-the-writer"]
+                refused = _attempt(lambda: stub.SendAlert(trigger(), metadata=auth, timeout=30))
+                assert refused is not None
+                assert refused.code() is grpc.StatusCode.FAILED_PRECONDITION
+        finally:
+            _stop(replica)
+    finally:
+        _stop(writer)
+    assert writer.returncode == 0
