@@ -198,6 +198,8 @@ def main() -> int:
     env.setdefault("FIREWATCH_INCIDENT_API_PORT", "50051")
     env.setdefault("FIREWATCH_DETECTION_HTTP_PORT", "8080")
     env.setdefault("FIREWATCH_DETECTION_CONFIG", str(ROOT / "deploy/local/detection.yaml"))
+    env.setdefault("FIREWATCH_DETECTION_API_ENABLED", "1")
+    env.setdefault("FIREWATCH_DETECTION_API_PORT", "50052")
     env.setdefault("FIREWATCH_SMTP_HOST", "127.0.0.1")
     env.setdefault("FIREWATCH_SMTP_PORT", "8025")
     env.setdefault("FIREWATCH_PAGING_HTTP_PORT", "8081")
@@ -284,6 +286,11 @@ def main() -> int:
         wait_http(f"http://127.0.0.1:{detection_port}/healthz", timeout=60)
         wait_http(f"http://127.0.0.1:{env['FIREWATCH_PAGING_HTTP_PORT']}/healthz", timeout=60)
         wait_healthy(
+            f"127.0.0.1:{env['FIREWATCH_DETECTION_API_PORT']}",
+            "firewatch.alert.v1.AlertService",
+            timeout=60,
+        )
+        wait_healthy(
             f"127.0.0.1:{env['FIREWATCH_PAGING_API_PORT']}",
             "firewatch.oncall.v1.OnCallService",
             timeout=60,
@@ -294,6 +301,8 @@ def main() -> int:
             f"  incident worker  nameko on {env['FIREWATCH_BROKER_URL']}\n"
             f"  detection http   http://127.0.0.1:{detection_port}/v1/alertmanager (webhook v4)"
             f" and /v2/enqueue (PagerDuty Events v2); keys in {keys_file}\n"
+            f"  alert api        127.0.0.1:{env['FIREWATCH_DETECTION_API_PORT']}  gRPC "
+            "AlertService (incidentctl alert, silence, rule, heartbeat)\n"
             f"  on-call api      127.0.0.1:{env['FIREWATCH_PAGING_API_PORT']}  gRPC "
             "(incidentctl oncall, incidentctl page)\n"
             f"  paging           worker on RabbitMQ; ack links http://127.0.0.1:"

@@ -38,12 +38,15 @@ def platform(tmp_path: Path) -> Iterator[dict[str, str]]:
     home = tmp_path / "var" / "firewatch"
     port = free_port()
     oncall_port = free_port()
+    alert_port = free_port()
     env = {
         **os.environ,
         "FIREWATCH_HOME": str(home),
         "FIREWATCH_INCIDENT_API_PORT": str(port),
         "FIREWATCH_DETECTION_HTTP_PORT": str(free_port()),
         "FIREWATCH_SMTP_PORT": str(free_port()),
+        "FIREWATCH_DETECTION_API_PORT": str(alert_port),
+        "FIREWATCH_ALERT_SERVER": f"127.0.0.1:{alert_port}",
         "FIREWATCH_PAGING_HTTP_PORT": str(free_port()),
         "FIREWATCH_PAGING_API_PORT": str(oncall_port),
         "FIREWATCH_ONCALL_SERVER": f"127.0.0.1:{oncall_port}",
