@@ -38,6 +38,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="skip the incident-service benchmarks (gRPC latency, relay throughput)",
     )
+    parser.add_argument(
+        "--skip-paging-path",
+        action="store_true",
+        help="skip the alert-to-page latency benchmark (detection, incident, paging, SMTP)",
+    )
     return parser.parse_args(argv)
 
 
@@ -146,6 +151,14 @@ def run_detection_benchmarks(*, quick: bool) -> str:
     return detection_bench.compare(200 if quick else 5000, batch=10)
 
 
+def run_paging_path_benchmark(*, quick: bool) -> str:
+    """Alert-to-page latency at a fixed alert rate vs its same-run floor (markdown)."""
+    from tests.benchmarks import paging_path_bench
+    from tests.conftest import BROKER_URL
+
+    return paging_path_bench.run(BROKER_URL, quick=quick)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     config = bench.QUICK if args.quick else bench.FULL
@@ -176,6 +189,8 @@ def main(argv: list[str] | None = None) -> int:
     incident_section = "" if args.skip_incident else run_incident_benchmarks(quick=args.quick)
     if not args.skip_incident:
         incident_section += "\n" + run_detection_benchmarks(quick=args.quick)
+    if not args.skip_paging_path:
+        incident_section += "\n" + run_paging_path_benchmark(quick=args.quick)
     if incident_section:
         print(incident_section)
     if args.write:
