@@ -125,7 +125,8 @@ class SQLiteEventStore(EventStore):
         finally:
             with self._connections_lock:
                 if connection not in self._connections:
-                    pass  # closed by close() while borrowed
+                    # close() ran while it was borrowed: close it now that nobody uses it.
+                    connection.close()
                 elif len(self._idle) < POOL_IDLE_MAX and not connection.in_transaction:
                     self._idle.append(connection)
                 else:
@@ -178,8 +179,10 @@ class SQLiteEventStore(EventStore):
                 self.connection.execute("ROLLBACK")
 
     def close(self) -> None:
+        """Close idle connections now and borrowed ones when they are returned: closing
+        a connection another thread is using crashes the sqlite3 module."""
         with self._connections_lock:
-            for connection in self._connections:
+            for connection in self._idle:
                 connection.close()
             self._connections.clear()
             self._idle.clear()
