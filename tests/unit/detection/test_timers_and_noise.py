@@ -309,3 +309,46 @@ def test_flapping_stops_paging_visibly_then_recovers(
     calmed = app.tick().event_types
     assert calmed[0] == "AlertFlappingStopped"
     assert "AlertGroupFiring" in calmed  # still firing once calm: it pages now
+
+
+def test_a_silence_created_while_an_alert_fires_mutes_it_at_the_next_tick(
+    app: DetectionApplication,
+    clock: FakeClock,
+    pd_integration: tuple[Integration, str],
+    store: SQLiteEventStore,
+) -> None:
+    source, _ = pd_integration
+    fired = _send(app, source, "db/disk", service="db")
+    assert "AlertGroupFiring" in fired.event_types
+    silence = app.create_silence(
+        ['service="db"'], ends_at=clock() + timedelta(hours=1), created_by="alice", comment="CHG-2"
+    )
+    muted = app.tick().event_types
+    assert muted[0] == "AlertSuppressed"
+    assert (
+        loaded(events_of(store, "AlertSuppressed")[-1]).suppressed_by
+        == f"silence:{silence.silence_id}"
+    )
+    assert app.tick().event_types == ()
+    clock.advance(timedelta(hours=1))
+    assert "AlertSuppressionLifted" in app.tick().event_types
+
+
+def test_a_source_alert_that_fires_after_its_target_inhibits_it_at_the_next_tick(
+    app: DetectionApplication,
+    clock: FakeClock,
+    pd_integration: tuple[Integration, str],
+    store: SQLiteEventStore,
+) -> None:
+    source, _ = pd_integration
+    target = _send(
+        app, source, "checkout/5xx", alertname="HighErrorRate", cluster="eu1", service="checkout"
+    )
+    assert "AlertSuppressed" not in target.event_types
+    _send(app, source, "eu1/down", alertname="ClusterDown", cluster="eu1", service="k8s")
+    inhibited = app.tick().event_types
+    assert "AlertSuppressed" in inhibited
+    assert loaded(events_of(store, "AlertSuppressed")[-1]).reason.startswith(
+        "inhibited by ClusterDown"
+    )
+    assert app.tick().event_types == ()

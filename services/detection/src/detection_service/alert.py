@@ -232,7 +232,7 @@ class CheckTimers:
 
 @dataclass(frozen=True, slots=True)
 class ReviewSuppression:
-    """Re-check a suppressed alert; `still` is what suppresses it now (or None)."""
+    """Re-check a firing alert's suppression; `still` is what suppresses it now (or None)."""
 
     at: datetime
     still: Suppression | None
@@ -414,9 +414,21 @@ def decide(command: AlertCommand, state: Alert) -> Sequence[DomainEvent]:
                 return [AlertFlappingStopped(stopped_at=command.at)]
             return []
         case ReviewSuppression():
-            if state.suppressed_by is None or state.status is not AlertStatus.FIRING:
+            if state.status is not AlertStatus.FIRING:
                 return []
             still = command.still
+            if state.suppressed_by is None:
+                # A silence created, or an inhibiting source that fired, after this
+                # alert began: it stops paging from now on (Alertmanager does the same).
+                if still is None:
+                    return []
+                return [
+                    AlertSuppressed(
+                        reason=still.reason,
+                        suppressed_by=still.suppressed_by,
+                        suppressed_at=command.at,
+                    )
+                ]
             if still is None:
                 return [
                     AlertSuppressionLifted(suppressed_by=state.suppressed_by, lifted_at=command.at)

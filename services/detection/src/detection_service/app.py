@@ -646,10 +646,10 @@ class DetectionApplication:
     def _review_suppressions(self, at: datetime) -> list[DomainEvent]:
         events: list[DomainEvent] = []
         for a in list(self.model.alerts()):
-            if a.status is not AlertStatus.FIRING or not a.suppressed_by:
+            if a.status is not AlertStatus.FIRING:
                 continue
             still = self._suppression_for(a.labels, a.alert_id, at)
-            if still is not None and still.suppressed_by == a.suppressed_by:
+            if (still.suppressed_by if still else None) == a.suppressed_by:
                 continue
             events += self._execute(
                 alert.stream_for(a.alert_id),
