@@ -257,7 +257,7 @@ def private_broker(broker_url: str, run: str, topology: Topology) -> Iterator[Br
         with Connection(broker_url) as connection:
             channel = connection.channel()
             for binding in BINDINGS:
-                for spec in topology.queue_specs(binding):
+                for spec in topology.queue_specs(topology.qualified(binding)):
                     # Shared names: delete only if idle and empty (nobody else's).
                     with contextlib.suppress(Exception):
                         channel.queue_delete(spec.name, if_unused=True, if_empty=True)

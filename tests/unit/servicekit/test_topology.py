@@ -88,3 +88,12 @@ def test_bad_bindings_are_refused(kwargs: dict[str, object], message: str) -> No
     arguments.update(kwargs)
     with pytest.raises(TopologyError, match=message):
         QueueBinding(**arguments)  # type: ignore[arg-type]
+
+
+def test_consumer_queues_live_under_the_platform_prefix() -> None:
+    binding = QueueBinding("incident.detection", "detection", ["AlertGroupFiring"])
+    qualified = Topology("fw").qualified(binding)
+    assert qualified.queue == "fw.incident.detection"
+    assert qualified.parking_queue == "fw.incident.detection.parking"
+    assert Topology("fw").qualified(qualified) == qualified, "qualifying twice changes nothing"
+    assert Topology("other").qualified(binding).queue != qualified.queue

@@ -224,6 +224,9 @@ class ReliableHandler(Consumer):  # type: ignore[misc]
         config = self.container.config
         amqp_uri = config[AMQP_URI_CONFIG_KEY]
         self.topology = Topology(config.get(PREFIX_CONFIG_KEY))
+        # Consume from the queue under this platform's prefix (what deploy declared).
+        self.binding = self.topology.qualified(self.binding)
+        self.queue = _Queue(self.binding.queue, no_declare=True)
         if self.declare_topology:
             with _Connection(amqp_uri) as connection:
                 self.topology.declare(connection, [self.binding])

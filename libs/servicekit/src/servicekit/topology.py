@@ -10,7 +10,8 @@ with different arguments):
 - every service exchange has the alternate exchange `<prefix>.unrouted` (fanout) with
   the quorum queue `<prefix>.unrouted`, so an event that no consumer is bound to yet is
   kept rather than dropped;
-- per consumer queue (`QueueBinding`): the durable **quorum** queue itself, bound to
+- per consumer queue (`QueueBinding`, its name put under the prefix by `qualified`, so
+  platforms sharing a vhost never share a queue): the durable **quorum** queue itself, bound to
   its source exchange for each event type; one retry queue per distinct backoff delay,
   `<queue>.retry.<ms>ms`, whose queue TTL dead-letters messages back to the main queue
   (a fixed TTL per queue, because RabbitMQ expires messages only at the head of a
@@ -32,6 +33,7 @@ which keeps tests (and several platforms on one broker) apart.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -205,6 +207,16 @@ class Topology:
 
     # ------------------------------------------------------------------ arguments
 
+    def qualified(self, binding: QueueBinding) -> QueueBinding:
+        """The binding with its queue name under this prefix, so that two platforms (or
+        a test and a running `make run`) on one vhost never share a consumer queue.
+        Names that already start with the prefix are kept as they are."""
+        if binding.service_queue_name.startswith(f"{self.prefix}."):
+            return binding
+        return dataclasses.replace(
+            binding, service_queue_name=f"{self.prefix}.{binding.service_queue_name}"
+        )
+
     def exchange_arguments(self) -> dict[str, Any]:
         return {"alternate-exchange": self.unrouted_exchange}
 
@@ -278,7 +290,7 @@ class Topology:
         try:
             self.declare_exchanges(channel)
             for binding in bindings:
-                self.declare_binding(channel, binding)
+                self.declare_binding(channel, self.qualified(binding))
         finally:
             channel.close()
 
@@ -290,7 +302,7 @@ class Topology:
         channel = connection.channel()
         try:
             for binding in bindings:
-                for spec in self.queue_specs(binding):
+                for spec in self.queue_specs(self.qualified(binding)):
                     channel.queue_delete(spec.name)
             for exchange in self.service_exchanges:
                 channel.exchange_delete(exchange)
