@@ -161,15 +161,20 @@ def test_a_real_alertmanager_alert_opens_an_incident_and_its_resolution_reaches_
             webhook_token=platform["alertmanager_key"],
         ) as stack:
             stack.break_app()
-            declared = next_of(incidents, "IncidentDeclared", timeout=90)
+            # The webhook and the PagerDuty integration each open a group, so two
+            # incidents are declared, in whichever order the two deliveries arrive.
+            declared = [next_of(incidents, "IncidentDeclared", timeout=90) for _ in range(2)]
             stack.heal_app()
-            resolved = next_of(incidents, "SourceAlertsResolved", timeout=90)
+            resolved = [next_of(incidents, "SourceAlertsResolved", timeout=90) for _ in range(2)]
     finally:
         incidents.close()
 
-    assert declared.data["severity"] == "P1", declared.data
-    assert "checkout" in declared.data["services"]
-    assert resolved.stream == declared.stream
+    by_severity = {event.data["severity"]: event for event in declared}
+    # Alertmanager's webhook carries the rule's severity=critical label -> P1; its
+    # PagerDuty integration always sends severity "error" -> P2 (routing defaults).
+    assert set(by_severity) == {"P1", "P2"}, [e.data for e in declared]
+    assert "checkout" in by_severity["P1"].data["services"]
+    assert {e.stream for e in resolved} == {e.stream for e in declared}
 
     detection_events = list(reader.read_all(filter=EventFilter.of(categories=["alert"])))
     triggered = [e for e in detection_events if e.type == "AlertTriggered"]
