@@ -8,6 +8,7 @@ protocols). Replies can be scripted to exercise temporary and permanent failures
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import threading
@@ -57,13 +58,21 @@ class _Handler:
         self.mailbox = mailbox
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        delay = 0.0
         if self.mailbox.replies:
-            return self.mailbox.replies.popleft()
+            reply = self.mailbox.replies.popleft()
+            if not reply.startswith("SLOW "):
+                return reply
+            # "SLOW <seconds>": the server keeps the message but answers DATA only after
+            # the client may have given up waiting.
+            delay = float(reply.split()[1])
         message = message_from_bytes(envelope.content or b"", policy=policy.default)
         assert isinstance(message, EmailMessage)
         with self.mailbox.arrived:
             self.mailbox.messages.append(message)
             self.mailbox.arrived.notify_all()
+        if delay:
+            await asyncio.sleep(delay)
         return "250 Message accepted for delivery"
 
 

@@ -111,3 +111,16 @@ def test_http_429_and_503_are_temporary_and_404_is_permanent(http_receiver: Http
 
 def test_a_non_http_url_is_refused_as_permanent() -> None:
     assert WebhookChannel().send("ftp://example.org/x", page()).permanent
+
+
+def test_a_connection_lost_while_handing_over_the_message_fails_over_instead_of_retrying(
+    smtp_server: tuple[str, int, Mailbox],
+) -> None:
+    host, port, mailbox = smtp_server
+    mailbox.replies.append("SLOW 1.5")
+    outcome = EmailChannel(host, port, timeout=0.5).send("alice@example.org", page())
+    assert (outcome.delivered, outcome.permanent) == (False, True)
+    assert "outcome unknown" in outcome.reason
+    # The server did accept it after the client gave up: a retry would have duplicated it.
+    mailbox.wait_for(1, timeout=10)
+    mailbox.claim(lambda m: m["To"] == "alice@example.org")

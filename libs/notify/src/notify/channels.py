@@ -2,10 +2,11 @@
 
 Owns one send attempt per call and its classification:
 - delivered: the receiving server accepted it (SMTP 250, HTTP 2xx);
-- temporary: worth retrying later (SMTP 4xx, HTTP 408/425/429/5xx, timeouts,
-  connection errors);
+- temporary: worth retrying later (SMTP 4xx, HTTP 408/425/429/5xx, timeouts and
+  connection errors before anything was handed over);
 - permanent: retrying cannot help (SMTP 5xx such as an unknown mailbox, other HTTP 4xx,
-  malformed addresses): the caller fails over to the next contact method.
+  malformed addresses), or could duplicate (an SMTP connection lost while the message
+  was being handed over): the caller fails over to the next contact method.
 It never retries and never raises for a delivery problem: the caller records attempts.
 """
 
@@ -91,18 +92,28 @@ class EmailChannel(Channel):
         if "@" not in address or any(c.isspace() for c in address):
             return DeliveryOutcome.permanent_failure(f"not an email address: {address!r}")
         message = self.build(address, notification)
+        sending = False
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
                 if self.starttls:
                     smtp.starttls(context=ssl.create_default_context())
                 if self.username:
                     smtp.login(self.username, self.password or "")
+                sending = True
                 refused = smtp.send_message(message)
         except smtplib.SMTPRecipientsRefused as error:
             return _classify_smtp(*next(iter(error.recipients.values())))
         except smtplib.SMTPResponseException as error:
             return _classify_smtp(error.smtp_code, error.smtp_error)
         except (OSError, smtplib.SMTPException) as error:
+            if sending:
+                # The connection broke while the message was being handed over: the
+                # server may have accepted it. Retrying this method could deliver it
+                # twice, so report it as permanent and let the caller fail over.
+                return DeliveryOutcome.permanent_failure(
+                    f"SMTP {self.host}:{self.port}: outcome unknown after sending ({error}); "
+                    "not retried through this method to avoid a duplicate"
+                )
             return DeliveryOutcome.temporary(f"SMTP {self.host}:{self.port}: {error}")
         if refused:
             return _classify_smtp(*next(iter(refused.values())))
