@@ -438,8 +438,9 @@ class EventStoreDBEventStore(EventStore):
                         "behind the server's back (run verify)"
                     ) from exc
                 if attempt > 3:
-                    # sleep-ok: jittered backoff between conflicting appends
-                    time.sleep(random.uniform(0, min(0.05, 0.002 * attempt)))  # noqa: S311
+                    # Jittered backoff between conflicting appends.
+                    delay = random.uniform(0, min(0.05, 0.002 * attempt))  # noqa: S311
+                    time.sleep(delay)  # sleep-ok: backoff, not waiting for async work
                 continue
             except MaximumAppendSizeExceededError as exc:
                 raise InvalidEventError(
