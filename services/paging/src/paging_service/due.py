@@ -18,6 +18,7 @@ duplicate. Dropping it and rebuilding from position 0 is always safe.
 from __future__ import annotations
 
 import enum
+import heapq
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -74,6 +75,11 @@ class DueItems:
     position: int = 0
     """The last log position applied."""
     _items: dict[tuple[object, ...], DueItem] = field(default_factory=dict)
+    _heap: list[tuple[datetime, int, DueItem]] = field(default_factory=list)
+    """Items by due time. Dropped or replaced items stay until popped (`due` skips an
+    entry whose item is no longer the current one for its key), so a tick looks only
+    at what is due instead of scanning every pending item of every open incident."""
+    _pushed: int = 0
     _unpaged: dict[tuple[uuid.UUID, int], set[str]] = field(default_factory=dict)
     _open_pages: dict[uuid.UUID, set[uuid.UUID]] = field(default_factory=dict)
     _closed_at: dict[uuid.UUID, datetime] = field(default_factory=dict)
@@ -97,8 +103,15 @@ class DueItems:
             self._page(uuid.UUID(stream_id), event)
 
     def due(self, now: datetime) -> list[DueItem]:
-        ready = [item for item in self._items.values() if item.due_at <= now]
-        return sorted(ready, key=lambda i: (i.kind, i.due_at))
+        ready: list[tuple[datetime, int, DueItem]] = []
+        while self._heap and self._heap[0][0] <= now:
+            entry = heapq.heappop(self._heap)
+            if self._items.get(entry[2].key) is entry[2]:
+                ready.append(entry)
+        # Due items stay pending until the events that fire or cancel them arrive.
+        for entry in ready:
+            heapq.heappush(self._heap, entry)
+        return sorted((entry[2] for entry in ready), key=lambda i: (i.kind, i.due_at))
 
     def pending(self) -> list[DueItem]:
         """Everything not yet done, due or not, soonest first."""
@@ -108,6 +121,12 @@ class DueItems:
 
     def _put(self, item: DueItem) -> None:
         self._items[item.key] = item
+        self._pushed += 1
+        heapq.heappush(self._heap, (item.due_at, self._pushed, item))
+        if len(self._heap) > 2 * len(self._items) + 64:
+            # Drop entries of items that were replaced or dropped, now and then.
+            self._heap = [e for e in self._heap if self._items.get(e[2].key) is e[2]]
+            heapq.heapify(self._heap)
 
     def _drop(self, *key: object) -> None:
         self._items.pop(key, None)
