@@ -241,6 +241,12 @@ BAD_REQUESTS = [
         "ResolveIncident", {"incident": "INC-1", "summary": " "}, "summary", id="blank-summary"
     ),
     pytest.param("ListIncidents", {"page_size": 501}, "page_size", id="page-too-big"),
+    pytest.param(
+        "ListIncidents",
+        {"declared_after": timestamp_pb2.Timestamp(seconds=10**12)},
+        "declared_after",
+        id="timestamp-out-of-range",
+    ),
     pytest.param("ListIncidents", {"page_token": "garbage"}, "page_token", id="forged-page-token"),
     pytest.param(
         "GetIncident",

@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent import futures
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -48,6 +48,7 @@ from firewatch.eventlog.v1 import event_pb2
 log = logging.getLogger(__name__)
 
 Req = TypeVar("Req")
+V = TypeVar("V")
 Resp = TypeVar("Resp")
 
 
@@ -177,6 +178,33 @@ def to_timestamp(value: datetime | None) -> timestamp_pb2.Timestamp | None:
 def from_timestamp(value: timestamp_pb2.Timestamp) -> datetime:
     converted: datetime = value.ToDatetime(tzinfo=UTC)
     return converted
+
+
+def read_timestamp(value: timestamp_pb2.Timestamp, field: str) -> datetime:
+    """A request's timestamp; one outside datetime's range is the caller's mistake."""
+    try:
+        return from_timestamp(value)
+    except (ValueError, OverflowError):
+        raise InvalidCommandError(field, "is not a valid timestamp") from None
+
+
+def optional_timestamp(request: Any, field: str) -> datetime | None:
+    """The request's timestamp `field`, or None when the client did not set it."""
+    return read_timestamp(getattr(request, field), field) if request.HasField(field) else None
+
+
+def set_timestamp(message: Any, field: str, value: datetime | None) -> None:
+    """Set a Timestamp field of `message`, leaving it unset for None."""
+    stamp = to_timestamp(value)
+    if stamp is not None:
+        getattr(message, field).CopyFrom(stamp)
+
+
+def known_enum(value: int, table: Mapping[Any, V], field: str, what: str) -> V:
+    """Translate a protobuf enum value; UNSPECIFIED and unknown numbers name the field."""
+    if value not in table:
+        raise InvalidCommandError(field, f"must be set to a known {what} (got {value})")
+    return table[value]
 
 
 def to_log_event(event: RecordedEvent) -> event_pb2.LogEvent:

@@ -26,11 +26,20 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import grpc
-from google.protobuf import duration_pb2, timestamp_pb2
+from google.protobuf import duration_pb2
 from pydantic import ValidationError
 
 from apikit.auth import READERS, WRITERS, Principal, Role, TokenRegistry
-from apikit.rpc import RunningServer, TlsFiles, guarded, start_server, to_timestamp
+from apikit.rpc import (
+    RunningServer,
+    TlsFiles,
+    guarded,
+    known_enum,
+    optional_timestamp,
+    read_timestamp,
+    set_timestamp,
+    start_server,
+)
 from contracts.domain import InvalidCommandError, NotFoundError, PreconditionFailedError
 from detection_service import heartbeat as heartbeat_module
 from detection_service.alert import Alert, AlertStatus, SourceKind, SourceSeverity
@@ -119,21 +128,6 @@ _RULE_PROBLEM = re.compile(
 )
 
 
-def _enum(value: int, table: Mapping[Any, V], field: str, what: str) -> V:
-    # Any keys: the stubs type each enum as its own int subtype.
-    if value not in table:
-        raise InvalidCommandError(field, f"must be set to a known {what} (got {value})")
-    return table[value]
-
-
-def _instant(stamp: timestamp_pb2.Timestamp, field: str) -> datetime:
-    try:
-        converted: datetime = stamp.ToDatetime(tzinfo=UTC)
-    except (ValueError, OverflowError):
-        raise InvalidCommandError(field, "is not a valid timestamp") from None
-    return converted
-
-
 def _span(duration: duration_pb2.Duration, field: str) -> timedelta:
     try:
         converted: timedelta = duration.ToTimedelta()
@@ -191,12 +185,6 @@ def _first_error(error: ValidationError, prefix: str) -> InvalidCommandError:
 # ---------------------------------------------------------------------- conversions
 
 
-def _stamp(message: Any, field: str, value: datetime | None) -> None:
-    stamp = to_timestamp(value)
-    if stamp is not None:
-        getattr(message, field).CopyFrom(stamp)
-
-
 def to_alert(state: Alert, group_id: str | None = None) -> pb.Alert:
     message = pb.Alert(
         alert_id=state.alert_id,
@@ -224,7 +212,7 @@ def to_alert(state: Alert, group_id: str | None = None) -> pb.Alert:
         ("acknowledged_at", state.acknowledged_at),
         ("auto_resolve_at", state.auto_resolve_due if state.is_open else None),
     ):
-        _stamp(message, field, value)
+        set_timestamp(message, field, value)
     return message
 
 
@@ -245,7 +233,7 @@ def to_silence(state: Silence, now: datetime) -> pb.Silence:
         ("created_at", state.created_at),
         ("expired_at", state.expired_at),
     ):
-        _stamp(message, field, value)
+        set_timestamp(message, field, value)
     return message
 
 
@@ -277,11 +265,15 @@ def from_rule(message: pb.Rule) -> RuleSpec:
     """A RuleSpec, validated by the same model as rules files; errors name `rule.<field>`."""
     body: dict[str, Any] = {
         "name": message.name,
-        "kind": _enum(message.kind, _KIND_FROM_PB, "rule.kind", "rule kind (threshold, ratio)"),
-        "aggregation": _enum(message.aggregation, _AGG_FROM_PB, "rule.aggregation", "aggregation"),
-        "comparison": _enum(message.comparison, _CMP_FROM_PB, "rule.comparison", "comparison"),
+        "kind": known_enum(
+            message.kind, _KIND_FROM_PB, "rule.kind", "rule kind (threshold, ratio)"
+        ),
+        "aggregation": known_enum(
+            message.aggregation, _AGG_FROM_PB, "rule.aggregation", "aggregation"
+        ),
+        "comparison": known_enum(message.comparison, _CMP_FROM_PB, "rule.comparison", "comparison"),
         "threshold": message.threshold,
-        "severity": _enum(
+        "severity": known_enum(
             message.severity,
             {**_SEVERITY_FROM_PB, pb.ALERT_SEVERITY_UNSPECIFIED: SourceSeverity.WARNING},
             "rule.severity",
@@ -317,7 +309,7 @@ def to_heartbeat(state: HeartbeatMonitor) -> pb.Heartbeat:
         ("last_ping_at", state.last_ping_at),
         ("deadline", state.deadline),
     ):
-        _stamp(message, field, value)
+        set_timestamp(message, field, value)
     return message
 
 
@@ -389,18 +381,18 @@ class AlertServicer(pb_grpc.AlertServiceServicer):
     def SendAlert(  # noqa: N802 - gRPC method names
         self, request: pb.SendAlertRequest, context: grpc.ServicerContext, who: Principal
     ) -> pb.SendAlertResponse:
-        action = _enum(request.action, _ACTIONS, "action", "action (trigger, acknowledge, resolve)")
+        action = known_enum(
+            request.action, _ACTIONS, "action", "action (trigger, acknowledge, resolve)"
+        )
         trigger = action == "trigger"
         severity = (
-            _enum(request.severity, _SEVERITY_FROM_PB, "severity", "severity").value
+            known_enum(request.severity, _SEVERITY_FROM_PB, "severity", "severity").value
             if trigger
             else "error"
         )
         labels = _labels(request.labels, "labels")
         annotations = _annotations(request.annotations)
-        started_at = (
-            _instant(request.started_at, "started_at") if request.HasField("started_at") else None
-        )
+        started_at = optional_timestamp(request, "started_at")
         source = self._source(request.integration, who)
         self._write()
         dedup_key = request.dedup_key or None
@@ -454,9 +446,9 @@ class AlertServicer(pb_grpc.AlertServiceServicer):
     def ListAlerts(  # noqa: N802
         self, request: pb.ListAlertsRequest, context: grpc.ServicerContext, who: Principal
     ) -> pb.ListAlertsResponse:
-        statuses = {_enum(s, _STATUS_FROM_PB, "statuses", "status") for s in request.statuses}
+        statuses = {known_enum(s, _STATUS_FROM_PB, "statuses", "status") for s in request.statuses}
         severities = {
-            _enum(s, _SEVERITY_FROM_PB, "severities", "severity") for s in request.severities
+            known_enum(s, _SEVERITY_FROM_PB, "severities", "severity") for s in request.severities
         }
         wanted = dict(request.labels)
         if not 0 <= request.page_size <= MAX_PAGE_SIZE:
@@ -489,14 +481,12 @@ class AlertServicer(pb_grpc.AlertServiceServicer):
     ) -> pb.CreateSilenceResponse:
         matchers = [_matcher(m, f"matchers[{i}]") for i, m in enumerate(request.matchers)]
         now = self.app.clock()
-        starts_at = (
-            _instant(request.starts_at, "starts_at") if request.HasField("starts_at") else None
-        )
+        starts_at = optional_timestamp(request, "starts_at")
         has_end, has_duration = request.HasField("ends_at"), request.HasField("duration")
         if has_end and has_duration:
             raise InvalidCommandError("duration", "give ends_at or duration, not both")
         if has_end:
-            ends_at = _instant(request.ends_at, "ends_at")
+            ends_at = read_timestamp(request.ends_at, "ends_at")
         elif has_duration:
             span = _span(request.duration, "duration")
             try:
@@ -668,7 +658,7 @@ class AlertServicer(pb_grpc.AlertServiceServicer):
                 "value": sample.value,
             }
             if sample.HasField("timestamp"):
-                when = _instant(sample.timestamp, f"samples[{index}].timestamp")
+                when = read_timestamp(sample.timestamp, f"samples[{index}].timestamp")
                 item["timestamp"] = when.isoformat()
             samples.append(item)
         self._write()
@@ -715,7 +705,7 @@ def _token_integration(who: Principal, app: DetectionApplication) -> Integration
 
 
 def _matcher(message: pb.Matcher, field: str) -> Matcher:
-    op = _enum(message.operator, _OP_FROM_PB, f"{field}.operator", "match operator")
+    op = known_enum(message.operator, _OP_FROM_PB, f"{field}.operator", "match operator")
     try:
         return Matcher(name=message.name, op=op, value=message.value)
     except ValidationError as error:

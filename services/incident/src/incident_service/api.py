@@ -16,8 +16,16 @@ from typing import Any
 import grpc
 
 from apikit.auth import READERS, WRITERS, Principal, TokenRegistry
-from apikit.rpc import abort_invalid, guarded, to_log_event, to_timestamp
-from apikit.rpc import from_timestamp as _from_timestamp
+from apikit.rpc import (
+    abort_invalid,
+    guarded,
+    known_enum,
+    optional_timestamp,
+    read_timestamp,
+    set_timestamp,
+    to_log_event,
+    to_timestamp,
+)
 from contracts.domain import InvalidCommandError
 from eventlog import EventFilter, EventStore, RecordedEvent
 from firewatch.incident.v1 import incident_pb2 as pb
@@ -43,12 +51,6 @@ _KIND_TO_PB = {k: pb.MitigationKind.Value(f"MITIGATION_KIND_{k.name}") for k in 
 _KIND_FROM_PB = {v: k for k, v in _KIND_TO_PB.items()}
 
 WATCH_POLL_SECONDS = 0.5
-
-
-def _enum(value: int, table: dict[int, Any], field: str, name: str) -> Any:
-    if value not in table:
-        raise InvalidCommandError(field, f"must be set to a known {name} (got {value})")
-    return table[value]
 
 
 def _key(request: Any) -> str | None:
@@ -78,7 +80,7 @@ class IncidentServicer(pb_grpc.IncidentServiceServicer):
     ) -> pb.DeclareIncidentResponse:
         result = self.app.declare(
             title=request.title,
-            severity=_enum(
+            severity=known_enum(
                 request.severity, _SEVERITY_FROM_PB, "severity", "severity (P1-P4)"
             ).value,
             services=list(request.services),
@@ -111,7 +113,9 @@ class IncidentServicer(pb_grpc.IncidentServiceServicer):
             domain.ChangeSeverity,
             actor=who.name,
             idempotency_key=_key(request),
-            severity=_enum(request.severity, _SEVERITY_FROM_PB, "severity", "severity (P1-P4)"),
+            severity=known_enum(
+                request.severity, _SEVERITY_FROM_PB, "severity", "severity (P1-P4)"
+            ),
             reason=request.reason,
             changed_by=who.name,
         )
@@ -126,7 +130,7 @@ class IncidentServicer(pb_grpc.IncidentServiceServicer):
             domain.UpdateStatus,
             actor=who.name,
             idempotency_key=_key(request),
-            status=_enum(request.status, _STATUS_FROM_PB, "status", "status"),
+            status=known_enum(request.status, _STATUS_FROM_PB, "status", "status"),
             note=request.note or None,
             changed_by=who.name,
         )
@@ -155,13 +159,11 @@ class IncidentServicer(pb_grpc.IncidentServiceServicer):
             domain.RecordMitigation,
             actor=who.name,
             idempotency_key=_key(request),
-            kind=_enum(request.kind, _KIND_FROM_PB, "kind", "mitigation kind"),
+            kind=known_enum(request.kind, _KIND_FROM_PB, "kind", "mitigation kind"),
             description=request.description,
             temporary=request.temporary,
             applied_by=who.name,
-            applied_at=_from_timestamp(request.applied_at)
-            if request.HasField("applied_at")
-            else None,
+            applied_at=optional_timestamp(request, "applied_at"),
         )
         return pb.RecordMitigationResponse(**self._answer(result))
 
@@ -211,18 +213,15 @@ class IncidentServicer(pb_grpc.IncidentServiceServicer):
     ) -> pb.ListIncidentsResponse:
         query = IncidentListFilter(
             statuses=frozenset(
-                _enum(s, _STATUS_FROM_PB, "statuses", "status") for s in request.statuses
+                known_enum(s, _STATUS_FROM_PB, "statuses", "status") for s in request.statuses
             ),
             severities=frozenset(
-                _enum(s, _SEVERITY_FROM_PB, "severities", "severity") for s in request.severities
+                known_enum(s, _SEVERITY_FROM_PB, "severities", "severity")
+                for s in request.severities
             ),
             service=request.service or None,
-            declared_after=_from_timestamp(request.declared_after)
-            if request.HasField("declared_after")
-            else None,
-            declared_before=_from_timestamp(request.declared_before)
-            if request.HasField("declared_before")
-            else None,
+            declared_after=optional_timestamp(request, "declared_after"),
+            declared_before=optional_timestamp(request, "declared_before"),
         )
         # Read-your-writes: the list reflects everything committed before this call.
         self.runner.catch_up()
@@ -328,7 +327,7 @@ def _as_of(request: Any) -> tuple[int | None, datetime | None]:
             raise InvalidCommandError("as_of_position", "must be a log position >= 1")
         return int(request.as_of_position), None
     if which == "as_of_time":
-        return None, _from_timestamp(request.as_of_time)
+        return None, read_timestamp(request.as_of_time, "as_of_time")
     return None, None
 
 
@@ -360,14 +359,9 @@ def to_incident(state: Incident, version: int, position: int) -> pb.Incident:
             for m in state.mitigations
         ],
     )
-    for field, value in (
-        ("declared_at", state.declared_at),
-        ("resolved_at", state.resolved_at),
-        ("last_changed_at", state.last_changed_at),
-    ):
-        stamp = to_timestamp(value)
-        if stamp is not None:
-            getattr(message, field).CopyFrom(stamp)
+    set_timestamp(message, "declared_at", state.declared_at)
+    set_timestamp(message, "resolved_at", state.resolved_at)
+    set_timestamp(message, "last_changed_at", state.last_changed_at)
     return message
 
 

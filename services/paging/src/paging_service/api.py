@@ -23,13 +23,18 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import grpc
-from google.protobuf import timestamp_pb2
 
 from apikit.auth import READERS, WRITERS, Principal, Role, TokenRegistry
-from apikit.rpc import from_timestamp, guarded, to_timestamp
+from apikit.rpc import (
+    guarded,
+    known_enum,
+    optional_timestamp,
+    read_timestamp,
+    to_timestamp,
+)
 from contracts.domain import InvalidCommandError, NotFoundError
 from firewatch.oncall.v1 import oncall_pb2 as pb
 from firewatch.oncall.v1 import oncall_pb2_grpc as pb_grpc
@@ -73,8 +78,6 @@ _ESCALATION_STATUS_TO_PB = {
 }
 ICAL_CONTENT_TYPE = "text/calendar; charset=utf-8"
 
-E = TypeVar("E")
-
 
 class OnCallServicer(pb_grpc.OnCallServiceServicer):
     def __init__(self, app: PagingApplication, tokens: TokenRegistry) -> None:
@@ -88,7 +91,7 @@ class OnCallServicer(pb_grpc.OnCallServiceServicer):
         self, request: pb.WhoIsOnCallRequest, context: grpc.ServicerContext, who: Principal
     ) -> pb.WhoIsOnCallResponse:
         now = self.app.clock()
-        at = from_timestamp(request.at) if request.HasField("at") else None
+        at = optional_timestamp(request, "at")
         users = self.app.who_is_on_call(_required(request.target, "target"), at)
         # The application reads the configuration as of `at` exactly when `at` is before
         # its clock's now; its now is read a moment after ours, so for a past `at` both
@@ -228,7 +231,7 @@ class OnCallServicer(pb_grpc.OnCallServiceServicer):
     def GetSchedule(  # noqa: N802
         self, request: pb.GetScheduleRequest, context: grpc.ServicerContext, who: Principal
     ) -> pb.GetScheduleResponse:
-        as_of = from_timestamp(request.as_of) if request.HasField("as_of") else None
+        as_of = optional_timestamp(request, "as_of")
         return pb.GetScheduleResponse(
             schedule=self._schedule(_required(request.schedule_id, "schedule_id"), as_of)
         )
@@ -264,7 +267,7 @@ class OnCallServicer(pb_grpc.OnCallServiceServicer):
     def GetPolicy(  # noqa: N802
         self, request: pb.GetPolicyRequest, context: grpc.ServicerContext, who: Principal
     ) -> pb.GetPolicyResponse:
-        as_of = from_timestamp(request.as_of) if request.HasField("as_of") else None
+        as_of = optional_timestamp(request, "as_of")
         policy = self.app.get_policy(_required(request.policy_id, "policy_id"), as_of=as_of)
         return pb.GetPolicyResponse(policy=_policy(policy))
 
@@ -277,7 +280,7 @@ class OnCallServicer(pb_grpc.OnCallServiceServicer):
         which = request.WhichOneof("subject")
         if which is None:
             raise InvalidCommandError("incident_id", "name the incident_id or the page_id")
-        via = _enum(request.via, _VIA_FROM_PB, "via", "acknowledgement channel")
+        via = known_enum(request.via, _VIA_FROM_PB, "via", "acknowledgement channel")
         subject = {which: _uuid(getattr(request, which), which)}
         state = self.app.acknowledge(by=who.name, via=via.value, **subject)
         return pb.AcknowledgeResponse(escalation=_escalation(state))
@@ -316,12 +319,6 @@ def _required(value: str, field: str) -> str:
     return text
 
 
-def _enum(value: int, table: dict[int, E], field: str, name: str) -> E:
-    if value not in table:
-        raise InvalidCommandError(field, f"must be set to a known {name} (got {value})")
-    return table[value]
-
-
 def _uuid(value: str, field: str) -> uuid.UUID:
     try:
         return uuid.UUID(_required(value, field))
@@ -332,7 +329,7 @@ def _uuid(value: str, field: str) -> uuid.UUID:
 def _instant(request: Any, field: str) -> datetime:
     if not request.HasField(field):
         raise InvalidCommandError(field, "is required")
-    return from_timestamp(getattr(request, field))
+    return read_timestamp(getattr(request, field), field)
 
 
 def _range(request: Any) -> tuple[datetime, datetime]:
@@ -379,7 +376,7 @@ def _target_strings() -> Iterator[None]:
 
 
 def _method(method: pb.ContactMethod, field: str) -> dict[str, str]:
-    kind = _enum(method.kind, _KIND_FROM_PB, f"{field}.kind", "contact kind")
+    kind = known_enum(method.kind, _KIND_FROM_PB, f"{field}.kind", "contact kind")
     return {"method_id": method.method_id, "kind": kind.value, "address": method.address}
 
 
@@ -389,7 +386,7 @@ def _windows(windows: Sequence[pb.TimeWindow], field: str) -> list[dict[str, Any
         value: dict[str, Any] = {}
         if window.days:
             value["days"] = [
-                _enum(d, _DAY_FROM_PB, f"{field}.{i}.days.{j}", "weekday").value
+                known_enum(d, _DAY_FROM_PB, f"{field}.{i}.days.{j}", "weekday").value
                 for j, d in enumerate(window.days)
             ]
         # Empty strings take the window's defaults (09:00, 17:00).
@@ -402,7 +399,7 @@ def _windows(windows: Sequence[pb.TimeWindow], field: str) -> list[dict[str, Any
 
 
 def _turn(turn: pb.Turn) -> dict[str, Any]:
-    unit = _enum(turn.unit, _UNIT_FROM_PB, "turn.unit", "turn unit")
+    unit = known_enum(turn.unit, _UNIT_FROM_PB, "turn.unit", "turn unit")
     return {"unit": unit.value, "length": turn.length or 1, "rrule": turn.rrule or None}
 
 
@@ -421,10 +418,6 @@ def _definition(request: pb.CreatePolicyRequest | pb.RevisePolicyRequest) -> dic
 
 
 # ---------------------------------------------------------------------- answers
-
-
-def _stamp(value: datetime | None) -> timestamp_pb2.Timestamp | None:
-    return to_timestamp(value)
 
 
 def _outcome(result: CommandResult) -> pb.CommandOutcome:
@@ -526,13 +519,13 @@ def _escalation(state: esc.Escalation) -> pb.Escalation:
         policy_revision=state.policy.revision if state.policy else 0,
         severity=state.severity.value if state.severity else "",
         urgency=state.urgency.value,
-        started_at=_stamp(state.started_at),
+        started_at=to_timestamp(state.started_at),
         round=state.round,
-        next_step_due_at=_stamp(state.pending.due_at if state.pending else None),
+        next_step_due_at=to_timestamp(state.pending.due_at if state.pending else None),
         acknowledged_by=state.acknowledged_by or "",
         acknowledged_page_id=str(state.acknowledged_page or ""),
         acknowledged_via=state.acknowledged_via,
-        unack_timeout_due_at=_stamp(state.unack_due),
+        unack_timeout_due_at=to_timestamp(state.unack_due),
     )
 
 
@@ -544,7 +537,7 @@ def _page(state: pg.Page) -> pb.Page:
         user_id=state.user_id,
         title=state.title,
         status=_PAGE_STATUS_TO_PB.get(state.status, pb.PAGE_STATUS_UNSPECIFIED),
-        paged_at=_stamp(state.paged_at),
+        paged_at=to_timestamp(state.paged_at),
         acknowledged_by=state.acknowledged_by or "",
         delivered=state.delivered,
         undeliverable=state.undeliverable,
