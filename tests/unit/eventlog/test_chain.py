@@ -10,7 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from eventlog import EventMetadata
-from eventlog.chain import canonical_encoding, event_hash, format_timestamp, parse_timestamp
+from eventlog.chain import canonical_encoding, event_hash, format_timestamp
+from eventlog.model import parse_timestamp
 from eventlog.validation import encode_json
 
 json_values = st.recursive(

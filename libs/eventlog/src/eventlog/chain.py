@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from json.encoder import encode_basestring
@@ -43,10 +43,6 @@ def format_timestamp(value: datetime) -> str:
         value = value.astimezone(UTC)
     # isoformat is several times faster than strftime on the append hot path.
     return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
-
-
-def parse_timestamp(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
 def _json_string(value: str | None) -> str:
@@ -136,16 +132,6 @@ def metadata_to_json(metadata: EventMetadata) -> dict[str, Any]:
     if metadata.occurred_at is not None:
         out["occurred_at"] = format_timestamp(metadata.occurred_at)
     return out
-
-
-def metadata_from_json(raw: Mapping[str, Any]) -> EventMetadata:
-    occurred = raw.get("occurred_at")
-    return EventMetadata(
-        correlation_id=raw.get("correlation_id"),
-        causation_id=raw.get("causation_id"),
-        actor=raw.get("actor"),
-        occurred_at=parse_timestamp(occurred) if occurred else None,
-    )
 
 
 class Tampering(enum.Enum):

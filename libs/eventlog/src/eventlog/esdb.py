@@ -40,7 +40,7 @@ from typing import Any, ParamSpec, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from eventlog import greengrpc
-from eventlog.chain import StreamHead, format_timestamp, parse_timestamp
+from eventlog.chain import StreamHead, format_timestamp
 from eventlog.clock import Clock, system_clock
 from eventlog.errors import (
     BackendUnavailableError,
@@ -56,6 +56,7 @@ from eventlog.model import (
     ExpectedVersion,
     RecordedEvent,
     StreamState,
+    parse_timestamp,
 )
 from eventlog.ownership import Ownership
 from eventlog.port import READ_BATCH, EventStore, ExistingEvent, PreparedEvent, SealedEvent

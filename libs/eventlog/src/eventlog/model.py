@@ -223,9 +223,7 @@ class RecordedEvent:
                 correlation_id=raw.get("correlation_id"),
                 causation_id=raw.get("causation_id"),
                 actor=raw.get("actor"),
-                occurred_at=datetime.strptime(occurred, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
-                if occurred
-                else None,
+                occurred_at=parse_timestamp(occurred) if occurred else None,
             )
         return self._metadata  # type: ignore[no-any-return]
 
@@ -299,6 +297,11 @@ class EventFilter:
         if self.categories is not None and event.category not in self.categories:
             return False
         return self.event_types is None or event.type in self.event_types
+
+
+def parse_timestamp(text: str) -> datetime:
+    """Read the chain's timestamp form, `YYYY-MM-DDTHH:MM:SS.ffffffZ` (see chain.py)."""
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
 def category_of(stream: str) -> str:

@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from eventlog.chain import format_timestamp, parse_timestamp
-from eventlog.model import EventMetadata, RecordedEvent
+from eventlog.chain import format_timestamp
+from eventlog.model import EventMetadata, RecordedEvent, parse_timestamp
 
 ENVELOPE_VERSION = 1
 """Bumped only for an incompatible change of the body; decode() refuses newer ones."""
