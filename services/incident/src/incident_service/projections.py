@@ -62,7 +62,7 @@ class IncidentReadModel:
 
     def __init__(self) -> None:
         self._incidents: dict[uuid.UUID, Listed] = {}
-        self._correlated: dict[str, list[int]] = {}
+        self._correlated: dict[str, list[RecordedEvent]] = {}
         self._lock = threading.Lock()
         self.position = 0
 
@@ -71,7 +71,7 @@ class IncidentReadModel:
             correlation = event.metadata.correlation_id
             # The numbering stream is bookkeeping, not part of what happened.
             if correlation and event.category != "incidentnumber":
-                self._correlated.setdefault(correlation, []).append(event.position)
+                self._correlated.setdefault(correlation, []).append(event)
             if event.category == domain.STREAM_CATEGORY and event.type in EVENTS:
                 incident_id = uuid.UUID(event.stream.split("-", 1)[1])
                 previous = self._incidents.get(incident_id)
@@ -81,7 +81,9 @@ class IncidentReadModel:
                 self._incidents[incident_id] = Listed(state, event.version, event.position)
             self.position = max(self.position, event.position)
 
-    def correlated_positions(self, incident_id: uuid.UUID) -> list[int]:
+    def correlated(self, incident_id: uuid.UUID) -> list[RecordedEvent]:
+        """Every event, from any service, that carries the incident as correlation id.
+        Kept whole (not as positions), so a timeline needs no read per event."""
         with self._lock:
             return list(self._correlated.get(str(incident_id), ()))
 
@@ -171,9 +173,9 @@ def timeline(
     if until is not None:
         at_time = store.position_at(until)
         limit = at_time if limit is None else min(limit, at_time)
-    others: list[RecordedEvent] = []
-    for position in model.correlated_positions(incident_id):
-        if position in seen or (limit is not None and position > limit):
-            continue
-        others.extend(store.read_all(from_position=position, to_position=position, limit=1))
+    others = [
+        event
+        for event in model.correlated(incident_id)
+        if event.position not in seen and (limit is None or event.position <= limit)
+    ]
     return sorted([*own, *others], key=lambda event: event.position)
