@@ -133,7 +133,7 @@ def test_watch_without_an_incident_follows_every_incident_and_labels_them(
     assert everything.exit_code == later.exit_code == 0
     labels = [line.split("  ")[2] for line in everything.stdout.splitlines()]
     assert labels == ["INC-1", "INC-2", "INC-1"]
-    assert "IncidentDeclared  alice  P1 'second' [checkout]" in everything.stdout
+    assert 'IncidentDeclared  alice  declared P1 "second" for checkout' in everything.stdout
     assert f"#{noted_at}  INC-1  TimelineNoteAdded  alice  on the first" in later.stdout
 
 
