@@ -1,9 +1,9 @@
 """Tables stay readable in an 80-column terminal: nothing is cut with "…".
 
-Rows hold the longest real event type names, a scheduler actor id, long titles and
-page ids, rendered at 80 columns (a pipe's width too) and wider. Every word a
-responder needs (event types, references, ids, each word of a title) must appear
-whole on some line, and no line may be wider than the terminal.
+Rows hold the longest real event type names, a scheduler actor id, long titles, page
+and silence ids and dedup keys, rendered at 80 columns (a pipe's width too) and wider.
+Every word a responder needs (event types, references, ids, each word of a title)
+must appear whole on some line, and no line may be wider than the terminal.
 """
 
 from __future__ import annotations
@@ -13,13 +13,15 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
 from rich.console import Console, RenderableType
 
+from firewatch.alert.v1 import alert_pb2
 from firewatch.eventlog.v1 import event_pb2
 from firewatch.incident.v1 import incident_pb2 as pb
 from firewatch.oncall.v1 import oncall_pb2
-from incidentctl import render
+from incidentctl import alert_render, render
 from incidentctl.pages import pages_table
 
 WIDTHS = [80, 100, 120, 250]
@@ -135,3 +137,40 @@ def test_page_ids_are_never_cut_since_page_ack_takes_them(width: int) -> None:
     ]
     text = printed(pages_table(pages), width)
     assert_whole(text, width, [*ids, "acknowledged", "delivered", "2026-11-27T02:17:05Z"])
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_alert_silence_and_heartbeat_lists_keep_keys_ids_and_names_whole(width: int) -> None:
+    key = "9450e13a24654db396a9dfd2b2974122"
+    alert = alert_pb2.Alert(
+        dedup_key=key,
+        status=alert_pb2.ALERT_STATUS_FIRING,
+        severity=alert_pb2.ALERT_SEVERITY_CRITICAL,
+        summary="Checkout returns 5xx for EU customers",
+        fired_at=AT,
+        labels={"service": "checkout", "env": "prod"},
+    )
+    silence_id = "1b4e28ba-2fa1-4d2b-9b1c-6f7e0d8c9a01"
+    silence = alert_pb2.Silence(
+        silence_id=silence_id,
+        matchers=[alert_pb2.Matcher(name="service", operator=1, value="checkout")],
+        ends_at=AT,
+        created_by="alice.longname",
+        comment="DB maintenance CHG-1234",
+        active=True,
+    )
+    heartbeat = alert_pb2.Heartbeat(
+        name="nightly-backup-of-the-payments-db",
+        interval=Duration(seconds=86400),
+        grace=Duration(seconds=3600),
+        last_ping_at=AT,
+        deadline=AT,
+    )
+
+    alerts = printed(alert_render.alert_table([alert]), width)
+    silences = printed(alert_render.silence_table([silence]), width)
+    heartbeats = printed(alert_render.heartbeat_table([heartbeat]), width)
+
+    assert_whole(alerts, width, [key, "critical", "paging", "Checkout", "customers"])
+    assert_whole(silences, width, [silence_id, "active", 'service="checkout"', "CHG-1234"])
+    assert_whole(heartbeats, width, [heartbeat.name, "1d", "1h", "2026-11-27T02:17:05Z"])
