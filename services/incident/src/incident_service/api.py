@@ -366,10 +366,7 @@ def to_incident(state: Incident, version: int, position: int) -> pb.Incident:
 
 def serve(settings: IncidentSettings | None = None) -> None:
     """Run the API process until SIGTERM/SIGINT."""
-    import signal
-    import threading
-
-    from apikit.rpc import TlsFiles, start_server
+    from apikit.rpc import serve_until_signalled, start_server, tls_files
     from eventlog import open_store
     from eventlog.clock import system_clock
 
@@ -381,11 +378,7 @@ def serve(settings: IncidentSettings | None = None) -> None:
     servicer = IncidentServicer(
         IncidentApplication(store, system_clock), store, projections, tokens
     )
-    tls = (
-        TlsFiles(settings.incident_api_tls_cert, settings.incident_api_tls_key)
-        if settings.incident_api_tls_cert and settings.incident_api_tls_key
-        else None
-    )
+    tls = tls_files(settings.incident_api_tls_cert, settings.incident_api_tls_key)
     running = start_server(
         host=settings.incident_api_host,
         port=settings.incident_api_port,
@@ -397,16 +390,11 @@ def serve(settings: IncidentSettings | None = None) -> None:
         service_names=[SERVICE_NAME],
         tls=tls,
     )
-    stopping = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
-    signal.signal(signal.SIGINT, lambda *_: stopping.set())
-    print(
+    serve_until_signalled(
+        running,
         f"incident api listening on {settings.incident_api_host}:{running.port} "
         f"({'TLS' if tls else 'plaintext'}), log {settings.store_url}",
-        flush=True,
     )
-    stopping.wait()
-    running.stop()
     store.close()
 
 
