@@ -82,42 +82,13 @@ class Policies:
 
     def sync_group(self, alert_id: str, at: datetime, actor: str) -> list[DomainEvent]:
         """Make group membership agree with the alert: paging alerts are members."""
-        model, config = self.core.model, self.core.config
-        state: Alert = model.state(alert.stream_for(alert_id))[0]
-        current = model.group_of_alert.get(alert_id)
+        state: Alert = self.core.model.state(alert.stream_for(alert_id))[0]
+        current = self.core.model.group_of_alert.get(alert_id)
+        command: group.GroupCommand
         if state.pages and current is None:
-            key, group_labels = group_key(config, state.labels)
-            group_id = model.open_group_by_key.get(key)
-            if group_id is not None:
-                existing: group.AlertGroup = model.state(group.stream_for(group_id))[0]
-                last = existing.last_joined_at or existing.opened_at
-                if last is None or at - last > config.group_window:
-                    group_id = None
-            if group_id is None:
-                group_id = group.group_id_for(key, at)
-            command = group.AddAlert(
-                at=at,
-                group_id=group_id,
-                group_key=key,
-                group_labels=group_labels,
-                routed=route(config, state.labels, state.severity, state.summary),
-                alert_id=alert_id,
-                alert_key=state.alert_key,
-                summary=state.summary,
-                labels=state.labels,
-                severity=state.severity.value,
-                fired_at=state.fired_at or at,
-            )
-            return list(
-                self.core.run(
-                    GROUP,
-                    group.stream_for(group_id),
-                    command,
-                    cause=f"add/{alert_id}/{state.occurrence}",
-                    actor=actor,
-                ).events
-            )
-        if not state.pages and current is not None:
+            current, command = self._join(alert_id, state, at)
+            cause = f"add/{alert_id}/{state.occurrence}"
+        elif not state.pages and current is not None:
             reason = (
                 "resolved"
                 if state.status is not AlertStatus.FIRING
@@ -125,16 +96,39 @@ class Policies:
                 if state.flapping
                 else f"suppressed: {state.suppression_reason}"
             )
-            return list(
-                self.core.run(
-                    GROUP,
-                    group.stream_for(current),
-                    group.RemoveAlert(at, alert_id, reason),
-                    cause=f"remove/{alert_id}/{state.occurrence}",
-                    actor=actor,
-                ).events
-            )
-        return []
+            command = group.RemoveAlert(at, alert_id, reason)
+            cause = f"remove/{alert_id}/{state.occurrence}"
+        else:
+            return []
+        stream = group.stream_for(current)
+        return list(self.core.run(GROUP, stream, command, cause=cause, actor=actor).events)
+
+    def _join(self, alert_id: str, state: Alert, at: datetime) -> tuple[str, group.AddAlert]:
+        """The group a newly paging alert joins: the open group of its key while alerts
+        keep joining within the group window, else a new group (a new incident)."""
+        model, config = self.core.model, self.core.config
+        key, group_labels = group_key(config, state.labels)
+        group_id = model.open_group_by_key.get(key)
+        if group_id is not None:
+            existing: group.AlertGroup = model.state(group.stream_for(group_id))[0]
+            last = existing.last_joined_at or existing.opened_at
+            if last is None or at - last > config.group_window:
+                group_id = None
+        if group_id is None:
+            group_id = group.group_id_for(key, at)
+        return group_id, group.AddAlert(
+            at=at,
+            group_id=group_id,
+            group_key=key,
+            group_labels=group_labels,
+            routed=route(config, state.labels, state.severity, state.summary),
+            alert_id=alert_id,
+            alert_key=state.alert_key,
+            summary=state.summary,
+            labels=state.labels,
+            severity=state.severity.value,
+            fired_at=state.fired_at or at,
+        )
 
     def acknowledge_group(
         self, alert_id: str, at: datetime, by: str, actor: str
@@ -142,12 +136,8 @@ class Policies:
         current = self.core.model.group_of_alert.get(alert_id)
         if current is None:
             return []
+        acknowledge = group.AcknowledgeAlert(at, alert_id, by)
+        stream = group.stream_for(current)
         return list(
-            self.core.run(
-                GROUP,
-                group.stream_for(current),
-                group.AcknowledgeAlert(at, alert_id, by),
-                cause=f"ack/{alert_id}",
-                actor=actor,
-            ).events
+            self.core.run(GROUP, stream, acknowledge, cause=f"ack/{alert_id}", actor=actor).events
         )
