@@ -274,8 +274,14 @@ def test_read_rebuilds_an_aggregate_as_it_stood_at_a_time(
 
 
 def test_an_id_template_that_could_repeat_an_id_is_refused() -> None:
-    with pytest.raises(ValueError, match="index"):
-        EventIds(NAMESPACE, "{stream}/{key}")
+    with pytest.raises(ValueError, match="key"):
+        EventIds(NAMESPACE, "{stream}/{index}")
+    with pytest.raises(ValueError, match="stream"):
+        EventIds(NAMESPACE, "{key}/{index}")
+    single = EventIds(NAMESPACE, "{stream}/{key}")
+    assert single.derive(STREAM, "k", None, 0) == uuid.uuid5(NAMESPACE, f"{STREAM}/k")
+    with pytest.raises(ValueError, match="no \\{index\\}"):
+        single.derive(STREAM, "k", None, 1)
     with pytest.raises(ValueError, match="unknown"):
         EventIds(NAMESPACE, "{stream}/{key}/{index}/{when}")
     assert EventIds(NAMESPACE, "{stream}@{version}/{index}/{key}").versioned

@@ -9,6 +9,9 @@ template over
     {key}      the idempotency key      {index}    the event's place in the decision
     {version}  the stream version the decision was made at (-1 for a new stream)
 
+A template without {index} names one event per key; the runner refuses it for a
+decision of several events (paging's delivery attempts, whose ids receivers see).
+
 Ids are stored forever and adapters hand some of them to the outside world, so a
 service's template is fixed once it has appended with it. A template with {version}
 makes ids *causal* rather than replayable: the same key may decide again at a later
@@ -41,11 +44,16 @@ class EventIds:
         names = {name for _, name, _, _ in string.Formatter().parse(self.template) if name}
         if not names <= _FIELDS:
             raise ValueError(f"unknown fields {sorted(names - _FIELDS)} in {self.template!r}")
-        if not {"key", "index"} <= names or not names & {"stream", "id"}:
+        if "key" not in names or not names & {"stream", "id"}:
             raise ValueError(
-                f"{self.template!r} must name the key, the index and the stream (or its id): "
-                "otherwise two events could get the same id"
+                f"{self.template!r} must name the key and the stream (or its id): "
+                "otherwise two commands could derive the same ids"
             )
+
+    @property
+    def single(self) -> bool:
+        """True when the template has no {index}: it serves one-event decisions only."""
+        return "{index}" not in self.template
 
     @property
     def versioned(self) -> bool:
@@ -53,6 +61,11 @@ class EventIds:
         return "{version}" in self.template
 
     def derive(self, stream: str, key: str, version: int | None, index: int) -> uuid.UUID:
+        if index and self.single:
+            raise ValueError(
+                f"{self.template!r} has no {{index}}, so it can name only a decision's first "
+                f"event, not event {index}"
+            )
         name = self.template.format(
             stream=stream,
             id=stream_id(stream),
