@@ -9,9 +9,9 @@ STAMP  := $(VENV)/.installed
 
 LIBS     := libs/eventlog[postgres,esdb,eventlet] libs/contracts libs/appkit libs/protos libs/apikit libs/servicekit libs/incidentctl libs/notify
 SERVICES := services/incident services/detection services/paging
-DEV      := pytest pytest-timeout hypothesis ruff mypy eventsourcing aiosmtpd types-python-dateutil
+DEV      := pytest pytest-timeout hypothesis ruff mypy eventsourcing aiosmtpd types-python-dateutil playwright
 
-.PHONY: install services observability test test-fast lint bench proto run clean help
+.PHONY: install services observability browser test test-fast lint bench proto run clean help
 
 help:
 	@echo "make install   create .venv and install every lib, service and tool (idempotent)"
@@ -21,6 +21,7 @@ help:
 	@echo "make bench     run benchmarks, print ratios, write docs/benchmarks.md"
 	@echo "make proto     regenerate gRPC stubs from proto/"
 	@echo "make observability  install Debian prometheus + alertmanager for e2e tests (root)"
+	@echo "make browser   install Debian chromium for the headless web tests (root)"
 
 install: $(STAMP)
 
@@ -36,7 +37,10 @@ services:
 observability:
 	@deploy/local/install-observability.sh
 
-test: install services observability
+browser:
+	@deploy/local/install-browser.sh
+
+test: install services observability browser
 	$(BIN)/python -m pytest
 
 test-fast: install

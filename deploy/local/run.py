@@ -204,6 +204,8 @@ def main() -> int:
     env.setdefault("FIREWATCH_SMTP_PORT", "8025")
     env.setdefault("FIREWATCH_PAGING_HTTP_PORT", "8081")
     env.setdefault("FIREWATCH_PAGING_API_PORT", "50053")
+    # The operators' route when an escalation reaches nobody: the local mailbox too.
+    env.setdefault("FIREWATCH_PAGING_FALLBACK_EMAILS", "operators@firewatch.local")
     env.setdefault("PYTHONUNBUFFERED", "1")
     # eventlet and nameko announce their own deprecation on every start; it is known
     # (docs/adr) and would bury the lines that matter.

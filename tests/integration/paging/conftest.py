@@ -57,7 +57,7 @@ class LogWatcher:
     def __init__(self, store: SQLiteEventStore) -> None:
         self.subscription = store.subscribe(
             from_position=1,
-            filter=EventFilter.of(categories=["escalation", "page"]),
+            filter=EventFilter.of(categories=["escalation", "page", "sender"]),
             poll_interval=0.05,
         )
         self.seen: list[RecordedEvent] = []

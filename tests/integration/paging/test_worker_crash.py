@@ -1,11 +1,12 @@
-"""kill -9 tests of the paging worker: never a page twice through the same method, and
-every step exactly once, including steps that fell due while no worker was running.
+"""kill -9 tests of the paging worker: never a page lost, every step exactly once,
+including steps that fell due while no worker was running.
 
 The worker is `nameko run` in its own process group and is killed with SIGKILL, so it
 gets no chance to drain sends or report outcomes. What protects the pages is in the
-log: each attempt is recorded (PageDeliveryAttempted, with a derived id) before the
-send, and an attempt that never reports an outcome times out and fails over to the
-next method instead of being resent (ADR 0009, ADR 0010).
+log: each attempt is recorded (PageDeliveryAttempted, with a derived id and its sender
+instance) before the send, and an attempt that never reports an outcome is sent again
+through the same method, marked as a possible repeat, as soon as the restarted worker
+records that it replaced the dead instance (ADR 0009, ADR 0011).
 """
 
 from __future__ import annotations
@@ -142,7 +143,7 @@ def stalling_smtp() -> Iterator[tuple[int, StallingSmtp]]:
         controller.stop()
 
 
-def test_kill_9_after_the_page_was_sent_but_before_its_outcome_never_resends_by_email(
+def test_kill_9_after_the_page_was_sent_but_before_its_outcome_resends_it_marked_as_a_repeat(
     platform: Platform,
     stalling_smtp: tuple[int, StallingSmtp],
     http_receiver: HttpReceiver,
@@ -163,11 +164,12 @@ def test_kill_9_after_the_page_was_sent_but_before_its_outcome_never_resends_by_
     env = {
         **route_billing_to_carol(platform),
         "FIREWATCH_SMTP_PORT": str(port),
-        # Short enough for a test, long enough that the kill comes first.
-        "FIREWATCH_PAGING_OUTCOME_TIMEOUT_SECONDS": "8",
+        # Far beyond the test: the restart, not the deadline, makes the outcome unknown.
+        "FIREWATCH_PAGING_OUTCOME_TIMEOUT_SECONDS": "600",
         # Longer than every wait below: if the send blocked the hub, carol's page
         # could not go out before the deadline (an SMTP timeout would not rescue it).
         "FIREWATCH_SMTP_TIMEOUT_SECONDS": "120",
+        "FIREWATCH_PAGING_SENDER": "worker-a",
     }
     platform.start_worker(**env)
     checkout = platform.declare()
@@ -176,6 +178,7 @@ def test_kill_9_after_the_page_was_sent_but_before_its_outcome_never_resends_by_
     smtp.mailbox.wait_for(1)
     assert smtp.stalled.is_set()
     attempt = platform.watcher.wait("PageDeliveryAttempted", method_id="email")[0]
+    assert attempt.data["sender"] == "worker-a"
 
     # The worker is not frozen meanwhile: another incident pages carol at once.
     billing = platform.declare(title="billing down", services=("billing",))
@@ -184,25 +187,30 @@ def test_kill_9_after_the_page_was_sent_but_before_its_outcome_never_resends_by_
     assert carol["incident_id"] == str(billing)
     platform.watcher.wait("PageDelivered", method_id="webhook")  # carol's, recorded
     assert platform.watcher.of_type("PageDelivered", method_id="email") == []
-    assert platform.watcher.of_type("PageFailed") == []
 
     platform.kill_worker()
     smtp.release.set()  # the server's late 250 goes to a dead socket
     platform.start_worker(**env)
 
-    # The attempt never reported an outcome: at its deadline it counts as a permanent
-    # failure of email, and the page fails over to the webhook instead of resending.
-    failed = platform.watcher.wait("PageFailed", method_id="email")[0]
-    assert failed.data["permanent"] is True
+    # The restarted worker replaced the dead instance of its slot: the attempt's
+    # outcome is unknown now (not in 10 minutes), so the email goes out again, marked,
+    # with the first one's Message-ID, and the next method is tried as well.
+    unconfirmed = platform.watcher.wait("PageDeliveryUnconfirmed", method_id="email")[0]
+    assert "restarted" in unconfirmed.data["reason"]
+    platform.watcher.wait("PageDelivered", method_id="email")
+    smtp.mailbox.wait_for(2)
+    first, repeat = smtp.mailbox.messages
+    assert [first["To"], repeat["To"]] == ["alice@example.com", "alice@example.com"]
+    assert "possible repeat" not in first["Subject"]
+    assert "(possible repeat)" in repeat["Subject"]
+    assert repeat["Message-ID"] == first["Message-ID"]
     http_receiver.wait_for(2)
     hook = http_receiver.claim(lambda r: r.path == "/alice").json()
     assert hook["incident_id"] == str(checkout)
-    platform.watcher.wait("PageDelivered", method_id="webhook", count=2)
 
-    assert datetime.fromisoformat(failed.data["failed_at"]) >= datetime.fromisoformat(
+    assert datetime.fromisoformat(unconfirmed.data["detected_at"]) < datetime.fromisoformat(
         attempt.data["outcome_due_by"]
     )
     email_attempts = platform.watcher.of_type("PageDeliveryAttempted", method_id="email")
-    assert len(email_attempts) == 1
-    assert [m["To"] for m in smtp.mailbox.messages] == ["alice@example.com"]
+    assert [a.data["repeat_of"] for a in email_attempts] == [None, 1]
     assert steps_fired(platform, checkout) == [0]

@@ -188,3 +188,30 @@ def test_a_permanent_smtp_failure_fails_over_to_the_next_method_at_once(
         ("email", 1),
         ("webhook", 1),
     ]
+
+
+def test_a_page_nobody_can_receive_escalates_at_once_and_ends_at_the_operators_route(
+    platform: Platform, smtp_server: tuple[str, int, Mailbox], http_receiver: HttpReceiver
+) -> None:
+    mailbox = smtp_server[2]
+    platform.user("alice", ("webhook", http_receiver.url("/alice")))
+    platform.user("bob", ("webhook", http_receiver.url("/bob")))
+    platform.policy("alice", "bob", delay_minutes=30)
+    # Both webhooks refuse for good (HTTP 410 is permanent).
+    http_receiver.statuses.extend([410, 410])
+    platform.start_worker(FIREWATCH_PAGING_FALLBACK_EMAILS="ops@example.com")
+    incident = platform.declare()
+
+    # Alice's only method fails: bob's level, planned 30 minutes later, goes now.
+    advanced = platform.watcher.wait("EscalationAdvanced")[0]
+    assert advanced.stream == f"escalation-{incident}"
+    # Bob's fails too and no level is left: the platform pages its operators.
+    exhausted = platform.watcher.wait("EscalationExhausted")[0]
+    assert exhausted.metadata.correlation_id == str(incident)
+    [alert] = mailbox.wait_for(1)
+    mailbox.claim(lambda m: m is alert)
+    assert alert["To"] == "ops@example.com"
+    assert "nobody could be paged" in alert["Subject"]
+    assert "every level of its escalation policy failed" in body_of(alert)
+    platform.watcher.wait("PageDelivered", method_id="fallback-0")
+    assert len(platform.watcher.of_type("EscalationExhausted")) == 1

@@ -123,7 +123,7 @@ def test_urgency_follows_severity_with_per_service_exceptions() -> None:
     assert rules.urgency(Severity.P3, "payments") is Urgency.HIGH
 
 
-def test_page_attempts_are_recorded_once_and_in_doubt_attempts_fail_over() -> None:
+def test_page_attempts_are_recorded_once_and_in_doubt_attempts_are_repeated_and_fail_over() -> None:
     plan_ = (
         pg.PlannedMethod(
             method_id="mail", kind=ContactKind.EMAIL, address="a@example.com", after_minutes=0
@@ -151,9 +151,17 @@ def test_page_attempts_are_recorded_once_and_in_doubt_attempts_fail_over() -> No
     timed_out = pg.decide(
         pg.TimeOutAttempt(at=T0 + timedelta(minutes=2), method_id="mail", attempt=1), state
     )
-    assert types(list(timed_out)) == ["PageFailed", "PageNotificationScheduled"]
-    assert timed_out[0].permanent  # type: ignore[union-attr]
-    assert timed_out[1].method_id == "hook"  # type: ignore[union-attr]
+    # ADR 0011: the outcome is unknown, so the same method is tried again at once
+    # (a possible repeat) and the next method is brought forward as well.
+    assert types(list(timed_out)) == [
+        "PageDeliveryUnconfirmed",
+        "PageNotificationScheduled",
+        "PageNotificationScheduled",
+    ]
+    assert [(e.method_id, e.attempt, e.reason) for e in timed_out[1:]] == [  # type: ignore[union-attr]
+        ("mail", 2, "repeat"),
+        ("hook", 1, "failover"),
+    ]
 
 
 def test_overrides_may_not_be_inverted_or_overlap() -> None:

@@ -155,8 +155,11 @@ def test_a_resolution_that_arrives_first_means_paging_never_starts(
 
 def test_ticking_twice_fires_once(three_levels: PagingApplication, clock: FakeClock) -> None:
     three_levels.start_escalation(INCIDENT, "P1", "checkout")
-    assert len(three_levels.tick()) == 1
+    first = three_levels.tick()
+    assert len(first) == 1
     assert three_levels.tick() == []
+    # Reported, as a worker does: an unreported attempt would be repeated (ADR 0011).
+    deliver_all(three_levels, first)
     clock.advance(timedelta(minutes=5))
     assert len(three_levels.tick()) == 1
     assert three_levels.tick() == []
@@ -181,7 +184,7 @@ def test_steps_that_fell_due_while_the_worker_was_down_fire_once_on_recovery(
     assert [e.data["step"] for e in fired] == [0, 1, 2]
 
 
-def test_a_crash_after_recording_an_attempt_never_sends_it_twice(
+def test_a_crash_after_recording_an_attempt_sends_it_again_marked_as_a_possible_repeat(
     three_levels: PagingApplication, store: SQLiteEventStore, clock: FakeClock
 ) -> None:
     three_levels.start_escalation(INCIDENT, "P1", "checkout")
@@ -191,15 +194,18 @@ def test_a_crash_after_recording_an_attempt_never_sends_it_twice(
     restarted = PagingApplication(store, clock)
     assert restarted.tick() == []
     clock.advance(timedelta(minutes=2))
-    # The attempt's outcome never came: counted as a permanent failure of that method;
-    # alice has no other method, so her page is undeliverable rather than re-sent.
-    assert [d.user_id for d in restarted.tick()] == []
-    page = restarted.get_page(lost[0].page_id)
-    assert page.undeliverable
+    # The attempt's outcome never came: it may or may not have gone out, so it goes
+    # out again through the same method, marked as such (ADR 0011); alice has no
+    # other method, and silence is the one thing a page must never end in.
+    [again] = restarted.tick()
+    assert (again.user_id, again.method_id, again.attempt) == ("alice", "email", 2)
+    assert again.possible_repeat
+    assert again.idempotency_key == lost[0].attempt_event_id
+    assert not restarted.get_page(lost[0].page_id).undeliverable
     attempts = [
         e for e in store.read_stream(f"page-{lost[0].page_id}") if e.type == "PageDeliveryAttempted"
     ]
-    assert len(attempts) == 1
+    assert len(attempts) == 2
 
 
 def test_a_racing_scheduler_never_gets_a_delivery_already_handed_out(

@@ -15,7 +15,7 @@ PLATFORM_OWNERSHIP: Mapping[str, frozenset[str]] = {
         {"rule", "alert", "alertgroup", "silence", "heartbeat", "integration", "samples"}
     ),
     "incident": frozenset({"incident", "incidentnumber"}),
-    "paging": frozenset({"schedule", "policy", "page", "user", "team", "escalation"}),
+    "paging": frozenset({"schedule", "policy", "page", "user", "team", "escalation", "sender"}),
     "communications": frozenset({"comms", "statuspage"}),
     "postmortem": frozenset({"postmortem", "action"}),
 }

@@ -66,6 +66,7 @@ def incident_json(incident: pb.Incident) -> Json:
         "resolved_at": _instant(incident, "resolved_at"),
         "resolution_summary": incident.resolution_summary or None,
         "root_cause_pending": incident.root_cause_pending,
+        "paging_alert": incident.paging_alert or None,
         "mitigations": [
             {
                 "kind": kind_name(m.kind),
@@ -292,11 +293,19 @@ def incident_table(incidents: Iterable[pb.Incident]) -> Table:
             severity_name(incident.severity),
             status_name(incident.status),
             _when(incident, "declared_at"),
-            Text(incident.title),
+            _title_with_paging_alert(incident),
             Text(", ".join(incident.services)),
             Text(incident.commander or "-"),
         )
     return table
+
+
+def _title_with_paging_alert(incident: pb.Incident) -> Text:
+    """The title, led by a loud marker when paging reached nobody: that incident has no
+    responder, and the list is where someone looking for trouble looks first."""
+    if not incident.paging_alert:
+        return Text(incident.title)
+    return Text.assemble(("NOBODY PAGED ", "bold red"), incident.title)
 
 
 def timeline_table(events: Iterable[event_pb2.LogEvent]) -> Table:

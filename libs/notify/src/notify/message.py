@@ -45,12 +45,16 @@ class Notification:
     incident_url: str | None = None
     idempotency_key: str = ""
     """Stable per attempt: receivers can drop duplicates; also the email Message-ID."""
+    possible_repeat: bool = False
+    """An earlier send of this message may have arrived (its outcome was never known):
+    every channel says so, and `idempotency_key` is that earlier send's."""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def subject(self) -> str:
         prefix = "[PAGE]" if self.kind == "page" else "[UPDATE]"
-        return f"{prefix} {self.incident_reference} {self.severity}: {self.title}"
+        repeat = " (possible repeat)" if self.possible_repeat else ""
+        return f"{prefix}{repeat} {self.incident_reference} {self.severity}: {self.title}"
 
 
 def render(template: str, notification: Notification) -> str:

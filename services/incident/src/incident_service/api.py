@@ -223,7 +223,10 @@ class IncidentServicer(pb_grpc.IncidentServiceServicer):
             query, page_size=request.page_size, page_token=request.page_token
         )
         return pb.ListIncidentsResponse(
-            incidents=[to_incident(item.incident, item.version, item.position) for item in page],
+            incidents=[
+                to_incident(item.incident, item.version, item.position, item.paging_alert)
+                for item in page
+            ],
             next_page_token=token,
         )
 
@@ -330,8 +333,11 @@ def _as_of(request: Any) -> tuple[int | None, datetime | None]:
     return None, None
 
 
-def to_incident(state: Incident, version: int, position: int) -> pb.Incident:
+def to_incident(
+    state: Incident, version: int, position: int, paging_alert: str = ""
+) -> pb.Incident:
     message = pb.Incident(
+        paging_alert=paging_alert,
         incident_id=str(state.incident_id or uuid.UUID(int=0)),
         reference=state.reference,
         number=state.number,

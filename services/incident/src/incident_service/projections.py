@@ -16,7 +16,7 @@ import logging
 import threading
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from contracts.domain import InvalidCommandError
@@ -56,6 +56,13 @@ class Listed:
     incident: Incident
     version: int
     position: int
+    paging_alert: str = ""
+    """Why paging reached nobody (paging's EscalationExhausted), or empty."""
+
+
+PAGING_EXHAUSTED = "EscalationExhausted"
+"""Paging's published event for an escalation that reached nobody; read from the log
+(any service may read any category) so the list can flag the incident."""
 
 
 class IncidentReadModel:
@@ -68,6 +75,7 @@ class IncidentReadModel:
     def __init__(self) -> None:
         self._incidents: dict[uuid.UUID, Listed] = {}
         self._correlated: dict[str, list[RecordedEvent]] = {}
+        self._paging_alerts: dict[str, str] = {}
         self._lock = threading.Lock()
 
     def apply(self, event: RecordedEvent) -> None:
@@ -76,6 +84,8 @@ class IncidentReadModel:
             # The numbering stream is bookkeeping, not part of what happened.
             if correlation and event.category != "incidentnumber":
                 self._correlated.setdefault(correlation, []).append(event)
+            if correlation and event.type == PAGING_EXHAUSTED and event.category == "escalation":
+                self._paging_alerts[correlation] = str(event.data.get("reason", "nobody reached"))
             if event.category == domain.STREAM_CATEGORY and event.type in EVENTS:
                 incident_id = uuid.UUID(event.stream.split("-", 1)[1])
                 previous = self._incidents.get(incident_id)
@@ -99,7 +109,11 @@ class IncidentReadModel:
             raise InvalidCommandError("page_size", f"must be between 1 and {MAX_PAGE_SIZE}")
         before_number = _decode_token(page_token)
         with self._lock:
-            candidates = sorted(self._incidents.values(), key=lambda item: -item.incident.number)
+            candidates = [
+                replace(item, paging_alert=self._paging_alerts.get(str(key), ""))
+                for key, item in self._incidents.items()
+            ]
+        candidates.sort(key=lambda item: -item.incident.number)
         page: list[Listed] = []
         for item in candidates:
             if before_number is not None and item.incident.number >= before_number:

@@ -21,7 +21,12 @@ Call sequence for the worker and the delivery adapters
    schedules a retry with backoff; a permanent one fails over to the next contact method
    at once (call ``tick()`` again to pick it up). Never resend a Delivery yourself: one
    returned by ``tick()`` is handed out once; if the process dies before reporting, the
-   attempt times out and the page fails over to the next method instead.
+   attempt's outcome becomes unknown (at once when its sender slot restarts, see
+   ``start_sender``; at its deadline otherwise) and ``tick()`` hands out a new
+   Delivery through the same method marked ``possible_repeat`` (ADR 0011).
+0. A worker process calls ``app.start_sender()`` once before its first tick: it
+   records that this process instance now sends for its slot, which makes every
+   unanswered attempt of the slot's previous (dead) instance unknown at once.
 4. On IncidentSeverityChanged: ``app.raise_severity(incident_id, severity)``.
    On IncidentResolved: ``app.incident_resolved(incident_id)``.
 5. Acknowledgements: ``app.acknowledge(by=..., page_id=... | incident_id=..., via=...)``
@@ -57,6 +62,7 @@ from paging_service import escalation as esc
 from paging_service import page as pg
 from paging_service import policy as pol
 from paging_service import schedule as sch
+from paging_service import sender as snd
 from paging_service import team as tm
 from paging_service import user as usr
 from paging_service.common import EVENTS, Urgency, build, derived_id
@@ -101,6 +107,18 @@ class Delivery:
     outcome_due_by: datetime
     ack_token: str | None = None
     ack_url: str | None = None
+    possible_repeat: bool = False
+    """An earlier attempt through this method may have gone out (its outcome is
+    unknown): the message must say so."""
+    idempotency_key: uuid.UUID | None = None
+    """The email Message-ID / webhook Idempotency-Key: the attempt's own id, or for a
+    possible repeat the id of the attempt it may repeat, so receivers that deduplicate
+    drop it."""
+
+    @property
+    def to_operators(self) -> bool:
+        """The platform's own alert: an escalation reached nobody."""
+        return self.user_id == esc.FALLBACK_RECIPIENT
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +139,13 @@ class PagingApplication:
         ack_url_base: str | None = None,
         ack_token_ttl: timedelta = timedelta(hours=24),
         max_attempts: int = MAX_ATTEMPTS,
+        sender: str = "paging",
+        instance: str | None = None,
+        fallback: Sequence[pg.PlannedMethod] = (),
     ) -> None:
+        """`sender` names this worker's slot and `instance` this process (fresh by
+        default); `fallback` is the operators' route paged when an escalation reaches
+        nobody (configured at install time; empty: only logged and recorded)."""
         self.store = store
         self.clock = clock
         self.urgency = urgency or UrgencyRules()
@@ -130,6 +154,9 @@ class PagingApplication:
         self.ack_url_base = ack_url_base
         self.ack_token_ttl = ack_token_ttl
         self.max_attempts = max_attempts
+        self.sender = snd.slot_name(sender)
+        self.instance = instance or uuid.uuid4().hex
+        self.fallback = tuple(fallback)
         self._due = DueItems()
 
     # ================================================================== users
@@ -639,6 +666,25 @@ class PagingApplication:
 
     # ================================================================== the scheduler
 
+    def start_sender(self) -> CommandResult:
+        """Record that this process now sends for its slot (call once at start, before
+        the first tick): the previous instance's unanswered attempts become unknown and
+        are sent again by the next tick instead of after their deadline."""
+        command = snd.StartSender(at=self.clock(), sender=self.sender, instance=self.instance)
+        return self._execute(
+            snd.stream_for(self.sender),
+            snd.fold,
+            snd.INITIAL,
+            lambda state: snd.decide(command, state),
+            actor=self.actor,
+            key=f"start/{self.instance}",
+        )
+
+    @property
+    def actor(self) -> str:
+        """Who the scheduler's own events name: the worker slot, stable across restarts."""
+        return f"paging-worker:{self.sender}"
+
     def pending_timers(self) -> list[DueItem]:
         """Every timer and follow-up not yet done, soonest first (for ops and tests)."""
         self._catch_up()
@@ -701,8 +747,47 @@ class PagingApplication:
                 assert item.page_id is not None
                 assert item.method_id
                 assert item.attempt
-                timeout = pg.TimeOutAttempt(at=now, method_id=item.method_id, attempt=item.attempt)
-                self._page(item.page_id, timeout, key=f"outcome/{item.method_id}/{item.attempt}")
+                unknown: pg.PageCommand
+                if item.orphaned and item.sender_instance is not None:
+                    unknown = pg.SenderReplaced(
+                        at=now,
+                        method_id=item.method_id,
+                        attempt=item.attempt,
+                        sender_instance=item.sender_instance,
+                    )
+                else:
+                    unknown = pg.TimeOutAttempt(
+                        at=now, method_id=item.method_id, attempt=item.attempt
+                    )
+                key = f"outcome/{item.method_id}/{item.attempt}"
+                self._page(item.page_id, unknown, key=key, actor=self.actor)
+            case DueKind.ADVANCE:
+                assert item.incident_id is not None
+                assert item.page_id is not None
+                undeliverable = esc.PageUndeliverable(
+                    at=now,
+                    page_id=item.page_id,
+                    reason=item.reason or "the page reached nobody",
+                    fallback_configured=bool(self.fallback),
+                )
+                state = self._escalate(
+                    item.incident_id,
+                    undeliverable,
+                    key=f"undeliverable/{item.page_id}",
+                    causation_id=None,
+                    actor=self.actor,
+                )
+                self._due.discard(item)
+                if state.exhausted_round is not None and not self.fallback:
+                    log.critical(
+                        "paging: incident %s reached nobody and no fallback route is "
+                        "configured (FIREWATCH_PAGING_FALLBACK_EMAILS)",
+                        item.incident_id,
+                    )
+            case DueKind.FALLBACK_PAGE:
+                assert item.incident_id is not None
+                assert item.page_id is not None
+                self._create_fallback_page(item.incident_id, item.page_id, now)
             case DueKind.NOTIFY:
                 assert item.page_id is not None
                 assert item.method_id
@@ -764,6 +849,23 @@ class PagingApplication:
             )
             self._page(page_id, command, key="paged", correlation=incident_id)
 
+    def _create_fallback_page(
+        self, incident_id: uuid.UUID, page_id: uuid.UUID, now: datetime
+    ) -> None:
+        """Page the operators' route: the platform's own alert that nobody was reached.
+        It is an ordinary page, so it gets every delivery guarantee a person's has."""
+        state = self.get_escalation(incident_id)
+        command = pg.CreatePage(
+            at=now,
+            page_id=page_id,
+            incident_id=incident_id,
+            step=state.next_step,
+            user_id=esc.FALLBACK_RECIPIENT,
+            title=f"nobody could be paged: {state.title}"[:500],
+            plan=self.fallback,
+        )
+        self._page(page_id, command, key="paged", correlation=incident_id, actor=self.actor)
+
     def _close_pages(self, state: esc.Escalation, at: datetime) -> None:
         for page_id in state.page_ids:
             self._close_page(state, page_id, at)
@@ -798,29 +900,38 @@ class PagingApplication:
         stream = pg.stream_for(page_id)
         loaded = self._load(stream, pg.fold, pg.INITIAL)
         command = pg.AttemptDelivery(
-            at=now, method_id=method_id, attempt=attempt, outcome_timeout=self.retry.outcome_timeout
+            at=now,
+            method_id=method_id,
+            attempt=attempt,
+            outcome_timeout=self.retry.outcome_timeout,
+            sender=self.sender,
+            sender_instance=self.instance,
         )
         events = pg.decide(command, loaded.state, self.retry)
         if not events:
             return None
         event = events[0]
         assert isinstance(event, pg.PageDeliveryAttempted)
-        event_id = derived_id(stream, "attempt", method_id, attempt)
-        # A per-call marker in the metadata tells *this* call whether its append wrote
-        # the attempt or found one a racing scheduler wrote first: only the writer sends.
-        marker = f"scheduler:{uuid.uuid4()}"
+        event_id = _attempt_id(stream, method_id, attempt)
         new = EVENTS.to_new_event(
             event,
             event_id=event_id,
-            metadata=EventMetadata(correlation_id=str(loaded.state.incident_id), actor=marker),
+            metadata=EventMetadata(correlation_id=str(loaded.state.incident_id), actor=self.actor),
         )
         expected = loaded.version if loaded.version is not None else StreamState.NO_STREAM
         try:
             result = self.store.append(stream, [new], expected)
         except ConcurrencyError:
             return None  # someone else changed the page; the next pass re-decides
+        # The attempt's sender instance tells *this* call whether its append wrote the
+        # attempt or found one a racing scheduler (another process) wrote first: only
+        # the writer sends. One application object ticks from one thread at a time.
         written = self.store.read_stream(stream, from_version=result.current_version, limit=1)
-        if not written or written[0].id != event_id or written[0].metadata.actor != marker:
+        if (
+            not written
+            or written[0].id != event_id
+            or written[0].data.get("sender_instance") != self.instance
+        ):
             return None
         page_state = loaded.state
         assert page_state.incident_id is not None
@@ -845,6 +956,12 @@ class PagingApplication:
             outcome_due_by=event.outcome_due_by,
             ack_token=token,
             ack_url=url,
+            possible_repeat=event.repeat_of is not None,
+            idempotency_key=(
+                _attempt_id(stream, method_id, event.repeat_of)
+                if event.repeat_of is not None
+                else event_id
+            ),
         )
 
     # ================================================================== resolution
@@ -1030,6 +1147,11 @@ class PagingApplication:
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+def _attempt_id(stream: str, method_id: str, attempt: int) -> uuid.UUID:
+    """The id of a page's attempt event, derived so that only one append writes it."""
+    return derived_id(stream, "attempt", method_id, attempt)
 
 
 def _ident(value: str, field: str) -> str:

@@ -61,10 +61,18 @@ def incident_context(app: PagingApplication, incident_id: uuid.UUID) -> Incident
 
 def notification(delivery: Delivery, context: IncidentContext) -> Notification:
     where = f" on {context.service}" if context.service else ""
-    summary = (
-        f"{context.reference}{where} needs a responder and you are on call. "
-        "Acknowledge to stop the escalation; otherwise it goes to the next level."
-    )
+    if delivery.to_operators:
+        summary = (
+            f"{context.reference}{where} needs a responder, and every level of its "
+            "escalation policy failed to reach anyone (no contact method delivered). "
+            "This is the platform's fallback route: find a responder now, and fix the "
+            "on-call configuration or contact methods afterwards."
+        )
+    else:
+        summary = (
+            f"{context.reference}{where} needs a responder and you are on call. "
+            "Acknowledge to stop the escalation; otherwise it goes to the next level."
+        )
     return Notification(
         kind="page",
         recipient=delivery.user_id,
@@ -74,9 +82,11 @@ def notification(delivery: Delivery, context: IncidentContext) -> Notification:
         severity=context.severity,
         summary=summary,
         ack_url=delivery.ack_url,
-        # Stable per recorded attempt: the email Message-ID and the webhooks'
-        # Idempotency-Key, so receivers can drop a duplicate if one ever slipped through.
-        idempotency_key=str(delivery.attempt_event_id),
+        # Stable per recorded attempt (for a possible repeat: the attempt it may
+        # repeat): the email Message-ID and the webhooks' Idempotency-Key, so receivers
+        # that deduplicate drop a repeat.
+        idempotency_key=str(delivery.idempotency_key or delivery.attempt_event_id),
+        possible_repeat=delivery.possible_repeat,
     )
 
 
@@ -113,7 +123,6 @@ class Courier:
         try:
             return channel.send(delivery.address, notification(delivery, context))
         except Exception as error:  # a channel bug must not lose the outcome
-            # Permanent, not temporary: the message may have gone out before the error,
-            # and a retry through the same method could page twice; fail over instead.
+            # Permanent, not temporary: a bug raises again on every retry; fail over.
             log.exception("paging: %s channel raised for page %s", delivery.kind, delivery.page_id)
             return DeliveryOutcome.permanent_failure(f"{type(error).__name__}: {error}")

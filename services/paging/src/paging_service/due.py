@@ -7,8 +7,11 @@ Owns the *index* of what the scheduler must do and when, built purely from the
 - pages a fired step still has to create (a crash between firing and paging leaves
   this item behind, so recovery finishes the job);
 - pages to close after an acknowledgement or a resolution;
-- contact-method notifications (rules, retries with backoff, failovers);
-- attempts whose outcome is overdue.
+- contact-method notifications (rules, retries with backoff, failovers, repeats);
+- attempts whose outcome is overdue, or orphaned: recorded by a sender instance that
+  a restart of its slot has since replaced (`sender` stream), due at once;
+- pages that reached nobody (PageDeliveryExhausted): the escalation must advance;
+- the operators' fallback page of an exhausted escalation, until it exists.
 
 It is an index, never the truth: the application reloads the aggregate and lets its
 decider refuse anything that is moot, so a stale item can cause a no-op but never a
@@ -21,16 +24,17 @@ import enum
 import heapq
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from contracts.events import DomainEvent
 from eventlog import RecordedEvent
 from paging_service import escalation as esc
 from paging_service import page as pg
+from paging_service import sender as snd
 from paging_service.common import EVENTS
 
-CATEGORIES = (esc.STREAM_CATEGORY, pg.STREAM_CATEGORY)
+CATEGORIES = (esc.STREAM_CATEGORY, pg.STREAM_CATEGORY, snd.STREAM_CATEGORY)
 
 
 class DueKind(enum.IntEnum):
@@ -39,10 +43,12 @@ class DueKind(enum.IntEnum):
 
     CLOSE_PAGE = 0
     UNACK_TIMEOUT = 1
-    STEP = 2
-    CREATE_PAGES = 3
-    OUTCOME_OVERDUE = 4
-    NOTIFY = 5
+    ADVANCE = 2
+    STEP = 3
+    CREATE_PAGES = 4
+    FALLBACK_PAGE = 5
+    OUTCOME_OVERDUE = 6
+    NOTIFY = 7
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,15 +61,20 @@ class DueItem:
     round: int | None = None
     method_id: str | None = None
     attempt: int | None = None
+    sender: str | None = None
+    sender_instance: str | None = None
+    orphaned: bool = False
+    """OUTCOME_OVERDUE only: the sender instance was replaced, so do not wait."""
+    reason: str = ""
 
     @property
     def key(self) -> tuple[object, ...]:
         match self.kind:
-            case DueKind.STEP | DueKind.UNACK_TIMEOUT:
+            case DueKind.STEP | DueKind.UNACK_TIMEOUT | DueKind.FALLBACK_PAGE:
                 return (self.kind, self.incident_id)
             case DueKind.CREATE_PAGES:
                 return (self.kind, self.incident_id, self.step)
-            case DueKind.CLOSE_PAGE:
+            case DueKind.CLOSE_PAGE | DueKind.ADVANCE:
                 return (self.kind, self.page_id)
         return (self.kind, self.page_id, self.method_id, self.attempt)
 
@@ -84,6 +95,9 @@ class DueItems:
     _open_pages: dict[uuid.UUID, set[uuid.UUID]] = field(default_factory=dict)
     _closed_at: dict[uuid.UUID, datetime] = field(default_factory=dict)
     """Incidents whose escalation is stopped or cancelled, and since when."""
+    _page_incident: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)
+    _senders: dict[str, str] = field(default_factory=dict)
+    """The current instance of each sender slot."""
 
     def apply_all(self, recorded: Iterable[RecordedEvent]) -> None:
         for event in recorded:
@@ -99,8 +113,17 @@ class DueItems:
         stream_id = recorded.stream.split("-", 1)[1]
         if recorded.category == esc.STREAM_CATEGORY:
             self._escalation(uuid.UUID(stream_id), event)
+        elif recorded.category == snd.STREAM_CATEGORY:
+            self._sender(event)
         else:
             self._page(uuid.UUID(stream_id), event)
+
+    def discard(self, item: DueItem) -> None:
+        """Forget an item the application has acted on when no event will (a decision
+        that turned out to be a no-op). Rebuilding re-creates it and acting on it again
+        is again a no-op, so this is only a saving, never a correctness matter."""
+        if self._items.get(item.key) is item:
+            del self._items[item.key]
 
     def due(self, now: datetime) -> list[DueItem]:
         ready: list[tuple[datetime, int, DueItem]] = []
@@ -161,8 +184,23 @@ class DueItems:
             case esc.UnacknowledgedTimeoutFired():
                 self._drop(DueKind.UNACK_TIMEOUT, incident)
                 self._closed_at.pop(incident, None)
+            case esc.EscalationAdvanced():
+                self._drop(DueKind.ADVANCE, event.because_page_id)
+            case esc.EscalationExhausted():
+                self._drop(DueKind.ADVANCE, event.because_page_id)
+                if event.fallback_page_id is not None and incident not in self._closed_at:
+                    self._put(
+                        DueItem(
+                            DueKind.FALLBACK_PAGE,
+                            event.exhausted_at,
+                            incident,
+                            page_id=event.fallback_page_id,
+                            round=event.round,
+                        )
+                    )
 
     def _close(self, incident: uuid.UUID, at: datetime) -> None:
+        self._drop(DueKind.FALLBACK_PAGE, incident)
         self._closed_at[incident] = at
         for page_id in self._open_pages.get(incident, set()):
             self._put(DueItem(DueKind.CLOSE_PAGE, at, incident, page_id=page_id))
@@ -173,7 +211,11 @@ class DueItems:
         match event:
             case pg.ResponderPaged():
                 incident = event.incident_id
+                self._page_incident[page_id] = incident
                 self._open_pages.setdefault(incident, set()).add(page_id)
+                fallback = self._items.get((DueKind.FALLBACK_PAGE, incident))
+                if fallback is not None and fallback.page_id == page_id:
+                    self._drop(DueKind.FALLBACK_PAGE, incident)
                 waiting = self._unpaged.get((incident, event.step))
                 if waiting is not None:
                     waiting.discard(event.user_id)
@@ -200,19 +242,56 @@ class DueItems:
                 )
             case pg.PageDeliveryAttempted():
                 self._drop(DueKind.NOTIFY, page_id, event.method_id, event.attempt)
-                self._put(
-                    DueItem(
-                        DueKind.OUTCOME_OVERDUE,
-                        event.outcome_due_by,
-                        page_id=page_id,
-                        method_id=event.method_id,
-                        attempt=event.attempt,
-                    )
+                item = DueItem(
+                    DueKind.OUTCOME_OVERDUE,
+                    event.outcome_due_by,
+                    page_id=page_id,
+                    method_id=event.method_id,
+                    attempt=event.attempt,
+                    sender=event.sender,
+                    sender_instance=event.sender_instance,
                 )
-            case pg.PageDelivered() | pg.PageFailed():
+                current = self._senders.get(event.sender) if event.sender else None
+                if current is not None and current != event.sender_instance:
+                    # Recorded by an instance its slot has already replaced: a process
+                    # that was being replaced as it wrote; it will not report.
+                    item = replace(item, due_at=event.attempted_at, orphaned=True)
+                self._put(item)
+            case pg.PageDelivered() | pg.PageFailed() | pg.PageDeliveryUnconfirmed():
                 self._drop(DueKind.OUTCOME_OVERDUE, page_id, event.method_id, event.attempt)
+            case pg.PageDeliveryExhausted():
+                exhausted_in = self._page_incident.get(page_id)
+                if exhausted_in is not None and exhausted_in not in self._closed_at:
+                    self._put(
+                        DueItem(
+                            DueKind.ADVANCE,
+                            event.at,
+                            exhausted_in,
+                            page_id=page_id,
+                            reason=event.reason,
+                        )
+                    )
             case pg.PageAcknowledged() | pg.PageCancelled():
                 self._forget_page(page_id)
+
+    # ------------------------------------------------------------------ senders
+
+    def _sender(self, event: DomainEvent) -> None:
+        if not isinstance(event, snd.SenderStarted):
+            return
+        self._senders[event.sender] = event.instance
+        # Every unanswered attempt of an earlier instance of this slot is orphaned: that
+        # process is gone, so its outcome is unknown now rather than at its deadline.
+        orphans = [
+            item
+            for item in self._items.values()
+            if item.kind is DueKind.OUTCOME_OVERDUE
+            and item.sender == event.sender
+            and item.sender_instance != event.instance
+            and not item.orphaned
+        ]
+        for item in orphans:
+            self._put(replace(item, due_at=min(item.due_at, event.started_at), orphaned=True))
 
     def _forget_page(self, page_id: uuid.UUID) -> None:
         for key in [k for k, item in self._items.items() if item.page_id == page_id]:

@@ -20,7 +20,11 @@ Rules:
 - an acknowledgement stops the escalation and, if the policy says so, schedules an
   un-acknowledged timeout that starts a new round if the incident is still open then;
 - the incident's resolution cancels everything pending, and wins even when it arrives
-  before the escalation started.
+  before the escalation started;
+- a page that could not be delivered by any method (PageDeliveryExhausted) is never
+  the end of the road: the next level is brought forward to now, and when no level is
+  left the escalation is exhausted and the platform's operators are paged through the
+  fallback route configured at install time (ADR 0011).
 
 Pure: commands carry `at` and everything looked up elsewhere (who is on call, when
 business hours begin); this module reads no clock and no store.
@@ -49,6 +53,16 @@ def stream_for(incident_id: uuid.UUID) -> str:
 def page_id_for(incident_id: uuid.UUID, step: int, user_id: str) -> uuid.UUID:
     """The page a fired step sends to one responder: derived, so it exists once."""
     return derived_id("page", incident_id, step, user_id)
+
+
+FALLBACK_RECIPIENT = "platform-operators"
+"""The user id of the fallback page: the operators' route configured at install time."""
+
+
+def fallback_page_id_for(incident_id: uuid.UUID, round_: int) -> uuid.UUID:
+    """The operators' page when a round of escalation reached nobody: derived, so a
+    retried exhaustion creates it once."""
+    return derived_id("fallback-page", incident_id, round_)
 
 
 class Status(enum.StrEnum):
@@ -142,6 +156,30 @@ class EscalationCancelled(DomainEvent):
 
 
 @EVENTS.register
+class EscalationAdvanced(DomainEvent):
+    """A page of the escalation reached nobody, so the next level is due now instead
+    of at its planned time (an EscalationStepScheduled for it follows)."""
+
+    step: int
+    """The step brought forward."""
+    because_page_id: uuid.UUID
+    reason: str
+    advanced_at: datetime
+
+
+@EVENTS.register
+class EscalationExhausted(DomainEvent):
+    """Every level was tried and a page still reached nobody: the platform raises its
+    own alert to the operators' fallback route (none when it is not configured)."""
+
+    round: int
+    because_page_id: uuid.UUID
+    reason: str
+    fallback_page_id: uuid.UUID | None
+    exhausted_at: datetime
+
+
+@EVENTS.register
 class EscalationSeverityChanged(DomainEvent):
     from_severity: Severity | None
     to_severity: Severity
@@ -188,8 +226,22 @@ class ChangeSeverity(Command):
     urgency: Urgency
 
 
+class PageUndeliverable(Command):
+    """One of the escalation's pages was exhausted (PageDeliveryExhausted)."""
+
+    page_id: uuid.UUID
+    reason: str
+    fallback_configured: bool = False
+
+
 EscalationCommand = (
-    StartEscalation | FireStep | Acknowledge | FireUnackTimeout | Cancel | ChangeSeverity
+    StartEscalation
+    | FireStep
+    | Acknowledge
+    | FireUnackTimeout
+    | Cancel
+    | ChangeSeverity
+    | PageUndeliverable
 )
 
 # ---------------------------------------------------------------------- state
@@ -237,14 +289,20 @@ class Escalation:
     acknowledged_page: uuid.UUID | None = None
     acknowledged_via: str = ""
     cancel_reason: str | None = None
+    exhausted_round: int | None = None
+    """The round in which every level reached nobody (EscalationExhausted)."""
+    fallback_pages: tuple[uuid.UUID, ...] = ()
 
     @property
     def page_ids(self) -> tuple[uuid.UUID, ...]:
         assert self.incident_id is not None or not self.fired
-        return tuple(
-            page_id_for(self.incident_id, f.step, user)  # type: ignore[arg-type]
-            for f in self.fired
-            for user in f.responders
+        return (
+            *(
+                page_id_for(self.incident_id, f.step, user)  # type: ignore[arg-type]
+                for f in self.fired
+                for user in f.responders
+            ),
+            *self.fallback_pages,
         )
 
     def plan(self) -> list[Step]:
@@ -319,6 +377,13 @@ def evolve(state: Escalation, event: DomainEvent) -> Escalation:
             )
         case EscalationSeverityChanged():
             return replace(state, severity=event.to_severity, urgency=event.urgency)
+        case EscalationExhausted():
+            fallback = (event.fallback_page_id,) if event.fallback_page_id else ()
+            return replace(
+                state,
+                exhausted_round=event.round,
+                fallback_pages=(*state.fallback_pages, *fallback),
+            )
     return state
 
 
@@ -410,7 +475,58 @@ def decide(command: EscalationCommand, state: Escalation) -> Sequence[DomainEven
                     )
                 )
             return events
+        case PageUndeliverable():
+            return _page_undeliverable(command, state)
     raise InvalidCommandError("command", f"unknown command {type(command).__name__}")
+
+
+def _page_undeliverable(command: PageUndeliverable, state: Escalation) -> Sequence[DomainEvent]:
+    """Bring the next level forward, or, with none left, exhaust the round once."""
+    if state.status is not Status.ACTIVE or command.page_id in state.fallback_pages:
+        # Acknowledged or resolved: nobody needs paging. The operators' own page
+        # reaching nobody ends here (logged by the worker), or it would loop.
+        return []
+    assert state.incident_id is not None
+    latest = state.fired[-1] if state.fired else None
+    if latest is None or command.page_id not in {
+        page_id_for(state.incident_id, latest.step, user) for user in latest.responders
+    }:
+        return []  # a later step has already paged someone: the escalation moved on
+    pending = state.pending
+    if pending is not None:
+        if pending.due_at <= command.at:
+            return []  # already due: the scheduler fires it now anyway
+        return [
+            EscalationAdvanced(
+                step=pending.step,
+                because_page_id=command.page_id,
+                reason=command.reason,
+                advanced_at=command.at,
+            ),
+            EscalationStepScheduled(
+                step=pending.step,
+                round=pending.round,
+                level=pending.level,
+                repeat=pending.repeat,
+                due_at=command.at,
+            ),
+        ]
+    if state.exhausted_round == state.round:
+        return []
+    fallback = (
+        fallback_page_id_for(state.incident_id, state.round)
+        if command.fallback_configured
+        else None
+    )
+    return [
+        EscalationExhausted(
+            round=state.round,
+            because_page_id=command.page_id,
+            reason=command.reason,
+            fallback_page_id=fallback,
+            exhausted_at=command.at,
+        )
+    ]
 
 
 def _fire(command: FireStep, state: Escalation) -> Sequence[DomainEvent]:

@@ -11,9 +11,12 @@ Owns delivery bookkeeping, never delivery itself:
 - the adapter reports PageDelivered or PageFailed(reason, permanent); a temporary
   failure retries the same method with exponential backoff, a permanent one (or too
   many temporary ones) fails over to the next method in the plan at once;
-- an attempt with no outcome by its deadline counts as a permanent failure of that
-  method: the sender may have crashed *after* sending, and at-most-once per method
-  matters more than one more try through it. The next method is used instead;
+- an attempt whose outcome will never be reported (its sender instance was replaced
+  after a crash, or its deadline passed) is recorded as PageDeliveryUnconfirmed and
+  is *sent again through the same method* at once, marked as a possible repeat and
+  carrying the first attempt's idempotency key, while the next method (if any) is
+  tried as well. A lost page costs an outage; a repeated one costs a second glance
+  (ADR 0011, which supersedes that part of ADR 0010);
 - an acknowledgement (or the escalation stopping) closes the page: nothing pending fires.
 """
 
@@ -24,6 +27,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any, ClassVar
 
 from pydantic import Field
 
@@ -65,7 +69,9 @@ class RetryPolicy:
     factor: int = 4
     cap: timedelta = timedelta(minutes=15)
     outcome_timeout: timedelta = DEFAULT_OUTCOME_TIMEOUT
-    """How long an attempt may stay without an outcome before it counts as failed."""
+    """How long an attempt may stay without an outcome before its outcome counts as
+    unknown (and it is sent again). Only the fallback: a restarted sender makes its
+    predecessor's attempts unknown at once."""
 
     def delay(self, attempt: int) -> timedelta:
         delay: timedelta = self.base * self.factor ** (attempt - 1)
@@ -92,12 +98,15 @@ class PageNotificationScheduled(DomainEvent):
     attempt: int
     due_at: datetime
     reason: str
-    """"rule" (the user's notification rule), "retry" or "failover"."""
+    """"rule" (the user's notification rule), "retry", "failover" or "repeat" (the
+    previous attempt's outcome is unknown)."""
 
 
 @EVENTS.register
 class PageDeliveryAttempted(DomainEvent):
     """Recorded before the adapter sends: the adapter must send exactly this."""
+
+    schema_version: ClassVar[int] = 2
 
     method_id: str
     kind: ContactKind
@@ -105,6 +114,31 @@ class PageDeliveryAttempted(DomainEvent):
     attempt: int
     attempted_at: datetime
     outcome_due_by: datetime
+    sender: str | None = None
+    """The worker slot that makes the send (v2); a restart of that slot makes every
+    earlier instance's unanswered attempts unknown at once."""
+    sender_instance: str | None = None
+    """The process instance of `sender` that makes the send (v2)."""
+    repeat_of: int | None = None
+    """Set when an earlier attempt through this method has an unknown outcome (v2):
+    this send may repeat it, says so, and carries that attempt's idempotency key."""
+
+
+@EVENTS.upcaster("PageDeliveryAttempted", 1)
+def _attempted_v1_to_v2(payload: dict[str, Any]) -> dict[str, Any]:
+    # v1 attempts predate sender fencing and repeats.
+    return {**payload, "sender": None, "sender_instance": None, "repeat_of": None}
+
+
+@EVENTS.register
+class PageDeliveryUnconfirmed(DomainEvent):
+    """An attempt will never report its outcome: its sender is gone, or its deadline
+    passed. The message may or may not have left; it is sent again, marked as such."""
+
+    method_id: str
+    attempt: int
+    reason: str
+    detected_at: datetime
 
 
 @EVENTS.register
@@ -160,6 +194,8 @@ class AttemptDelivery(Command):
     method_id: str
     attempt: int = Field(ge=1)
     outcome_timeout: timedelta = DEFAULT_OUTCOME_TIMEOUT
+    sender: str | None = None
+    sender_instance: str | None = None
 
 
 class RecordOutcome(Command):
@@ -171,8 +207,20 @@ class RecordOutcome(Command):
 
 
 class TimeOutAttempt(Command):
+    """The attempt's outcome deadline passed without a report."""
+
     method_id: str
     attempt: int = Field(ge=1)
+
+
+class SenderReplaced(Command):
+    """The attempt's sender slot restarted under a new instance: the old instance is
+    dead and will never report, so there is no need to wait for the deadline."""
+
+    method_id: str
+    attempt: int = Field(ge=1)
+    sender_instance: str
+    """The instance that recorded the attempt (a guard against a stale due item)."""
 
 
 class AcknowledgePage(Command):
@@ -185,7 +233,13 @@ class CancelPage(Command):
 
 
 PageCommand = (
-    CreatePage | AttemptDelivery | RecordOutcome | TimeOutAttempt | AcknowledgePage | CancelPage
+    CreatePage
+    | AttemptDelivery
+    | RecordOutcome
+    | TimeOutAttempt
+    | SenderReplaced
+    | AcknowledgePage
+    | CancelPage
 )
 
 # ---------------------------------------------------------------------- state
@@ -199,16 +253,28 @@ class Status(enum.StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class InFlight:
+    """An attempt awaiting its outcome."""
+
+    attempt: int
+    outcome_due_by: datetime
+    sender: str | None = None
+    sender_instance: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class MethodState:
     planned: PlannedMethod
     scheduled: tuple[tuple[int, datetime], ...] = ()
     """(attempt, due_at) not yet attempted."""
     attempts: int = 0
-    in_flight: tuple[int, datetime] | None = None
-    """(attempt, outcome_due_by) of an attempt awaiting its outcome."""
+    in_flight: InFlight | None = None
     delivered: bool = False
     exhausted: bool = False
-    """Failed permanently, timed out, or out of retries: never used again."""
+    """Failed permanently or out of retries: never used again."""
+    unknown_since: int | None = None
+    """The first attempt whose outcome became unknown: every later send through this
+    method may repeat it, so it says so and reuses that attempt's idempotency key."""
 
     def due(self, attempt: int) -> datetime | None:
         return next((due for a, due in self.scheduled if a == attempt), None)
@@ -277,8 +343,16 @@ def evolve(state: Page, event: DomainEvent) -> Page:
                 event.method_id,
                 scheduled=tuple((a, d) for a, d in method.scheduled if a != event.attempt),
                 attempts=max(method.attempts, event.attempt),
-                in_flight=(event.attempt, event.outcome_due_by),
+                in_flight=InFlight(
+                    event.attempt, event.outcome_due_by, event.sender, event.sender_instance
+                ),
             )
+        case PageDeliveryUnconfirmed():
+            method = state.method(event.method_id)
+            if method is None:
+                return state
+            first = method.unknown_since if method.unknown_since is not None else event.attempt
+            return _with_method(state, event.method_id, in_flight=None, unknown_since=first)
         case PageDelivered():
             return _with_method(state, event.method_id, in_flight=None, delivered=True)
         case PageFailed():
@@ -354,29 +428,49 @@ def decide(
                     attempt=command.attempt,
                     attempted_at=command.at,
                     outcome_due_by=command.at + command.outcome_timeout,
+                    sender=command.sender,
+                    sender_instance=command.sender_instance,
+                    repeat_of=method.unknown_since,
                 )
             ]
         case RecordOutcome():
             return _outcome(command, state, retry)
         case TimeOutAttempt():
             method = state.method(command.method_id)
+            flight = method.in_flight if method is not None else None
             if (
-                method is None
-                or method.in_flight is None
-                or method.in_flight[0] != command.attempt
-                or method.in_flight[1] > command.at
+                flight is None
+                or flight.attempt != command.attempt
+                or flight.outcome_due_by > command.at
             ):
                 return []
-            outcome = RecordOutcome(
-                at=command.at,
-                method_id=command.method_id,
-                attempt=command.attempt,
-                delivered=False,
-                reason="no outcome was reported in time; the sender may have crashed after "
-                "sending, so this method is not tried again",
-                permanent=True,
+            return _outcome_unknown(
+                state,
+                command.method_id,
+                command.attempt,
+                command.at,
+                "no outcome was reported by its deadline; it may or may not have been "
+                "sent, so it is sent again, marked as a possible repeat",
+                retry,
             )
-            return _outcome(outcome, state, retry)
+        case SenderReplaced():
+            method = state.method(command.method_id)
+            flight = method.in_flight if method is not None else None
+            if (
+                flight is None
+                or flight.attempt != command.attempt
+                or flight.sender_instance != command.sender_instance
+            ):
+                return []
+            return _outcome_unknown(
+                state,
+                command.method_id,
+                command.attempt,
+                command.at,
+                f"its sender {flight.sender} restarted before reporting an outcome; it may "
+                "or may not have been sent, so it is sent again, marked as a possible repeat",
+                retry,
+            )
         case AcknowledgePage():
             if state.status is Status.ACKNOWLEDGED:
                 return []
@@ -392,7 +486,7 @@ def _outcome(command: RecordOutcome, state: Page, retry: RetryPolicy) -> Sequenc
     method = state.method(command.method_id)
     if method is None:
         raise InvalidCommandError("method_id", f"page has no contact method {command.method_id!r}")
-    if method.in_flight is None or method.in_flight[0] != command.attempt:
+    if method.in_flight is None or method.in_flight.attempt != command.attempt:
         if method.attempts < command.attempt:
             raise PreconditionFailedError(
                 f"attempt {command.attempt} through {command.method_id!r} was never recorded; "
@@ -427,22 +521,9 @@ def _outcome(command: RecordOutcome, state: Page, retry: RetryPolicy) -> Sequenc
             )
         )
         return events
-    # Fail over: the next method in the plan that has not been tried is due now, even
-    # if its own rule would have waited longer.
-    following = [
-        m
-        for m in state.methods
-        if m.planned.method_id != command.method_id and m.attempts == 0 and not m.exhausted
-    ]
-    if following:
-        nxt = following[0]
-        due = nxt.due(1)
-        if due is None or due > command.at:
-            events.append(
-                PageNotificationScheduled(
-                    method_id=nxt.planned.method_id, attempt=1, due_at=command.at, reason="failover"
-                )
-            )
+    failover = _failover(state, command.method_id, command.at)
+    if failover is not None:
+        events += failover
         return events
     others_alive = any(
         m.delivered or (m.in_flight is not None) or m.scheduled
@@ -455,4 +536,59 @@ def _outcome(command: RecordOutcome, state: Page, retry: RetryPolicy) -> Sequenc
                 reason=f"every contact method of {state.user_id} failed", at=command.at
             )
         )
+    return events
+
+
+def _failover(state: Page, method_id: str, at: datetime) -> list[DomainEvent] | None:
+    """The next method in the plan that has not been tried, due now even if its own
+    rule would have waited longer; None when every other method was tried."""
+    following = [
+        m
+        for m in state.methods
+        if m.planned.method_id != method_id and m.attempts == 0 and not m.exhausted
+    ]
+    if not following:
+        return None
+    nxt = following[0]
+    due = nxt.due(1)
+    if due is not None and due <= at:
+        return []  # already due: nothing to bring forward
+    return [
+        PageNotificationScheduled(
+            method_id=nxt.planned.method_id, attempt=1, due_at=at, reason="failover"
+        )
+    ]
+
+
+def _outcome_unknown(
+    state: Page, method_id: str, attempt: int, at: datetime, reason: str, retry: RetryPolicy
+) -> Sequence[DomainEvent]:
+    """Nobody will ever report this attempt's outcome. Never silence: send it again
+    through the same method (the next attempt says it may be a repeat) and, when the
+    user has another method, try that too; a lost page is worse than a repeated one."""
+    events: list[DomainEvent] = [
+        PageDeliveryUnconfirmed(
+            method_id=method_id, attempt=attempt, reason=reason, detected_at=at
+        )
+    ]
+    if state.status is not Status.OPEN:
+        return events  # acknowledged or cancelled meanwhile: nobody needs it any more
+    if attempt >= retry.max_attempts:
+        # A sender that dies on every try of this method (a poison message) must not
+        # loop for ever: after max_attempts the method is given up like any failure.
+        outcome = RecordOutcome(
+            at=at,
+            method_id=method_id,
+            attempt=attempt,
+            delivered=False,
+            reason=f"{attempt} attempts without a known outcome",
+            permanent=True,
+        )
+        return [*events, *_outcome(outcome, state, retry)]
+    events.append(
+        PageNotificationScheduled(
+            method_id=method_id, attempt=attempt + 1, due_at=at, reason="repeat"
+        )
+    )
+    events += _failover(state, method_id, at) or []
     return events

@@ -4,7 +4,7 @@ The `firewatch.events` entry point names `EVENTS` here; importing the aggregate 
 is what registers their events.
 """
 
-from paging_service import escalation, page, policy, schedule, team, user
+from paging_service import escalation, page, policy, schedule, sender, team, user
 from paging_service.common import EVENTS
 
-__all__ = ["EVENTS", "escalation", "page", "policy", "schedule", "team", "user"]
+__all__ = ["EVENTS", "escalation", "page", "policy", "schedule", "sender", "team", "user"]

@@ -22,8 +22,16 @@ Environment (prefix FIREWATCH_):
   PAGING_RETRY_BASE_SECONDS       first backoff after a temporary failure (default 30)
   PAGING_RETRY_FACTOR             backoff multiplier (default 4)
   PAGING_RETRY_MAX_ATTEMPTS       attempts per method before failing over (default 4)
-  PAGING_OUTCOME_TIMEOUT_SECONDS  an attempt with no outcome by then fails over (default 120)
+  PAGING_OUTCOME_TIMEOUT_SECONDS  an attempt with no outcome by then is sent again, marked
+                                  as a possible repeat (default 120; a restarted worker
+                                  resends its dead predecessor's attempts at once)
   PAGING_MAX_CONCURRENT_SENDS     sends in flight per worker process (default 20)
+  PAGING_SENDER                   this worker's slot: a stable name, one running process
+                                  per name (default: the host name; in Kubernetes, a
+                                  StatefulSet pod name)
+  PAGING_FALLBACK_EMAILS          comma-separated operator addresses paged when an
+                                  escalation reaches nobody (set at install time; empty:
+                                  the exhaustion is only recorded and logged)
 
 Routing file (PAGING_ROUTING_FILE), every key optional:
 
@@ -42,6 +50,8 @@ one, else the default policy.
 
 from __future__ import annotations
 
+import re
+import socket
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -54,8 +64,17 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from paging_service.ack_token import MIN_SECRET_BYTES
 from paging_service.common import Severity, Urgency
-from paging_service.page import RetryPolicy
+from paging_service.page import PlannedMethod, RetryPolicy
 from paging_service.policy import DEFAULT_URGENCY, UrgencyRules
+from paging_service.user import ContactKind
+
+_EMAIL = re.compile(r"^[^@\s,]+@[^@\s,]+$")
+
+
+def _default_sender() -> str:
+    """The host name, made a valid slot (a pod name already is)."""
+    name = re.sub(r"[^A-Za-z0-9._:@+=-]", "-", socket.gethostname())[:100].lstrip("-.")
+    return name or "paging"
 
 
 class SettingsError(ValueError):
@@ -92,6 +111,29 @@ class PagingSettings(BaseSettings):
     paging_retry_cap_seconds: float = Field(default=900.0, gt=0)
     paging_outcome_timeout_seconds: float = Field(default=120.0, gt=0)
     paging_max_concurrent_sends: int = Field(default=20, ge=1, le=1000)
+    paging_sender: str = Field(default_factory=_default_sender)
+    paging_fallback_emails: str = ""
+
+    def fallback_plan(self) -> tuple[PlannedMethod, ...]:
+        """The operators' route as a page plan: every address at once."""
+        plan: list[PlannedMethod] = []
+        for index, raw in enumerate(self.paging_fallback_emails.split(",")):
+            address = raw.strip()
+            if not address:
+                continue
+            if not _EMAIL.match(address):
+                raise SettingsError(
+                    f"FIREWATCH_PAGING_FALLBACK_EMAILS: {address!r} is not an email address"
+                )
+            plan.append(
+                PlannedMethod(
+                    method_id=f"fallback-{index}",
+                    kind=ContactKind.EMAIL,
+                    address=address,
+                    after_minutes=0,
+                )
+            )
+        return tuple(plan)
 
     def ack_secret(self, *, required: bool) -> bytes | None:
         """The ack-link key from PAGING_ACK_SECRET or PAGING_ACK_SECRET_FILE."""

@@ -6,10 +6,18 @@ Thin adapter over `PagingApplication`, following its documented call sequence:
                         then tick() at once, for latency
     SeverityChanged  -> raise_severity
     IncidentResolved -> incident_resolved (cancels everything pending)
+    at start         -> start_sender(): this process now sends for its slot
+                        (FIREWATCH_PAGING_SENDER), so the first tick resends what the
+                        slot's previous, dead instance recorded but never reported
     every second     -> tick(): fires what is due, each exactly once, also what fell
                         due while no worker ran; returns the attempts it recorded
     each Delivery    -> one send (delivery.Courier), then record_delivery_outcome;
                         after a permanent failure tick() again so failover is immediate
+
+Fault points (servicekit.faults, armed only by tests): "paging.attempt-recorded"
+(the attempt is in the log, nothing was sent) and "paging.sent" (sent, the outcome
+not yet recorded). A crash at either is recovered by the next instance: the page goes
+out again through the same method, marked as a possible repeat (ADR 0011).
 
 The handler is `@reliable_handler` (retry with backoff, then a parking queue) on the
 quorum queue `paging.incident`, declared at deploy time (QUEUE_BINDINGS) so incidents
@@ -49,6 +57,7 @@ from notify import DeliveryOutcome
 from paging_service.app import Delivery, PagingApplication
 from paging_service.delivery import Courier, IncidentContext, incident_context
 from paging_service.settings import PagingSettings, Routing
+from servicekit import faults
 from servicekit.consumer import reliable_handler
 from servicekit.topology import QueueBinding
 
@@ -168,7 +177,9 @@ class Pager:
 
     def _deliver(self, delivery: Delivery, context: IncidentContext) -> None:
         try:
+            faults.point("paging.attempt-recorded")
             outcome: DeliveryOutcome = self.run_blocking(self.courier.send, delivery, context)
+            faults.point("paging.sent")
             log.info(
                 "paging: page %s to %s via %s (attempt %d): %s",
                 delivery.page_id,
@@ -189,7 +200,8 @@ class Pager:
             if not outcome.delivered and outcome.permanent:
                 self.tick()  # fail over to the next method now, not at the next tick
         except Exception:
-            # Nothing is lost: an attempt without an outcome times out and fails over.
+            # Nothing is lost: an attempt without an outcome is sent again after its
+            # deadline (or at once by this slot's next instance), marked as a repeat.
             log.exception("paging: delivery of page %s failed unexpectedly", delivery.page_id)
 
     def drain(self) -> None:
@@ -215,7 +227,18 @@ class PagerProvider(DependencyProvider):  # type: ignore[misc]
             retry=settings.retry_policy(),
             ack_secret=secret,
             ack_url_base=settings.ack_url_base(),
+            sender=settings.paging_sender,
+            fallback=settings.fallback_plan(),
         )
+        if not app.fallback:
+            log.warning(
+                "paging: FIREWATCH_PAGING_FALLBACK_EMAILS is not set; an escalation that "
+                "reaches nobody is recorded and logged but pages no operator"
+            )
+        # Before the first tick: the previous instance of this slot is dead, so its
+        # unanswered attempts are resent now rather than after their deadline.
+        app.start_sender()
+        log.info("paging: sending as %s (instance %s)", app.sender, app.instance)
         self.pager = Pager(
             app,
             Courier.from_settings(settings),

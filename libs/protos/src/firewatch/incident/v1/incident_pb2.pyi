@@ -68,7 +68,7 @@ class Mitigation(_message.Message):
     def __init__(self, kind: _Optional[_Union[MitigationKind, str]] = ..., description: _Optional[str] = ..., temporary: bool = ..., applied_by: _Optional[str] = ..., applied_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Incident(_message.Message):
-    __slots__ = ("incident_id", "reference", "number", "title", "severity", "status", "services", "source_alerts", "commander", "declared_by", "declared_at", "resolved_at", "resolution_summary", "root_cause_pending", "mitigations", "reopen_count", "last_changed_at", "version", "position")
+    __slots__ = ("incident_id", "reference", "number", "title", "severity", "status", "services", "source_alerts", "commander", "declared_by", "declared_at", "resolved_at", "resolution_summary", "root_cause_pending", "mitigations", "reopen_count", "last_changed_at", "version", "position", "paging_alert")
     INCIDENT_ID_FIELD_NUMBER: _ClassVar[int]
     REFERENCE_FIELD_NUMBER: _ClassVar[int]
     NUMBER_FIELD_NUMBER: _ClassVar[int]
@@ -88,6 +88,7 @@ class Incident(_message.Message):
     LAST_CHANGED_AT_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     POSITION_FIELD_NUMBER: _ClassVar[int]
+    PAGING_ALERT_FIELD_NUMBER: _ClassVar[int]
     incident_id: str
     reference: str
     number: int
@@ -107,7 +108,8 @@ class Incident(_message.Message):
     last_changed_at: _timestamp_pb2.Timestamp
     version: int
     position: int
-    def __init__(self, incident_id: _Optional[str] = ..., reference: _Optional[str] = ..., number: _Optional[int] = ..., title: _Optional[str] = ..., severity: _Optional[_Union[Severity, str]] = ..., status: _Optional[_Union[Status, str]] = ..., services: _Optional[_Iterable[str]] = ..., source_alerts: _Optional[_Iterable[str]] = ..., commander: _Optional[str] = ..., declared_by: _Optional[str] = ..., declared_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., resolved_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., resolution_summary: _Optional[str] = ..., root_cause_pending: bool = ..., mitigations: _Optional[_Iterable[_Union[Mitigation, _Mapping]]] = ..., reopen_count: _Optional[int] = ..., last_changed_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., version: _Optional[int] = ..., position: _Optional[int] = ...) -> None: ...
+    paging_alert: str
+    def __init__(self, incident_id: _Optional[str] = ..., reference: _Optional[str] = ..., number: _Optional[int] = ..., title: _Optional[str] = ..., severity: _Optional[_Union[Severity, str]] = ..., status: _Optional[_Union[Status, str]] = ..., services: _Optional[_Iterable[str]] = ..., source_alerts: _Optional[_Iterable[str]] = ..., commander: _Optional[str] = ..., declared_by: _Optional[str] = ..., declared_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., resolved_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., resolution_summary: _Optional[str] = ..., root_cause_pending: bool = ..., mitigations: _Optional[_Iterable[_Union[Mitigation, _Mapping]]] = ..., reopen_count: _Optional[int] = ..., last_changed_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., version: _Optional[int] = ..., position: _Optional[int] = ..., paging_alert: _Optional[str] = ...) -> None: ...
 
 class CommandOutcome(_message.Message):
     __slots__ = ("incident_id", "reference", "version", "position", "event_types", "replayed")
