@@ -108,6 +108,18 @@ def test_event_ids_derive_from_the_key_by_the_service_formula(
     assert recorded[1].id != uuid.uuid5(NAMESPACE, "t1/None/0")  # no key: a fresh id
 
 
+def test_without_replays_a_key_names_a_slot_and_the_command_is_decided_again(
+    store: SQLiteEventStore, clock: FakeClock
+) -> None:
+    runner = CommandRunner(store, EVENTS, EventIds(NAMESPACE), replays=False)
+    runner.execute(TALLY, STREAM, Close(at=clock()), actor="timer", key="settle")
+    # A different command competing for the same slot is decided against what is now
+    # recorded: here the decider refuses, where a replay would have answered "done".
+    with pytest.raises(PreconditionFailedError):
+        runner.execute(TALLY, STREAM, add(clock, 1), actor="late", key="settle")
+    assert len(store.read_stream(STREAM)) == 1
+
+
 def test_a_different_key_is_a_different_command(
     runner: CommandRunner, store: SQLiteEventStore, clock: FakeClock
 ) -> None:

@@ -3,7 +3,8 @@
 Owns, once for the platform:
 - loading an aggregate (from its stream, or from a caught-up model of aggregate states);
 - recognising a retried command by its idempotency key and returning the original
-  result instead of deciding again;
+  result instead of deciding again (or, for a service whose keys name a slot that
+  several commands compete for, deciding again and letting the log drop duplicates);
 - deciding with the pure decider;
 - deterministic event ids from the key (`appkit.ids`), random ones without a key;
 - the events' metadata: actor, correlation (the caller's, else the decider's), causation
@@ -139,7 +140,14 @@ class CommandRunner:
         source: StateSource | None = None,
         occurred_at: Callable[[DomainEvent], datetime | None] = no_occurred_at,
         max_attempts: int = MAX_ATTEMPTS,
+        replays: bool = True,
     ) -> None:
+        """`replays`: a key names one command, so finding its events means the command
+        was applied and its original result is the answer (incident's client keys).
+        False: a key names a slot that different commands compete for (paging's
+        `outcome/<method>/<attempt>`, settled by a report *or* a timeout): the
+        command is decided again against the current state, and the log's idempotent
+        append drops ids already stored."""
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         self.store = store
@@ -149,6 +157,7 @@ class CommandRunner:
         self.source: StateSource = source or self.log
         self.occurred_at = occurred_at
         self.max_attempts = max_attempts
+        self.replays = replays
 
     def execute(
         self,
@@ -166,8 +175,9 @@ class CommandRunner:
     ) -> CommandResult[S]:
         """Load, decide, append with the version read; retry on a conflict.
 
-        - `key`: the idempotency key; event ids derive from it, and a command whose
-          events are already in the stream returns its original result (`replayed`).
+        - `key`: the idempotency key; event ids derive from it, and (unless the runner
+          was built with `replays=False`) a command whose events are already in the
+          stream returns its original result (`replayed`).
         - `not_found`: the NotFoundError message when the stream has no events.
         - `prepare(command)`: completes the command only once it will be decided
           (after the existence and replay checks), e.g. with an allocated number. It
@@ -180,7 +190,7 @@ class CommandRunner:
             loaded = self.source.load(stream, decider)
             if not_found is not None and not loaded.exists:
                 raise NotFoundError(not_found)
-            if key is not None:
+            if key is not None and self.replays:
                 replay = _replayed(stream, key, loaded, formula)
                 if replay is not None:
                     return replay
