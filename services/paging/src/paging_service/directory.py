@@ -137,15 +137,7 @@ class Directory:
             members=tuple(members),
             schedule_id=schedule_id,
         )
-        self._require_users("members", command.members)
-        if command.schedule_id is not None:
-            self._require("schedule_id", TargetKind.SCHEDULE, command.schedule_id)
-        return self.runner.execute(
-            TEAM,
-            tm.stream_for(command.team_id),
-            command,
-            actor=actor,
-        )
+        return self._team(command, actor)
 
     def change_team(
         self,
@@ -163,9 +155,23 @@ class Directory:
             members=tuple(members),
             schedule_id=schedule_id,
         )
+        return self._team(command, actor, team_id=team_id)
+
+    def _team(
+        self,
+        command: tm.CreateTeam | tm.ChangeTeam,
+        actor: str,
+        *,
+        team_id: str | None = None,
+    ) -> CommandResult[tm.Team]:
+        """Create (the id is in the command) or change `team_id`; members and the
+        schedule must exist."""
         self._require_users("members", command.members)
         if command.schedule_id is not None:
             self._require("schedule_id", TargetKind.SCHEDULE, command.schedule_id)
+        if isinstance(command, tm.CreateTeam):
+            return self.runner.execute(TEAM, tm.stream_for(command.team_id), command, actor=actor)
+        assert team_id is not None
         return self.runner.execute(
             TEAM,
             tm.stream_for(directory_id(team_id, "team_id")),
@@ -346,13 +352,7 @@ class Directory:
             repeat=repeat,
             un_ack_timeout_minutes=un_ack_timeout_minutes,
         )
-        self._require_targets(command.levels)
-        return self.runner.execute(
-            POLICY,
-            pol.stream_for(command.policy_id),
-            command,
-            actor=actor,
-        )
+        return self._policy(command, actor)
 
     def revise_policy(
         self,
@@ -373,7 +373,22 @@ class Directory:
             repeat=repeat,
             un_ack_timeout_minutes=un_ack_timeout_minutes,
         )
+        return self._policy(command, actor, policy_id=policy_id)
+
+    def _policy(
+        self,
+        command: pol.CreatePolicy | pol.RevisePolicy,
+        actor: str,
+        *,
+        policy_id: str | None = None,
+    ) -> CommandResult[pol.Policy]:
+        """Create (the id is in the command) or revise `policy_id`; every target must
+        exist."""
         self._require_targets(command.levels)
+        if isinstance(command, pol.CreatePolicy):
+            stream = pol.stream_for(command.policy_id)
+            return self.runner.execute(POLICY, stream, command, actor=actor)
+        assert policy_id is not None
         return self.runner.execute(
             POLICY,
             pol.stream_for(directory_id(policy_id, "policy_id")),
