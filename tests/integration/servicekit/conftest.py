@@ -1,5 +1,6 @@
 """Fixtures for servicekit's broker tests: a private exchange prefix per test, a log in
-tmp_path, a relay in a thread, and a queue reader that waits on the socket.
+tmp_path (its platform identity first, at position 1, so the events a test appends
+start at position 2), a relay in a thread, and a queue reader that waits on the socket.
 
 No eventlet monkey-patching here on purpose: these tests share the pytest process with
 every other test, and patching would turn their threads green. nameko services run
@@ -100,9 +101,14 @@ def log_path(tmp_path: Path) -> Path:
     return tmp_path / "eventlog.db"
 
 
+FIRST_POSITION = 2
+"""Where a test's first event lands: the log's identity (the relay reads it) is at 1."""
+
+
 @pytest.fixture
 def store(log_path: Path) -> Iterator[SQLiteEventStore]:
     store = SQLiteEventStore(log_path, writer="incident", ownership=Ownership.platform())
+    assert store.platform_identity().position == FIRST_POSITION - 1
     yield store
     store.close()
 
@@ -255,4 +261,10 @@ def assert_complete_and_ordered(positions_seen: list[int], expected: list[int]) 
 
 
 def events_by_position(store: SQLiteEventStore) -> dict[int, RecordedEvent]:
-    return {event.position: event for event in store.read_all()}
+    """The test's own events (not the log's identity), by position."""
+    return {event.position: event for event in store.read_all(from_position=FIRST_POSITION)}
+
+
+def relayed_positions(head: int) -> list[int]:
+    """The positions a relay publishes from a filled log whose head is `head`."""
+    return list(range(FIRST_POSITION, head + 1))

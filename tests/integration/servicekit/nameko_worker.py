@@ -8,8 +8,9 @@ observes it by following the log, and a redelivery cannot append twice.
     python nameko_worker.py '<json params>'
 
 params: mode ("record" | "flaky" | "failing"), broker, prefix, queue, log,
-max_attempts, first_delay, backoff, max_workers. The first stdout line is
-{"metrics_port": N}: the worker's Prometheus endpoint.
+max_attempts, first_delay, backoff, delivery_limit, max_workers. The log is also the
+worker's STORE_URL: its identity is the platform the worker accepts messages from.
+The first stdout line is {"metrics_port": N}: the worker's Prometheus endpoint.
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ def build_service(params: dict[str, Any]) -> type:
             max_attempts=params.get("max_attempts", 5),
             first_delay=params.get("first_delay", 0.05),
             backoff=params.get("backoff", 2.0),
+            delivery_limit=params.get("delivery_limit", 20),
         )
         def open_channel(self, event: RecordedEvent) -> None:
             attempts[str(event.id)] += 1
@@ -92,6 +94,7 @@ def main() -> None:
     config = {
         "AMQP_URI": params["broker"],
         "FIREWATCH_EXCHANGE_PREFIX": params["prefix"],
+        "STORE_URL": f"sqlite:///{params['log']}",
         "max_workers": params.get("max_workers", 10),
         "LOGGING": {"version": 1, "disable_existing_loggers": False},
     }

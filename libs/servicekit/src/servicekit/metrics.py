@@ -29,6 +29,12 @@ RELAY_FAILURES = Counter(
     "Windows that did not confirm completely, by reason.",
     ["relay", "reason"],
 )
+RELAY_UNROUTED = Counter(
+    "firewatch_relay_unrouted_total",
+    "Events no queue takes (no consumer binds their type, or no service owns their "
+    "category): not kept by the broker, only by the log (including republished ones).",
+    ["relay", "event_type"],
+)
 RELAY_CHECKPOINT = Gauge(
     "firewatch_relay_checkpoint_position",
     "The last log position whose publish the broker confirmed.",
@@ -47,6 +53,13 @@ EVENTS_RETRIED = Counter(
 )
 EVENTS_PARKED = Counter(
     "firewatch_events_parked_total",
-    "Events moved to a parking queue after their last attempt failed (alert on this).",
+    "Messages a reliable handler moved to its parking queue: last attempt failed, "
+    "undecodable, redelivered to the delivery limit, or refused (alert on this).",
     ["queue"],
+)
+EVENTS_REFUSED = Counter(
+    "firewatch_events_refused_total",
+    "Messages a reliable handler refused without handling, because they carry another "
+    "platform's id (foreign_platform) or none (no_platform_id); each is also parked.",
+    ["queue", "reason"],
 )
