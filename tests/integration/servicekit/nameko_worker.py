@@ -8,7 +8,7 @@ observes it by following the log, and a redelivery cannot append twice.
     python nameko_worker.py '<json params>'
 
 params: mode ("record" | "flaky" | "failing"), broker, prefix, queue, log,
-max_attempts, first_delay, backoff, delivery_limit, max_workers. The log is also the
+max_attempts, first_delay, backoff, delivery_limit, event_types, max_workers. The log is also the
 worker's STORE_URL: its identity is the platform the worker accepts messages from.
 The first stdout line is {"metrics_port": N}: the worker's Prometheus endpoint.
 """
@@ -64,7 +64,7 @@ def build_service(params: dict[str, Any]) -> type:
 
         @reliable_handler(
             source_service="incident",
-            event_types=["#"],
+            event_types=params.get("event_types", ["#"]),
             queue=params["queue"],
             max_attempts=params.get("max_attempts", 5),
             first_delay=params.get("first_delay", 0.05),

@@ -3,112 +3,27 @@ consumer gets everything, a flaky handler is retried, a hopeless one is parked."
 
 from __future__ import annotations
 
-import json
-import os
 import select
-import signal
-import subprocess
-import sys
 import time
-import urllib.request
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from kombu import Connection
 
-from eventlog import EventFilter, Ownership, RecordedEvent
+from eventlog import EventFilter, Ownership
 from eventlog.sqlite import SQLiteEventStore
 from servicekit import envelope
 from servicekit.checkpoint import SQLiteCheckpointStore
 from servicekit.ids import derived_event_id
 from servicekit.topology import QueueBinding, exponential_delays
 
-from .conftest import FIRST_POSITION, Broker, RelayThread, fill, make_relay
+from .conftest import FIRST_POSITION, Broker, RelayThread, Worker, fill, follow, make_relay
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.slow]
 
-WORKER = Path(__file__).with_name("nameko_worker.py")
 HANDLER = "servicekit_test.open_channel"
-
-
-class Worker:
-    """The nameko worker subprocess: started with params, stopped with SIGTERM."""
-
-    def __init__(self, params: dict[str, Any], output: Path) -> None:
-        self._output = output.open("wb")
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        self.process = subprocess.Popen(
-            [sys.executable, str(WORKER), json.dumps(params)],
-            stdout=subprocess.PIPE,
-            stderr=self._output,
-            env=env,
-        )
-        assert self.process.stdout is not None
-        ready, _, _ = select.select([self.process.stdout], [], [], 60)
-        assert ready, f"worker did not start; see {output}"
-        line = self.process.stdout.readline()
-        assert line, f"worker exited at startup; see {output}"
-        self.metrics_port = int(json.loads(line)["metrics_port"])
-
-    def metric(self, name: str, **labels: str) -> float:
-        text = urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics").read()
-        wanted = ",".join(f'{key}="{value}"' for key, value in labels.items())
-        for line in text.decode().splitlines():
-            if line.startswith(f"{name}{{{wanted}}} "):
-                return float(line.rsplit(" ", 1)[1])
-        return 0.0
-
-    def stop(self) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(timeout=60)
-        finally:
-            self._output.close()
-
-
-@pytest.fixture
-def start_worker(broker: Broker, log_path: Path, tmp_path: Path) -> Iterator[Any]:
-    workers: list[Worker] = []
-
-    def start(mode: str, queue: str, **params: Any) -> Worker:
-        worker = Worker(
-            {
-                "mode": mode,
-                "broker": broker.url,
-                "prefix": broker.prefix,
-                "queue": queue,
-                "log": str(log_path),
-                **params,
-            },
-            tmp_path / f"worker-{len(workers)}.log",
-        )
-        workers.append(worker)
-        return worker
-
-    yield start
-    for worker in workers:
-        assert worker.stop() == 0, "nameko worker did not shut down cleanly"
-
-
-def _follow(store: SQLiteEventStore, count: int, timeout: float, **filter_: Any) -> list[Any]:
-    """Wait on the log (not the clock) until `count` matching events exist."""
-    subscription = store.subscribe(from_position=1, filter=EventFilter.of(**filter_))
-    found: list[RecordedEvent] = []
-    deadline = time.monotonic() + timeout
-    try:
-        while len(found) < count:
-            left = deadline - time.monotonic()
-            assert left > 0, f"only {len(found)} of {count} events after {timeout}s"
-            event = subscription.next_event(timeout=left)
-            if event is not None:
-                found.append(event)
-    finally:
-        subscription.close()
-    return found
 
 
 def _relay_everything(broker: Broker, store: SQLiteEventStore, tmp_path: Path) -> None:
@@ -155,7 +70,7 @@ def test_a_consumer_started_after_the_events_were_relayed_receives_them_all(
 
     start_worker("record", queue)  # the late consumer
 
-    opened = _follow(store, 60, timeout=60, categories=["comms"])
+    opened = follow(store, 60, timeout=60, categories=["comms"])
     assert {event.id for event in opened} == {
         derived_event_id(HANDLER, event.id) for event in inputs
     }
@@ -170,7 +85,7 @@ def test_redelivered_events_are_appended_only_once_thanks_to_derived_ids(
     fill(store, 20)
     _relay_everything(broker, store, tmp_path)
     start_worker("record", queue, max_workers=1)
-    _follow(store, 20, timeout=60, categories=["comms"])
+    follow(store, 20, timeout=60, categories=["comms"])
 
     # Replay: rewind the relay's checkpoint, so every event is delivered a second time,
     # then one new event; one worker handles them in queue order, so once the new
@@ -178,7 +93,7 @@ def test_redelivered_events_are_appended_only_once_thanks_to_derived_ids(
     SQLiteCheckpointStore(tmp_path / "relay-cp.db").reset("to-handlers", 0)
     fill(store, 1, start=20)
     _relay_everything(broker, store, tmp_path)
-    _follow(store, 21, timeout=60, categories=["comms"])
+    follow(store, 21, timeout=60, categories=["comms"])
 
     reader = SQLiteEventStore(store.path, ownership=Ownership.platform())
     reactions = list(reader.read_all(filter=EventFilter.of(categories=["comms"])))
@@ -195,13 +110,13 @@ def test_a_handler_that_fails_twice_gets_the_message_three_times(
     worker = start_worker("flaky", queue)
     _relay_everything(broker, store, tmp_path)
 
-    opened = _follow(store, 5, timeout=60, event_types=["ChannelOpened"])
+    opened = follow(store, 5, timeout=60, event_types=["ChannelOpened"])
     first = FIRST_POSITION
     assert sorted(event.data["input_position"] for event in opened) == list(range(first, first + 5))
     assert all(event.data["attempt"] == 3 for event in opened)
     failures = Counter(
         event.data["input_position"]
-        for event in _follow(store, 10, timeout=10, event_types=["ChannelOpenFailed"])
+        for event in follow(store, 10, timeout=10, event_types=["ChannelOpenFailed"])
     )
     assert failures == dict.fromkeys(range(first, first + 5), 2)
     assert worker.metric("firewatch_events_retried_total", queue=queue) == 10
@@ -293,7 +208,7 @@ def test_a_message_from_another_platform_is_refused_and_parked_never_handled(
 
     # This platform's own event, relayed after them, is handled: only it.
     _relay_everything(broker, store, tmp_path)
-    (reaction,) = _follow(store, 1, timeout=60, categories=["comms"])
+    (reaction,) = follow(store, 1, timeout=60, categories=["comms"])
     assert reaction.data["input_position"] == FIRST_POSITION
     assert worker.metric("firewatch_events_handled_total", queue=queue) == 1
     reader = SQLiteEventStore(store.path, ownership=Ownership.platform())
