@@ -8,9 +8,11 @@ observes it by following the log, and a redelivery cannot append twice.
     python nameko_worker.py '<json params>'
 
 params: mode ("record" | "flaky" | "failing"), broker, prefix, queue, log,
-max_attempts, first_delay, backoff, delivery_limit, event_types, max_workers. The log is also the
-worker's STORE_URL: its identity is the platform the worker accepts messages from.
-The first stdout line is {"metrics_port": N}: the worker's Prometheus endpoint.
+max_attempts, first_delay, backoff, delivery_limit, event_types, max_workers, and
+metrics_port (served through the handler's METRICS_PORT config; otherwise the harness
+serves the metrics itself on a free port). The log is also the worker's STORE_URL: its
+identity is the platform the worker accepts messages from. The first stdout line is
+{"metrics_port": N}: the worker's Prometheus endpoint.
 """
 
 from __future__ import annotations
@@ -89,9 +91,15 @@ def main() -> None:
     params = json.loads(sys.argv[1])
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
     configure_logging()  # stderr: stdout carries only the metrics port line
-    server, _ = start_http_server(0, addr="127.0.0.1")
-    print(json.dumps({"metrics_port": server.server_address[1]}), flush=True)
-    config = {
+    config: dict[str, Any] = {}
+    if "metrics_port" in params:
+        # Served by the reliable handler itself, as in production (METRICS_PORT).
+        config["METRICS_PORT"] = params["metrics_port"]
+        print(json.dumps({"metrics_port": params["metrics_port"]}), flush=True)
+    else:
+        server, _ = start_http_server(0, addr="127.0.0.1")
+        print(json.dumps({"metrics_port": server.server_address[1]}), flush=True)
+    config |= {
         "AMQP_URI": params["broker"],
         "FIREWATCH_EXCHANGE_PREFIX": params["prefix"],
         "STORE_URL": f"sqlite:///{params['log']}",

@@ -19,7 +19,16 @@ from servicekit.checkpoint import SQLiteCheckpointStore
 from servicekit.ids import derived_event_id
 from servicekit.topology import QueueBinding, exponential_delays
 
-from .conftest import FIRST_POSITION, Broker, RelayThread, Worker, fill, follow, make_relay
+from .conftest import (
+    FIRST_POSITION,
+    Broker,
+    RelayThread,
+    Worker,
+    fill,
+    follow,
+    free_port,
+    make_relay,
+)
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.slow]
 
@@ -188,7 +197,8 @@ def test_a_message_from_another_platform_is_refused_and_parked_never_handled(
     body = envelope.encode(theirs, foreign).body
     _publish(broker, queue, body, "from-elsewhere", platform=foreign)
     _publish(broker, queue, body, "from-nowhere", platform=None)
-    worker = start_worker("record", queue)
+    # Metrics served by the handler itself (METRICS_PORT), as a deployed worker does.
+    worker = start_worker("record", queue, metrics_port=free_port())
 
     parked = reader_factory(binding.parking_queue).wait_for_count(2, timeout=60)
     by_id = {message.properties["message_id"]: message for message in parked}

@@ -34,8 +34,9 @@ deliver an event more than once.
 
 Config keys read from the nameko config: AMQP_URI; STORE_URL (falls back to
 FIREWATCH_STORE_URL, then the services' default), the log whose identity is this
-platform's; and FIREWATCH_EXCHANGE_PREFIX (falls back to the environment variable of
-the same name, then the prefix derived from the platform identity).
+platform's; FIREWATCH_EXCHANGE_PREFIX (falls back to the environment variable of the
+same name, then the prefix derived from the platform identity); and METRICS_PORT
+(falls back to FIREWATCH_METRICS_PORT; unset: the metrics are not served).
 """
 
 from __future__ import annotations
@@ -257,6 +258,8 @@ class ReliableHandler(Consumer):  # type: ignore[misc]
             with _Connection(amqp_uri) as connection:
                 self.topology.declare(connection, [self.binding])
         self.publisher = ConfirmedPublisher(amqp_uri)
+        # Refused and parked messages must be visible to monitoring, not only in-process.
+        metrics.serve_from_config(config)
         super().setup()
 
     # ------------------------------------------------------------------ delivery

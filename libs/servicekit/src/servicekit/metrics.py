@@ -1,13 +1,45 @@
-"""Prometheus metrics of the relay and the reliable consumers.
+"""Prometheus metrics of the relay and the reliable consumers, and serving them.
 
 Defined once here, in the default registry: prometheus_client refuses to register a
 name twice, and `python -m servicekit.relay` would otherwise import the relay module a
 second time (as __main__) and define them again.
+
+A worker process serves them when its nameko config has METRICS_PORT, or the
+environment FIREWATCH_METRICS_PORT (one port per process; unset or 0: not served).
 """
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge
+import os
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from prometheus_client import Counter, Gauge, start_http_server
+
+METRICS_PORT_CONFIG_KEY = "METRICS_PORT"
+METRICS_PORT_ENV = "FIREWATCH_METRICS_PORT"
+_serving: list[int] = []
+_serving_lock = threading.Lock()
+
+
+def serve_from_config(config: Mapping[str, Any]) -> int | None:
+    """Start the process's metrics endpoint once, if configured; returns its port."""
+    raw = config.get(METRICS_PORT_CONFIG_KEY) or os.environ.get(METRICS_PORT_ENV) or 0
+    try:
+        port = int(raw)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{METRICS_PORT_CONFIG_KEY} / {METRICS_PORT_ENV} must be a port number, got {raw!r}"
+        ) from None
+    if port <= 0:
+        return None
+    with _serving_lock:
+        if not _serving:
+            start_http_server(port)
+            _serving.append(port)
+        return _serving[0]
+
 
 RELAY_PUBLISHED = Counter(
     "firewatch_relay_published_total",
