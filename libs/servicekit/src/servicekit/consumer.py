@@ -259,7 +259,11 @@ class ReliableHandler(Consumer):  # type: ignore[misc]
                 self.topology.declare(connection, [self.binding])
         self.publisher = ConfirmedPublisher(amqp_uri)
         # Refused and parked messages must be visible to monitoring, not only in-process.
-        metrics.serve_from_config(config)
+        try:
+            metrics.serve_from_config(config)
+        except OSError as exc:
+            # A taken port must not stop a worker from consuming: say so loudly instead.
+            log.exception("consumer.metrics_not_served", error=_describe(exc))
         super().setup()
 
     # ------------------------------------------------------------------ delivery
