@@ -21,6 +21,7 @@ from incident_service.worker import QUEUE_BINDINGS
 from servicekit.platform import STORE_URL_CONFIG_KEY, platform_topology
 from servicekit.rpc import rpc_proxy_config
 from servicekit.topology import PREFIX_ENV, Topology
+from tests.broker import wait_until_consumed
 from tests.conftest import BROKER_URL
 
 CONFIG = Path(__file__).resolve().parents[3] / "services" / "incident" / "config.yaml"
@@ -74,7 +75,6 @@ def start_worker(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Path], W
         worker = Worker(log_path, topology)
         started.append((process, worker))
         assert process.stdout is not None
-        # The RPC queue exists once the consumer has connected; the worker says so.
         seen: list[str] = []
         for line in process.stdout:
             seen.append(line)
@@ -82,6 +82,10 @@ def start_worker(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Path], W
                 break
         else:
             pytest.fail("worker exited before connecting:\n" + "".join(seen))
+        # Both of its consumers, so that stopping it never races its start (tests.broker).
+        wait_until_consumed(
+            [topology.rpc_queue("incident"), topology.qualified(QUEUE_BINDINGS[0]).queue]
+        )
         return worker
 
     yield start
