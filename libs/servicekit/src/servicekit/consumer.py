@@ -322,6 +322,9 @@ class ReliableHandler(Consumer):  # type: ignore[misc]
             self._park(message, attempt, error, exc_info, event)
             return
         headers = dict(message.headers or {})
+        # The copy is a new message to the broker: a stale count (which RabbitMQ 4 no
+        # longer overwrites on a first delivery) would park it before its time.
+        headers.pop(HEADER_DELIVERY_COUNT, None)
         headers[HEADER_ATTEMPT] = attempt + 1
         headers[HEADER_LAST_ERROR] = error[:_MAX_HEADER_TEXT]
         retry_queue = self.binding.retry_queue(delay_ms)
