@@ -206,6 +206,9 @@ class ReminderAttempted(DomainEvent):
     attempted_at: datetime
     outcome_due_by: datetime
     repeat_of: int | None = None
+    sender: str | None = None
+    """The worker process instance that makes the send: a racing worker that appended
+    the same (derived) event finds someone else's name here and does not send."""
 
 
 @EVENTS.register
@@ -305,6 +308,7 @@ class SendReminder(Command):
     slot: str
     targets: tuple[Target, ...] = Field(max_length=200)
     outcome_timeout: timedelta
+    sender: str | None = None
 
 
 class RecordReminderOutcome(Command):
@@ -322,6 +326,7 @@ class RetryReminder(Command):
     attempt: int = Field(ge=1)
     """The attempt that failed temporarily."""
     outcome_timeout: timedelta
+    sender: str | None = None
 
 
 class TimeOutReminder(Command):
@@ -329,6 +334,7 @@ class TimeOutReminder(Command):
     target_key: str
     attempt: int = Field(ge=1)
     outcome_timeout: timedelta
+    sender: str | None = None
 
 
 ActionCommand = (
@@ -808,6 +814,7 @@ def _attempt(
         attempted_at=command.at,
         outcome_due_by=command.at + command.outcome_timeout,
         repeat_of=repeat_of,
+        sender=command.sender,
     )
 
 
@@ -840,6 +847,7 @@ def _send(command: SendReminder, state: ActionItem, policy: ReminderPolicy) -> l
                 attempted_at=command.at,
                 outcome_due_by=command.at,
                 repeat_of=None,
+                sender=command.sender,
             )
         )
     return events
