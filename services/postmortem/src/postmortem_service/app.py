@@ -23,6 +23,7 @@ Call sequence for the worker
 
 from __future__ import annotations
 
+import itertools
 import logging
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -30,12 +31,20 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from appkit import Aggregate, CommandResult, CommandRunner, EventIds, ProjectionRunner
+from appkit import (
+    Aggregate,
+    CommandResult,
+    CommandRunner,
+    EventIds,
+    ProjectionRunner,
+    uncorrelated,
+)
 from contracts.domain import DomainError, InvalidCommandError, NotFoundError
-from eventlog import EventStore, RecordedEvent
+from eventlog import EventFilter, EventStore, RecordedEvent
 from eventlog.clock import Clock
 from postmortem_service import action as ac
 from postmortem_service import postmortem as pm
+from postmortem_service import webhooks as wh
 from postmortem_service.common import EVENTS, build
 from postmortem_service.model import Directory, DueEntry, PostmortemModel
 from postmortem_service.prefill import Prefill, TimelineIndex, incident_events, prefill
@@ -97,6 +106,14 @@ class Reminder:
     @property
     def escalation(self) -> bool:
         return self.slot == "escalation"
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookBatch:
+    url: str
+    events: tuple[RecordedEvent, ...]
+    repeat_upto: int
+    """Events at or below this position may have reached the receiver already."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +198,9 @@ class PostmortemApplication:
             lambda command, state: ac.decide(command, state, policy),
             ac.evolve,
             correlation=lambda stream, state: str(state.incident_id) if state.incident_id else None,
+        )
+        self.feeds: Aggregate[Any, wh.Feed] = Aggregate(
+            wh.STREAM_CATEGORY, wh.INITIAL, wh.decide, wh.evolve, correlation=uncorrelated
         )
         deciders = (self.postmortems, self.actions)
         self.model = ProjectionRunner(store, lambda: PostmortemModel(deciders, policy))
@@ -638,6 +658,40 @@ class PostmortemApplication:
     @property
     def actor(self) -> str:
         return "postmortem-worker"
+
+    # ================================================================ change webhooks
+
+    def next_webhook_batch(self, url: str, limit: int = 100) -> WebhookBatch | None:
+        """Record the next batch of changes for `url` as attempted and return it (None
+        when the receiver is up to date). Events up to `repeat_upto` were posted before
+        without an answer: the caller flags them as possible repeats."""
+        stream = wh.stream_for(url)
+        feed = self.runner.read(self.feeds, stream).state
+        changes = list(
+            itertools.islice(
+                self.store.read_all(
+                    from_position=feed.delivered + 1,
+                    filter=EventFilter.of(categories=[pm.STREAM_CATEGORY, ac.STREAM_CATEGORY]),
+                ),
+                limit,
+            )
+        )
+        if not changes:
+            return None
+        command = build(
+            wh.AttemptBatch,
+            at=self.clock(),
+            url=url,
+            from_position=changes[0].position,
+            to_position=changes[-1].position,
+            events=len(changes),
+        )
+        self.runner.execute(self.feeds, stream, command, actor=self.actor)
+        return WebhookBatch(url, tuple(changes), feed.attempted)
+
+    def webhook_delivered(self, url: str, to_position: int) -> None:
+        command = build(wh.RecordDelivered, at=self.clock(), to_position=to_position)
+        self.runner.execute(self.feeds, wh.stream_for(url), command, actor=self.actor)
 
     # ================================================================ plumbing
 

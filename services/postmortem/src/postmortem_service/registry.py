@@ -4,7 +4,7 @@ The `firewatch.events` entry point names `EVENTS` here; importing the aggregate 
 is what registers their events.
 """
 
-from postmortem_service import action, postmortem
+from postmortem_service import action, postmortem, webhooks
 from postmortem_service.common import EVENTS
 
-__all__ = ["EVENTS", "action", "postmortem"]
+__all__ = ["EVENTS", "action", "postmortem", "webhooks"]
