@@ -45,10 +45,9 @@ def test_an_acknowledged_incident_counts_from_trigger_to_first_acknowledgement(
 
 def test_an_edited_impact_start_and_a_reopen_recompute_history(world: World) -> None:
     incident_id = world.resolved_incident("P1")
-    world.app.set_impact_start(
-        incident_id, world.incidents.get(incident_id).state.declared_at - timedelta(minutes=10),  # type: ignore[operator]
-        by="alice",
-    )  # fmt: skip
+    declared_at = world.incidents.get(incident_id).state.declared_at
+    assert declared_at is not None
+    world.app.set_impact_start(incident_id, declared_at - timedelta(minutes=10), by="alice")
     assert report(world).summaries["MTTR"].mean_seconds == 25 * 60
     world.incidents.execute(
         incident_id, inc.Reopen, actor="alice", reason="back", reopened_by="alice"
