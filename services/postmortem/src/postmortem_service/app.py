@@ -52,6 +52,9 @@ from postmortem_service.prefill import Prefill, TimelineIndex, incident_events, 
 log = logging.getLogger(__name__)
 ID_NAMESPACE = uuid.UUID("9d2f6a41-3c7e-4b58-a1d0-6e4f2b8c7a93")
 INCIDENT_CATEGORY = "incident"
+NUMBERS_STREAM = "incidentnumber-all"
+"""The incident service's numbering stream (its published log layout): version n-1
+holds the id of INC-n."""
 MAX_TICK_PASSES = 100
 C = TypeVar("C")
 
@@ -271,6 +274,55 @@ class PostmortemApplication:
             incident_id, command, actor="postmortem-worker", key=f"follow-up/{causation_id}",
             causation_id=causation_id,
         )  # fmt: skip
+
+    def open_postmortem(self, incident_id: uuid.UUID, *, by: str) -> CommandResult[pm.Postmortem]:
+        """Open a postmortem for a resolved incident whose policy did not (optional or
+        none); the same as the automatic opening, but asked for by a person."""
+        facts = incident_facts(self.store.read_stream(f"{INCIDENT_CATEGORY}-{incident_id}"))
+        if facts.number == 0:
+            raise NotFoundError(f"incident {incident_id} does not exist")
+        if facts.resolved_at is None:
+            raise pm.RefusedError("incident", "is not resolved yet")
+        owner = facts.commander or facts.declared_by
+        known = self._directory().user(owner) if owner else None
+        command = build(
+            pm.OpenOnResolution,
+            at=self.clock(),
+            incident_id=incident_id,
+            number=facts.number,
+            title=facts.title[:500],
+            severity=facts.severity,
+            services=facts.services,
+            required=False,
+            owner=_person(owner),
+            owner_time_zone=known.time_zone if known else "UTC",
+            incident_declared_at=facts.declared_at,
+            resolved_at=facts.resolved_at,
+            temporary_mitigations=facts.temporary_mitigations,
+            due_business_days=self.due_business_days,
+        )
+        return self._postmortem(incident_id, command, actor=by, key="opened")
+
+    def resolve_reference(self, reference: str) -> uuid.UUID:
+        """An incident uuid, or a human reference like INC-42 (the incident service's
+        numbering stream, which any service may read)."""
+        text = reference.strip()
+        if not text:
+            raise InvalidCommandError("incident", "is required (a uuid or INC-42)")
+        if text.upper().startswith("INC-"):
+            digits = text[4:]
+            if not digits.isdigit() or int(digits) < 1:
+                raise InvalidCommandError("incident", f"{reference!r} is not like INC-42")
+            found = self.store.read_stream(NUMBERS_STREAM, from_version=int(digits) - 1, limit=1)
+            if not found or found[0].version != int(digits) - 1:
+                raise NotFoundError(f"incident {text.upper()} does not exist")
+            return uuid.UUID(str(found[0].data["incident_id"]))
+        try:
+            return uuid.UUID(text)
+        except ValueError:
+            raise InvalidCommandError(
+                "incident", f"{reference!r} is neither an incident id nor a reference like INC-42"
+            ) from None
 
     # ================================================================ postmortems
 
