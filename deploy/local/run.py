@@ -155,10 +155,11 @@ def declare_topology(broker_url: str) -> None:
 
     from incident_service.worker import QUEUE_BINDINGS as INCIDENT_BINDINGS
     from paging_service.worker import QUEUE_BINDINGS as PAGING_BINDINGS
+    from postmortem_service.worker import QUEUE_BINDINGS as POSTMORTEM_BINDINGS
     from servicekit.topology import declare
 
     with Connection(broker_url) as connection:
-        declare(connection, [*INCIDENT_BINDINGS, *PAGING_BINDINGS])
+        declare(connection, [*INCIDENT_BINDINGS, *PAGING_BINDINGS, *POSTMORTEM_BINDINGS])
 
 
 def pump(name: str, stream: object) -> None:
@@ -204,6 +205,8 @@ def main() -> int:
     env.setdefault("FIREWATCH_SMTP_PORT", "8025")
     env.setdefault("FIREWATCH_PAGING_HTTP_PORT", "8081")
     env.setdefault("FIREWATCH_PAGING_API_PORT", "50053")
+    env.setdefault("FIREWATCH_POSTMORTEM_API_PORT", "50054")
+    env.setdefault("FIREWATCH_POSTMORTEM_HTTP_PORT", "8083")
     # The operators' route when an escalation reaches nobody: the local mailbox too.
     env.setdefault("FIREWATCH_PAGING_FALLBACK_EMAILS", "operators@firewatch.local")
     env.setdefault("PYTHONUNBUFFERED", "1")
@@ -253,6 +256,20 @@ def main() -> int:
                 "paging_service.worker",
             ],
         ),
+        Managed("postmortem-api", [PYTHON, "-m", "postmortem_service.api"]),
+        Managed("postmortem-http", [PYTHON, "-m", "postmortem_service.web"]),
+        Managed(
+            "postmortem-worker",
+            [
+                PYTHON,
+                "-m",
+                "nameko",
+                "run",
+                "--config",
+                str(ROOT / "services/postmortem/config.yaml"),
+                "postmortem_service.worker",
+            ],
+        ),
         Managed(
             "incident-worker",
             [
@@ -297,6 +314,12 @@ def main() -> int:
             "firewatch.oncall.v1.OnCallService",
             timeout=60,
         )
+        wait_healthy(
+            f"127.0.0.1:{env['FIREWATCH_POSTMORTEM_API_PORT']}",
+            "firewatch.postmortem.v1.PostmortemService",
+            timeout=60,
+        )
+        wait_http(f"http://127.0.0.1:{env['FIREWATCH_POSTMORTEM_HTTP_PORT']}/healthz", timeout=60)
         print(
             "\nFirewatch is running (Ctrl-C stops everything)\n"
             f"  incident api     {api_address}  gRPC with reflection and health checks\n"
@@ -309,6 +332,10 @@ def main() -> int:
             "(incidentctl oncall, incidentctl page)\n"
             f"  paging           worker on RabbitMQ; ack links http://127.0.0.1:"
             f"{env['FIREWATCH_PAGING_HTTP_PORT']}/ack/...\n"
+            f"  postmortem api   127.0.0.1:{env['FIREWATCH_POSTMORTEM_API_PORT']}  gRPC "
+            "(incidentctl postmortem, actions, report)\n"
+            f"  postmortems      http://127.0.0.1:{env['FIREWATCH_POSTMORTEM_HTTP_PORT']}"
+            "/postmortems (pages, exports, /metrics)\n"
             f"  local mailbox    smtp 127.0.0.1:{env['FIREWATCH_SMTP_PORT']} -> {mailbox}/new\n"
             "  relay            event log -> RabbitMQ exchanges firewatch.<service>\n"
             f"  event log        {env['FIREWATCH_STORE_URL']}\n"

@@ -39,6 +39,7 @@ def platform(tmp_path: Path) -> Iterator[dict[str, str]]:
     port = free_port()
     oncall_port = free_port()
     alert_port = free_port()
+    postmortem_port = free_port()
     env = {
         **os.environ,
         "FIREWATCH_HOME": str(home),
@@ -51,6 +52,9 @@ def platform(tmp_path: Path) -> Iterator[dict[str, str]]:
         "FIREWATCH_PAGING_API_PORT": str(oncall_port),
         "FIREWATCH_ONCALL_SERVER": f"127.0.0.1:{oncall_port}",
         "FIREWATCH_SERVER": f"127.0.0.1:{port}",
+        "FIREWATCH_POSTMORTEM_API_PORT": str(postmortem_port),
+        "FIREWATCH_POSTMORTEM_SERVER": f"127.0.0.1:{postmortem_port}",
+        "FIREWATCH_POSTMORTEM_HTTP_PORT": str(free_port()),
     }
     env.pop("FIREWATCH_STORE_URL", None)
     process = subprocess.Popen(
@@ -102,3 +106,9 @@ def test_the_readme_quick_start_declares_works_and_resolves_an_incident(
         "IncidentResolved",
     ):
         assert event_type in out
+    # The postmortem continuation: opened by the resolution, published, reported.
+    assert "PostmortemStarted" in out
+    assert re.search(r"INC-1 postmortem: .*\n.*published", out)
+    assert "Check the pool size against the connection limit in CI" in out
+    assert "MTTR" in out
+    assert "metric definition v1" in out

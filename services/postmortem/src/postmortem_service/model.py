@@ -108,7 +108,11 @@ class Directory:
         for user in self.users.values():
             names.append(user.user_id)
             names.append(user.name)
-            names.extend(part for part in user.name.split() if len(part) >= 3)
+            # First and last names on their own ("Alice" of "Alice Example"), but not
+            # ordinary words of a role-like name ("On-call engineer").
+            parts = user.name.split()
+            if len(parts) > 1:
+                names.extend(p for p in parts if len(p) >= 3 and p.isalpha() and p[0].isupper())
         return names
 
 
