@@ -1,0 +1,34 @@
+"""The opening policy: which resolved incidents get a postmortem, per service."""
+
+from __future__ import annotations
+
+import pytest
+
+from postmortem_service.app import OpeningPolicy, PostmortemApplication
+from postmortem_service.settings import SettingsError, parse_policy
+from tests.unit.postmortem.conftest import World
+
+
+def test_the_policy_file_overrides_severities_per_service() -> None:
+    policy = parse_policy({"default": {"P4": "none"}, "services": {"payments": {"P3": "required"}}})
+    assert policy.requirement("P1", ["checkout"]) == "required"
+    assert policy.requirement("P3", ["checkout"]) == "optional"
+    assert policy.requirement("P3", ["payments"]) == "required"
+    assert policy.requirement("P4", ["checkout"]) == "none"
+
+
+def test_a_wrong_policy_file_names_the_key() -> None:
+    with pytest.raises(SettingsError, match=r"services\.payments\.P3"):
+        parse_policy({"services": {"payments": {"P3": "sometimes"}}})
+
+
+def test_a_severity_the_policy_exempts_opens_no_postmortem_until_asked(world: World) -> None:
+    world.app = PostmortemApplication(
+        world.app.store, world.clock, opening=OpeningPolicy({"P4": "none"})
+    )
+    incident_id = world.resolved_incident("P4")
+    assert world.app.find_postmortem(incident_id) is None
+    world.app.open_postmortem(incident_id, by="bob")
+    opened = world.app.get_postmortem(incident_id)
+    assert not opened.required
+    assert opened.owner == "alice"
