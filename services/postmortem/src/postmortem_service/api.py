@@ -393,6 +393,7 @@ def postmortem_message(view: views.View) -> pb.Postmortem:
         for line in view.timeline
     )
     message.responders.extend(view.responders)
+    message.components.extend(view.components)
     message.reviewers.extend(state.reviewers)
     message.signed_off.extend(sorted(state.signed_off))
     message.open_warnings.extend(

@@ -50,6 +50,7 @@ class View:
     reference: str
     timeline: tuple[Line, ...]
     responders: tuple[str, ...]
+    components: tuple[str, ...]
     durations: Durations
     warnings: tuple[BlamelessWarning, ...]
     items: tuple[ac.ActionItem, ...]
@@ -116,6 +117,7 @@ def build_view(app: PostmortemApplication, incident_id: uuid.UUID) -> View:
         reference(state),
         tuple(lines),
         filled.responders,
+        filled.components,
         filled.durations,
         warnings,
         tuple(app.list_action_items(incident_id=incident_id)),

@@ -133,7 +133,7 @@ class Amendment(_message.Message):
     def __init__(self, section: _Optional[str] = ..., text: _Optional[str] = ..., reason: _Optional[str] = ..., by: _Optional[str] = ..., at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Postmortem(_message.Message):
-    __slots__ = ("incident_id", "reference", "title", "severity", "services", "status", "required", "owner", "due_on", "sections", "root_cause", "timeline", "responders", "durations", "reviewers", "signed_off", "open_warnings", "overridden_warnings", "override_reason", "published_at", "published_by", "amendments", "action_items", "root_cause_follow_up_open", "resolutions")
+    __slots__ = ("incident_id", "reference", "title", "severity", "services", "status", "required", "owner", "due_on", "sections", "root_cause", "timeline", "responders", "durations", "reviewers", "signed_off", "open_warnings", "overridden_warnings", "override_reason", "published_at", "published_by", "amendments", "action_items", "root_cause_follow_up_open", "resolutions", "components")
     class SectionsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -166,6 +166,7 @@ class Postmortem(_message.Message):
     ACTION_ITEMS_FIELD_NUMBER: _ClassVar[int]
     ROOT_CAUSE_FOLLOW_UP_OPEN_FIELD_NUMBER: _ClassVar[int]
     RESOLUTIONS_FIELD_NUMBER: _ClassVar[int]
+    COMPONENTS_FIELD_NUMBER: _ClassVar[int]
     incident_id: str
     reference: str
     title: str
@@ -191,7 +192,8 @@ class Postmortem(_message.Message):
     action_items: _containers.RepeatedCompositeFieldContainer[ActionItem]
     root_cause_follow_up_open: bool
     resolutions: int
-    def __init__(self, incident_id: _Optional[str] = ..., reference: _Optional[str] = ..., title: _Optional[str] = ..., severity: _Optional[str] = ..., services: _Optional[_Iterable[str]] = ..., status: _Optional[_Union[PostmortemStatus, str]] = ..., required: bool = ..., owner: _Optional[str] = ..., due_on: _Optional[str] = ..., sections: _Optional[_Mapping[str, str]] = ..., root_cause: _Optional[str] = ..., timeline: _Optional[_Iterable[_Union[TimelineEntry, _Mapping]]] = ..., responders: _Optional[_Iterable[str]] = ..., durations: _Optional[_Union[Durations, _Mapping]] = ..., reviewers: _Optional[_Iterable[str]] = ..., signed_off: _Optional[_Iterable[str]] = ..., open_warnings: _Optional[_Iterable[_Union[BlamelessWarning, _Mapping]]] = ..., overridden_warnings: _Optional[_Iterable[_Union[BlamelessWarning, _Mapping]]] = ..., override_reason: _Optional[str] = ..., published_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., published_by: _Optional[str] = ..., amendments: _Optional[_Iterable[_Union[Amendment, _Mapping]]] = ..., action_items: _Optional[_Iterable[_Union[ActionItem, _Mapping]]] = ..., root_cause_follow_up_open: bool = ..., resolutions: _Optional[int] = ...) -> None: ...
+    components: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, incident_id: _Optional[str] = ..., reference: _Optional[str] = ..., title: _Optional[str] = ..., severity: _Optional[str] = ..., services: _Optional[_Iterable[str]] = ..., status: _Optional[_Union[PostmortemStatus, str]] = ..., required: bool = ..., owner: _Optional[str] = ..., due_on: _Optional[str] = ..., sections: _Optional[_Mapping[str, str]] = ..., root_cause: _Optional[str] = ..., timeline: _Optional[_Iterable[_Union[TimelineEntry, _Mapping]]] = ..., responders: _Optional[_Iterable[str]] = ..., durations: _Optional[_Union[Durations, _Mapping]] = ..., reviewers: _Optional[_Iterable[str]] = ..., signed_off: _Optional[_Iterable[str]] = ..., open_warnings: _Optional[_Iterable[_Union[BlamelessWarning, _Mapping]]] = ..., overridden_warnings: _Optional[_Iterable[_Union[BlamelessWarning, _Mapping]]] = ..., override_reason: _Optional[str] = ..., published_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., published_by: _Optional[str] = ..., amendments: _Optional[_Iterable[_Union[Amendment, _Mapping]]] = ..., action_items: _Optional[_Iterable[_Union[ActionItem, _Mapping]]] = ..., root_cause_follow_up_open: bool = ..., resolutions: _Optional[int] = ..., components: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ActionItem(_message.Message):
     __slots__ = ("action_id", "incident_id", "kind", "title", "owner", "due_on", "priority", "status", "tracker_url", "declined_reason", "overdue")
