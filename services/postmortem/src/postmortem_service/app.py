@@ -261,9 +261,14 @@ class PostmortemApplication:
         causation_id: str,
     ) -> CommandResult[pm.Postmortem] | None:
         if self.find_postmortem(incident_id) is None:
-            # The resolution (which opens it) comes first in the log; a redelivery
-            # that overtakes it is retried by the reliable handler.
-            raise NotFoundError(f"incident {incident_id} has no postmortem yet")
+            facts = incident_facts(self.store.read_stream(f"{INCIDENT_CATEGORY}-{incident_id}"))
+            if self.opening.requirement(facts.severity, facts.services) != Requirement.NONE:
+                # The resolution (which opens it) comes first in the log; a redelivery
+                # that overtakes it is retried by the reliable handler.
+                raise NotFoundError(f"incident {incident_id} has no postmortem yet")
+            # A band-aid needs a root cause even where the policy wants no postmortem:
+            # open an optional one, where publishing can close the follow-up.
+            self.open_postmortem(incident_id, by="postmortem-worker")
         command = build(
             pm.NoteRootCauseFollowUp,
             at=self.clock(),
