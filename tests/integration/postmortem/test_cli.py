@@ -47,6 +47,13 @@ def test_root_cause_action_item_publish_and_report_through_the_cli(
         "--due", "2026-12-31", "--kind", "monitoring",
     )  # fmt: skip
     assert added.exit_code == 0, added.output
+    entry = run_cli(
+        api, "postmortem", "add-entry", "INC-1", "2026-11-30T09:01:00Z", "First support ticket"
+    )
+    assert entry.exit_code == 0, entry.output
+    timeline = run_cli(api, "postmortem", "timeline", "INC-1")
+    assert "First support ticket" in timeline.output
+    assert "Incident declared (P1)" in timeline.output
     published = run_cli(api, "postmortem", "publish", "INC-1")
     assert published.exit_code == 0, published.output
     assert "published" in published.output

@@ -261,6 +261,27 @@ def timeline(ctx: typer.Context, incident: Incident, server: Server = DEFAULT_PO
     render.console().print(table)
 
 
+@postmortem_app.command("add-entry")
+def add_entry(
+    ctx: typer.Context,
+    incident: Incident,
+    at: Annotated[str, typer.Argument(help="ISO 8601 instant it happened")],
+    text: Annotated[str, typer.Argument(help="what happened")],
+    server: Server = DEFAULT_POSTMORTEM_SERVER,
+) -> None:
+    """Add a timeline entry the log does not have (e.g. the first support ticket)."""
+    try:
+        instant = parse_instant(at)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+    request = pb.AddTimelineEntryRequest(
+        incident=incident, occurred_at=to_timestamp(instant), text=text
+    )
+    with session(ctx, server) as client:
+        client.call("AddTimelineEntry", request)
+    typer.echo("entry added")
+
+
 @postmortem_app.command("annotate")
 def annotate(
     ctx: typer.Context,
