@@ -30,6 +30,7 @@ from postmortem_service.app import PostmortemApplication
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 TARGET = 0.3
+MAX_BATCH = 1000
 
 
 def _iso(at: datetime) -> str:
@@ -118,7 +119,10 @@ def seed(path: Path, incidents: int, notes: int) -> int:
             at = T0 + timedelta(hours=number)
             batch = incident_events(number, notes, at)
             incident_id = batch[0].data["incident_id"]
-            store.append(f"incident-{incident_id}", batch, StreamState.NO_STREAM)
+            expected: int | StreamState = StreamState.NO_STREAM
+            for start in range(0, len(batch), MAX_BATCH):  # the log's limit per append
+                chunk = batch[start : start + MAX_BATCH]
+                expected = store.append(f"incident-{incident_id}", chunk, expected).current_version
             total += len(batch)
     finally:
         store.close()

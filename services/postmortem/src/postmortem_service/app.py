@@ -449,8 +449,9 @@ class PostmortemApplication:
         as of publication, for a published postmortem)."""
         self.timeline.catch_up()
         state = self.find_postmortem(incident_id)
-        own = self.store.read_stream(f"{INCIDENT_CATEGORY}-{incident_id}")
-        events = incident_events(self.timeline.projection, incident_id, own, self.store.read_stream)
+        # The incident service correlates every event of its stream with the incident,
+        # so the index already holds them: no second read of a long stream.
+        events = incident_events(self.timeline.projection, incident_id, [], self.store.read_stream)
         if state is not None and state.as_of_position is not None:
             limit = state.as_of_position
             events = [e for e in events if e.position <= limit]

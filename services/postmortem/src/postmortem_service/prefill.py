@@ -302,10 +302,12 @@ def incident_events(
     own: Sequence[RecordedEvent],
     alert_stream: Any,
 ) -> list[RecordedEvent]:
-    """The incident's own stream, every event correlated with it, and the events of
-    the alert group and alert that declared it (`alert_stream(name)` reads a stream)."""
-    events = [*own, *index.correlated.get(str(incident_id), [])]
-    declared = next((e for e in own if e.type == "IncidentDeclared"), None)
+    """The incident's own events (`own`: pass them when they may lack the correlation
+    id), every event correlated with it, and the events of the alert group and alert
+    that declared it (`alert_stream(name)` reads a stream)."""
+    correlated = index.correlated.get(str(incident_id), [])
+    events = [*own, *correlated]
+    declared = next((e for e in events if e.type == "IncidentDeclared"), None)
     cause = declared.metadata.causation_id if declared is not None else None
     if cause and cause in index.firings:
         group_id, alert_id = index.firings[cause]
