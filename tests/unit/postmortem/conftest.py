@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from eventlog import FakeClock, Ownership
+from eventlog import EventStore, FakeClock, Ownership
 from eventlog.sqlite import SQLiteEventStore
 from incident_service import domain as inc
 from incident_service.app import IncidentApplication
@@ -68,13 +68,9 @@ def clock() -> FakeClock:
     return FakeClock(T0)
 
 
-@pytest.fixture
-def world(tmp_path: Path, clock: FakeClock) -> World:
-    path = tmp_path / "log.db"
-
-    def open_as(writer: str) -> SQLiteEventStore:
-        return SQLiteEventStore(path, writer=writer, ownership=Ownership.platform(), clock=clock)
-
+def build_world(open_as: Callable[[str], EventStore], clock: FakeClock) -> World:
+    """Users alice (Berlin), bob (UTC), carol (New York) with email, team checkout-team
+    (alice, carol), and the three applications on one log."""
     paging = PagingApplication(open_as("paging"), clock)
     for user, zone in (("alice", "Europe/Berlin"), ("bob", "UTC"), ("carol", "America/New_York")):
         paging.register_user(
@@ -86,11 +82,20 @@ def world(tmp_path: Path, clock: FakeClock) -> World:
             ],
         )
     paging.create_team("checkout-team", "Checkout", members=["alice", "carol"])
-    store = open_as("postmortem")
     return World(
         clock,
         IncidentApplication(open_as("incident"), clock),
         paging,
-        PostmortemApplication(store, clock),
+        PostmortemApplication(open_as("postmortem"), clock),
         lambda: PostmortemApplication(open_as("postmortem"), clock),
     )
+
+
+@pytest.fixture
+def world(tmp_path: Path, clock: FakeClock) -> World:
+    path = tmp_path / "log.db"
+
+    def open_as(writer: str) -> SQLiteEventStore:
+        return SQLiteEventStore(path, writer=writer, ownership=Ownership.platform(), clock=clock)
+
+    return build_world(open_as, clock)
