@@ -209,3 +209,19 @@ def test_unknown_action_item_is_not_found(world: World) -> None:
 
     with pytest.raises(NotFoundError):
         world.app.change_action_item(uuid.uuid4(), "complete", by="alice")
+
+
+def test_the_published_timeline_is_frozen_at_publication(world: World) -> None:
+    from incident_service import domain as inc
+
+    incident_id = world.resolved_incident("P1")
+    world.app.record_root_cause(
+        incident_id, "The pool limit was lower than the new worker count.", by="alice"
+    )
+    world.app.publish(incident_id, by="alice")
+    before = [e.entry_id for e in world.app.prefill(incident_id).entries]
+    world.incidents.execute(incident_id, inc.AddNote, actor="bob", text="a late note", author="bob")
+    assert world.incidents.store.read_stream(inc.stream_for(incident_id))[-1].type == (
+        "TimelineNoteAdded"
+    )
+    assert [e.entry_id for e in world.app.prefill(incident_id).entries] == before
