@@ -181,6 +181,12 @@ def describe(event: RecordedEvent) -> str:
             return f"Page acknowledged by {d.get('by')}"
         case "EscalationExhausted":
             return f"Escalation reached nobody: {d.get('reason', '')}"
+        case "RunbookStepExecuted":
+            step = d.get("step") or d.get("description") or d.get("title") or ""
+            return f"Runbook step: {step}".rstrip(": ")
+        case "StakeholderUpdatePosted":
+            return f"Stakeholder update: {d.get('text') or d.get('message') or ''}".rstrip(": ")
+    # Events of services this module does not know yet still appear, by type.
     return event.type
 
 
