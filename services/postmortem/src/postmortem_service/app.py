@@ -658,7 +658,7 @@ class PostmortemApplication:
             if event.target.kind == "none":
                 self.record_reminder_outcome(
                     state.action_id, event.slot, event.target.key, event.attempt,
-                    delivered=False, reason="the owner has no contact method", permanent=True,
+                    delivered=False, reason="nobody to reach: no contact method (or no teammate) for this reminder", permanent=True,
                 )  # fmt: skip
                 continue
             first = event.repeat_of
