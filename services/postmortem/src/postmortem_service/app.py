@@ -657,9 +657,14 @@ class PostmortemApplication:
                 continue
             if event.target.kind == "none":
                 self.record_reminder_outcome(
-                    state.action_id, event.slot, event.target.key, event.attempt,
-                    delivered=False, reason="nobody to reach: no contact method (or no teammate) for this reminder", permanent=True,
-                )  # fmt: skip
+                    state.action_id,
+                    event.slot,
+                    event.target.key,
+                    event.attempt,
+                    delivered=False,
+                    reason="nobody to reach: no contact method (or no teammate to escalate to)",
+                    permanent=True,
+                )
                 continue
             first = event.repeat_of
             reminders.append(
