@@ -160,6 +160,7 @@ def declare_topology(env: dict[str, str]) -> tuple[str, str]:
 
     from incident_service.worker import QUEUE_BINDINGS as INCIDENT_BINDINGS
     from paging_service.worker import QUEUE_BINDINGS as PAGING_BINDINGS
+    from postmortem_service.worker import QUEUE_BINDINGS as POSTMORTEM_BINDINGS
     from servicekit.platform import STORE_URL_CONFIG_KEY, platform_topology
     from servicekit.topology import PREFIX_ENV
 
@@ -167,7 +168,9 @@ def declare_topology(env: dict[str, str]) -> tuple[str, str]:
         {STORE_URL_CONFIG_KEY: env["FIREWATCH_STORE_URL"], PREFIX_ENV: env.get(PREFIX_ENV)}
     )
     with Connection(env["FIREWATCH_BROKER_URL"]) as connection:
-        topology.declare(connection, [*INCIDENT_BINDINGS, *PAGING_BINDINGS])
+        topology.declare(
+            connection, [*INCIDENT_BINDINGS, *PAGING_BINDINGS, *POSTMORTEM_BINDINGS]
+        )
     return str(identity), topology.prefix
 
 
@@ -214,6 +217,8 @@ def main() -> int:
     env.setdefault("FIREWATCH_SMTP_PORT", "8025")
     env.setdefault("FIREWATCH_PAGING_HTTP_PORT", "8081")
     env.setdefault("FIREWATCH_PAGING_API_PORT", "50053")
+    env.setdefault("FIREWATCH_POSTMORTEM_API_PORT", "50054")
+    env.setdefault("FIREWATCH_POSTMORTEM_HTTP_PORT", "8083")
     # The operators' route when an escalation reaches nobody: the local mailbox too.
     env.setdefault("FIREWATCH_PAGING_FALLBACK_EMAILS", "operators@firewatch.local")
     env.setdefault("PYTHONUNBUFFERED", "1")
@@ -263,6 +268,20 @@ def main() -> int:
                 "paging_service.worker",
             ],
         ),
+        Managed("postmortem-api", [PYTHON, "-m", "postmortem_service.api"]),
+        Managed("postmortem-http", [PYTHON, "-m", "postmortem_service.web"]),
+        Managed(
+            "postmortem-worker",
+            [
+                PYTHON,
+                "-m",
+                "nameko",
+                "run",
+                "--config",
+                str(ROOT / "services/postmortem/config.yaml"),
+                "postmortem_service.worker",
+            ],
+        ),
         Managed(
             "incident-worker",
             [
@@ -307,6 +326,12 @@ def main() -> int:
             "firewatch.oncall.v1.OnCallService",
             timeout=60,
         )
+        wait_healthy(
+            f"127.0.0.1:{env['FIREWATCH_POSTMORTEM_API_PORT']}",
+            "firewatch.postmortem.v1.PostmortemService",
+            timeout=60,
+        )
+        wait_http(f"http://127.0.0.1:{env['FIREWATCH_POSTMORTEM_HTTP_PORT']}/healthz", timeout=60)
         print(
             "\nFirewatch is running (Ctrl-C stops everything)\n"
             f"  incident api     {api_address}  gRPC with reflection and health checks\n"
@@ -319,6 +344,10 @@ def main() -> int:
             "(incidentctl oncall, incidentctl page)\n"
             f"  paging           worker on RabbitMQ; ack links http://127.0.0.1:"
             f"{env['FIREWATCH_PAGING_HTTP_PORT']}/ack/...\n"
+            f"  postmortem api   127.0.0.1:{env['FIREWATCH_POSTMORTEM_API_PORT']}  gRPC "
+            "(incidentctl postmortem, actions, report)\n"
+            f"  postmortems      http://127.0.0.1:{env['FIREWATCH_POSTMORTEM_HTTP_PORT']}"
+            "/postmortems (pages, exports, /metrics)\n"
             f"  local mailbox    smtp 127.0.0.1:{env['FIREWATCH_SMTP_PORT']} -> {mailbox}/new\n"
             f"  relay            event log -> RabbitMQ exchanges {prefix}.<service>\n"
             f"  event log        {env['FIREWATCH_STORE_URL']}\n"

@@ -46,7 +46,7 @@ class LocalPlatform:
         workdir.mkdir(parents=True, exist_ok=True)
         if not (workdir / ".venv").exists():
             (workdir / ".venv").symlink_to(ROOT / ".venv")
-        api, alert, oncall = free_port(), free_port(), free_port()
+        api, alert, oncall, postmortem = free_port(), free_port(), free_port(), free_port()
         self.env = {
             **os.environ,
             "FIREWATCH_HOME": str(self.home),
@@ -59,6 +59,9 @@ class LocalPlatform:
             "FIREWATCH_PAGING_API_PORT": str(oncall),
             "FIREWATCH_ONCALL_SERVER": f"127.0.0.1:{oncall}",
             "FIREWATCH_SERVER": f"127.0.0.1:{api}",
+            "FIREWATCH_POSTMORTEM_API_PORT": str(postmortem),
+            "FIREWATCH_POSTMORTEM_SERVER": f"127.0.0.1:{postmortem}",
+            "FIREWATCH_POSTMORTEM_HTTP_PORT": str(free_port()),
         }
         # The defaults a developer's `make run` has: the log in the home, and RabbitMQ
         # names derived from that log's platform identity.

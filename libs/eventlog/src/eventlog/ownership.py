@@ -19,7 +19,7 @@ PLATFORM_OWNERSHIP: Mapping[str, frozenset[str]] = {
     "incident": frozenset({"incident", "incidentnumber"}),
     "paging": frozenset({"schedule", "policy", "page", "user", "team", "escalation", "sender"}),
     "communications": frozenset({"comms", "statuspage"}),
-    "postmortem": frozenset({"postmortem", "action"}),
+    "postmortem": frozenset({"postmortem", "action", "pmhook"}),
 }
 """The stream categories each service owns (see ../shared/DESIGN.md)."""
 
