@@ -168,9 +168,7 @@ def declare_topology(env: dict[str, str]) -> tuple[str, str]:
         {STORE_URL_CONFIG_KEY: env["FIREWATCH_STORE_URL"], PREFIX_ENV: env.get(PREFIX_ENV)}
     )
     with Connection(env["FIREWATCH_BROKER_URL"]) as connection:
-        topology.declare(
-            connection, [*INCIDENT_BINDINGS, *PAGING_BINDINGS, *POSTMORTEM_BINDINGS]
-        )
+        topology.declare(connection, [*INCIDENT_BINDINGS, *PAGING_BINDINGS, *POSTMORTEM_BINDINGS])
     return str(identity), topology.prefix
 
 
