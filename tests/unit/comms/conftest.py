@@ -19,11 +19,15 @@ INCIDENT = uuid.UUID("00000000-0000-4000-8000-000000000001")
 
 ROUTING = ChannelRouting(
     war_room=(
-        rm.DestinationSpec(channel_id="war", kind="slack", address="https://chat.example.com/hooks/war"),
+        rm.DestinationSpec(
+            channel_id="war", kind="slack", address="https://chat.example.com/hooks/war"
+        ),
     ),
     stakeholder=(
         rm.DestinationSpec(channel_id="stake", kind="email", address="stakeholders@example.com"),
-        rm.DestinationSpec(channel_id="execs", kind="webhook", address="https://hooks.example.com/execs"),
+        rm.DestinationSpec(
+            channel_id="execs", kind="webhook", address="https://hooks.example.com/execs"
+        ),
     ),
 )
 
@@ -43,7 +47,10 @@ def store(tmp_path: Path, clock: FakeClock) -> SQLiteEventStore:
 @pytest.fixture
 def app(store: SQLiteEventStore, clock: FakeClock) -> CommsApplication:
     return CommsApplication(
-        store, clock, routing=ROUTING, contacts={"alice": "alice@example.com", "carol": "carol@example.com"}
+        store,
+        clock,
+        routing=ROUTING,
+        contacts={"alice": "alice@example.com", "carol": "carol@example.com"},
     )
 
 

@@ -59,9 +59,9 @@ class ChannelRouting:
 
     war_room: tuple[rm.DestinationSpec, ...] = ()
     stakeholder: tuple[rm.DestinationSpec, ...] = ()
-    per_service: Mapping[str, tuple[tuple[rm.DestinationSpec, ...], tuple[rm.DestinationSpec, ...]]] = field(
-        default_factory=dict
-    )
+    per_service: Mapping[
+        str, tuple[tuple[rm.DestinationSpec, ...], tuple[rm.DestinationSpec, ...]]
+    ] = field(default_factory=dict)
     min_severity: Severity = Severity.P4
     """Open channels for this severity and more severe (P4: every incident)."""
 
@@ -179,7 +179,9 @@ class CommsApplication:
         for _, state in self.model.streams(rm.STREAM_CATEGORY):
             if state.reference.lower() == text.lower() or str(state.incident_id) == text:
                 return state.incident_id  # type: ignore[no-any-return]
-        raise InvalidCommandError("incident", f"no incident {reference!r} is known to communications")
+        raise InvalidCommandError(
+            "incident", f"no incident {reference!r} is known to communications"
+        )
 
     # ------------------------------------------------------------------ sender slots
 
@@ -311,7 +313,11 @@ class CommsApplication:
             raise InvalidCommandError("message", "an update says something")
         if len(message) > MAX_BODY:
             raise InvalidCommandError("message", f"at most {MAX_BODY} characters")
-        source = self.templates[chosen.value] if template is None else self.templates.get(template, template)
+        source = (
+            self.templates[chosen.value]
+            if template is None
+            else self.templates.get(template, template)
+        )
         next_due = None
         if status != rm.UpdateStatus.RESOLVED and state.severity is not None:
             next_due = self.cadence.next_due(state.severity, at, state.service)
@@ -368,12 +374,18 @@ class CommsApplication:
 
     # ------------------------------------------------------------------ status page
 
-    def configure_page(self, *, name: str, url: str, time_zone: str = "UTC", by: str) -> CommandResult[Any]:
+    def configure_page(
+        self, *, name: str, url: str, time_zone: str = "UTC", by: str
+    ) -> CommandResult[Any]:
         command = build(sp.ConfigurePage, at=self.clock(), name=name, url=url, time_zone=time_zone)
         return self._run(sp.STREAM_CATEGORY, sp.PAGE_STREAM, command, actor=by)
 
-    def add_group(self, group_id: str, name: str, *, description: str = "", by: str) -> CommandResult[Any]:
-        command = build(sp.AddGroup, at=self.clock(), group_id=group_id, name=name, description=description)
+    def add_group(
+        self, group_id: str, name: str, *, description: str = "", by: str
+    ) -> CommandResult[Any]:
+        command = build(
+            sp.AddGroup, at=self.clock(), group_id=group_id, name=name, description=description
+        )
         return self._run(sp.STREAM_CATEGORY, sp.PAGE_STREAM, command, actor=by)
 
     def add_component(
@@ -397,9 +409,15 @@ class CommsApplication:
         )
         return self._run(sp.STREAM_CATEGORY, sp.PAGE_STREAM, command, actor=by)
 
-    def set_component_status(self, component_id: str, status: str, *, by: str) -> CommandResult[Any]:
+    def set_component_status(
+        self, component_id: str, status: str, *, by: str
+    ) -> CommandResult[Any]:
         command = build(
-            sp.SetComponentStatus, at=self.clock(), component_id=component_id, status=status, changed_by=by
+            sp.SetComponentStatus,
+            at=self.clock(),
+            component_id=component_id,
+            status=status,
+            changed_by=by,
         )
         return self._run(sp.STREAM_CATEGORY, sp.PAGE_STREAM, command, actor=by)
 
@@ -411,7 +429,9 @@ class CommsApplication:
         known = self.page().components
         for index, component_id in enumerate(ids):
             if component_id not in known:
-                raise InvalidCommandError(f"{field_name}[{index}]", f"no component {component_id!r}")
+                raise InvalidCommandError(
+                    f"{field_name}[{index}]", f"no component {component_id!r}"
+                )
 
     def draft_status_incident(
         self,
@@ -475,7 +495,11 @@ class CommsApplication:
             if component is None:
                 raise InvalidCommandError(f"components[{index}]", f"no component {component_id!r}")
             changes.append(
-                {"component_id": component_id, "old_status": component.status, "new_status": new_status}
+                {
+                    "component_id": component_id,
+                    "old_status": component.status,
+                    "new_status": new_status,
+                }
             )
         command = build(
             si.PostStatusUpdate,
@@ -494,7 +518,9 @@ class CommsApplication:
 
     def add_internal_note(self, status_id: uuid.UUID, body: str, *, by: str) -> CommandResult[Any]:
         self.status_incident(status_id)
-        command = build(si.AddInternalNote, at=self.clock(), note_id=uuid.uuid4(), body=body, author=by)
+        command = build(
+            si.AddInternalNote, at=self.clock(), note_id=uuid.uuid4(), body=body, author=by
+        )
         return self._run(si.STREAM_CATEGORY, si.stream_for(status_id), command, actor=by)
 
     def publish(self, status_id: uuid.UUID, *, by: str) -> CommandResult[Any]:
@@ -507,15 +533,22 @@ class CommsApplication:
     # ------------------------------------------------------------------ subscribers
 
     def _confirm_token(self, stream: str, at: datetime) -> str:
-        return hmac.new(self.secret, f"confirm|{stream}|{at.isoformat()}".encode(), hashlib.sha256).hexdigest()
+        return hmac.new(
+            self.secret, f"confirm|{stream}|{at.isoformat()}".encode(), hashlib.sha256
+        ).hexdigest()
 
     def unsubscribe_signature(self, subscriber_id: uuid.UUID) -> str:
-        return hmac.new(self.secret, f"unsubscribe|{subscriber_id}".encode(), hashlib.sha256).hexdigest()[:32]
+        return hmac.new(
+            self.secret, f"unsubscribe|{subscriber_id}".encode(), hashlib.sha256
+        ).hexdigest()[:32]
 
     def unsubscribe_url(self, subscriber_id: uuid.UUID) -> str:
-        return f"{self.page_url}/unsubscribe/{subscriber_id}/{self.unsubscribe_signature(subscriber_id)}"
+        signature = self.unsubscribe_signature(subscriber_id)
+        return f"{self.page_url}/unsubscribe/{subscriber_id}/{signature}"
 
-    def subscribe_email(self, address: str, component_ids: Sequence[str] = ()) -> CommandResult[Any]:
+    def subscribe_email(
+        self, address: str, component_ids: Sequence[str] = ()
+    ) -> CommandResult[Any]:
         """Double opt-in: records the request and mails a confirmation link."""
         email = check_email("email", address)
         self._check_components(component_ids)
@@ -559,7 +592,9 @@ class CommsApplication:
             not_found="no such subscription",
         )
 
-    def unsubscribe(self, subscriber_id: uuid.UUID, signature: str, *, via: str = "link") -> CommandResult[Any]:
+    def unsubscribe(
+        self, subscriber_id: uuid.UUID, signature: str, *, via: str = "link"
+    ) -> CommandResult[Any]:
         if not hmac.compare_digest(signature, self.unsubscribe_signature(subscriber_id)):
             raise InvalidCommandError("signature", "this unsubscribe link is not valid")
         command = build(sub.Unsubscribe, at=self.clock(), via=via)
@@ -598,14 +633,20 @@ class CommsApplication:
                 continue
             if not promise.reminded and promise.remind_at <= now:
                 result = self._run(
-                    rm.STREAM_CATEGORY, stream, rm.FireReminder(at=now, seq=promise.seq),
-                    actor=self._actor, key=f"remind/{promise.seq}",
+                    rm.STREAM_CATEGORY,
+                    stream,
+                    rm.FireReminder(at=now, seq=promise.seq),
+                    actor=self._actor,
+                    key=f"remind/{promise.seq}",
                 )
                 fired = fired or result.appended
             if not promise.overdue and promise.due_by <= now:
                 result = self._run(
-                    rm.STREAM_CATEGORY, stream, rm.MarkOverdue(at=now, seq=promise.seq),
-                    actor=self._actor, key=f"overdue/{promise.seq}",
+                    rm.STREAM_CATEGORY,
+                    stream,
+                    rm.MarkOverdue(at=now, seq=promise.seq),
+                    actor=self._actor,
+                    key=f"overdue/{promise.seq}",
                 )
                 fired = fired or result.appended
         return fired
@@ -630,18 +671,24 @@ class CommsApplication:
         instances = self.model.sender_instances()
         for stream, state in self.model.streams(dsp.STREAM_CATEGORY):
             due = dsp.due_at(state)
-            replaced = any(instances.get(s) not in (None, i) for s, i in dsp.in_flight_senders(state))
+            replaced = any(
+                instances.get(s) not in (None, i) for s, i in dsp.in_flight_senders(state)
+            )
             if (due is None or due > now) and not replaced:
                 continue
             self._run(
-                dsp.STREAM_CATEGORY, stream,
-                dsp.ExpireAttempts(at=now, current_instances=instances), actor=self._actor,
+                dsp.STREAM_CATEGORY,
+                stream,
+                dsp.ExpireAttempts(at=now, current_instances=instances),
+                actor=self._actor,
             )
             while True:
                 result = self._run(
                     dsp.STREAM_CATEGORY,
                     stream,
-                    dsp.AttemptDue(at=now, sender=self.sender, sender_instance=self.instance, limit=limit),
+                    dsp.AttemptDue(
+                        at=now, sender=self.sender, sender_instance=self.instance, limit=limit
+                    ),
                     actor=self._actor,
                 )
                 if not result.appended:
@@ -668,7 +715,9 @@ class CommsApplication:
                     severity=queued.severity,
                     incident_id=queued.incident_id,
                     possible_repeat=attempt.repeat_of is not None,
-                    idempotency_key=str(derived_id("send", queued.dispatch_id, attempt.target_id, first)),
+                    idempotency_key=str(
+                        derived_id("send", queued.dispatch_id, attempt.target_id, first)
+                    ),
                 )
             )
         return out
@@ -684,7 +733,9 @@ class CommsApplication:
                 for t, a, d, r, p in outcomes
             ),
         )
-        return self._run(dsp.STREAM_CATEGORY, dsp.stream_for(dispatch_id), command, actor=self._actor)
+        return self._run(
+            dsp.STREAM_CATEGORY, dsp.stream_for(dispatch_id), command, actor=self._actor
+        )
 
     def dispatch(self, dispatch_id: uuid.UUID) -> dsp.Dispatch:
         state, _ = self.model.state(dsp.stream_for(dispatch_id))
@@ -692,7 +743,8 @@ class CommsApplication:
 
     def dispatches_for(self, incident_id: uuid.UUID) -> list[dsp.Dispatch]:
         return [
-            s for _, s in self.model.streams(dsp.STREAM_CATEGORY)
+            s
+            for _, s in self.model.streams(dsp.STREAM_CATEGORY)
             if s.queued is not None and s.queued.incident_id == incident_id
         ]
 
@@ -709,14 +761,21 @@ class CommsApplication:
         head = f"{state.reference} {state.severity or ''}".strip()
         match request.purpose:
             case dsp.Purpose.CHANNEL_OPENED:
-                role = rm.Role.WAR_ROOM if request.dispatch_id == derived_id(request.stream, "opened", "war_room") else rm.Role.STAKEHOLDER
+                role = (
+                    rm.Role.WAR_ROOM
+                    if request.dispatch_id == derived_id(request.stream, "opened", "war_room")
+                    else rm.Role.STAKEHOLDER
+                )
                 targets = war if role is rm.Role.WAR_ROOM else stake
                 what = "War room" if role is rm.Role.WAR_ROOM else "Stakeholder channel"
                 subject = f"{what} opened: {head}: {state.title}"
                 body = (
                     f"{what} for {state.reference} ({state.title}), severity {state.severity}. "
-                    + ("Incident changes are posted here as they happen." if role is rm.Role.WAR_ROOM
-                       else "Stakeholder updates are posted here.")
+                    + (
+                        "Incident changes are posted here as they happen."
+                        if role is rm.Role.WAR_ROOM
+                        else "Stakeholder updates are posted here."
+                    )
                 )
             case dsp.Purpose.WAR_ROOM:
                 targets = war
@@ -741,7 +800,7 @@ class CommsApplication:
                 body = (
                     f"{who or 'Communications lead'}: the stakeholder update promised for "
                     f"{state.reference} by {data['due_by']} was not posted. Stakeholders are "
-                    "waiting; post an update now (\"still investigating\" counts)."
+                    'waiting; post an update now ("still investigating" counts).'
                 )
         return dsp.QueueDispatch(
             at=at,
@@ -774,7 +833,9 @@ class CommsApplication:
         if request.purpose is dsp.Purpose.CONFIRM_SUBSCRIPTION:
             state: sub.Subscriber = self.model.state(request.stream)[0]
             assert state.subscriber_id is not None
-            token = self._confirm_token(request.stream, datetime.fromisoformat(request.data["requested_at"]))
+            token = self._confirm_token(
+                request.stream, datetime.fromisoformat(request.data["requested_at"])
+            )
             link = f"{self.page_url}/subscriptions/{state.subscriber_id}/confirm?token={token}"
             return dsp.QueueDispatch(
                 at=at,
@@ -852,4 +913,3 @@ def _dedupe(targets: Sequence[dsp.Target]) -> list[dsp.Target]:
             seen.add(target.target_id)
             out.append(target)
     return out
-

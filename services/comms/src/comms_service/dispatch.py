@@ -212,7 +212,7 @@ class Dispatch:
 INITIAL = Dispatch()
 
 
-def make_evolve(policy: RetryPolicy) -> "Evolve":
+def make_evolve(policy: RetryPolicy) -> Evolve:
     def evolve(state: Dispatch, event: DomainEvent) -> Dispatch:
         return _evolve(state, event, policy)
 
@@ -226,9 +226,8 @@ def _evolve(state: Dispatch, event: DomainEvent, policy: RetryPolicy) -> Dispatc
     targets = dict(state.targets)
     if isinstance(event, DeliveriesAttempted):
         for a in event.attempts:
-            current = targets.get(a.target_id, TargetState())
             targets[a.target_id] = replace(
-                current,
+                targets.get(a.target_id, TargetState()),
                 status=TargetStatus.IN_FLIGHT,
                 attempts=a.attempt,
                 due_at=None,
@@ -238,11 +237,12 @@ def _evolve(state: Dispatch, event: DomainEvent, policy: RetryPolicy) -> Dispatc
             )
     elif isinstance(event, DeliveryOutcomesRecorded):
         for o in event.outcomes:
-            current = targets.get(o.target_id)
-            if current is None or current.status is not TargetStatus.IN_FLIGHT:
+            found = targets.get(o.target_id)
+            if found is None or found.status is not TargetStatus.IN_FLIGHT:
                 continue
-            if current.attempts != o.attempt:
+            if found.attempts != o.attempt:
                 continue
+            current = found
             if o.delivered:
                 targets[o.target_id] = replace(
                     current, status=TargetStatus.DELIVERED, reason=o.reason, repeat_of=None
@@ -260,9 +260,10 @@ def _evolve(state: Dispatch, event: DomainEvent, policy: RetryPolicy) -> Dispatc
                 targets[o.target_id] = replace(current, status=TargetStatus.FAILED, reason=o.reason)
     elif isinstance(event, DeliveriesUnconfirmed):
         for a in event.attempts:
-            current = targets.get(a.target_id)
-            if current is None or current.status is not TargetStatus.IN_FLIGHT:
+            unknown = targets.get(a.target_id)
+            if unknown is None or unknown.status is not TargetStatus.IN_FLIGHT:
                 continue
+            current = unknown
             if current.attempts >= policy.max_attempts:
                 targets[a.target_id] = replace(
                     current, status=TargetStatus.FAILED, reason=f"outcome unknown: {event.reason}"
@@ -280,7 +281,7 @@ def _evolve(state: Dispatch, event: DomainEvent, policy: RetryPolicy) -> Dispatc
     return Dispatch(state.queued, targets)
 
 
-def make_decide(policy: RetryPolicy) -> "Decide":
+def make_decide(policy: RetryPolicy) -> Decide:
     def decide(command: DispatchCommand, state: Dispatch) -> list[DomainEvent]:
         return _decide(command, state, policy)
 
@@ -316,7 +317,11 @@ def _decide(command: DispatchCommand, state: Dispatch, policy: RetryPolicy) -> l
                 continue
             if target.due_at is not None and target.due_at > command.at:
                 continue
-            attempts.append(Attempt(target_id=target_id, attempt=target.attempts + 1, repeat_of=target.repeat_of))
+            attempts.append(
+                Attempt(
+                    target_id=target_id, attempt=target.attempts + 1, repeat_of=target.repeat_of
+                )
+            )
             if len(attempts) >= command.limit:
                 break
         if not attempts:

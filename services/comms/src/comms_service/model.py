@@ -103,14 +103,17 @@ class CommsModel(AggregateStates):
             self.ix.component_history.setdefault(domain.component_id, []).append(
                 (domain.changed_at, domain.new_status, event.stream)
             )
-        elif category == sub.STREAM_CATEGORY and isinstance(domain, sub.SubscriptionRequested):
-            if domain.confirm_token_sha256:
-                self._request(
-                    confirm_id(event.stream, domain.requested_at),
-                    dsp.Purpose.CONFIRM_SUBSCRIPTION,
-                    event,
-                    domain.requested_at,
-                )
+        elif (
+            category == sub.STREAM_CATEGORY
+            and isinstance(domain, sub.SubscriptionRequested)
+            and domain.confirm_token_sha256
+        ):
+            self._request(
+                confirm_id(event.stream, domain.requested_at),
+                dsp.Purpose.CONFIRM_SUBSCRIPTION,
+                event,
+                domain.requested_at,
+            )
 
     def _request(
         self, dispatch_id: uuid.UUID, purpose: dsp.Purpose, event: RecordedEvent, at: datetime
@@ -184,17 +187,23 @@ class CommsModel(AggregateStates):
                 )
             if state.public and domain.deliver_notifications:
                 self._request(
-                    notice_id(domain.update_id), dsp.Purpose.SUBSCRIBER_NOTICE, event, domain.posted_at
-                )
-        elif isinstance(domain, si.StatusIncidentPublished):
-            # Published: the latest update is announced to subscribers.
-            if state.updates and state.updates[-1].deliver_notifications:
-                self._request(
-                    notice_id(state.updates[-1].update_id),
+                    notice_id(domain.update_id),
                     dsp.Purpose.SUBSCRIBER_NOTICE,
                     event,
-                    domain.published_at,
+                    domain.posted_at,
                 )
+        elif (
+            isinstance(domain, si.StatusIncidentPublished)
+            and state.updates
+            and state.updates[-1].deliver_notifications
+        ):
+            # Published: the latest update is announced to subscribers.
+            self._request(
+                notice_id(state.updates[-1].update_id),
+                dsp.Purpose.SUBSCRIBER_NOTICE,
+                event,
+                domain.published_at,
+            )
 
     # ------------------------------------------------------------------ queries
 
@@ -234,7 +243,9 @@ def aggregates(
         return None
 
     return {
-        rm.STREAM_CATEGORY: Aggregate(rm.STREAM_CATEGORY, rm.INITIAL, room_decide, rm.evolve, room_correlation),
+        rm.STREAM_CATEGORY: Aggregate(
+            rm.STREAM_CATEGORY, rm.INITIAL, room_decide, rm.evolve, room_correlation
+        ),
         dsp.STREAM_CATEGORY: Aggregate(
             dsp.STREAM_CATEGORY, dsp.INITIAL, dispatch_decide, dispatch_evolve, dispatch_correlation
         ),
@@ -242,6 +253,10 @@ def aggregates(
         si.STREAM_CATEGORY: Aggregate(
             si.STREAM_CATEGORY, si.INITIAL, si.decide, si.evolve, status_correlation
         ),
-        sub.STREAM_CATEGORY: Aggregate(sub.STREAM_CATEGORY, sub.INITIAL, sub.decide, sub.evolve, none),
-        snd.STREAM_CATEGORY: Aggregate(snd.STREAM_CATEGORY, snd.INITIAL, snd.decide, snd.evolve, none),
+        sub.STREAM_CATEGORY: Aggregate(
+            sub.STREAM_CATEGORY, sub.INITIAL, sub.decide, sub.evolve, none
+        ),
+        snd.STREAM_CATEGORY: Aggregate(
+            snd.STREAM_CATEGORY, snd.INITIAL, snd.decide, snd.evolve, none
+        ),
     }

@@ -145,7 +145,7 @@ class StakeholderUpdatePosted(DomainEvent):
 
 @EVENTS.register
 class UpdatePromised(DomainEvent):
-    """"Next update by `due_by`": a durable timer with a reminder at `remind_at`."""
+    """ "Next update by `due_by`": a durable timer with a reminder at `remind_at`."""
 
     seq: int
     due_by: datetime
@@ -229,7 +229,9 @@ class MarkOverdue(Command):
     seq: int
 
 
-RoomCommand = TrackIncident | RecordChange | AssignCommsLead | PostUpdate | FireReminder | MarkOverdue
+RoomCommand = (
+    TrackIncident | RecordChange | AssignCommsLead | PostUpdate | FireReminder | MarkOverdue
+)
 
 # ---------------------------------------------------------------------- state
 
@@ -379,7 +381,10 @@ def _decide(command: RoomCommand, state: Room, policy: CadencePolicy) -> list[Do
             raise InvalidCommandError("war_room", "needs at least one destination")
         if not command.stakeholder:
             raise InvalidCommandError("stakeholder", "needs at least one destination")
-        for role, specs in ((Role.WAR_ROOM, command.war_room), (Role.STAKEHOLDER, command.stakeholder)):
+        for role, specs in (
+            (Role.WAR_ROOM, command.war_room),
+            (Role.STAKEHOLDER, command.stakeholder),
+        ):
             for index, spec in enumerate(specs):
                 _check_destination(role, spec, index)
         shared = {s.address for s in command.war_room} & {s.address for s in command.stakeholder}
@@ -402,7 +407,10 @@ def _decide(command: RoomCommand, state: Room, policy: CadencePolicy) -> list[Do
                 tracked_at=command.at,
             )
         ]
-        for role, specs in ((Role.WAR_ROOM, command.war_room), (Role.STAKEHOLDER, command.stakeholder)):
+        for role, specs in (
+            (Role.WAR_ROOM, command.war_room),
+            (Role.STAKEHOLDER, command.stakeholder),
+        ):
             events.extend(
                 ChannelOpened(
                     channel_id=spec.channel_id,
@@ -431,7 +439,11 @@ def _decide(command: RoomCommand, state: Room, policy: CadencePolicy) -> list[Do
             )
         ]
         # A raise can only shorten the promise: stakeholders of a P1 hear sooner.
-        if command.severity is not None and command.severity != state.severity and not state.resolved:
+        if (
+            command.severity is not None
+            and command.severity != state.severity
+            and not state.resolved
+        ):
             due = policy.next_due(command.severity, command.at, state.service)
             if due is not None and (state.promise is None or due < state.promise.due_by):
                 events.extend(_promise(state, policy, command.severity, command.at, "severity"))

@@ -233,7 +233,9 @@ def decide(command: StatusCommand, state: StatusIncident) -> Sequence[DomainEven
         if state.drafted is not None:
             return []
         status = command.status or (
-            IncidentStatus.INVESTIGATING if command.kind is Kind.INCIDENT else IncidentStatus.SCHEDULED
+            IncidentStatus.INVESTIGATING
+            if command.kind is Kind.INCIDENT
+            else IncidentStatus.SCHEDULED
         )
         _check_status(command.kind, status)
         if command.kind is Kind.MAINTENANCE:
@@ -290,7 +292,10 @@ def decide(command: StatusCommand, state: StatusIncident) -> Sequence[DomainEven
             return []
         return [
             InternalNoteAdded(
-                note_id=command.note_id, body=command.body, author=command.author, added_at=command.at
+                note_id=command.note_id,
+                body=command.body,
+                author=command.author,
+                added_at=command.at,
             )
         ]
     if isinstance(command, Publish):

@@ -164,8 +164,12 @@ def evolve(state: Page, event: DomainEvent) -> Page:
                 updated_at=event.configured_at,
             )
         case ComponentGroupAdded():
-            group = Group(event.group_id, event.name, event.description, event.position, event.added_at)
-            return replace(state, groups={**state.groups, event.group_id: group}, updated_at=event.added_at)
+            group = Group(
+                event.group_id, event.name, event.description, event.position, event.added_at
+            )
+            return replace(
+                state, groups={**state.groups, event.group_id: group}, updated_at=event.added_at
+            )
         case ComponentAdded():
             component = Component(
                 event.component_id,
@@ -203,12 +207,21 @@ def decide(command: PageCommand, state: Page) -> Sequence[DomainEvent]:
 
             ZoneInfo(command.time_zone)
         except (ValueError, KeyError, OSError):
-            raise InvalidCommandError("time_zone", f"{command.time_zone!r} is not an IANA zone") from None
-        if (command.name, command.url, command.time_zone) == (state.name, state.url, state.time_zone):
+            raise InvalidCommandError(
+                "time_zone", f"{command.time_zone!r} is not an IANA zone"
+            ) from None
+        if (command.name, command.url, command.time_zone) == (
+            state.name,
+            state.url,
+            state.time_zone,
+        ):
             return []
         return [
             StatusPageConfigured(
-                name=command.name, url=command.url, time_zone=command.time_zone, configured_at=command.at
+                name=command.name,
+                url=command.url,
+                time_zone=command.time_zone,
+                configured_at=command.at,
             )
         ]
     if isinstance(command, AddGroup):

@@ -108,7 +108,11 @@ class Subscriber:
     def follows(self, components: Sequence[str]) -> bool:
         """Subscribed to everything, or to one of `components` (a notice about no
         component in particular, e.g. a page-wide maintenance, reaches everyone)."""
-        return not self.component_ids or not components or bool(set(self.component_ids) & set(components))
+        return (
+            not self.component_ids
+            or not components
+            or bool(set(self.component_ids) & set(components))
+        )
 
 
 INITIAL = Subscriber()
@@ -141,7 +145,9 @@ def decide(command: SubscriberCommand, state: Subscriber) -> Sequence[DomainEven
         )
         if command.kind is SubscriberKind.EMAIL and not command.confirm_token:
             raise InvalidCommandError("confirm_token", "an email subscription needs double opt-in")
-        if state.status is Status.CONFIRMED and set(state.component_ids) == set(command.component_ids):
+        if state.status is Status.CONFIRMED and set(state.component_ids) == set(
+            command.component_ids
+        ):
             return []
         return [
             SubscriptionRequested(
