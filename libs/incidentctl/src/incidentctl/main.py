@@ -713,3 +713,7 @@ from incidentctl.pages import pages_app  # noqa: E402
 
 app.add_typer(oncall_app, name="oncall")
 app.add_typer(pages_app, name="page")
+
+from incidentctl.comms import comms_app  # noqa: E402
+
+app.add_typer(comms_app, name="comms")
