@@ -257,3 +257,20 @@ def test_subscriber_notices_reach_each_confirmed_follower_once(app: CommsApplica
     app.unsubscribe(bob, notices[0].target.unsubscribe_url.rsplit("/", 1)[1])
     app.post_status_update(status_id, status="resolved", body="Fixed", by="alice")
     assert app.tick() == []
+
+
+def test_prometheus_metrics_give_the_same_figures_as_the_report(
+    app: CommsApplication, clock: FakeClock
+) -> None:
+    from prometheus_client import generate_latest
+
+    from comms_service.metrics import registry_for
+
+    declare(app, "P2")
+    app.post_update("INC-1", audience="public", message="Still investigating.", posted_by="alice")
+    clock.advance(timedelta(minutes=61))
+    app.tick()
+    text = generate_latest(registry_for(app)).decode()
+    assert 'firewatch_comms_promises{outcome="kept",severity="P2"} 1.0' in text
+    assert 'firewatch_comms_promises{outcome="missed",severity="P2"} 1.0' in text
+    assert 'firewatch_comms_deliveries{purpose="stakeholder_update",status="in_flight"} 2.0' in text

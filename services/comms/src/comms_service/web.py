@@ -18,6 +18,8 @@ Owns the HTTP surface, thin over `views.View` and `CommsApplication`:
                                          and the incidents' promises; needs a token
                                          (Authorization: Bearer) with a reader role
     GET  /healthz
+    GET  /metrics                        Prometheus: promises kept/missed per severity,
+                                         deliveries per purpose and status
 
 Every response to a GET carries an ETag derived from the log position it was rendered
 at (a changed page has a new position), and If-None-Match answers 304. Rendered bodies
@@ -40,6 +42,8 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from prometheus_client import generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
@@ -48,6 +52,7 @@ from apikit.auth import READERS, AuthenticationError, TokenRegistry
 from comms_service import room as rm
 from comms_service import status_incident as si
 from comms_service.app import CommsApplication
+from comms_service.metrics import registry_for
 from comms_service.views import View
 from contracts.domain import DomainError, InvalidCommandError, NotFoundError
 from eventlog.clock import Clock
@@ -112,12 +117,14 @@ class StatusPage:
         self.tokens = tokens
         self.clock = clock or app.clock
         self.limiter = RateLimiter(subscribe_per_minute)
+        self.metrics = registry_for(app)
         self._lock = threading.Lock()
         self._cache: dict[tuple[str, bool], tuple[int, bytes, str]] = {}
         self.urls = Map(
             [
                 Rule("/", endpoint="index"),
                 Rule("/healthz", endpoint="health"),
+                Rule("/metrics", endpoint="metrics"),
                 Rule("/incidents/<incident_id>", endpoint="incident"),
                 Rule("/api/v2/<path:name>", endpoint="api"),
                 Rule("/history.atom", endpoint="atom"),
@@ -232,6 +239,11 @@ class StatusPage:
 
     def on_health(self, request: Request) -> Response:
         return Response("ok\n", mimetype="text/plain")
+
+    def on_metrics(self, request: Request) -> Response:
+        with self._lock:
+            body = generate_latest(self.metrics)
+        return Response(body, content_type=CONTENT_TYPE_LATEST)
 
     def on_index(self, request: Request) -> Response:
         return self._cached(request, "index", False, lambda v: self._html(v, "status.html"))
