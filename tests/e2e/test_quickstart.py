@@ -39,6 +39,7 @@ def platform(tmp_path: Path) -> Iterator[dict[str, str]]:
     port = free_port()
     oncall_port = free_port()
     alert_port = free_port()
+    comms_port = free_port()
     env = {
         **os.environ,
         "FIREWATCH_HOME": str(home),
@@ -51,6 +52,9 @@ def platform(tmp_path: Path) -> Iterator[dict[str, str]]:
         "FIREWATCH_PAGING_API_PORT": str(oncall_port),
         "FIREWATCH_ONCALL_SERVER": f"127.0.0.1:{oncall_port}",
         "FIREWATCH_SERVER": f"127.0.0.1:{port}",
+        "FIREWATCH_COMMS_API_PORT": str(comms_port),
+        "FIREWATCH_COMMS_SERVER": f"127.0.0.1:{comms_port}",
+        "FIREWATCH_STATUSPAGE_PORT": str(free_port()),
     }
     env.pop("FIREWATCH_STORE_URL", None)
     process = subprocess.Popen(
@@ -102,3 +106,7 @@ def test_the_readme_quick_start_declares_works_and_resolves_an_incident(
         "IncidentResolved",
     ):
         assert event_type in out
+    # Communications: the update reached the stakeholders' mailbox and the status page.
+    assert "Subject: Update on INC-1" in out
+    assert '"name": "Checkout errors"' in out
+    assert "no data was lost" in out

@@ -10,6 +10,7 @@ once per invocation, so a retried call never posts twice.
 from __future__ import annotations
 
 import dataclasses
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -151,16 +152,24 @@ def update(
 def show(
     ctx: typer.Context,
     incident: Annotated[str, typer.Argument(help="INC-<n> or the incident id")],
+    wait: Annotated[
+        float, typer.Option("--wait", help="seconds to wait until no delivery is pending")
+    ] = 0.0,
     server: Server = DEFAULT_COMMS_SERVER,
     as_json: JsonOption = False,
 ) -> None:
     """An incident's channels, comms lead, promise and deliveries."""
+    deadline = time.monotonic() + wait
     with comms_session(ctx, server) as client:
-        answer = client.call(
-            "GetIncidentComms",
-            pb.GetIncidentCommsRequest(incident=incident),
-            pb.GetIncidentCommsResponse,
-        )
+        while True:
+            answer = client.call(
+                "GetIncidentComms",
+                pb.GetIncidentCommsRequest(incident=incident),
+                pb.GetIncidentCommsResponse,
+            )
+            if answer.deliveries_pending == 0 or time.monotonic() >= deadline:
+                break
+            time.sleep(0.2)  # sleep-ok: a person's command polling a remote server
     promise = answer.promise if answer.HasField("promise") else None
     if as_json:
         print_json(
