@@ -51,6 +51,9 @@ from eventlog import EventStore
 from eventlog.clock import Clock
 
 MAX_TICK_PASSES = 100
+NOTICE_BUCKETS = 64
+"""A subscriber notice is split into this many dispatches at most (by subscriber id):
+about 4,500 subscribers fit one bucket's event, so up to ~280,000 subscribers."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +97,8 @@ class Send:
     possible_repeat: bool
     idempotency_key: str
     """Stable per attempt; a possible repeat carries the attempt it may repeat."""
+    source: str | None = None
+    """The stream whose event asked for this message (a status incident for notices)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -656,15 +661,45 @@ class CommsApplication:
         queued = False
         for request in self.model.pending_requests():
             command = self._dispatch_for(request)
-            result = self._run(
-                dsp.STREAM_CATEGORY,
-                dsp.stream_for(request.dispatch_id),
-                command,
-                actor=self._actor,
-                key="queued",
-            )
-            queued = queued or result.appended
+            if request.purpose is dsp.Purpose.SUBSCRIBER_NOTICE:
+                # One event may hold at most 1 MiB, so a notice to many subscribers is
+                # split into buckets by subscriber id (a subscriber's bucket never
+                # changes: a retry after a crash recreates only the missing buckets and
+                # nobody lands in two). The request's own dispatch, with no targets, is
+                # queued last and marks the request done.
+                commands = [
+                    *self._buckets(command, request.stream),
+                    command.model_copy(update={"targets": (), "source": request.stream}),
+                ]
+            else:
+                commands = [command.model_copy(update={"source": request.stream})]
+            for each in commands:
+                result = self._run(
+                    dsp.STREAM_CATEGORY,
+                    dsp.stream_for(each.dispatch_id),
+                    each,
+                    actor=self._actor,
+                    key="queued",
+                )
+                queued = queued or result.appended
         return queued
+
+    @staticmethod
+    def _buckets(command: dsp.QueueDispatch, source: str) -> list[dsp.QueueDispatch]:
+        buckets: dict[int, list[dsp.Target]] = {}
+        for target in command.targets:
+            bucket = uuid.UUID(target.target_id).int % NOTICE_BUCKETS
+            buckets.setdefault(bucket, []).append(target)
+        return [
+            command.model_copy(
+                update={
+                    "dispatch_id": derived_id(command.dispatch_id, "bucket", bucket),
+                    "targets": tuple(targets),
+                    "source": source,
+                }
+            )
+            for bucket, targets in sorted(buckets.items())
+        ]
 
     def _attempt_due(self, now: datetime, limit: int) -> list[Send]:
         sends: list[Send] = []
@@ -718,6 +753,7 @@ class CommsApplication:
                     idempotency_key=str(
                         derived_id("send", queued.dispatch_id, attempt.target_id, first)
                     ),
+                    source=queued.source,
                 )
             )
         return out

@@ -106,6 +106,8 @@ class DispatchQueued(DomainEvent):
     severity: str
     targets: tuple[Target, ...]
     queued_at: datetime
+    source: str | None = None
+    """The stream whose event asked for this message."""
 
 
 @EVENTS.register
@@ -146,6 +148,7 @@ class QueueDispatch(Command):
     body: str = Field(max_length=40_000)
     severity: str = ""
     targets: tuple[Target, ...]
+    source: str | None = None
 
 
 class AttemptDue(Command):
@@ -306,6 +309,7 @@ def _decide(command: DispatchCommand, state: Dispatch, policy: RetryPolicy) -> l
                 severity=command.severity,
                 targets=command.targets,
                 queued_at=command.at,
+                source=command.source,
             )
         ]
     if not state.exists:

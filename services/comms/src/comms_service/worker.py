@@ -199,10 +199,9 @@ class Communicator:
 
 def build_courier(settings: CommsSettings, app: CommsApplication) -> Courier:
     def statuspage_payload(send: Send) -> dict[str, Any] | None:
-        request = app.model.ix.requests.get(send.dispatch_id)
-        if request is None:
+        if not send.source or not send.source.startswith("statusincident-"):
             return None
-        status_id = uuid.UUID(request.stream.split("-", 1)[1])
+        status_id = uuid.UUID(send.source.split("-", 1)[1])
         return webhook_payload(
             View(app.model, public=True, now=app.clock()), status_id, send.target.unsubscribe_url
         )
