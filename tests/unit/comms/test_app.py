@@ -14,7 +14,7 @@ from comms_service.app import CommsApplication, Send
 from contracts.domain import InvalidCommandError
 from eventlog import FakeClock
 from eventlog.sqlite import SQLiteEventStore
-from tests.unit.comms.conftest import INCIDENT, declare
+from tests.unit.comms.conftest import INCIDENT, T0, declare
 
 
 def deliver_all(app: CommsApplication, sends: list[Send], ok: bool = True) -> None:
@@ -274,3 +274,36 @@ def test_prometheus_metrics_give_the_same_figures_as_the_report(
     assert 'firewatch_comms_promises{outcome="kept",severity="P2"} 1.0' in text
     assert 'firewatch_comms_promises{outcome="missed",severity="P2"} 1.0' in text
     assert 'firewatch_comms_deliveries{purpose="stakeholder_update",status="in_flight"} 2.0' in text
+
+
+def test_a_notice_to_many_subscribers_is_split_into_buckets_each_subscriber_in_exactly_one(
+    app: CommsApplication, store: SQLiteEventStore
+) -> None:
+    from comms_service import subscriber as sub
+    from eventlog import NewEvent, StreamState
+
+    addresses = [f"s{i}@example.com" for i in range(300)]
+    for address in addresses:
+        sub_id = sub.subscriber_id(sub.SubscriberKind.EMAIL, address)
+        data = {
+            "subscriber_id": str(sub_id),
+            "kind": "email",
+            "address": address,
+            "component_ids": [],
+            "confirm_token_sha256": None,
+            "requested_at": T0.isoformat(),
+        }
+        store.append(
+            sub.stream_for(sub_id), [NewEvent("SubscriptionRequested", data)], StreamState.NO_STREAM
+        )
+    status_id = app.draft_status_incident(
+        name="x", body="y", by="alice"
+    ).state.drafted.status_incident_id
+    app.publish(status_id, by="alice")
+    queued = [e for e in store.read_all() if e.type == "DispatchQueued"]
+    assert len(queued) > 2
+    assert max(len(e.data["targets"]) for e in queued) < 50
+    sends = app.tick()
+    assert sorted(s.target.address for s in sends) == sorted(addresses)
+    app.queue_requested()  # a retried queueing creates nothing more
+    assert len([e for e in store.read_all() if e.type == "DispatchQueued"]) == len(queued)
