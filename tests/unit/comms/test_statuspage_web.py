@@ -340,3 +340,22 @@ def test_uptime_bars_cover_90_days_computed_from_the_log(
     assert len(bars) == 90
     day = {d: (f, w) for d, f, w in bars}["2026-11-27"]
     assert day == (0.75, "major_outage")
+
+
+def test_status_colours_keep_white_text_readable_wcag_aa() -> None:
+    """Every status colour behind white text has a contrast ratio of at least 4.5:1."""
+    layout = (
+        Path(__file__).resolve().parents[3]
+        / "services/comms/src/comms_service/templates/layout.html"
+    ).read_text()
+    colours = dict(re.findall(r"--(ok|minor|major|critical|maint):(#[0-9a-f]{6})", layout))
+    assert set(colours) == {"ok", "minor", "major", "critical", "maint"}
+
+    def luminance(hex_colour: str) -> float:
+        channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    for name, colour in colours.items():
+        ratio = (1.0 + 0.05) / (luminance(colour) + 0.05)
+        assert ratio >= 4.5, f"{name} {colour}: {ratio:.2f}"
