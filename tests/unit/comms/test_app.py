@@ -307,3 +307,36 @@ def test_a_notice_to_many_subscribers_is_split_into_buckets_each_subscriber_in_e
     assert sorted(s.target.address for s in sends) == sorted(addresses)
     app.queue_requested()  # a retried queueing creates nothing more
     assert len([e for e in store.read_all() if e.type == "DispatchQueued"]) == len(queued)
+
+
+def test_a_published_maintenance_starts_and_completes_on_schedule_telling_subscribers(
+    app: CommsApplication, clock: FakeClock
+) -> None:
+    app.add_component("db", "Database", by="admin")
+    app.add_webhook_subscriber("https://hooks.example.com/status", ["db"], by="admin")
+    status_id = app.draft_status_incident(
+        name="DB upgrade",
+        body="Planned upgrade",
+        by="alice",
+        kind="maintenance",
+        component_ids=["db"],
+        scheduled_for=clock() + timedelta(hours=1),
+        scheduled_until=clock() + timedelta(hours=2),
+    ).state.drafted.status_incident_id
+    app.publish(status_id, by="alice")
+    announced = app.tick()
+    assert [s.purpose for s in announced] == ["subscriber_notice"]
+    deliver_all(app, announced)
+    clock.advance(timedelta(minutes=59))
+    assert app.tick() == []
+    clock.advance(timedelta(minutes=1))
+    started = app.tick()
+    assert [s.subject for s in started] == ["[Status] Maintenance in progress: DB upgrade"]
+    assert app.status_incident(status_id).status.value == "in_progress"
+    deliver_all(app, started)
+    clock.advance(timedelta(hours=1))
+    completed = app.tick()
+    assert [s.subject for s in completed] == ["[Status] Maintenance completed: DB upgrade"]
+    deliver_all(app, completed)
+    clock.advance(timedelta(hours=1))
+    assert app.tick() == []

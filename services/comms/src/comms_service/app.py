@@ -631,7 +631,7 @@ class CommsApplication:
         return sends
 
     def _fire_timers(self, now: datetime) -> bool:
-        fired = False
+        fired = self._maintenance_windows(now)
         for stream, state in self.model.streams(rm.STREAM_CATEGORY):
             promise = state.promise
             if promise is None:
@@ -654,6 +654,44 @@ class CommsApplication:
                     key=f"overdue/{promise.seq}",
                 )
                 fired = fired or result.appended
+        return fired
+
+    def _maintenance_windows(self, now: datetime) -> bool:
+        """A published maintenance starts and completes on its schedule (subscribers
+        are told at both moments); each transition is keyed, so it happens once."""
+        fired = False
+        for stream, state in self.model.streams(si.STREAM_CATEGORY):
+            drafted = state.drafted
+            if drafted is None or drafted.kind is not si.Kind.MAINTENANCE or not state.public:
+                continue
+            assert drafted.scheduled_for is not None
+            assert drafted.scheduled_until is not None
+            if state.status is si.IncidentStatus.SCHEDULED and drafted.scheduled_for <= now:
+                status, body, key = (
+                    si.IncidentStatus.IN_PROGRESS,
+                    "Scheduled maintenance is in progress. We will provide updates as necessary.",
+                    "auto/started",
+                )
+            elif (
+                state.status in (si.IncidentStatus.IN_PROGRESS, si.IncidentStatus.VERIFYING)
+                and drafted.scheduled_until <= now
+            ):
+                status, body, key = (
+                    si.IncidentStatus.COMPLETED,
+                    "The scheduled maintenance has been completed.",
+                    "auto/completed",
+                )
+            else:
+                continue
+            command = si.PostStatusUpdate(
+                at=now,
+                update_id=derived_id("status-update", drafted.status_incident_id, key),
+                status=status,
+                body=body,
+                posted_by="statuspage",
+            )
+            result = self._run(si.STREAM_CATEGORY, stream, command, actor=self._actor, key=key)
+            fired = fired or result.appended
         return fired
 
     def queue_requested(self) -> bool:
@@ -920,7 +958,7 @@ class CommsApplication:
             purpose=request.purpose.value,
             incident_id=drafted.incident_id,
             reference=page.name,
-            subject=f"[{page.name}] {label} {update.status.value}: {drafted.name}",
+            subject=f"[{page.name}] {label} {update.status.value.replace('_', ' ')}: {drafted.name}",
             body=update.body,
             severity=incident.impact.value,
             targets=tuple(targets),
