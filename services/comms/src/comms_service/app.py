@@ -952,13 +952,14 @@ class CommsApplication:
             and (drafted.kind is si.Kind.MAINTENANCE or s.follows(components))
         ]
         label = "Maintenance" if drafted.kind is si.Kind.MAINTENANCE else "Incident"
+        status_words = update.status.value.replace("_", " ")
         return dsp.QueueDispatch(
             at=at,
             dispatch_id=request.dispatch_id,
             purpose=request.purpose.value,
             incident_id=drafted.incident_id,
             reference=page.name,
-            subject=f"[{page.name}] {label} {update.status.value.replace('_', ' ')}: {drafted.name}",
+            subject=f"[{page.name}] {label} {status_words}: {drafted.name}",
             body=update.body,
             severity=incident.impact.value,
             targets=tuple(targets),
