@@ -6,6 +6,7 @@ Environment:
   SMTP_HOST / SMTP_PORT / SMTP_SENDER / SMTP_TIMEOUT_SECONDS   the mail relay
   WEBHOOK_TIMEOUT_SECONDS        per-request timeout of webhook/Slack posts (default 10)
   COMMS_SECRET                   HMAC key: opt-in and unsubscribe links, webhook signatures
+                                 (or COMMS_SECRET_FILE; the same value in every process)
   COMMS_CHANNELS_FILE            YAML: where war rooms and stakeholder channels open
   COMMS_CONTACTS                 user=email,... : where reminders and escalations reach people
   COMMS_SENDER                   this worker's slot (default "comms"; one process per slot)
@@ -57,6 +58,7 @@ class CommsSettings(BaseSettings):
     smtp_timeout_seconds: float = 10.0
     webhook_timeout_seconds: float = 10.0
     comms_secret: SecretStr = SecretStr("firewatch-comms-development-secret-change-me")
+    comms_secret_file: Path | None = None
     comms_channels_file: Path | None = None
     comms_contacts: str = ""
     comms_sender: str = "comms"
@@ -72,6 +74,8 @@ class CommsSettings(BaseSettings):
         return self.statuspage_url or f"http://{self.statuspage_host}:{self.statuspage_port}"
 
     def secret(self) -> bytes:
+        if self.comms_secret_file is not None:
+            return self.comms_secret_file.read_text(encoding="utf-8").strip().encode()
         return self.comms_secret.get_secret_value().encode()
 
     def contacts(self) -> dict[str, str]:
