@@ -330,13 +330,13 @@ def fan_out(*, quick: bool, senders: int = 16) -> dict[str, Any]:
                     if not sends:
                         break
                     outcomes = list(pool.map(courier.send, sends))
-                    app.record_outcomes(
-                        sends[0].dispatch_id,
-                        [
+                    by_dispatch: dict[uuid.UUID, list[tuple[str, int, bool, str, bool]]] = {}
+                    for s, o in zip(sends, outcomes, strict=True):
+                        by_dispatch.setdefault(s.dispatch_id, []).append(
                             (s.target.target_id, s.attempt, o.delivered, o.reason, o.permanent)
-                            for s, o in zip(sends, outcomes, strict=True)
-                        ],
-                    )
+                        )
+                    for dispatch_id, batch in by_dispatch.items():
+                        app.record_outcomes(dispatch_id, batch)
             real = time.perf_counter() - began
         app.store.close()
     expected = {f"s{i}@bench.example" for i in range(count)}
