@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -215,7 +215,7 @@ class Dispatch:
 INITIAL = Dispatch()
 
 
-def make_evolve(policy: RetryPolicy) -> Evolve:
+def make_evolve(policy: RetryPolicy) -> Callable[[Dispatch, DomainEvent], Dispatch]:
     def evolve(state: Dispatch, event: DomainEvent) -> Dispatch:
         return _evolve(state, event, policy)
 
@@ -284,7 +284,9 @@ def _evolve(state: Dispatch, event: DomainEvent, policy: RetryPolicy) -> Dispatc
     return Dispatch(state.queued, targets)
 
 
-def make_decide(policy: RetryPolicy) -> Decide:
+def make_decide(
+    policy: RetryPolicy,
+) -> Callable[[DispatchCommand, Dispatch], Sequence[DomainEvent]]:
     def decide(command: DispatchCommand, state: Dispatch) -> list[DomainEvent]:
         return _decide(command, state, policy)
 
@@ -396,9 +398,3 @@ def in_flight_senders(state: Dispatch) -> set[tuple[str, str]]:
         for t in state.targets.values()
         if t.status is TargetStatus.IN_FLIGHT and t.sender and t.sender_instance
     }
-
-
-from collections.abc import Callable  # noqa: E402
-
-Evolve = Callable[[Dispatch, DomainEvent], Dispatch]
-Decide = Callable[[DispatchCommand, Dispatch], Sequence[DomainEvent]]

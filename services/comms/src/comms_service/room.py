@@ -33,7 +33,6 @@ from comms_service.common import (
     EVENTS,
     Body,
     Command,
-    Instant,
     Name,
     Person,
     Severity,
@@ -513,6 +512,3 @@ def _decide(command: RoomCommand, state: Room, policy: CadencePolicy) -> list[Do
             )
         ]
     raise TypeError(f"unknown command {type(command).__name__}")  # pragma: no cover
-
-
-__all__ = ["INITIAL", "Instant"]
