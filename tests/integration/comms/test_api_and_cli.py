@@ -188,3 +188,43 @@ def test_the_status_page_is_run_from_the_cli(api: dict[str, Any], app: CommsAppl
     )
     assert bad.exit_code == 1
     assert "components[0]" in bad.output
+
+
+def test_a_maintenance_is_scheduled_from_the_cli(
+    api: dict[str, Any], app: CommsApplication
+) -> None:
+    assert cli(api, "comms", "component", "add", "db", "Database", who="admin").exit_code == 0
+    drafted = cli(
+        api,
+        "comms",
+        "page",
+        "draft",
+        "DB upgrade",
+        "-m",
+        "Planned",
+        "--component",
+        "db",
+        "--maintenance-from",
+        "2026-12-01T02:00:00Z",
+        "--maintenance-until",
+        "2026-12-01T03:00:00Z",
+        "--json",
+    )
+    assert drafted.exit_code == 0, drafted.output
+    listed = json.loads(cli(api, "comms", "page", "list", "--json").output)
+    assert (listed[0]["kind"], listed[0]["status"]) == ("maintenance", "scheduled")
+    inverted = cli(
+        api,
+        "comms",
+        "page",
+        "draft",
+        "x",
+        "-m",
+        "y",
+        "--maintenance-from",
+        "2026-12-01T03:00:00Z",
+        "--maintenance-until",
+        "2026-12-01T02:00:00Z",
+    )
+    assert inverted.exit_code == 1
+    assert "scheduled_until" in inverted.output

@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Annotated, Any
 
 import typer
@@ -26,6 +27,7 @@ from incidentctl import render
 from incidentctl.client import ApiClient, open_channel
 from incidentctl.errors import CliError
 from incidentctl.oncall import fail, instant_json, print_json, settings_of, table, when
+from incidentctl.values import parse_instant, to_timestamp
 
 DEFAULT_COMMS_SERVER = "127.0.0.1:50054"
 
@@ -77,6 +79,13 @@ def _enum(prefix: str, value: str) -> Any:
     if not isinstance(number, int):
         raise typer.BadParameter(f"unknown value {value!r}")
     return number
+
+
+def _instant(text: str) -> datetime:
+    try:
+        return parse_instant(text)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
 
 
 def _name(prefix: str, number: int) -> str:
@@ -348,24 +357,42 @@ def page_draft(
     ] = None,
     incident: Annotated[str, typer.Option(help="the platform incident (INC-<n>)")] = "",
     internal_only: Annotated[bool, typer.Option("--internal-only")] = False,
+    maintenance_from: Annotated[
+        datetime | None,
+        typer.Option(
+            "--maintenance-from",
+            parser=_instant,
+            metavar="TIME",
+            help="a scheduled maintenance starting then (ISO 8601)",
+        ),
+    ] = None,
+    maintenance_until: Annotated[
+        datetime | None,
+        typer.Option(
+            "--maintenance-until", parser=_instant, metavar="TIME", help="and ending then"
+        ),
+    ] = None,
     server: Server = DEFAULT_COMMS_SERVER,
     as_json: JsonOption = False,
 ) -> None:
-    """Draft a status-page incident (not public until `publish`)."""
+    """Draft a status-page incident or scheduled maintenance (not public until `publish`)."""
+    request = pb.DraftStatusIncidentRequest(
+        name=name,
+        body=message,
+        impact=_enum("IMPACT", impact),
+        component_ids=component or [],
+        incident=incident,
+        internal_only=internal_only,
+        idempotency_key=str(uuid.uuid4()),
+    )
+    if maintenance_from is not None or maintenance_until is not None:
+        request.kind = pb.STATUS_INCIDENT_KIND_MAINTENANCE
+        if maintenance_from is not None:
+            request.scheduled_for.CopyFrom(to_timestamp(maintenance_from))
+        if maintenance_until is not None:
+            request.scheduled_until.CopyFrom(to_timestamp(maintenance_until))
     with comms_session(ctx, server) as client:
-        answer = client.call(
-            "DraftStatusIncident",
-            pb.DraftStatusIncidentRequest(
-                name=name,
-                body=message,
-                impact=_enum("IMPACT", impact),
-                component_ids=component or [],
-                incident=incident,
-                internal_only=internal_only,
-                idempotency_key=str(uuid.uuid4()),
-            ),
-            pb.DraftStatusIncidentResponse,
-        )
+        answer = client.call("DraftStatusIncident", request, pb.DraftStatusIncidentResponse)
     if as_json:
         print_json({"status_incident_id": answer.status_incident_id})
         return
