@@ -27,8 +27,10 @@ from typing import Any
 import pytest
 from kombu import Connection
 
+from comms_service.app import CommsApplication
 from comms_service.worker import QUEUE_BINDINGS
 from eventlog import EventFilter, NewEvent, Ownership, StreamState
+from eventlog.clock import system_clock
 from eventlog.sqlite import SQLiteEventStore
 from servicekit.checkpoint import open_checkpoint_store
 from servicekit.faults import FAULT_EXIT_CODE
@@ -52,6 +54,9 @@ def surroundings(
     topology = Topology(prefix)
     log_path = tmp_path / "log.db"
     incident = SQLiteEventStore(log_path, writer="incident", ownership=Ownership.platform())
+    comms_store = SQLiteEventStore(
+        log_path, writer="communications", ownership=Ownership.platform()
+    )
     with Connection(BROKER_URL) as connection:
         topology.declare(connection, QUEUE_BINDINGS)
     relay = Relay(
@@ -131,6 +136,7 @@ def surroundings(
 
     try:
         yield {
+            "comms": CommsApplication(comms_store, system_clock),
             "start": start,
             "declare": declare,
             "mailbox": mailbox,
@@ -153,6 +159,7 @@ def surroundings(
             topology.delete(connection, QUEUE_BINDINGS)
         for p in logs:
             print(p.read_text(errors="replace")[-4000:])
+        comms_store.close()
         incident.close()
 
 
@@ -214,3 +221,38 @@ def test_a_killed_worker_loses_no_message_and_every_repeat_is_labelled(
         assert len(emails) == 1
         assert "(possible repeat)" in emails[0]["Subject"]
         assert len(posts) == 1
+
+
+@pytest.mark.parametrize("point", ["comms.attempt-recorded", "comms.sent"])
+def test_a_killed_worker_notifies_every_subscriber_once_or_labelled(
+    surroundings: dict[str, Any], point: str
+) -> None:
+    comms: CommsApplication = surroundings["comms"]
+    http: HttpReceiver = surroundings["http"]
+    comms.add_component("api", "API", by="admin")
+    for i in range(3):
+        comms.add_webhook_subscriber(http.url(f"/sub{i}"), by="admin")
+    status_id = comms.draft_status_incident(
+        name="API errors", body="Investigating", by="alice", component_ids=["api"]
+    ).state.drafted.status_incident_id
+    comms.publish(status_id, by="alice")  # the notice is queued; the worker sends it
+    crashing = surroundings["start"](FIREWATCH_FAULT_POINTS=point)
+    try:
+        code = crashing.wait(timeout=WAIT)
+    except subprocess.TimeoutExpired:
+        raise AssertionError(f"the worker never reached {point}") from None
+    assert code == FAULT_EXIT_CODE, surroundings["output"]()
+    surroundings["start"]()
+    settled(surroundings["log"])
+    posts = http.wait_for(3)
+    for post in posts:
+        http.claim(lambda r, post=post: r is post)  # type: ignore[misc]
+    by_path: dict[str, list[Any]] = {}
+    for post in posts:
+        by_path.setdefault(post.path, []).append(post)
+    assert set(by_path) == {f"/sub{i}" for i in range(3)}  # none lost
+    for copies in by_path.values():
+        assert 1 <= len(copies) <= 2
+        assert sum(not c.json()["possible_repeat"] for c in copies) <= 1  # never twice unlabelled
+        assert len({c.headers["Idempotency-Key"] for c in copies}) == 1
+        assert copies[0].json()["incident"]["name"] == "API errors"

@@ -113,9 +113,19 @@ class Courier:
         self.slack = slack
         self.statuspage_payload = statuspage_payload
 
-    def send(self, send: Send) -> DeliveryOutcome:
-        """One attempt; blocks on the network; never raises."""
+    def payload(self, send: Send) -> dict[str, Any] | None:
+        """The Statuspage webhook body of a subscriber notice (reads the read model:
+        call it from the thread that owns the model, never from a send thread)."""
+        if send.purpose != Purpose.SUBSCRIBER_NOTICE or send.target.kind is not TargetKind.WEBHOOK:
+            return None
+        return self.statuspage_payload(send) if self.statuspage_payload else None
+
+    def send(self, send: Send, payload: dict[str, Any] | None = None) -> DeliveryOutcome:
+        """One attempt; blocks on the network; never raises. `payload`: the webhook
+        body from `payload()`; computed here when not given (single-threaded callers)."""
         try:
+            if payload is None:
+                payload = self.payload(send)
             note = notification(send)
             if send.target.unsubscribe_url:
                 note.extra["unsubscribe_url"] = send.target.unsubscribe_url
@@ -123,9 +133,6 @@ class Courier:
                 return self.email.send(send.target.address, note)
             if send.target.kind is TargetKind.SLACK:
                 return self.slack.send(send.target.address, note)
-            payload: dict[str, Any] | None = None
-            if send.purpose == Purpose.SUBSCRIBER_NOTICE and self.statuspage_payload:
-                payload = self.statuspage_payload(send)
             if payload is None:
                 payload = {
                     "schema": "firewatch.comms/v1",
@@ -139,7 +146,7 @@ class Courier:
                     "possible_repeat": send.possible_repeat,
                 }
             else:
-                payload["possible_repeat"] = send.possible_repeat
+                payload = {**payload, "possible_repeat": send.possible_repeat}
             body = json.dumps(payload, sort_keys=True).encode()
             return self.webhook.post(send.target.address, body, send.idempotency_key)
         except Exception as error:  # a channel bug must not lose the outcome

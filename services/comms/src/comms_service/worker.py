@@ -176,9 +176,16 @@ class Communicator:
     def _deliver(self, batch: list[Send]) -> None:
         try:
             faults.point("comms.attempt-recorded")
+            # Webhook bodies read the in-memory model: build them here, in the hub's
+            # thread, never in a tpool thread (its locks are green locks).
+            with self.lock:
+                payloads = [self.courier.payload(s) for s in batch]
             pool = eventlet.GreenPool(20)
             outcomes = list(
-                pool.imap(lambda s: (s, self.run_blocking(self.courier.send, s)), batch)
+                pool.imap(
+                    lambda job: (job[0], self.run_blocking(self.courier.send, *job)),
+                    zip(batch, payloads, strict=True),
+                )
             )
             faults.point("comms.sent")
             with self.lock:
