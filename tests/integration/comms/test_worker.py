@@ -1,5 +1,6 @@
-"""The communications worker killed (os._exit, like SIGKILL) exactly between recording a
-delivery and making it, and between making it and recording its outcome (ADR 0015).
+"""The communications worker as a real process: the war room's feed, and the worker
+killed (os._exit, like SIGKILL) exactly between recording a delivery and making it, and
+between making it and recording its outcome (ADR 0015).
 
 Real surroundings: a SQLite log, RabbitMQ, the relay (a thread), `nameko run` of the
 worker in its own process, a real SMTP server and HTTP receiver. The incident service
@@ -118,7 +119,7 @@ def surroundings(
         workers.append(worker)
         return worker
 
-    def declare() -> None:
+    def declare() -> uuid.UUID:
         incident_id = uuid.uuid4()
         data = {
             "declared_at": datetime.now(UTC).isoformat(),
@@ -133,6 +134,7 @@ def surroundings(
         incident.append(
             f"incident-{incident_id}", [NewEvent("IncidentDeclared", data)], StreamState.NO_STREAM
         )
+        return incident_id
 
     try:
         yield {
@@ -256,3 +258,58 @@ def test_a_killed_worker_notifies_every_subscriber_once_or_labelled(
         assert sum(not c.json()["possible_repeat"] for c in copies) <= 1  # never twice unlabelled
         assert len({c.headers["Idempotency-Key"] for c in copies}) == 1
         assert copies[0].json()["incident"]["name"] == "API errors"
+
+
+def test_the_war_room_gets_incident_changes_as_they_happen_and_stakeholders_only_updates(
+    surroundings: dict[str, Any],
+) -> None:
+    surroundings["start"]()
+    incident_id = surroundings["declare"]()
+    stream = f"incident-{incident_id}"
+    now = datetime.now(UTC).isoformat()
+    log: SQLiteEventStore = surroundings["log"]
+    log.append(
+        stream,
+        [
+            NewEvent(
+                "CommanderAssigned",
+                {
+                    "commander": "alice",
+                    "previous_commander": None,
+                    "assigned_by": "bob",
+                    "assigned_at": now,
+                },
+            )
+        ],
+        0,
+    )
+    log.append(
+        stream,
+        [
+            NewEvent(
+                "StatusChanged",
+                {
+                    "from_status": "investigating",
+                    "to_status": "identified",
+                    "changed_by": "alice",
+                    "changed_at": now,
+                    "note": "bad deploy <1.4.2>",
+                },
+            )
+        ],
+        1,
+    )
+    http: HttpReceiver = surroundings["http"]
+    posts = http.wait_for(3, timeout=WAIT)
+    for post in posts:
+        http.claim(lambda r, post=post: r is post)  # type: ignore[misc]
+    bodies = [p.json()["body"] for p in posts]
+    assert any("Incident commander: alice" in b for b in bodies)
+    assert any("Status investigating -> identified (bad deploy <1.4.2>)" in b for b in bodies)
+    assert all(p.path == "/war" for p in posts)
+    mailbox: Mailbox = surroundings["mailbox"]
+    [opened] = mailbox.wait_for(1)
+    mailbox.claim(lambda m: m is opened)
+    assert opened["Subject"].startswith("Stakeholder channel opened")
+    settled(log)
+    assert len(mailbox.messages) == 1  # no incident change reached the stakeholders
