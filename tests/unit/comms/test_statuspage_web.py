@@ -359,3 +359,25 @@ def test_status_colours_keep_white_text_readable_wcag_aa() -> None:
     for name, colour in colours.items():
         ratio = (1.0 + 0.05) / (luminance(colour) + 0.05)
         assert ratio >= 4.5, f"{name} {colour}: {ratio:.2f}"
+
+
+def test_the_subscribe_form_offers_per_component_subscriptions(
+    site: dict[str, Any], app: CommsApplication
+) -> None:
+    client = site["client"]
+    html = client.get("/").get_data(as_text=True)
+    assert 'name="component" value="db"' in html
+    assert (
+        client.post(
+            "/subscribe", data={"email": "ann@example.com", "component": ["db"]}
+        ).status_code
+        == 202
+    )
+    [ann] = [s for s in app.subscribers() if s.address == "ann@example.com"]
+    assert ann.component_ids == ("db",)
+    assert (
+        client.post(
+            "/subscribe", data={"email": "x@example.com", "component": ["nope"]}
+        ).status_code
+        == 400
+    )

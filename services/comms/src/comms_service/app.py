@@ -67,6 +67,8 @@ class ChannelRouting:
     ] = field(default_factory=dict)
     min_severity: Severity = Severity.P4
     """Open channels for this severity and more severe (P4: every incident)."""
+    per_service_min: Mapping[str, Severity] = field(default_factory=dict)
+    """The same threshold for a service (its incidents' first listed service)."""
 
     def for_service(
         self, services: Sequence[str]
@@ -77,8 +79,9 @@ class ChannelRouting:
                 return war, stake, service
         return self.war_room, self.stakeholder, (services[0] if services else None)
 
-    def opens(self, severity: Severity) -> bool:
-        return int(severity.value[1]) <= int(self.min_severity.value[1])
+    def opens(self, severity: Severity, service: str | None = None) -> bool:
+        threshold = self.per_service_min.get(service or "", self.min_severity)
+        return int(severity.value[1]) <= int(threshold.value[1])
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,9 +220,9 @@ class CommsApplication:
             level = Severity(severity)
         except ValueError:
             raise InvalidCommandError("severity", "one of P1, P2, P3, P4") from None
-        if not self.routing.opens(level):
-            return None
         war, stake, service = self.routing.for_service(services)
+        if not self.routing.opens(level, service):
+            return None
         command = build(
             rm.TrackIncident,
             at=self.clock(),

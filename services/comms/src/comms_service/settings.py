@@ -23,6 +23,7 @@ Channels file (COMMS_CHANNELS_FILE):
     stakeholder: [{channel_id: execs, kind: email, address: execs@example.com}]
     services:
       payments:
+        min_severity: P4                   # every payments incident gets channels
         war_room: [...]
         stakeholder: [...]
     cadence:                               # minutes; null = no promise
@@ -97,15 +98,25 @@ class CommsSettings(BaseSettings):
         def specs(items: Any) -> tuple[rm.DestinationSpec, ...]:
             return tuple(rm.DestinationSpec.model_validate(item) for item in items or ())
 
+        war_room, stakeholder = specs(raw.get("war_room")), specs(raw.get("stakeholder"))
         services = {
-            name: (specs(entry.get("war_room")), specs(entry.get("stakeholder")))
+            name: (
+                specs(entry.get("war_room")) or war_room,
+                specs(entry.get("stakeholder")) or stakeholder,
+            )
             for name, entry in (raw.get("services") or {}).items()
+            if entry.get("war_room") or entry.get("stakeholder")
         }
         return ChannelRouting(
-            war_room=specs(raw.get("war_room")),
-            stakeholder=specs(raw.get("stakeholder")),
+            war_room=war_room,
+            stakeholder=stakeholder,
             per_service=services,
             min_severity=Severity(raw.get("min_severity", "P4")),
+            per_service_min={
+                name: Severity(entry["min_severity"])
+                for name, entry in (raw.get("services") or {}).items()
+                if entry.get("min_severity")
+            },
         )
 
     def cadence(self) -> CadencePolicy:
