@@ -300,7 +300,7 @@ class View:
             down = timedelta(0)
             worst = status
             cursor = start
-            for at, new in [*[(a, n) for a, n in history if start < a < end], (end, status)]:
+            for at, new in [*[(a, n) for a, n in history if start < a <= end], (end, status)]:
                 if _counts_down(status):
                     down += at - cursor
                 cursor, status = at, new
