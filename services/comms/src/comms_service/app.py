@@ -181,6 +181,10 @@ class CommsApplication:
             raise NotFoundError(f"incident {incident_id} has no communications here")
         return state  # type: ignore[no-any-return]
 
+    def tracked(self, incident_id: uuid.UUID) -> bool:
+        state, _ = self.model.state(rm.stream_for(incident_id))
+        return bool(state.tracked)
+
     def find_incident(self, reference: str) -> uuid.UUID:
         """An incident by its reference ("INC-1") or id."""
         text = reference.strip()

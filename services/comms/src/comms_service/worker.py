@@ -145,23 +145,33 @@ class Communicator:
         cause = str(event.id)
         with self.lock:
             if event.type == "IncidentDeclared":
-                declared = Declared.model_validate(event.data)
-                self.app.track_incident(
-                    declared.incident_id,
-                    number=declared.number,
-                    title=declared.title,
-                    severity=declared.severity,
-                    services=declared.services,
-                    commander=None,
-                    causation_id=cause,
-                )
+                self._track(event)
             else:
+                incident_id = incident_id_of(event)
+                if not self.app.tracked(incident_id):
+                    # Handlers run concurrently, so a change can overtake its incident's
+                    # declaration: track the incident from the log first.
+                    first = self.app.store.read_stream(f"incident-{incident_id}", limit=1)
+                    if first and first[0].type == "IncidentDeclared":
+                        self._track(first[0])
                 change, text, fields = describe(event)
-                self.app.record_change(incident_id_of(event), change, text, cause=cause, **fields)
+                self.app.record_change(incident_id, change, text, cause=cause, **fields)
         try:
             self.tick()
         except Exception:
             log.exception("comms: tick after %s failed (the timer retries)", cause)
+
+    def _track(self, event: RecordedEvent) -> None:
+        declared = Declared.model_validate(event.data)
+        self.app.track_incident(
+            declared.incident_id,
+            number=declared.number,
+            title=declared.title,
+            severity=declared.severity,
+            services=declared.services,
+            commander=None,
+            causation_id=str(event.id),
+        )
 
     def tick(self) -> int:
         with self.lock:
