@@ -9,9 +9,9 @@ import hashlib
 import hmac
 import uuid
 
-from comms_service.app import CommsApplication, Send
+from comms_service.app import CommsApplication
 from comms_service.delivery import CommsEmailChannel, Courier, SignedWebhook
-from comms_service.views import View, webhook_payload
+from comms_service.views import subscriber_payload
 from notify import SlackChannel
 from tests.receivers import HttpReceiver, Mailbox
 from tests.unit.comms.conftest import declare
@@ -20,18 +20,12 @@ SECRET = b"k" * 32
 
 
 def courier(app: CommsApplication, smtp: tuple[str, int, Mailbox]) -> Courier:
-    def payload(send: Send) -> dict[str, object] | None:
-        assert send.source is not None
-        status_id = uuid.UUID(send.source.split("-", 1)[1])
-        view = View(app.model, public=True, now=app.clock())
-        return webhook_payload(view, status_id, send.target.unsubscribe_url)
-
     host, port, _ = smtp
     return Courier(
         CommsEmailChannel(host, port),
         SignedWebhook(SECRET),
         SlackChannel(),
-        statuspage_payload=payload,
+        statuspage_payload=lambda send: subscriber_payload(app, send),
     )
 
 
@@ -95,3 +89,24 @@ def test_channel_webhooks_are_signed_and_repeats_are_labelled(
         assert request.headers["X-Firewatch-Signature"] == f"sha256={expected}"
     assert first.headers["Idempotency-Key"] == second.headers["Idempotency-Key"]
     assert [first.json()["possible_repeat"], second.json()["possible_repeat"]] == [False, True]
+
+
+def test_a_component_change_notifies_only_its_followers_once_with_the_statuspage_body(
+    app: CommsApplication, smtp_server: tuple[str, int, Mailbox], http_receiver: HttpReceiver
+) -> None:
+    app.add_component("api", "API", by="admin")
+    app.add_component("db", "Database", by="admin")
+    app.add_webhook_subscriber(http_receiver.url("/api-watcher"), ["api"], by="admin")
+    app.add_webhook_subscriber(http_receiver.url("/db-watcher"), ["db"], by="admin")
+    send = courier(app, smtp_server)
+    app.set_component_status("api", "partial_outage", by="admin")
+    app.set_component_status("api", "partial_outage", by="admin")  # no change: no notice
+    updates = app.tick()
+    assert [s.target.address for s in updates] == [http_receiver.url("/api-watcher")]
+    assert send.send(updates[0]).delivered
+    body = http_receiver.claim(lambda r: r.path == "/api-watcher").json()
+    assert body["component_update"]["old_status"] == "operational"
+    assert body["component_update"]["new_status"] == "partial_outage"
+    assert body["component_update"]["component_id"] == "api"
+    assert body["component"]["status"] == "partial_outage"
+    assert set(body["page"]) == {"id", "status_indicator", "status_description"}

@@ -102,6 +102,8 @@ class Send:
     """Stable per attempt; a possible repeat carries the attempt it may repeat."""
     source: str | None = None
     """The stream whose event asked for this message (a status incident for notices)."""
+    data: dict[str, str] | None = None
+    """Structured facts for machine receivers (a component update's statuses)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -706,7 +708,7 @@ class CommsApplication:
         queued = False
         for request in self.model.pending_requests():
             command = self._dispatch_for(request)
-            if request.purpose is dsp.Purpose.SUBSCRIBER_NOTICE:
+            if request.purpose in (dsp.Purpose.SUBSCRIBER_NOTICE, dsp.Purpose.COMPONENT_UPDATE):
                 # One event may hold at most 1 MiB, so a notice to many subscribers is
                 # split into buckets by subscriber id (a subscriber's bucket never
                 # changes: a retry after a crash recreates only the missing buckets and
@@ -799,6 +801,7 @@ class CommsApplication:
                         derived_id("send", queued.dispatch_id, attempt.target_id, first)
                     ),
                     source=queued.source,
+                    data=queued.data,
                 )
             )
         return out
@@ -833,7 +836,11 @@ class CommsApplication:
 
     def _dispatch_for(self, request: Request) -> dsp.QueueDispatch:
         at = self.clock()
-        if request.purpose in (dsp.Purpose.SUBSCRIBER_NOTICE, dsp.Purpose.CONFIRM_SUBSCRIPTION):
+        if request.purpose in (
+            dsp.Purpose.SUBSCRIBER_NOTICE,
+            dsp.Purpose.CONFIRM_SUBSCRIPTION,
+            dsp.Purpose.COMPONENT_UPDATE,
+        ):
             return self._status_message(request, at)
         state: rm.Room = self.model.state(request.stream)[0]
         data = request.data
@@ -937,6 +944,8 @@ class CommsApplication:
                     ),
                 ),
             )
+        if request.purpose is dsp.Purpose.COMPONENT_UPDATE:
+            return self._component_update(request, page, at)
         incident: si.StatusIncident = self.model.state(request.stream)[0]
         assert incident.drafted is not None
         drafted = incident.drafted
@@ -945,19 +954,8 @@ class CommsApplication:
             if notice_id(candidate.update_id) == request.dispatch_id:
                 update = candidate
         components = drafted.component_ids
-        targets = [
-            dsp.Target(
-                target_id=str(s.subscriber_id),
-                kind=dsp.TargetKind(s.kind.value if s.kind else "email"),
-                address=s.address,
-                unsubscribe_url=self.unsubscribe_url(s.subscriber_id) if s.subscriber_id else None,
-            )
-            for s in self.subscribers()
-            if s.status is sub.Status.CONFIRMED
-            and s.subscriber_id is not None
-            # Maintenance reaches every subscriber of the page, per-component ones too.
-            and (drafted.kind is si.Kind.MAINTENANCE or s.follows(components))
-        ]
+        # Maintenance reaches every subscriber of the page, per-component ones too.
+        targets = self._subscriber_targets(components, everyone=drafted.kind is si.Kind.MAINTENANCE)
         label = "Maintenance" if drafted.kind is si.Kind.MAINTENANCE else "Incident"
         status_words = update.status.value.replace("_", " ")
         return dsp.QueueDispatch(
@@ -971,6 +969,42 @@ class CommsApplication:
             severity=incident.impact.value,
             targets=tuple(targets),
         )
+
+    def _component_update(self, request: Request, page: sp.Page, at: datetime) -> dsp.QueueDispatch:
+        data = request.data
+        component = page.components.get(data["component_id"])
+        name = component.name if component else data["component_id"]
+        old, new = data["old_status"], data["new_status"]
+        return dsp.QueueDispatch(
+            at=at,
+            dispatch_id=request.dispatch_id,
+            purpose=request.purpose.value,
+            reference=page.name,
+            subject=f"[{page.name}] {name} is now {new.replace('_', ' ')}",
+            body=f"{name} changed from {old.replace('_', ' ')} to {new.replace('_', ' ')}.",
+            severity=new,
+            targets=tuple(self._subscriber_targets([data["component_id"]], everyone=False)),
+            data={
+                "component_id": data["component_id"],
+                "old_status": old,
+                "new_status": new,
+                "created_at": data["changed_at"],
+            },
+        )
+
+    def _subscriber_targets(self, components: Sequence[str], *, everyone: bool) -> list[dsp.Target]:
+        return [
+            dsp.Target(
+                target_id=str(s.subscriber_id),
+                kind=dsp.TargetKind(s.kind.value if s.kind else "email"),
+                address=s.address,
+                unsubscribe_url=self.unsubscribe_url(s.subscriber_id),
+            )
+            for s in self.subscribers()
+            if s.status is sub.Status.CONFIRMED
+            and s.subscriber_id is not None
+            and (everyone or s.follows(components))
+        ]
 
     # ------------------------------------------------------------------ report
 

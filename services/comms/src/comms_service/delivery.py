@@ -116,7 +116,10 @@ class Courier:
     def payload(self, send: Send) -> dict[str, Any] | None:
         """The Statuspage webhook body of a subscriber notice (reads the read model:
         call it from the thread that owns the model, never from a send thread)."""
-        if send.purpose != Purpose.SUBSCRIBER_NOTICE or send.target.kind is not TargetKind.WEBHOOK:
+        if send.target.kind is not TargetKind.WEBHOOK or send.purpose not in (
+            Purpose.SUBSCRIBER_NOTICE,
+            Purpose.COMPONENT_UPDATE,
+        ):
             return None
         return self.statuspage_payload(send) if self.statuspage_payload else None
 

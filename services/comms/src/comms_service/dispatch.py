@@ -54,6 +54,7 @@ class Purpose(enum.StrEnum):
     REMINDER = "reminder"
     OVERDUE = "overdue"
     SUBSCRIBER_NOTICE = "subscriber_notice"
+    COMPONENT_UPDATE = "component_update"
     CONFIRM_SUBSCRIPTION = "confirm_subscription"
 
 
@@ -108,6 +109,8 @@ class DispatchQueued(DomainEvent):
     queued_at: datetime
     source: str | None = None
     """The stream whose event asked for this message."""
+    data: dict[str, str] | None = None
+    """Structured facts for machine receivers (a component update's statuses)."""
 
 
 @EVENTS.register
@@ -149,6 +152,7 @@ class QueueDispatch(Command):
     severity: str = ""
     targets: tuple[Target, ...]
     source: str | None = None
+    data: dict[str, str] | None = None
 
 
 class AttemptDue(Command):
@@ -312,6 +316,7 @@ def _decide(command: DispatchCommand, state: Dispatch, policy: RetryPolicy) -> l
                 targets=command.targets,
                 queued_at=command.at,
                 source=command.source,
+                data=command.data,
             )
         ]
     if not state.exists:

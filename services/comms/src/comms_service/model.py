@@ -103,6 +103,13 @@ class CommsModel(AggregateStates):
             self.ix.component_history.setdefault(domain.component_id, []).append(
                 (domain.changed_at, domain.new_status, event.stream)
             )
+            # A real change by construction (the decider refuses a same-status one).
+            self._request(
+                derived_id("component-update", event.id),
+                dsp.Purpose.COMPONENT_UPDATE,
+                event,
+                domain.changed_at,
+            )
         elif (
             category == sub.STREAM_CATEGORY
             and isinstance(domain, sub.SubscriptionRequested)

@@ -334,3 +334,48 @@ def webhook_payload(
         },
         "incident": view.incident_json(state),
     }
+
+
+def component_payload(
+    view: View, send_data: dict[str, str], unsubscribe_url: str | None
+) -> dict[str, Any]:
+    """The Statuspage component-update webhook body."""
+    status = view.status_json()
+    component = view.page.components.get(send_data["component_id"])
+    return {
+        "meta": {
+            "unsubscribe": unsubscribe_url,
+            "documentation": "https://support.atlassian.com/statuspage/docs/enable-webhook-notifications/",
+            "generated_at": iso(view.now),
+        },
+        "page": {
+            "id": PAGE_ID,
+            "status_indicator": status["indicator"],
+            "status_description": status["description"],
+        },
+        "component_update": {
+            "id": str(
+                uuid.uuid5(
+                    uuid.NAMESPACE_URL, f"{send_data['component_id']}@{send_data['created_at']}"
+                )
+            ),
+            "component_id": send_data["component_id"],
+            "component_type": "Component",
+            "old_status": send_data["old_status"],
+            "new_status": send_data["new_status"],
+            "created_at": send_data["created_at"],
+        },
+        "component": view.component_json(component) if component else None,
+    }
+
+
+def subscriber_payload(app: Any, send: Any) -> dict[str, Any] | None:
+    """The webhook body of a subscriber notice or component update (read-model access:
+    call it from the thread that owns the model)."""
+    view = View(app.model, public=True, now=app.clock())
+    if send.data is not None and "component_id" in send.data:
+        return component_payload(view, send.data, send.target.unsubscribe_url)
+    if send.source and send.source.startswith(f"{si.STREAM_CATEGORY}-"):
+        status_id = uuid.UUID(send.source.split("-", 1)[1])
+        return webhook_payload(view, status_id, send.target.unsubscribe_url)
+    return None

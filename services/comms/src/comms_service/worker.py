@@ -44,7 +44,7 @@ from pydantic import BaseModel, ConfigDict
 from comms_service.app import CommsApplication, Send
 from comms_service.delivery import CommsEmailChannel, Courier, SignedWebhook
 from comms_service.settings import CommsSettings
-from comms_service.views import View, webhook_payload
+from comms_service.views import subscriber_payload
 from eventlog import RecordedEvent, open_store
 from eventlog.clock import system_clock
 from notify import SlackChannel
@@ -216,12 +216,7 @@ class Communicator:
 
 def build_courier(settings: CommsSettings, app: CommsApplication) -> Courier:
     def statuspage_payload(send: Send) -> dict[str, Any] | None:
-        if not send.source or not send.source.startswith("statusincident-"):
-            return None
-        status_id = uuid.UUID(send.source.split("-", 1)[1])
-        return webhook_payload(
-            View(app.model, public=True, now=app.clock()), status_id, send.target.unsubscribe_url
-        )
+        return subscriber_payload(app, send)
 
     return Courier(
         CommsEmailChannel(
