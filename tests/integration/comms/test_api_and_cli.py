@@ -92,6 +92,14 @@ def test_the_commander_posts_an_update_from_the_cli_with_its_promise(
     assert body["next_update_by"]
     shown = json.loads(cli(api, "comms", "show", "INC-1", "--json").output)
     assert {c["role"] for c in shown["channels"]} == {"war_room", "stakeholder"}
+    assert {c["open"] for c in shown["channels"]} == {"pending"}
+    # The war room's opening message fails once (the receiver is down): shown, retried.
+    war = next(s for s in app.tick() if s.target.target_id == "war_room.war")
+    app.record_outcomes(war.dispatch_id, [("war_room.war", 1, False, "HTTP 503", False)])
+    shown = json.loads(cli(api, "comms", "show", "INC-1", "--json").output)
+    assert {c["address"]: c["open"] for c in shown["channels"]}[war.target.address] == (
+        "retrying: HTTP 503"
+    )
     report = json.loads(cli(api, "comms", "report", "--json").output)
     assert report["severities"] == [{"name": "P1", "kept": 1, "missed": 0, "open": 1}]
 

@@ -188,7 +188,8 @@ def show(
                 "commander": answer.commander,
                 "comms_lead": answer.comms_lead,
                 "channels": [
-                    {"role": c.role, "kind": c.kind, "address": c.address} for c in answer.channels
+                    {"role": c.role, "kind": c.kind, "address": c.address, "open": c.open_status}
+                    for c in answer.channels
                 ],
                 "next_update_by": instant_json(promise, "due_by") if promise else None,
                 "overdue": bool(promise and promise.overdue),
@@ -207,10 +208,10 @@ def show(
         state = " OVERDUE" if promise.overdue else ""
         console.print(Text(f"next update by {when(promise, 'due_by')}{state}"))
     grid = table()
-    for column in ("role", "kind", "address"):
+    for column in ("role", "kind", "address", "opened"):
         grid.add_column(column)
     for c in answer.channels:
-        grid.add_row(c.role, c.kind, c.address)
+        grid.add_row(c.role, c.kind, c.address, c.open_status)
     console.print(grid)
     console.print(
         f"deliveries: {answer.deliveries_delivered} delivered, "

@@ -117,6 +117,7 @@ class CommsServicer(pb_grpc.CommsServiceServicer):
                     kind=c.kind.value,
                     address=c.address,
                     link=c.link or "",
+                    open_status=self.app.open_status(incident_id, c),
                 )
                 for c in room.channels
             ],

@@ -821,6 +821,22 @@ class CommsApplication:
             dsp.STREAM_CATEGORY, dsp.stream_for(dispatch_id), command, actor=self._actor
         )
 
+    def open_status(self, incident_id: uuid.UUID, destination: rm.Destination) -> str:
+        """How the message that opened `destination` fared."""
+        opened = self.dispatch(
+            derived_id(rm.stream_for(incident_id), "opened", destination.role.value)
+        )
+        target = opened.targets.get(f"{destination.role.value}.{destination.channel_id}")
+        if target is None:
+            return "pending"
+        if target.status is dsp.TargetStatus.DELIVERED:
+            return "delivered"
+        if target.status is dsp.TargetStatus.FAILED:
+            return f"failed: {target.reason}"
+        if target.reason:
+            return f"retrying: {target.reason}"
+        return "pending"
+
     def dispatch(self, dispatch_id: uuid.UUID) -> dsp.Dispatch:
         state, _ = self.model.state(dsp.stream_for(dispatch_id))
         return state  # type: ignore[no-any-return]

@@ -92,18 +92,20 @@ STATUS_INCIDENT_STATUS_VERIFYING: StatusIncidentStatus
 STATUS_INCIDENT_STATUS_COMPLETED: StatusIncidentStatus
 
 class Channel(_message.Message):
-    __slots__ = ("channel_id", "role", "kind", "address", "link")
+    __slots__ = ("channel_id", "role", "kind", "address", "link", "open_status")
     CHANNEL_ID_FIELD_NUMBER: _ClassVar[int]
     ROLE_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     ADDRESS_FIELD_NUMBER: _ClassVar[int]
     LINK_FIELD_NUMBER: _ClassVar[int]
+    OPEN_STATUS_FIELD_NUMBER: _ClassVar[int]
     channel_id: str
     role: str
     kind: str
     address: str
     link: str
-    def __init__(self, channel_id: _Optional[str] = ..., role: _Optional[str] = ..., kind: _Optional[str] = ..., address: _Optional[str] = ..., link: _Optional[str] = ...) -> None: ...
+    open_status: str
+    def __init__(self, channel_id: _Optional[str] = ..., role: _Optional[str] = ..., kind: _Optional[str] = ..., address: _Optional[str] = ..., link: _Optional[str] = ..., open_status: _Optional[str] = ...) -> None: ...
 
 class Promise(_message.Message):
     __slots__ = ("seq", "due_by", "remind_at", "reminded", "overdue")
