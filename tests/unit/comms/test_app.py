@@ -340,3 +340,13 @@ def test_a_published_maintenance_starts_and_completes_on_schedule_telling_subscr
     deliver_all(app, completed)
     clock.advance(timedelta(hours=1))
     assert app.tick() == []
+
+
+def test_the_scheduler_only_looks_at_dispatches_with_work_left(app: CommsApplication) -> None:
+    declare(app)
+    sends = app.tick()
+    assert len(app.model.ix.open_dispatches) == 2  # the two channel openings
+    deliver_all(app, sends)
+    assert app.model.ix.open_dispatches == set()
+    rebuilt = app.projections.rebuild()  # a fold over the log: the same after a replay
+    assert rebuilt.ix.open_dispatches == set()

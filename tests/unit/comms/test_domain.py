@@ -424,3 +424,15 @@ def test_a_bad_subscriber_address_is_refused_with_the_field() -> None:
             sub.INITIAL,
         )
     assert error.value.field == "address"
+
+
+def test_reopening_after_the_final_update_owes_stakeholders_a_new_update() -> None:
+    state = given(*tracked("P2"))
+    state = rm.fold(decide_room(post(T0 + timedelta(minutes=5), status="resolved"), state), state)
+    assert state.promise is None
+    reopened = rm.RecordChange(
+        at=T0 + timedelta(hours=1), message_id=uuid.uuid4(), change="reopened", text="again"
+    )
+    promised = [e for e in decide_room(reopened, state) if isinstance(e, rm.UpdatePromised)]
+    assert promised[0].due_by == T0 + timedelta(hours=2)
+    assert promised[0].reason == "reopened"

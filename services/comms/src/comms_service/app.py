@@ -751,7 +751,9 @@ class CommsApplication:
     def _attempt_due(self, now: datetime, limit: int) -> list[Send]:
         sends: list[Send] = []
         instances = self.model.sender_instances()
-        for stream, state in self.model.streams(dsp.STREAM_CATEGORY):
+        model = self.model
+        for stream in sorted(model.ix.open_dispatches):
+            state: dsp.Dispatch = model.state(stream)[0]
             due = dsp.due_at(state)
             replaced = any(
                 instances.get(s) not in (None, i) for s, i in dsp.in_flight_senders(state)

@@ -69,6 +69,9 @@ class Indexes:
     )
     """component -> [(at, status, the stream that set it)]; public or not is decided
     when read (a draft becomes public when it is published)."""
+    open_dispatches: set[str] = field(default_factory=set)
+    """Dispatch streams with a target not yet delivered or given up: all the scheduler
+    needs to look at."""
 
 
 def notice_id(update_id: uuid.UUID) -> uuid.UUID:
@@ -95,8 +98,13 @@ class CommsModel(AggregateStates):
         domain = self.events.from_recorded(event)
         if category == rm.STREAM_CATEGORY:
             self._room(event, domain, before[0] if before else rm.INITIAL)
-        elif category == dsp.STREAM_CATEGORY and isinstance(domain, dsp.DispatchQueued):
-            self.ix.queued.add(domain.dispatch_id)
+        elif category == dsp.STREAM_CATEGORY:
+            if isinstance(domain, dsp.DispatchQueued):
+                self.ix.queued.add(domain.dispatch_id)
+            if self._streams[event.stream][0].settled:
+                self.ix.open_dispatches.discard(event.stream)
+            else:
+                self.ix.open_dispatches.add(event.stream)
         elif category == si.STREAM_CATEGORY:
             self._status(event, domain)
         elif category == sp.STREAM_CATEGORY and isinstance(domain, sp.ComponentStatusChanged):

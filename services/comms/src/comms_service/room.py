@@ -437,6 +437,11 @@ def _decide(command: RoomCommand, state: Room, policy: CadencePolicy) -> list[Do
                 posted_at=command.at,
             )
         ]
+        severity = command.severity or state.severity
+        if command.change == "reopened" and state.promise is None and severity is not None:
+            # Stakeholders were told it was over: the next update is owed again.
+            events.extend(_promise(state, policy, severity, command.at, "reopened"))
+            return events
         # A raise can only shorten the promise: stakeholders of a P1 hear sooner.
         if (
             command.severity is not None
