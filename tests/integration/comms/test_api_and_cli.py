@@ -236,3 +236,32 @@ def test_a_maintenance_is_scheduled_from_the_cli(
     )
     assert inverted.exit_code == 1
     assert "scheduled_until" in inverted.output
+
+
+def test_subscribers_are_managed_from_the_cli(api: dict[str, Any], app: CommsApplication) -> None:
+    assert cli(api, "comms", "component", "add", "api", "API", who="admin").exit_code == 0
+    added = cli(
+        api,
+        "comms",
+        "subscriber",
+        "add-webhook",
+        "https://hooks.example.com/s",
+        "--component",
+        "api",
+        who="admin",
+    )
+    assert added.exit_code == 0, added.output
+    listed = json.loads(cli(api, "comms", "subscriber", "list", "--json", who="admin").output)
+    assert listed == [
+        {
+            "id": added.output.strip(),
+            "kind": "webhook",
+            "address": "https://hooks.example.com/s",
+            "status": "confirmed",
+            "components": ["api"],
+        }
+    ]
+    refused = cli(api, "comms", "subscriber", "add-webhook", "ftp://nope", who="admin")
+    assert refused.exit_code == 1
+    assert "url:" in refused.output
+    assert cli(api, "comms", "subscriber", "list").exit_code == 1  # a responder may not

@@ -37,8 +37,10 @@ comms_app = typer.Typer(
 )
 component_app = typer.Typer(help="Status-page components.", no_args_is_help=True)
 status_app = typer.Typer(help="Status-page incidents and maintenance.", no_args_is_help=True)
+subscriber_app = typer.Typer(help="Status-page subscribers.", no_args_is_help=True)
 comms_app.add_typer(component_app, name="component")
 comms_app.add_typer(status_app, name="page")
+comms_app.add_typer(subscriber_app, name="subscriber")
 
 
 class CommsClient(ApiClient):
@@ -499,5 +501,62 @@ def page_list(
         )
         grid.add_row(
             str(item["id"])[:8], str(item["name"]), str(item["status"]), str(item["impact"]), public
+        )
+    render.console().print(grid)
+
+
+# ---------------------------------------------------------------------- subscribers
+
+
+@subscriber_app.command("add-webhook")
+def subscriber_add_webhook(
+    ctx: typer.Context,
+    url: Annotated[str, typer.Argument(help="receives the Statuspage webhook body")],
+    component: Annotated[
+        list[str] | None, typer.Option("--component", help="only these components")
+    ] = None,
+    server: Server = DEFAULT_COMMS_SERVER,
+) -> None:
+    """Subscribe a webhook (confirmed at once: an admin added it)."""
+    with comms_session(ctx, server) as client:
+        answer = client.call(
+            "AddWebhookSubscriber",
+            pb.AddWebhookSubscriberRequest(url=url, component_ids=component or []),
+            pb.AddWebhookSubscriberResponse,
+        )
+    typer.echo(answer.subscriber_id)
+
+
+@subscriber_app.command("list")
+def subscriber_list(
+    ctx: typer.Context, server: Server = DEFAULT_COMMS_SERVER, as_json: JsonOption = False
+) -> None:
+    """Every subscriber and its status."""
+    with comms_session(ctx, server) as client:
+        answer = client.call(
+            "ListSubscribers", pb.ListSubscribersRequest(), pb.ListSubscribersResponse
+        )
+    items = [
+        {
+            "id": s.subscriber_id,
+            "kind": s.kind,
+            "address": s.address,
+            "status": s.status,
+            "components": list(s.component_ids),
+        }
+        for s in answer.subscribers
+    ]
+    if as_json:
+        print_json(items)
+        return
+    grid = table()
+    for column in ("kind", "address", "status", "components"):
+        grid.add_column(column)
+    for item in items:
+        grid.add_row(
+            str(item["kind"]),
+            str(item["address"]),
+            str(item["status"]),
+            ", ".join(item["components"]) or "all",
         )
     render.console().print(grid)
