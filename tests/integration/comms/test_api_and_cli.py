@@ -83,6 +83,8 @@ def test_the_commander_posts_an_update_from_the_cli_with_its_promise(
     assert preview.exit_code == 0, preview.output
     assert "INC-1 (P1) is investigating. Checkout is failing" in preview.output
     assert "nothing posted" in preview.output
+    warned = cli(api, "comms", "update", "INC-1", "-m", "ETA 20 minutes", "--preview")
+    assert "check: time estimate" in warned.output
     posted = cli(
         api, "comms", "update", "INC-1", "-m", "Checkout is failing", "--by", "alice", "--json"
     )

@@ -149,10 +149,13 @@ def update(
                 "body": shown.body,
                 "next_update_by": instant_json(shown, "next_update_by"),
                 "posted": not preview,
+                "warnings": list(getattr(shown, "warnings", [])),
             }
         )
         return
     render.console().print(Text(shown.body), soft_wrap=True)
+    for warning in getattr(shown, "warnings", ()):
+        render.console().print(Text(f"check: {warning}", style="yellow"), soft_wrap=True)
     line = "preview only: nothing posted" if preview else "posted"
     if shown.HasField("next_update_by"):
         line += f"; next update promised by {when(shown, 'next_update_by')}"

@@ -160,7 +160,9 @@ class CommsServicer(pb_grpc.CommsServiceServicer):
             template=request.template or None,
         )
         return pb.PreviewUpdateResponse(
-            body=preview.body, next_update_by=to_timestamp(preview.next_update_by)
+            body=preview.body,
+            next_update_by=to_timestamp(preview.next_update_by),
+            warnings=list(preview.warnings),
         )
 
     @guarded(WRITERS)

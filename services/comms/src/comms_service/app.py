@@ -35,6 +35,7 @@ from comms_service import statuspage as sp
 from comms_service import subscriber as sub
 from comms_service import templates as tpl
 from comms_service.cadence import CadencePolicy
+from comms_service.checks import check_update
 from comms_service.common import (
     EVENTS,
     ID_NAMESPACE,
@@ -110,6 +111,8 @@ class Send:
 class Preview:
     body: str
     next_update_by: datetime | None
+    warnings: tuple[str, ...] = ()
+    """Message checks (checks.py): advice, never a refusal."""
 
 
 class CommsApplication:
@@ -302,7 +305,12 @@ class CommsApplication:
     ) -> Preview:
         incident_id = self.find_incident(incident)
         state = self.room(incident_id)
-        return self._render(state, audience, message, status, template, self.clock())
+        preview = self._render(state, audience, message, status, template, self.clock())
+        statuses = [c.status.value for c in self.page().components.values()]
+        warnings = check_update(
+            preview.body, audience=audience, status=status, component_statuses=statuses
+        )
+        return Preview(preview.body, preview.next_update_by, tuple(warnings))
 
     def _render(
         self,

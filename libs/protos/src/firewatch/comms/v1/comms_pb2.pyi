@@ -184,12 +184,14 @@ class PreviewUpdateRequest(_message.Message):
     def __init__(self, incident: _Optional[str] = ..., audience: _Optional[_Union[Audience, str]] = ..., status: _Optional[_Union[UpdateStatus, str]] = ..., message: _Optional[str] = ..., template: _Optional[str] = ...) -> None: ...
 
 class PreviewUpdateResponse(_message.Message):
-    __slots__ = ("body", "next_update_by")
+    __slots__ = ("body", "next_update_by", "warnings")
     BODY_FIELD_NUMBER: _ClassVar[int]
     NEXT_UPDATE_BY_FIELD_NUMBER: _ClassVar[int]
+    WARNINGS_FIELD_NUMBER: _ClassVar[int]
     body: str
     next_update_by: _timestamp_pb2.Timestamp
-    def __init__(self, body: _Optional[str] = ..., next_update_by: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    warnings: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, body: _Optional[str] = ..., next_update_by: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., warnings: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class PostUpdateRequest(_message.Message):
     __slots__ = ("incident", "audience", "status", "message", "template", "posted_by", "idempotency_key")
