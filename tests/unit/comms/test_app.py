@@ -320,8 +320,8 @@ def test_a_published_maintenance_starts_and_completes_on_schedule_telling_subscr
         by="alice",
         kind="maintenance",
         component_ids=["db"],
-        scheduled_for=clock() + timedelta(hours=1),
-        scheduled_until=clock() + timedelta(hours=2),
+        scheduled_for=clock() + timedelta(hours=2),
+        scheduled_until=clock() + timedelta(hours=3),
     ).state.drafted.status_incident_id
     app.publish(status_id, by="alice")
     announced = app.tick()
@@ -329,7 +329,13 @@ def test_a_published_maintenance_starts_and_completes_on_schedule_telling_subscr
     deliver_all(app, announced)
     clock.advance(timedelta(minutes=59))
     assert app.tick() == []
-    clock.advance(timedelta(minutes=1))
+    clock.advance(timedelta(minutes=1))  # an hour before: a reminder, once
+    soon = app.tick()
+    assert [s.subject for s in soon] == ["[Status] Maintenance scheduled: DB upgrade"]
+    assert "starts at" in soon[0].body
+    deliver_all(app, soon)
+    assert app.tick() == []
+    clock.advance(timedelta(hours=1))
     started = app.tick()
     assert [s.subject for s in started] == ["[Status] Maintenance in progress: DB upgrade"]
     assert app.status_incident(status_id).status.value == "in_progress"

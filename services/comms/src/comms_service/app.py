@@ -23,7 +23,7 @@ import hmac
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from appkit import CommandResult, CommandRunner, EventIds, ModelSource, ProjectionRunner
@@ -53,6 +53,9 @@ from eventlog.clock import Clock
 
 MAX_TICK_PASSES = 100
 NOTICE_BUCKETS = 64
+MAINTENANCE_NOTICE = timedelta(hours=1)
+"""Subscribers are reminded this long before a maintenance starts (unless it was
+published later than that)."""
 """A subscriber notice is split into this many dispatches at most (by subscriber id):
 about 4,500 subscribers fit one bucket's event, so up to ~280,000 subscribers."""
 
@@ -674,8 +677,9 @@ class CommsApplication:
         return fired
 
     def _maintenance_windows(self, now: datetime) -> bool:
-        """A published maintenance starts and completes on its schedule (subscribers
-        are told at both moments); each transition is keyed, so it happens once."""
+        """A published maintenance is announced an hour before it starts, then starts
+        and completes on its schedule (subscribers are told each time); each step is
+        keyed, so it happens once."""
         fired = False
         for stream, state in self.model.streams(si.STREAM_CATEGORY):
             drafted = state.drafted
@@ -683,7 +687,20 @@ class CommsApplication:
                 continue
             assert drafted.scheduled_for is not None
             assert drafted.scheduled_until is not None
-            if state.status is si.IncidentStatus.SCHEDULED and drafted.scheduled_for <= now:
+            reminder = derived_id("status-update", drafted.status_incident_id, "auto/reminder")
+            if (
+                state.status is si.IncidentStatus.SCHEDULED
+                and drafted.scheduled_for - MAINTENANCE_NOTICE <= now < drafted.scheduled_for
+                and reminder not in state.update_ids
+                and (state.published_at or now) < drafted.scheduled_for - MAINTENANCE_NOTICE
+            ):
+                status, body, key = (
+                    si.IncidentStatus.SCHEDULED,
+                    f"Reminder: this maintenance starts at "
+                    f"{drafted.scheduled_for.strftime('%Y-%m-%d %H:%M UTC')}.",
+                    "auto/reminder",
+                )
+            elif state.status is si.IncidentStatus.SCHEDULED and drafted.scheduled_for <= now:
                 status, body, key = (
                     si.IncidentStatus.IN_PROGRESS,
                     "Scheduled maintenance is in progress. We will provide updates as necessary.",
