@@ -9,7 +9,8 @@ Environment:
                                  (or COMMS_SECRET_FILE; the same value in every process)
   COMMS_CHANNELS_FILE            YAML: where war rooms and stakeholder channels open
   COMMS_CONTACTS                 user=email,... : where reminders and escalations reach people
-  COMMS_SENDER                   this worker's slot (default "comms"; one process per slot)
+  COMMS_SENDER                   this worker's slot (default comms-<host name>; one running
+                                 process per slot, e.g. a StatefulSet pod name)
   COMMS_OUTCOME_TIMEOUT_SECONDS  an attempt with no outcome by then is resent, labelled
   STATUSPAGE_HOST / _PORT        the status page (default 127.0.0.1:8090)
   STATUSPAGE_URL                 its public URL (links in emails and feeds)
@@ -33,12 +34,14 @@ Channels file (COMMS_CHANNELS_FILE):
 
 from __future__ import annotations
 
+import re
+import socket
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import yaml  # type: ignore[import-untyped]
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from comms_service import room as rm
@@ -46,6 +49,12 @@ from comms_service.app import ChannelRouting
 from comms_service.cadence import DEFAULT_INTERVALS, CadencePolicy, Interval
 from comms_service.common import Severity
 from comms_service.dispatch import RetryPolicy
+
+
+def _default_sender() -> str:
+    """The host name as a slot (one running worker per slot; a StatefulSet pod name)."""
+    name = re.sub(r"[^a-z0-9._-]", "-", socket.gethostname().lower())[:60].strip("-.")
+    return f"comms-{name}" if name else "comms"
 
 
 class CommsSettings(BaseSettings):
@@ -62,7 +71,7 @@ class CommsSettings(BaseSettings):
     comms_secret_file: Path | None = None
     comms_channels_file: Path | None = None
     comms_contacts: str = ""
-    comms_sender: str = "comms"
+    comms_sender: str = Field(default_factory=_default_sender)
     comms_outcome_timeout_seconds: float = 120.0
     statuspage_host: str = "127.0.0.1"
     statuspage_port: int = 8090
