@@ -356,3 +356,33 @@ def test_the_scheduler_only_looks_at_dispatches_with_work_left(app: CommsApplica
     assert app.model.ix.open_dispatches == set()
     rebuilt = app.projections.rebuild()  # a fold over the log: the same after a replay
     assert rebuilt.ix.open_dispatches == set()
+
+
+def test_a_public_update_also_lands_on_the_incidents_linked_status_page_incident(
+    app: CommsApplication, clock: FakeClock
+) -> None:
+    declare(app)
+    app.add_component("checkout", "Checkout", by="admin")
+    status_id = app.draft_status_incident(
+        name="Checkout errors",
+        body="Investigating",
+        by="alice",
+        incident="INC-1",
+        component_ids=["checkout"],
+    ).state.drafted.status_incident_id
+    clock.advance(timedelta(minutes=5))
+    app.post_update("INC-1", audience="executive", message="Board-level detail", posted_by="alice")
+    app.post_update(
+        "INC-1",
+        audience="public",
+        message="A fix is rolling out.",
+        posted_by="alice",
+        status="identified",
+    )
+    app.tick()
+    updates = app.status_incident(status_id).updates
+    assert [(u.status.value, u.body.split(".")[0]) for u in updates] == [
+        ("investigating", "Investigating"),
+        ("identified", "A fix is rolling out"),
+    ]
+    assert not app.status_incident(status_id).public  # publishing stays explicit

@@ -147,6 +147,9 @@ class CommsApplication:
         self.sender = sender
         self.instance = str(uuid.uuid4())
         self.contacts = dict(contacts or {})
+        self._mirrored_upto = 0
+        """How many public updates this process has mirrored (each is idempotent, so a
+        restart that starts from 0 repeats nothing)."""
         self.aggregates = aggregates(
             rm.make_decide(self.cadence), dsp.make_decide(self.retry), dsp.make_evolve(self.retry)
         )
@@ -394,6 +397,7 @@ class CommsApplication:
         result = self._run(
             rm.STREAM_CATEGORY, rm.stream_for(incident_id), command, actor=posted_by, key=key
         )
+        self.mirror_public_updates()
         self.queue_requested()
         return result
 
@@ -652,6 +656,7 @@ class CommsApplication:
 
     def _fire_timers(self, now: datetime) -> bool:
         fired = self._maintenance_windows(now)
+        fired = self.mirror_public_updates() or fired
         for stream, state in self.model.streams(rm.STREAM_CATEGORY):
             promise = state.promise
             if promise is None:
@@ -675,6 +680,48 @@ class CommsApplication:
                 )
                 fired = fired or result.appended
         return fired
+
+    def mirror_public_updates(self) -> bool:
+        """A public-audience update also appears on the incident's linked status-page
+        incidents that are still open (drafts too: publishing stays explicit). Keyed by
+        the update, so a retry or a crash in between posts it once."""
+        model = self.model
+        mirrored = False
+        pending = model.ix.public_updates[self._mirrored_upto :]
+        for room_stream, posted in pending:
+            room: rm.Room = model.state(room_stream)[0]
+            for stream, state in model.streams(si.STREAM_CATEGORY):
+                drafted = state.drafted
+                if (
+                    drafted is None
+                    or drafted.incident_id != room.incident_id
+                    or drafted.kind is not si.Kind.INCIDENT
+                    or state.closed
+                    or drafted.drafted_at > posted.posted_at
+                ):
+                    continue
+                update_id = derived_id(
+                    "status-update", drafted.status_incident_id, posted.update_id
+                )
+                if update_id in state.update_ids:
+                    continue
+                command = si.PostStatusUpdate(
+                    at=posted.posted_at,
+                    update_id=update_id,
+                    status=si.IncidentStatus(posted.status.value),
+                    body=posted.body,
+                    posted_by=posted.posted_by,
+                )
+                result = self._run(
+                    si.STREAM_CATEGORY,
+                    stream,
+                    command,
+                    actor=posted.posted_by,
+                    key=f"mirror/{posted.update_id}",
+                )
+                mirrored = mirrored or result.appended
+        self._mirrored_upto += len(pending)
+        return mirrored
 
     def _maintenance_windows(self, now: datetime) -> bool:
         """A published maintenance is announced an hour before it starts, then starts

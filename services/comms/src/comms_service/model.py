@@ -62,6 +62,9 @@ class PromiseRecord:
 @dataclass(slots=True)
 class Indexes:
     requests: dict[uuid.UUID, Request] = field(default_factory=dict)
+    public_updates: list[tuple[str, rm.StakeholderUpdatePosted]] = field(default_factory=list)
+    """Public-audience updates (room stream, event): mirrored onto the incident's linked
+    status-page incidents."""
     queued: set[uuid.UUID] = field(default_factory=set)
     promises: dict[tuple[str, int], PromiseRecord] = field(default_factory=dict)
     component_history: dict[str, list[tuple[datetime, sp.ComponentStatus, str]]] = field(
@@ -154,6 +157,8 @@ class CommsModel(AggregateStates):
                 self._request(
                     domain.update_id, dsp.Purpose.STAKEHOLDER_UPDATE, event, domain.posted_at
                 )
+                if domain.audience == "public":
+                    self.ix.public_updates.append((event.stream, domain))
                 if domain.settled_promise is not None:
                     record = self.ix.promises.get((event.stream, domain.settled_promise))
                     if record is not None and record.outcome == "open":
