@@ -47,6 +47,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--skip-postmortem",
         action="store_true",
         help="skip the postmortem benchmarks (metrics over 10,000 incidents, prefill p50)",
+        "--skip-comms",
+        action="store_true",
+        help="skip the communications benchmarks (status page load, subscriber fan-out)",
     )
     return parser.parse_args(argv)
 
@@ -169,6 +172,11 @@ def run_postmortem_benchmarks(*, quick: bool) -> str:
     from tests.benchmarks import postmortem_bench
 
     return postmortem_bench.run(quick=quick)
+def run_comms_benchmarks(*, quick: bool) -> str:
+    """Status page req/s vs a static file; 10,000-subscriber fan-out vs raw SMTP (markdown)."""
+    from tests.benchmarks import comms_bench
+
+    return comms_bench.run(quick=quick)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -205,6 +213,8 @@ def main(argv: list[str] | None = None) -> int:
         incident_section += "\n" + run_paging_path_benchmark(quick=args.quick)
     if not args.skip_postmortem:
         incident_section += "\n" + run_postmortem_benchmarks(quick=args.quick)
+    if not args.skip_comms:
+        incident_section += "\n" + run_comms_benchmarks(quick=args.quick)
     if incident_section:
         print(incident_section)
     if args.write:

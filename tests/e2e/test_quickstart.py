@@ -71,3 +71,7 @@ def test_the_readme_quick_start_declares_works_and_resolves_an_incident(
     assert "Check the pool size against the connection limit in CI" in out
     assert "MTTR" in out
     assert "metric definition v1" in out
+    # Communications: the update reached the stakeholders' mailbox and the status page.
+    assert "Subject: Update on INC-1" in out
+    assert '"name": "Checkout errors"' in out
+    assert "no data was lost" in out

@@ -18,7 +18,9 @@ PLATFORM_OWNERSHIP: Mapping[str, frozenset[str]] = {
     ),
     "incident": frozenset({"incident", "incidentnumber"}),
     "paging": frozenset({"schedule", "policy", "page", "user", "team", "escalation", "sender"}),
-    "communications": frozenset({"comms", "statuspage"}),
+    "communications": frozenset(
+        {"comms", "statuspage", "statusincident", "subscriber", "dispatch", "commssender"}
+    ),
     "postmortem": frozenset({"postmortem", "action", "pmhook"}),
 }
 """The stream categories each service owns (see ../shared/DESIGN.md)."""

@@ -681,3 +681,6 @@ from incidentctl.postmortem import actions_app, postmortem_app, report_app  # no
 app.add_typer(postmortem_app, name="postmortem")
 app.add_typer(actions_app, name="actions")
 app.add_typer(report_app, name="report")
+from incidentctl.comms import comms_app  # noqa: E402
+
+app.add_typer(comms_app, name="comms")
