@@ -47,6 +47,7 @@ class LocalPlatform:
         if not (workdir / ".venv").exists():
             (workdir / ".venv").symlink_to(ROOT / ".venv")
         api, alert, oncall, postmortem = free_port(), free_port(), free_port(), free_port()
+        comms = free_port()
         self.env = {
             **os.environ,
             "FIREWATCH_HOME": str(self.home),
@@ -62,6 +63,9 @@ class LocalPlatform:
             "FIREWATCH_POSTMORTEM_API_PORT": str(postmortem),
             "FIREWATCH_POSTMORTEM_SERVER": f"127.0.0.1:{postmortem}",
             "FIREWATCH_POSTMORTEM_HTTP_PORT": str(free_port()),
+            "FIREWATCH_COMMS_API_PORT": str(comms),
+            "FIREWATCH_COMMS_SERVER": f"127.0.0.1:{comms}",
+            "FIREWATCH_STATUSPAGE_PORT": str(free_port()),
         }
         # The defaults a developer's `make run` has: the log in the home, and RabbitMQ
         # names derived from that log's platform identity.
