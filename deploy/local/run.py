@@ -205,7 +205,10 @@ def declare_topology(env: dict[str, str]) -> tuple[str, str]:
         {STORE_URL_CONFIG_KEY: env["FIREWATCH_STORE_URL"], PREFIX_ENV: env.get(PREFIX_ENV)}
     )
     with Connection(env["FIREWATCH_BROKER_URL"]) as connection:
-        topology.declare(connection, [*INCIDENT_BINDINGS, *PAGING_BINDINGS, *POSTMORTEM_BINDINGS, *COMMS_BINDINGS])
+        topology.declare(
+            connection,
+            [*INCIDENT_BINDINGS, *PAGING_BINDINGS, *POSTMORTEM_BINDINGS, *COMMS_BINDINGS],
+        )
     return str(identity), topology.prefix
 
 
@@ -395,6 +398,7 @@ def main() -> int:
             timeout=60,
         )
         wait_http(f"http://127.0.0.1:{env['FIREWATCH_POSTMORTEM_HTTP_PORT']}/healthz", timeout=60)
+        wait_healthy(
             f"127.0.0.1:{env['FIREWATCH_COMMS_API_PORT']}",
             "firewatch.comms.v1.CommsService",
             timeout=60,

@@ -47,6 +47,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--skip-postmortem",
         action="store_true",
         help="skip the postmortem benchmarks (metrics over 10,000 incidents, prefill p50)",
+    )
+    parser.add_argument(
         "--skip-comms",
         action="store_true",
         help="skip the communications benchmarks (status page load, subscriber fan-out)",
@@ -172,6 +174,8 @@ def run_postmortem_benchmarks(*, quick: bool) -> str:
     from tests.benchmarks import postmortem_bench
 
     return postmortem_bench.run(quick=quick)
+
+
 def run_comms_benchmarks(*, quick: bool) -> str:
     """Status page req/s vs a static file; 10,000-subscriber fan-out vs raw SMTP (markdown)."""
     from tests.benchmarks import comms_bench
