@@ -204,6 +204,9 @@ INCIDENT: dict[str, Callable[[Fields], str]] = {
     "MitigationApplied": _mitigation,
     "IncidentResolved": _resolved,
     "RootCauseFollowUpRequired": lambda d: _with("root-cause follow-up owed", d.text("reason")),
+    "RootCauseFollowUpClosed": lambda d: _with(
+        _with("root-cause follow-up closed", d.text("closed_by"), " by "), d.text("root_cause")
+    ),
     "IncidentReopened": lambda d: _with("reopened", d.text("reason")),
     "AlertAttached": lambda d: _with(
         _join(d.text("source_severity"), "alert attached"), d.text("summary")
