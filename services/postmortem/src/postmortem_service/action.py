@@ -17,6 +17,9 @@ Rules:
   (the worker died) is recorded as ReminderUnconfirmed and sent again, marked as a
   possible repeat with the first attempt's idempotency key.
 
+Its commands and their values live in `action_commands`, the reminder schedule in
+`reminders`; both are re-exported here.
+
 Pure: no I/O, no clock; time and the reminder policy arrive as arguments.
 """
 
@@ -26,43 +29,68 @@ import enum
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
-
-from pydantic import AnyHttpUrl, Field
+from datetime import date, datetime
 
 from contracts.domain import InvalidCommandError
 from contracts.events import DomainEvent
+from postmortem_service.action_commands import (
+    ActionCommand,
+    AddActionItem,
+    ChangePriority,
+    CompleteActionItem,
+    DeclineActionItem,
+    Kind,
+    LinkTracker,
+    Priority,
+    ReassignActionItem,
+    RecordReminderOutcome,
+    ReopenActionItem,
+    RescheduleActionItem,
+    RetitleActionItem,
+    RetryReminder,
+    SendReminder,
+    StartActionItem,
+    Target,
+    TimeOutReminder,
+)
 from postmortem_service.common import (
     EVENTS,
     HIGH_SEVERITIES,
-    Command,
-    Person,
-    Reason,
-    Severity,
-    Title,
-    Value,
     end_of_day,
     zone,
 )
 from postmortem_service.postmortem import RefusedError
+from postmortem_service.reminders import (
+    Due,
+    ReminderPolicy,
+    Work,
+    current_slot,
+    escalation_due,
+    next_due,
+    schedule,
+    slot_time,
+)
+
+__all__ = [  # the public names, with those re-exported from the modules split off
+    "ACTIVE", "INITIAL", "STREAM_CATEGORY", "ActionCommand", "ActionItem",
+    "ActionItemAdded", "ActionItemCompleted", "ActionItemDeclined", "ActionItemOverdue",
+    "ActionItemPriorityChanged", "ActionItemReassigned", "ActionItemReopened",
+    "ActionItemRescheduled", "ActionItemRetitled", "ActionItemStarted",
+    "ActionItemTrackerLinked", "AddActionItem", "ChangePriority", "CompleteActionItem",
+    "DeclineActionItem", "Due", "ItemStatus", "Kind", "LinkTracker", "Priority",
+    "ReassignActionItem", "RecordReminderOutcome", "ReminderAttempted", "ReminderDelivered",
+    "ReminderFailed", "ReminderPolicy", "ReminderUnconfirmed", "ReopenActionItem",
+    "RescheduleActionItem", "RetitleActionItem", "RetryReminder", "SendReminder",
+    "StartActionItem", "Target", "TimeOutReminder", "Track", "Work", "current_slot",
+    "decide", "escalation_due", "evolve", "fold", "next_due", "schedule", "slot_time",
+    "stream_for",
+]  # fmt: skip
 
 STREAM_CATEGORY = "action"
 
 
 def stream_for(action_id: uuid.UUID) -> str:
     return f"{STREAM_CATEGORY}-{action_id}"
-
-
-class Kind(enum.StrEnum):
-    TECHNICAL = "technical"
-    PROCESS = "process"
-    MONITORING = "monitoring"
-
-
-class Priority(enum.StrEnum):
-    HIGH = "high"
-    MEDIUM = "medium"
-    LOW = "low"
 
 
 class ItemStatus(enum.StrEnum):
@@ -74,30 +102,6 @@ class ItemStatus(enum.StrEnum):
 
 
 ACTIVE = frozenset({ItemStatus.OPEN, ItemStatus.IN_PROGRESS})
-
-
-@dataclass(frozen=True, slots=True)
-class ReminderPolicy:
-    remind_before: timedelta = timedelta(days=2)
-    overdue_every: timedelta = timedelta(days=7)
-    escalate_after: timedelta = timedelta(days=7)
-    """After the due date, overdue items of P1/P2 postmortems go to the owner's team."""
-    outcome_timeout: timedelta = timedelta(minutes=2)
-    retry_base: timedelta = timedelta(minutes=5)
-    max_attempts: int = 3
-
-
-class Target(Value):
-    """One contact method of one person, copied from the directory at attempt time."""
-
-    user_id: str
-    method_id: str
-    kind: str
-    address: str
-
-    @property
-    def key(self) -> str:
-        return f"{self.user_id}/{self.method_id}"
 
 
 # ---------------------------------------------------------------------- events
@@ -239,120 +243,6 @@ class ReminderUnconfirmed(DomainEvent):
     attempt: int
     detected_at: datetime
 
-
-# ---------------------------------------------------------------------- commands
-
-
-class AddActionItem(Command):
-    action_id: uuid.UUID
-    incident_id: uuid.UUID
-    postmortem_severity: Severity
-    kind: Kind
-    title: Title
-    owner: Person
-    owner_time_zone: str
-    due_on: date
-    priority: Priority = Priority.MEDIUM
-    tracker_url: AnyHttpUrl | None = None
-    by: Person
-
-
-class StartActionItem(Command):
-    by: Person
-
-
-class CompleteActionItem(Command):
-    by: Person
-
-
-class DeclineActionItem(Command):
-    reason: Reason
-    by: Person
-
-
-class ReopenActionItem(Command):
-    reason: Reason
-    by: Person
-
-
-class ReassignActionItem(Command):
-    owner: Person
-    owner_time_zone: str
-    by: Person
-
-
-class RescheduleActionItem(Command):
-    due_on: date
-    reason: Reason
-    by: Person
-
-
-class RetitleActionItem(Command):
-    title: Title
-    by: Person
-
-
-class ChangePriority(Command):
-    priority: Priority
-    by: Person
-
-
-class LinkTracker(Command):
-    tracker_url: AnyHttpUrl
-    by: Person
-
-
-class SendReminder(Command):
-    """Fire the reminder slot due now, to these contact methods."""
-
-    slot: str
-    targets: tuple[Target, ...] = Field(max_length=200)
-    outcome_timeout: timedelta
-    sender: str | None = None
-
-
-class RecordReminderOutcome(Command):
-    slot: str
-    target_key: str
-    attempt: int = Field(ge=1)
-    delivered: bool
-    reason: str = Field(default="", max_length=2000)
-    permanent: bool = False
-
-
-class RetryReminder(Command):
-    slot: str
-    target_key: str
-    attempt: int = Field(ge=1)
-    """The attempt that failed temporarily."""
-    outcome_timeout: timedelta
-    sender: str | None = None
-
-
-class TimeOutReminder(Command):
-    slot: str
-    target_key: str
-    attempt: int = Field(ge=1)
-    outcome_timeout: timedelta
-    sender: str | None = None
-
-
-ActionCommand = (
-    AddActionItem
-    | StartActionItem
-    | CompleteActionItem
-    | DeclineActionItem
-    | ReopenActionItem
-    | ReassignActionItem
-    | RescheduleActionItem
-    | RetitleActionItem
-    | ChangePriority
-    | LinkTracker
-    | SendReminder
-    | RecordReminderOutcome
-    | RetryReminder
-    | TimeOutReminder
-)
 
 # ---------------------------------------------------------------------- state
 
@@ -522,105 +412,6 @@ def fold(events: Iterable[DomainEvent], state: ActionItem = INITIAL) -> ActionIt
     return state
 
 
-# ---------------------------------------------------------------------- reminders
-
-
-def slot_time(state: ActionItem, policy: ReminderPolicy, slot: str) -> datetime:
-    """When a regular reminder slot falls due."""
-    assert state.due_at is not None
-    if slot == "before":
-        return state.due_at - policy.remind_before
-    if slot.startswith("overdue-"):
-        return state.due_at + policy.overdue_every * int(slot.removeprefix("overdue-"))
-    return state.due_at
-
-
-def schedule(
-    state: ActionItem, policy: ReminderPolicy, until: datetime
-) -> list[tuple[str, datetime]]:
-    """The item's regular reminder slots up to `until` and the first one after it."""
-    if state.due_at is None or state.added_at is None:
-        return []
-    slots: list[tuple[str, datetime]] = []
-    before = state.due_at - policy.remind_before
-    if before > state.added_at:
-        slots.append(("before", before))
-    slots.append(("due", state.due_at))
-    n = 1
-    while slots[-1][1] <= until:
-        slots.append((f"overdue-{n}", state.due_at + policy.overdue_every * n))
-        n += 1
-    return slots
-
-
-def _last_fired(state: ActionItem, policy: ReminderPolicy) -> datetime | None:
-    regular = [s for s in state.fired if s != "escalation"]
-    return slot_time(state, policy, regular[-1]) if regular else None
-
-
-def current_slot(state: ActionItem, policy: ReminderPolicy, now: datetime) -> str | None:
-    """The regular reminder slot to fire at `now`, or None: the latest slot already
-    due, unless it (or a later one) has fired."""
-    if not state.active or state.due_at is None:
-        return None
-    due = [(slot, at) for slot, at in schedule(state, policy, now) if at <= now]
-    if not due:
-        return None
-    slot, at = due[-1]
-    last = _last_fired(state, policy)
-    if last is not None and last >= at:
-        return None
-    return slot
-
-
-def escalation_due(state: ActionItem, policy: ReminderPolicy) -> datetime | None:
-    """When an overdue item of a P1/P2 postmortem goes to the owner's team."""
-    if not state.escalates or not state.active or state.due_at is None:
-        return None
-    if "escalation" in state.fired:
-        return None
-    return state.due_at + policy.escalate_after
-
-
-class Work(enum.IntEnum):
-    OUTCOME_OVERDUE = 0
-    RETRY = 1
-    SLOT = 2
-    ESCALATION = 3
-
-
-@dataclass(frozen=True, slots=True)
-class Due:
-    work: Work
-    due_at: datetime
-    slot: str = ""
-    target_key: str = ""
-    attempt: int = 0
-
-
-def next_due(state: ActionItem, policy: ReminderPolicy) -> list[Due]:
-    """Everything this item still has to do, and when (the due projection's input)."""
-    if not state.active or state.due_at is None:
-        return []
-    items: list[Due] = []
-    for (slot, key), track in state.tracks.items():
-        if track.outcome is None:
-            items.append(Due(Work.OUTCOME_OVERDUE, track.outcome_due_by, slot, key, track.attempt))
-        elif track.outcome == "failed" and track.attempt < policy.max_attempts:
-            assert track.failed_at is not None
-            backoff = policy.retry_base * (2 ** (track.attempt - 1))
-            items.append(Due(Work.RETRY, track.failed_at + backoff, slot, key, track.attempt))
-    last = _last_fired(state, policy)
-    upcoming = schedule(state, policy, last if last is not None else state.due_at)
-    following = [(slot, at) for slot, at in upcoming if last is None or at > last]
-    if following:
-        items.append(Due(Work.SLOT, following[0][1], following[0][0]))
-    escalation = escalation_due(state, policy)
-    if escalation is not None:
-        items.append(Due(Work.ESCALATION, escalation, "escalation"))
-    return items
-
-
 # ---------------------------------------------------------------------- decider
 
 
@@ -643,8 +434,11 @@ def _require_active(state: ActionItem, field: str) -> None:
         raise RefusedError(field, f"the action item is {state.status.value}; reopen it first")
 
 
+_DEFAULT_POLICY = ReminderPolicy()
+
+
 def decide(
-    command: ActionCommand, state: ActionItem, policy: ReminderPolicy = ReminderPolicy()
+    command: ActionCommand, state: ActionItem, policy: ReminderPolicy = _DEFAULT_POLICY
 ) -> Sequence[DomainEvent]:
     match command:
         case AddActionItem():

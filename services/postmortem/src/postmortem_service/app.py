@@ -19,6 +19,11 @@ Call sequence for the worker
    ``outcome_timeout`` the next tick records ReminderUnconfirmed and hands out the
    same reminder again, marked ``possible_repeat`` with the first attempt's
    idempotency key (ADR 0011, ADR 0016).
+
+The use cases live where they belong: which incidents get a postmortem and what it
+copies from the incident (`opening.py`), and the reminder scheduler (`scheduler.py`:
+`tick`, reminder attempts and their outcomes). `PostmortemApplication` wires them and
+lists them; the names they own stay importable from here.
 """
 
 from __future__ import annotations
@@ -26,8 +31,8 @@ from __future__ import annotations
 import itertools
 import logging
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
 
@@ -39,76 +44,45 @@ from appkit import (
     ProjectionRunner,
     uncorrelated,
 )
-from contracts.domain import DomainError, InvalidCommandError, NotFoundError
+from contracts.domain import InvalidCommandError, NotFoundError
 from eventlog import EventFilter, EventStore, RecordedEvent
 from eventlog.clock import Clock
 from postmortem_service import action as ac
 from postmortem_service import postmortem as pm
 from postmortem_service import webhooks as wh
-from postmortem_service.common import EVENTS, build
+from postmortem_service.common import EVENTS, ID_NAMESPACE, build
 from postmortem_service.model import Directory, DueEntry, PostmortemModel
+from postmortem_service.opening import (
+    DEFAULT_REQUIREMENTS,
+    INCIDENT_CATEGORY,
+    IncidentFacts,
+    OpeningPolicy,
+    Requirement,
+    incident_facts,
+)
 from postmortem_service.prefill import Prefill, TimelineIndex, incident_events, prefill
+from postmortem_service.scheduler import MAX_TICK_PASSES, Reminder, ReminderScheduler
 
 log = logging.getLogger(__name__)
-ID_NAMESPACE = uuid.UUID("9d2f6a41-3c7e-4b58-a1d0-6e4f2b8c7a93")
-INCIDENT_CATEGORY = "incident"
 NUMBERS_STREAM = "incidentnumber-all"
 """The incident service's numbering stream (its published log layout): version n-1
 holds the id of INC-n."""
-MAX_TICK_PASSES = 100
 C = TypeVar("C")
 
-
-class Requirement:
-    REQUIRED = "required"
-    OPTIONAL = "optional"
-    NONE = "none"
-
-
-DEFAULT_REQUIREMENTS: dict[str, str] = {
-    "P1": Requirement.REQUIRED,
-    "P2": Requirement.REQUIRED,
-    "P3": Requirement.OPTIONAL,
-    "P4": Requirement.OPTIONAL,
-}
-
-
-@dataclass(frozen=True, slots=True)
-class OpeningPolicy:
-    """Which resolved incidents get a postmortem: per severity, overridable per service.
-    "required" opens one with a due date; "optional" opens one that may stay a draft;
-    "none" opens none."""
-
-    default: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_REQUIREMENTS))
-    services: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
-
-    def requirement(self, severity: str, services: Sequence[str]) -> str:
-        for service in services:
-            rule = self.services.get(service, {}).get(severity)
-            if rule is not None:
-                return rule
-        return self.default.get(severity, Requirement.OPTIONAL)
-
-
-@dataclass(frozen=True, slots=True)
-class Reminder:
-    """One recorded reminder attempt, handed to this process to send exactly once."""
-
-    action_id: uuid.UUID
-    incident_id: uuid.UUID
-    slot: str
-    target: ac.Target
-    attempt: int
-    title: str
-    owner: str
-    due_on: date
-    attempt_event_id: uuid.UUID
-    idempotency_key: uuid.UUID
-    possible_repeat: bool
-
-    @property
-    def escalation(self) -> bool:
-        return self.slot == "escalation"
+__all__ = [
+    "DEFAULT_REQUIREMENTS",
+    "ID_NAMESPACE",
+    "INCIDENT_CATEGORY",
+    "MAX_TICK_PASSES",
+    "NUMBERS_STREAM",
+    "IncidentFacts",
+    "OpeningPolicy",
+    "PostmortemApplication",
+    "Reminder",
+    "Requirement",
+    "WebhookBatch",
+    "incident_facts",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,60 +91,6 @@ class WebhookBatch:
     events: tuple[RecordedEvent, ...]
     repeat_upto: int
     """Events at or below this position may have reached the receiver already."""
-
-
-@dataclass(frozen=True, slots=True)
-class IncidentFacts:
-    """What the postmortem copies from the incident's own stream when it opens."""
-
-    number: int
-    title: str
-    severity: str
-    services: tuple[str, ...]
-    commander: str | None
-    declared_by: str
-    declared_at: datetime | None
-    resolved_at: datetime | None
-    temporary_mitigations: tuple[str, ...]
-
-
-def incident_facts(events: Iterable[RecordedEvent]) -> IncidentFacts:
-    """A tolerant fold of the incident service's published events (its contract)."""
-    facts: dict[str, Any] = {
-        "number": 0,
-        "title": "",
-        "severity": "P4",
-        "services": (),
-        "commander": None,
-        "declared_by": "",
-        "declared_at": None,
-        "resolved_at": None,
-        "temporary_mitigations": (),
-    }
-    mitigations: list[str] = []
-    for event in events:
-        d = event.data
-        if event.type == "IncidentDeclared":
-            facts.update(
-                number=int(d.get("number", 0)),
-                title=str(d.get("title", "")),
-                severity=str(d.get("severity", "P4")),
-                services=tuple(d.get("services") or ()),
-                declared_by=str(d.get("declared_by", "")),
-                declared_at=datetime.fromisoformat(d["declared_at"])
-                if "declared_at" in d
-                else None,
-            )
-        elif event.type == "SeverityChanged":
-            facts["severity"] = str(d.get("to_severity", facts["severity"]))
-        elif event.type == "CommanderAssigned":
-            facts["commander"] = d.get("commander")
-        elif event.type == "MitigationApplied" and d.get("temporary"):
-            mitigations.append(f"{d.get('kind')}: {d.get('description', '')}")
-        elif event.type == "IncidentResolved" and "resolved_at" in d:
-            facts["resolved_at"] = datetime.fromisoformat(d["resolved_at"])
-    facts["temporary_mitigations"] = tuple(mitigations)
-    return IncidentFacts(**facts)
 
 
 class PostmortemApplication:
@@ -209,6 +129,10 @@ class PostmortemApplication:
         self.model = ProjectionRunner(store, lambda: PostmortemModel(deciders, policy))
         self.directory = ProjectionRunner(store, Directory)
         self.timeline = ProjectionRunner(store, TimelineIndex)
+        self.scheduler = ReminderScheduler(
+            store, clock, self.runner, self.actions, self.model, self._directory, policy,
+            self.sender, self.actor,
+        )  # fmt: skip
 
     # ================================================================ incident events
 
@@ -565,128 +489,12 @@ class PostmortemApplication:
             key=lambda i: (i.due_at or now, i.title),
         )
 
-    # ================================================================ the scheduler
+    # ================================================================ the scheduler (scheduler.py)
 
     def tick(self) -> list[Reminder]:
         """Fire everything due now, each exactly once; return the attempts recorded
         by this call for the caller to send."""
-        now = self.clock()
-        reminders: list[Reminder] = []
-        handled: set[tuple[str, str, str, str, int]] = set()
-        for _ in range(MAX_TICK_PASSES):
-            self.model.catch_up()
-            entries = [e for e in self.model.projection.due(now) if _entry_key(e) not in handled]
-            if not entries:
-                break
-            for entry in entries:
-                handled.add(_entry_key(entry))
-                try:
-                    reminders.extend(self._run(entry, now))
-                except DomainError:
-                    log.exception("postmortem: due work %s could not be done", _entry_key(entry))
-        return reminders
-
-    def _run(self, entry: DueEntry, now: datetime) -> list[Reminder]:
-        state: ac.ActionItem = self.model.projection.state(entry.stream)[0]
-        action_id = state.action_id
-        assert action_id is not None
-        due = entry.due
-        timeout = self.policy.outcome_timeout
-        command: ac.ActionCommand
-        match due.work:
-            case ac.Work.SLOT:
-                slot = ac.current_slot(state, self.policy, now)
-                if slot is None:
-                    return []
-                command = ac.SendReminder(
-                    at=now, slot=slot, targets=tuple(self._directory().targets(state.owner)),
-                    outcome_timeout=timeout, sender=self.sender,
-                )  # fmt: skip
-                key = f"slot/{slot}"
-            case ac.Work.ESCALATION:
-                directory = self._directory()
-                members = [
-                    m
-                    for t in directory.teams_of(state.owner)
-                    for m in t.members
-                    if m != state.owner
-                ]
-                targets = [t for m in dict.fromkeys(members) for t in directory.targets(m)]
-                command = ac.SendReminder(
-                    at=now, slot="escalation", targets=tuple(targets), outcome_timeout=timeout,
-                    sender=self.sender,
-                )  # fmt: skip
-                key = "slot/escalation"
-            case ac.Work.RETRY:
-                command = ac.RetryReminder(
-                    at=now, slot=due.slot, target_key=due.target_key, attempt=due.attempt,
-                    outcome_timeout=timeout, sender=self.sender,
-                )  # fmt: skip
-                key = f"retry/{due.slot}/{due.target_key}/{due.attempt}"
-            case ac.Work.OUTCOME_OVERDUE:
-                command = ac.TimeOutReminder(
-                    at=now, slot=due.slot, target_key=due.target_key, attempt=due.attempt,
-                    outcome_timeout=timeout, sender=self.sender,
-                )  # fmt: skip
-                key = f"outcome/{due.slot}/{due.target_key}/{due.attempt}"
-        result = self._action(action_id, command, actor=self.actor, key=key)
-        return self._handed_out(result)
-
-    def _handed_out(self, result: CommandResult[ac.ActionItem]) -> list[Reminder]:
-        """The attempts this call wrote, and only those: a racing worker that appended
-        the same derived events finds another sender recorded and sends nothing."""
-        attempts = [e for e in result.events if isinstance(e, ac.ReminderAttempted)]
-        if not attempts:
-            return []
-        state = result.state
-        assert state.action_id
-        assert state.incident_id
-        assert state.due_on
-        written = self.store.read_stream(
-            result.stream, from_version=(result.version or 0) - len(result.events) + 1
-        )
-        ids: dict[tuple[Any, Any, str], RecordedEvent] = {
-            (r.data.get("slot"), r.data.get("attempt"), _target_key(r.data)): r
-            for r in written
-            if r.type == "ReminderAttempted"
-        }
-        reminders: list[Reminder] = []
-        for event in attempts:
-            recorded = ids.get((event.slot, event.attempt, event.target.key))
-            if recorded is None or recorded.data.get("sender") != self.sender:
-                continue
-            if event.target.kind == "none":
-                self.record_reminder_outcome(
-                    state.action_id,
-                    event.slot,
-                    event.target.key,
-                    event.attempt,
-                    delivered=False,
-                    reason="nobody to reach: no contact method (or no teammate to escalate to)",
-                    permanent=True,
-                )
-                continue
-            first = event.repeat_of
-            reminders.append(
-                Reminder(
-                    action_id=state.action_id,
-                    incident_id=state.incident_id,
-                    slot=event.slot,
-                    target=event.target,
-                    attempt=event.attempt,
-                    title=state.title,
-                    owner=state.owner,
-                    due_on=state.due_on,
-                    attempt_event_id=recorded.id,
-                    idempotency_key=_attempt_key(
-                        state.action_id, event.slot, event.target.key, first
-                    )
-                    if first is not None
-                    else _attempt_key(state.action_id, event.slot, event.target.key, event.attempt),
-                    possible_repeat=first is not None,
-                )
-            )
-        return reminders
+        return self.scheduler.tick()
 
     def record_reminder_outcome(
         self,
@@ -699,24 +507,14 @@ class PostmortemApplication:
         reason: str = "",
         permanent: bool = False,
     ) -> CommandResult[ac.ActionItem]:
-        command = build(
-            ac.RecordReminderOutcome,
-            at=self.clock(),
-            slot=slot,
-            target_key=target_key,
-            attempt=attempt,
-            delivered=delivered,
-            reason=reason[:2000],
-            permanent=permanent,
-        )
-        return self._action(
-            action_id, command, actor=self.actor, key=f"outcome/{slot}/{target_key}/{attempt}/r"
-        )
+        return self.scheduler.record_reminder_outcome(
+            action_id, slot, target_key, attempt,
+            delivered=delivered, reason=reason, permanent=permanent,
+        )  # fmt: skip
 
     def pending_work(self) -> list[DueEntry]:
         """Everything the scheduler still has to do, due or not (for tests and ops)."""
-        self.model.catch_up()
-        return self.model.projection.due(datetime.max.replace(tzinfo=self.clock().tzinfo))
+        return self.scheduler.pending_work()
 
     @property
     def actor(self) -> str:
@@ -807,22 +605,6 @@ class PostmortemApplication:
             self.actions, ac.stream_for(action_id), command, actor=actor, key=key,
             not_found=f"{not_found} does not exist" if not_found else None,
         )  # fmt: skip
-
-
-def _target_key(data: Mapping[str, Any]) -> str:
-    target = data.get("target") or {}
-    return f"{target.get('user_id')}/{target.get('method_id')}"
-
-
-def _entry_key(entry: DueEntry) -> tuple[str, str, str, str, int]:
-    due = entry.due
-    return (entry.stream, due.work.name, due.slot, due.target_key, due.attempt)
-
-
-def _attempt_key(action_id: uuid.UUID, slot: str, target_key: str, attempt: int) -> uuid.UUID:
-    """A reminder's idempotency key for receivers (email Message-ID, webhook header):
-    the same for a resend of an attempt whose outcome was unknown."""
-    return uuid.uuid5(ID_NAMESPACE, f"reminder/{action_id}/{slot}/{target_key}/{attempt}")
 
 
 def _person(value: str) -> str:

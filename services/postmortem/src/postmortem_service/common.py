@@ -1,5 +1,5 @@
 """Vocabulary shared by the postmortem aggregates: the event registry, the command base,
-text limits, severities and business days.
+text limits, severities, business days and the namespace of derived ids.
 
 Pure: no I/O, no clock; it must never import the application layer or an adapter.
 """
@@ -7,6 +7,7 @@ Pure: no I/O, no clock; it must never import the application layer or an adapter
 from __future__ import annotations
 
 import enum
+import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -18,6 +19,9 @@ from contracts.events import EventRegistry
 
 EVENTS = EventRegistry("postmortem")
 """Every event the postmortem service publishes; the aggregate modules register into it."""
+
+ID_NAMESPACE = uuid.UUID("9d2f6a41-3c7e-4b58-a1d0-6e4f2b8c7a93")
+"""The namespace of the service's derived ids (event ids, action ids, reminder keys)."""
 
 MAX_TEXT = 20_000
 """The longest narrative section, in characters (a long postmortem is ~5,000)."""

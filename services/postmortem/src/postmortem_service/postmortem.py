@@ -19,51 +19,66 @@ Rules:
 - publishing freezes it: later changes are PostmortemAmended events, shown as
   amendments with who and when.
 
+Its commands and sections live in `postmortem_commands`, the root-cause check in
+`root_cause`; both are re-exported here.
+
 Pure: no I/O, no clock; time arrives in commands.
 """
 
 from __future__ import annotations
 
 import enum
-import re
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-
-from pydantic import Field
 
 from contracts.domain import InvalidCommandError, PreconditionFailedError
 from contracts.events import DomainEvent
 from postmortem_service import blameless
 from postmortem_service.common import (
     EVENTS,
-    Command,
-    Instant,
-    Person,
-    Reason,
     Severity,
-    Text,
     Value,
     business_due,
 )
+from postmortem_service.postmortem_commands import (
+    DEFAULT_DUE_BUSINESS_DAYS,
+    AddTimelineEntry,
+    Amend,
+    AnnotateTimelineEntry,
+    AssignOwner,
+    EditSection,
+    NoteRootCauseFollowUp,
+    OpenOnResolution,
+    PostmortemCommand,
+    Publish,
+    RecordRootCause,
+    RequestReview,
+    Section,
+    SetImpactStart,
+    SignOff,
+)
+from postmortem_service.root_cause import restates_mitigation
+
+__all__ = [  # the public names, with those re-exported from the modules split off
+    "DEFAULT_DUE_BUSINESS_DAYS", "INITIAL", "SECTION_TITLES", "STREAM_CATEGORY",
+    "AddTimelineEntry", "Amend", "Amendment", "AnnotateTimelineEntry", "AssignOwner",
+    "EditSection", "Entry", "ImpactStartSet", "IncidentResolutionRecorded", "Note",
+    "NoteRootCauseFollowUp", "OpenOnResolution", "OverriddenWarning", "Postmortem",
+    "PostmortemAmended", "PostmortemCommand", "PostmortemOwnerAssigned",
+    "PostmortemPublished", "PostmortemReviewApproved", "PostmortemStarted", "Publish",
+    "RecordRootCause", "RefusedError", "RequestReview", "ReviewersRequested",
+    "RootCauseFollowUpNoted", "RootCauseRecorded", "Section", "SectionEdited",
+    "SetImpactStart", "SignOff", "Status", "TimelineEntryAdded", "TimelineEntryAnnotated",
+    "decide", "evolve", "fold", "open_warnings", "restates_mitigation", "stream_for",
+]  # fmt: skip
 
 STREAM_CATEGORY = "postmortem"
-DEFAULT_DUE_BUSINESS_DAYS = 5
 
 
 def stream_for(incident_id: uuid.UUID) -> str:
     return f"{STREAM_CATEGORY}-{incident_id}"
-
-
-class Section(enum.StrEnum):
-    SUMMARY = "summary"
-    IMPACT = "impact"
-    CONTRIBUTING_FACTORS = "contributing_factors"
-    WENT_WELL = "went_well"
-    WENT_WRONG = "went_wrong"
-    GOT_LUCKY = "got_lucky"
-    LESSONS = "lessons"
 
 
 SECTION_TITLES: dict[str, str] = {
@@ -223,105 +238,6 @@ class PostmortemAmended(DomainEvent):
     amended_by: str
     amended_at: datetime
 
-
-# ---------------------------------------------------------------------- commands
-
-
-class OpenOnResolution(Command):
-    """The incident was resolved (first time or again)."""
-
-    incident_id: uuid.UUID
-    number: int = Field(ge=0)
-    title: str = Field(max_length=500)
-    severity: Severity
-    services: tuple[str, ...] = ()
-    required: bool
-    owner: Person
-    owner_time_zone: str
-    incident_declared_at: Instant | None = None
-    resolved_at: Instant
-    temporary_mitigations: tuple[str, ...] = ()
-    due_business_days: int = Field(default=DEFAULT_DUE_BUSINESS_DAYS, ge=1, le=60)
-
-
-class NoteRootCauseFollowUp(Command):
-    reason: str = Field(max_length=2000)
-    temporary_mitigations: tuple[str, ...] = ()
-
-
-class AssignOwner(Command):
-    owner: Person
-    owner_time_zone: str
-    by: Person
-
-
-class EditSection(Command):
-    section: Section
-    text: Text
-    by: Person
-
-
-class RecordRootCause(Command):
-    text: Text
-    by: Person
-
-
-class SetImpactStart(Command):
-    impact_started_at: Instant
-    by: Person
-
-
-class AddTimelineEntry(Command):
-    entry_id: str = Field(min_length=1, max_length=100)
-    occurred_at: Instant
-    text: Text
-    by: Person
-
-
-class AnnotateTimelineEntry(Command):
-    entry_id: str = Field(min_length=1, max_length=100)
-    text: Text
-    by: Person
-
-
-class RequestReview(Command):
-    reviewers: tuple[Person, ...] = Field(min_length=1, max_length=20)
-    by: Person
-
-
-class SignOff(Command):
-    reviewer: Person
-
-
-class Publish(Command):
-    by: Person
-    people: tuple[str, ...] = ()
-    """Names and ids from the user directory, for the blameless check."""
-    override_reason: Reason | None = None
-    as_of_position: int = Field(ge=0)
-
-
-class Amend(Command):
-    section: str
-    text: Text
-    reason: Reason
-    by: Person
-
-
-PostmortemCommand = (
-    OpenOnResolution
-    | NoteRootCauseFollowUp
-    | AssignOwner
-    | EditSection
-    | RecordRootCause
-    | SetImpactStart
-    | AddTimelineEntry
-    | AnnotateTimelineEntry
-    | RequestReview
-    | SignOff
-    | Publish
-    | Amend
-)
 
 # ---------------------------------------------------------------------- state
 
@@ -534,99 +450,7 @@ def fold(events: Iterable[DomainEvent], state: Postmortem = INITIAL) -> Postmort
     return state
 
 
-# ---------------------------------------------------------------------- rules
-
-_MITIGATION_WORDS = frozenset(
-    {
-        "rollback",
-        "rolled",
-        "roll",
-        "back",
-        "revert",
-        "reverted",
-        "reverting",
-        "restart",
-        "restarted",
-        "restarting",
-        "reboot",
-        "rebooted",
-        "bounce",
-        "bounced",
-        "failover",
-        "failed",
-        "over",
-        "redeploy",
-        "redeployed",
-        "scaled",
-        "scale",
-        "up",
-        "out",
-        "flushed",
-        "cleared",
-        "cache",
-        "killed",
-        "kill",
-        "pod",
-        "pods",
-        "service",
-        "server",
-        "servers",
-        "node",
-        "nodes",
-        "deploy",
-        "deployment",
-        "release",
-        "previous",
-        "version",
-        "restored",
-        "traffic",
-        "shifted",
-        "disabled",
-        "flag",
-    }
-)
-_MITIGATION_VERBS = frozenset(
-    {"rollback", "rolled", "revert", "reverted", "restart", "restarted", "reboot", "rebooted",
-     "bounce", "bounced", "failover", "redeploy", "redeployed", "killed", "flushed"}
-)  # fmt: skip
-_STOP = frozenset(
-    {
-        "the", "a", "an", "to", "of", "and", "was", "were", "is", "it", "we", "by", "on",
-        "in", "for", "root", "cause", "because", "due", "that", "this", "had", "be", "been",
-        "fixed", "fix", "resolved", "issue", "problem", "incident", "after", "then", "so",
-    }
-)  # fmt: skip
-_WORD = re.compile(r"[a-z0-9]+")
-
-
-def _words(text: str) -> list[str]:
-    return [w for w in _WORD.findall(text.lower()) if w not in _STOP]
-
-
-def restates_mitigation(root_cause: str, mitigations: Sequence[str]) -> str | None:
-    """Why `root_cause` is only a mitigation, or None when it explains something.
-
-    A cause made only of mitigation vocabulary ("rolled back the deploy", "restarted the
-    pods") or whose words are nearly all those of a recorded temporary mitigation says
-    what stopped the bleeding, not why it bled."""
-    words = _words(root_cause)
-    if not words:
-        return "says nothing once filler words are removed"
-    if all(w in _MITIGATION_WORDS for w in words):
-        return (
-            "only describes a mitigation (a rollback or a restart is a mitigation, not a "
-            "cause): say why the system failed"
-        )
-    if words[0] in _MITIGATION_VERBS and len(words) <= 6:
-        return (
-            f"starts with the mitigation {words[0]!r} and says little else (a rollback or a "
-            "restart is a mitigation, not a cause): say why the system failed"
-        )
-    for mitigation in mitigations:
-        known = set(_words(mitigation))
-        if known and len(set(words) - known - _MITIGATION_WORDS) == 0:
-            return f"restates the temporary mitigation {mitigation!r}: say why the system needed it"
-    return None
+# ---------------------------------------------------------------------- decider
 
 
 def _refuse_if_published(state: Postmortem, field: str) -> None:
