@@ -18,6 +18,8 @@ PLATFORM_OWNERSHIP: Mapping[str, frozenset[str]] = {
     "paging": frozenset({"schedule", "policy", "page", "user", "team", "escalation", "sender"}),
     "communications": frozenset({"comms", "statuspage"}),
     "postmortem": frozenset({"postmortem", "action"}),
+    # The audit service records who read what, and its signed seals (docs/adr/0014).
+    "audit": frozenset({"auditaccess", "auditseal"}),
 }
 """The stream categories each service owns (see ../shared/DESIGN.md)."""
 

@@ -1,0 +1,172 @@
+"""The audit application: load, check, render, and record every access.
+
+Owns the audit use cases over the one logical log. It reads every category through
+the event log and appends only to its own (`auditaccess-*` for access records,
+`auditseal-log` for seals and key rotations); it never changes another service's facts.
+Pure logic lives in seals.py, replay.py, bundle.py and explain.py; this module only
+loads events, calls them and appends the results.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from audit_service import seals
+from audit_service.keys import SigningKey, digest
+from eventlog import (
+    Clock,
+    EventMetadata,
+    EventStore,
+    NewEvent,
+    RecordedEvent,
+    StreamState,
+    VerificationReport,
+)
+from eventlog.chain import format_timestamp
+
+ACCESS_EVENT = "AuditRecordAccessed"
+
+
+def _record_id(record: dict[str, Any]) -> uuid.UUID:
+    """Derived from the record, so re-storing the same record is an idempotent no-op."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"firewatch-seal/{digest(record)}")
+
+
+@dataclass(frozen=True)
+class AsOf:
+    """A point in the log: a position, an instant, both (the earlier wins) or now."""
+
+    position: int | None = None
+    time: datetime | None = None
+
+    @property
+    def is_now(self) -> bool:
+        return self.position is None and self.time is None
+
+
+class AuditApplication:
+    def __init__(
+        self,
+        store: EventStore,
+        clock: Clock,
+        *,
+        key: SigningKey | None = None,
+        seal_file: Path | None = None,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.key = key
+        self.seal_file = seal_file
+        self._seal_lock = threading.Lock()
+        self._book: seals.SealBook | None = None
+        self._tracker = seals.HeadTracker()
+
+    # ------------------------------------------------------------------ access records
+
+    def record_access(self, who: str, method: str, target: str) -> None:
+        """Append who read what, now. One stream per UTC day keeps streams short."""
+        now = self.clock()
+        self.store.append(
+            f"auditaccess-{now:%Y%m%d}",
+            [
+                NewEvent(
+                    ACCESS_EVENT,
+                    {"principal": who, "method": method, "target": target},
+                    metadata=EventMetadata(actor=who),
+                )
+            ],
+            StreamState.ANY,
+        )
+
+    # ------------------------------------------------------------------ verification
+
+    def verify(self, progress: Callable[[int, int], None] | None = None) -> VerificationReport:
+        return self.store.verify_all(progress)
+
+    def check_seals(
+        self, records: list[dict[str, Any]], trusted_key_ids: list[str]
+    ) -> seals.SealCheck:
+        head = self.store.head_position()
+        return seals.check_log(records, self.store.read_all(), head, trusted_key_ids)
+
+    # ------------------------------------------------------------------ sealing
+
+    def _load_book(self) -> seals.SealBook:
+        if self._book is None:
+            recorded = self.store.read_stream(seals.SEAL_STREAM)
+            self._book = seals.SealBook([dict(e.data) for e in recorded])
+            if self.seal_file is not None:
+                self._catch_up_file(self._book)
+        return self._book
+
+    def _catch_up_file(self, book: seals.SealBook) -> None:
+        """Copy to the file any record the log has and the file lacks (a crash between
+        the two writes), so the outside copy is never behind for long."""
+        assert self.seal_file is not None
+        have = len(seals.read_file(self.seal_file)) if self.seal_file.exists() else 0
+        for record in book.records[have:]:
+            seals.append_to_file(self.seal_file, record)
+
+    def _store_record(self, book: seals.SealBook, record: dict[str, Any]) -> None:
+        expected = record["sequence"] - 1 if record["sequence"] else StreamState.NO_STREAM
+        event_type = seals.KEY_EVENT if record["kind"] == "key" else seals.SEAL_EVENT
+        try:
+            self.store.append(
+                seals.SEAL_STREAM,
+                [NewEvent(event_type, record, id=_record_id(record))],
+                expected,
+            )
+        except Exception:
+            book.records.pop()
+            self._book = None
+            raise
+        if self.seal_file is not None:
+            seals.append_to_file(self.seal_file, record)
+
+    def rotate_key(self, new: SigningKey) -> dict[str, Any]:
+        """Adopt `new` as the sealing key, endorsed by the current one (if any)."""
+        with self._seal_lock:
+            book = self._load_book()
+            record = book.adopt_key(new, self.key, format_timestamp(self.clock()))
+            self._store_record(book, record)
+            self.key = new
+            return record
+
+    def seal(self) -> dict[str, Any]:
+        """Seal the log as it stands now."""
+        if self.key is None:
+            raise RuntimeError("no sealing key is configured (FIREWATCH_AUDIT_KEY_FILE)")
+        with self._seal_lock:
+            book = self._load_book()
+            if book.active_key_id is None:
+                self._store_record(
+                    book, book.adopt_key(self.key, None, format_timestamp(self.clock()))
+                )
+            elif book.active_key_id != self.key.key_id:
+                raise RuntimeError(
+                    f"the configured key {self.key.key_id} is not the active sealing key "
+                    f"{book.active_key_id}; rotate to it first"
+                )
+            head = self.store.head_position()
+            self._tracker.advance(
+                self.store.read_all(from_position=self._tracker.position + 1, to_position=head)
+            )
+            record = book.seal(
+                self.key, head, dict(self._tracker.heads), format_timestamp(self.clock())
+            )
+            self._store_record(book, record)
+            return record
+
+    # ------------------------------------------------------------------ reading
+
+    def read_stream(self, stream: str, as_of: AsOf) -> list[RecordedEvent]:
+        return self.store.read_stream(stream, to_position=as_of.position, until=as_of.time)
+
+    def log_until(self, as_of: AsOf) -> Iterator[RecordedEvent]:
+        return self.store.read_all(to_position=as_of.position, until=as_of.time)

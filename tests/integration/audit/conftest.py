@@ -1,0 +1,189 @@
+"""A real log (SQLite file or PostgreSQL schema) that tests can tamper with directly.
+
+`tampered_log` gives a store per writer on one log plus raw SQL on its tables, as a
+database administrator would have. Tables are named {events} and {streams}; `?` is the
+placeholder on both backends.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from psycopg import sql
+
+from audit_service.app import AuditApplication
+from audit_service.keys import SigningKey, generate_key
+from eventlog import EventStore, FakeClock, NewEvent, Ownership, StreamState
+from eventlog.chain import event_hash
+from eventlog.model import GENESIS_HASH
+from eventlog.postgres import PostgresEventStore
+from eventlog.sqlite import SQLiteEventStore
+from eventlog.validation import encode_json
+from tests.conftest import PG_URL
+from tests.contract.eventlog.harness_postgres import connect_or_fail
+
+
+@dataclass
+class TamperableLog:
+    backend: str
+    clock: FakeClock
+    tmp: Path
+    schema: str = ""
+    stores: list[EventStore] = field(default_factory=list)
+    _admin: Any = None
+
+    def open(self, writer: str | None) -> EventStore:
+        ownership = Ownership.platform()
+        if self.backend == "sqlite":
+            store: EventStore = SQLiteEventStore(
+                self.tmp / "eventlog.db", writer=writer, ownership=ownership, clock=self.clock
+            )
+        else:
+            store = PostgresEventStore(
+                PG_URL, writer=writer, ownership=ownership, clock=self.clock, schema=self.schema
+            )
+        self.stores.append(store)
+        return store
+
+    @property
+    def url(self) -> str:
+        if self.backend == "sqlite":
+            return f"sqlite:///{self.tmp / 'eventlog.db'}"
+        return f"{PG_URL}?schema={self.schema}"
+
+    def execute(self, statement: str, *params: object) -> list[tuple[Any, ...]]:
+        if self.backend == "sqlite":
+            text = statement.format(events="events", streams="streams")
+            with sqlite3.connect(self.tmp / "eventlog.db", isolation_level=None) as connection:
+                return connection.execute(text, params).fetchall()
+        text = statement.replace("?", "%s")
+        query = sql.SQL(text).format(
+            events=sql.Identifier(self.schema, "events"),
+            streams=sql.Identifier(self.schema, "streams"),
+        )
+        cursor = self._admin.execute(query, params)
+        return cursor.fetchall() if cursor.description else []
+
+    # ------------------------------------------------------------ a forger's tools
+
+    def rewrite_consistently(self, stream: str, version: int, data: dict[str, Any]) -> None:
+        """Edit one event's data and recompute its hash, every later hash in the stream
+        and the stream head: the chain alone can no longer tell."""
+        rows = self.execute(
+            "SELECT event_id, type, schema_version, data, recorded_at_us, version, position "
+            "FROM {events} WHERE stream = ? ORDER BY version",
+            stream,
+        )
+        reader = self.open(None)
+        events = {e.version: e for e in reader.read_stream(stream)}
+        prev = GENESIS_HASH
+        for row in rows:
+            event = events[row[5]]
+            data_json = encode_json(data, "data") if row[5] == version else str(row[3])
+            if row[5] < version:
+                prev = event.hash
+                continue
+            new_hash = event_hash(
+                event_id=str(event.id),
+                stream=stream,
+                event_type=event.type,
+                schema_version=event.schema_version,
+                data_json=data_json,
+                metadata=event.metadata,
+                recorded_at=event.recorded_at,
+                prev_hash=prev,
+            )
+            self.execute(
+                "UPDATE {events} SET data = ?, prev_hash = ?, hash = ? WHERE position = ?",
+                data_json,
+                prev,
+                new_hash,
+                row[6],
+            )
+            prev = new_hash
+        self.execute("UPDATE {streams} SET last_hash = ? WHERE stream = ?", prev, stream)
+
+    def truncate_tail(self, count: int) -> None:
+        """Delete the log's last `count` events and fix up every stream head to match."""
+        doomed = self.execute(
+            "SELECT position, stream FROM {events} ORDER BY position DESC LIMIT ?", count
+        )
+        for position, _ in doomed:
+            self.execute("DELETE FROM {events} WHERE position = ?", position)
+        for stream in {s for _, s in doomed}:
+            last = self.execute(
+                "SELECT version, hash FROM {events} WHERE stream = ? ORDER BY version DESC LIMIT 1",
+                stream,
+            )
+            if last:
+                self.execute(
+                    "UPDATE {streams} SET version = ?, last_hash = ? WHERE stream = ?",
+                    last[0][0],
+                    last[0][1],
+                    stream,
+                )
+            else:
+                self.execute("DELETE FROM {streams} WHERE stream = ?", stream)
+
+    def close(self) -> None:
+        for store in self.stores:
+            store.close()
+        if self._admin is not None:
+            self._admin.execute(
+                sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(self.schema))
+            )
+            self._admin.close()
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+    ]
+)
+def tampered_log(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TamperableLog]:
+    log = TamperableLog(request.param, FakeClock(), tmp_path)
+    if request.param == "postgres":
+        log.schema = f"fw_audit_{uuid.uuid4().hex[:12]}"
+        log._admin = connect_or_fail()
+    try:
+        log.open(None).head_position()  # creates the schema
+        yield log
+    finally:
+        log.close()
+
+
+@pytest.fixture
+def signing_key(tmp_path: Path) -> SigningKey:
+    return generate_key(tmp_path / "keys" / "seal.pem")
+
+
+@pytest.fixture
+def audit_app(tampered_log: TamperableLog, signing_key: SigningKey) -> AuditApplication:
+    return AuditApplication(
+        tampered_log.open("audit"),
+        tampered_log.clock,
+        key=signing_key,
+        seal_file=tampered_log.tmp / "outside" / "seals.jsonl",
+    )
+
+
+def fill(log: TamperableLog, streams: int = 3, events: int = 4) -> None:
+    """A few incident and policy streams with several events each."""
+    incident = log.open("incident")
+    paging = log.open("paging")
+    for n in range(streams):
+        for v in range(events):
+            log.clock.advance(1)
+            incident.append(
+                f"incident-{n}",
+                [NewEvent("IncidentNoteAdded", {"n": n, "v": v, "text": f"note {v}"})],
+                v - 1 if v else StreamState.NO_STREAM,
+            )
+        paging.append(f"policy-{n}", [NewEvent("PolicyDefined", {"n": n})], StreamState.ANY)
