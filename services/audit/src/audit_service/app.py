@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from audit_service import seals
+from audit_service import bundle, seals
+from audit_service import replay as rp
 from audit_service.keys import SigningKey, digest
+from audit_service.replay import AsOf
+from contracts.domain import InvalidCommandError, PreconditionFailedError
 from eventlog import (
     Clock,
     EventMetadata,
@@ -36,18 +37,6 @@ ACCESS_EVENT = "AuditRecordAccessed"
 def _record_id(record: dict[str, Any]) -> uuid.UUID:
     """Derived from the record, so re-storing the same record is an idempotent no-op."""
     return uuid.uuid5(uuid.NAMESPACE_URL, f"firewatch-seal/{digest(record)}")
-
-
-@dataclass(frozen=True)
-class AsOf:
-    """A point in the log: a position, an instant, both (the earlier wins) or now."""
-
-    position: int | None = None
-    time: datetime | None = None
-
-    @property
-    def is_now(self) -> bool:
-        return self.position is None and self.time is None
 
 
 class AuditApplication:
@@ -141,7 +130,7 @@ class AuditApplication:
     def seal(self) -> dict[str, Any]:
         """Seal the log as it stands now."""
         if self.key is None:
-            raise RuntimeError("no sealing key is configured (FIREWATCH_AUDIT_KEY_FILE)")
+            raise PreconditionFailedError("no sealing key is configured (FIREWATCH_AUDIT_KEY_FILE)")
         with self._seal_lock:
             book = self._load_book()
             if book.active_key_id is None:
@@ -149,7 +138,7 @@ class AuditApplication:
                     book, book.adopt_key(self.key, None, format_timestamp(self.clock()))
                 )
             elif book.active_key_id != self.key.key_id:
-                raise RuntimeError(
+                raise PreconditionFailedError(
                     f"the configured key {self.key.key_id} is not the active sealing key "
                     f"{book.active_key_id}; rotate to it first"
                 )
@@ -165,8 +154,39 @@ class AuditApplication:
 
     # ------------------------------------------------------------------ reading
 
-    def read_stream(self, stream: str, as_of: AsOf) -> list[RecordedEvent]:
-        return self.store.read_stream(stream, to_position=as_of.position, until=as_of.time)
+    def replay(self, target: str, as_of: AsOf) -> rp.Replayed:
+        return rp.replay(self.store, target, as_of)
 
-    def log_until(self, as_of: AsOf) -> Iterator[RecordedEvent]:
-        return self.store.read_all(to_position=as_of.position, until=as_of.time)
+    def diff(self, stream: str, start: AsOf, end: AsOf) -> rp.Diff:
+        return rp.diff(self.store, stream, start, end)
+
+    def timeline(self, incident: str, as_of: AsOf) -> tuple[uuid.UUID, list[RecordedEvent]]:
+        incident_id = rp.incident_id_of(self.store, _required(incident, "incident"))
+        return incident_id, rp.correlated_events(self.store, incident_id, as_of)
+
+    def export(self, incident: str) -> tuple[str, dict[str, Any]]:
+        """The incident's signed evidence bundle and its reference (INC-N)."""
+        if self.key is None:
+            raise PreconditionFailedError("no signing key is configured (FIREWATCH_AUDIT_KEY_FILE)")
+        incident_id, events = self.timeline(incident, AsOf())
+        own = [e for e in events if e.category == "incident"]
+        number = own[0].data.get("number") if own else None
+        reference = f"INC-{number}" if number else str(incident_id)
+        records = [dict(e.data) for e in self.store.read_stream(seals.SEAL_STREAM)]
+        document = bundle.build_bundle(
+            self.store,
+            incident_id=incident_id,
+            reference=reference,
+            incident_stream=own[0].stream if own else f"incident-{incident_id}",
+            correlated=events,
+            seal_records=records,
+            key=self.key,
+            exported_at=format_timestamp(self.clock()),
+        )
+        return reference, document
+
+
+def _required(value: str, field: str) -> str:
+    if not value.strip():
+        raise InvalidCommandError(field, "is required")
+    return value.strip()
