@@ -187,3 +187,72 @@ def fill(log: TamperableLog, streams: int = 3, events: int = 4) -> None:
                 v - 1 if v else StreamState.NO_STREAM,
             )
         paging.append(f"policy-{n}", [NewEvent("PolicyDefined", {"n": n})], StreamState.ANY)
+
+
+@dataclass
+class AuditApi:
+    log: TamperableLog
+    app: AuditApplication
+    server: Any
+    channel: Any
+    stub: Any
+    tokens: dict[str, str]
+
+    def auth(self, who: str = "audrey") -> list[tuple[str, str]]:
+        return [("authorization", f"Bearer {self.tokens[who]}")]
+
+
+@pytest.fixture
+def audit_api(
+    tampered_log: TamperableLog, audit_app: AuditApplication, tmp_path: Path
+) -> Iterator[AuditApi]:
+    import grpc
+
+    from apikit.auth import Role, TokenRegistry, issue_token
+    from apikit.rpc import start_server
+    from audit_service.api import SERVICE_NAME, AuditServicer
+    from firewatch.audit.v1 import audit_pb2_grpc
+
+    tokens_file = tmp_path / "tokens.json"
+    tokens = {
+        "alice": issue_token(tokens_file, "alice", Role.RESPONDER),
+        "root": issue_token(tokens_file, "root", Role.ADMIN),
+        "audrey": issue_token(tokens_file, "audrey", Role.AUDITOR),
+        "prom": issue_token(tokens_file, "prom", Role.INTEGRATION),
+    }
+    servicer = AuditServicer(audit_app, TokenRegistry(tokens_file))
+    server = start_server(
+        host="127.0.0.1",
+        port=0,
+        register=[lambda s: audit_pb2_grpc.add_AuditServiceServicer_to_server(servicer, s)],
+        service_names=[SERVICE_NAME],
+    )
+    channel = grpc.insecure_channel(f"127.0.0.1:{server.port}")
+    try:
+        yield AuditApi(
+            tampered_log,
+            audit_app,
+            server,
+            channel,
+            audit_pb2_grpc.AuditServiceStub(channel),
+            tokens,
+        )
+    finally:
+        channel.close()
+        server.stop(0)
+
+
+def declare_incident(log: TamperableLog, title: str = "checkout 5xx") -> str:
+    """Declare an incident through the incident service's own application; returns INC-N."""
+    from incident_service.app import IncidentApplication
+
+    app = IncidentApplication(log.open("incident"), log.clock)
+    result = app.declare(
+        title=title,
+        severity="P2",
+        services=["checkout"],
+        source_alerts=[],
+        declared_by="alice",
+        idempotency_key=None,
+    )
+    return result.reference

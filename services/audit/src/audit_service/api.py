@@ -20,6 +20,7 @@ from apikit.auth import Principal, Role, TokenRegistry
 from apikit.rpc import guarded, read_timestamp, to_log_event
 from audit_service import seals
 from audit_service.app import AuditApplication
+from audit_service.explain import Step
 from audit_service.keys import canonical
 from audit_service.replay import AsOf, as_json
 from contracts.domain import InvalidCommandError
@@ -185,13 +186,23 @@ class AuditServicer(pb_grpc.AuditServiceServicer):
         self, request: pb.ExplainPageRequest, context: grpc.ServicerContext, who: Principal
     ) -> pb.ExplainPageResponse:
         self._record(who, "ExplainPage", request.page)
-        context.abort(grpc.StatusCode.UNIMPLEMENTED, "why-paged is not implemented yet")
-        raise AssertionError("unreachable")  # pragma: no cover
+        return pb.ExplainPageResponse(steps=_steps(self.app.why_paged(request.page)))
 
     @guarded(AUDITORS)
     def ExplainNotPaged(  # noqa: N802
         self, request: pb.ExplainNotPagedRequest, context: grpc.ServicerContext, who: Principal
     ) -> pb.ExplainNotPagedResponse:
         self._record(who, "ExplainNotPaged", f"{request.user} {request.incident}")
-        context.abort(grpc.StatusCode.UNIMPLEMENTED, "why-not is not implemented yet")
-        raise AssertionError("unreachable")  # pragma: no cover
+        verdict, steps = self.app.why_not(request.user, request.incident)
+        return pb.ExplainNotPagedResponse(verdict=verdict, steps=_steps(steps))
+
+
+def _steps(steps: list[Step]) -> list[pb.Step]:
+    return [
+        pb.Step(
+            what=s.what,
+            detail=s.detail,
+            event=to_log_event(s.event) if s.event is not None else None,
+        )
+        for s in steps
+    ]

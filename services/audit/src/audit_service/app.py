@@ -15,11 +15,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from audit_service import bundle, seals
+from audit_service import bundle, explain, seals
 from audit_service import replay as rp
 from audit_service.keys import SigningKey, digest
 from audit_service.replay import AsOf
-from contracts.domain import InvalidCommandError, PreconditionFailedError
+from contracts.domain import InvalidCommandError, NotFoundError, PreconditionFailedError
 from eventlog import (
     Clock,
     EventMetadata,
@@ -184,6 +184,22 @@ class AuditApplication:
             exported_at=format_timestamp(self.clock()),
         )
         return reference, document
+
+    def why_paged(self, page: str) -> list[explain.Step]:
+        target = _required(page, "page")
+        stream = target if target.startswith("page-") else f"page-{target}"
+        page_events = self.store.read_stream(stream)
+        if not page_events:
+            raise NotFoundError(f"page {target} does not exist")
+        everything = list(self.store.read_all())
+        incident = page_events[0].data.get("incident_id")
+        escalation = [e for e in everything if e.stream == f"escalation-{incident}"]
+        return explain.why_paged(page_events, explain.index_by_id(everything), escalation)
+
+    def why_not(self, user: str, incident: str) -> tuple[str, list[explain.Step]]:
+        who = _required(user, "user")
+        _, events = self.timeline(incident, AsOf())
+        return explain.why_not(who, events)
 
 
 def _required(value: str, field: str) -> str:
