@@ -235,8 +235,7 @@ def check_bundle(bundle: Mapping[str, Any], trusted: Sequence[str] = ()) -> Resu
             f"signer: key {signer.get('key_id')} is not a sealing key of the seal records"
         )
     chains = {
-        str(entry.get("stream")): check_stream(entry, result)
-        for entry in bundle.get("streams", [])
+        str(entry.get("stream")): check_stream(entry, result) for entry in bundle.get("streams", [])
     }
     for index, record in enumerate(bundle.get("seal_records", [])):
         if record.get("kind") != "seal":
@@ -281,8 +280,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(problem)
     verdict = "INTACT" if result.ok else f"NOT INTACT ({len(result.problems)} problems)"
     print(
-        f"{verdict}: {result.streams} streams, {result.events} events, "
-        f"{result.seals} seals checked"
+        f"{verdict}: {result.streams} streams, {result.events} events, {result.seals} seals checked"
     )
     return 0 if result.ok else 1
 

@@ -713,3 +713,6 @@ from incidentctl.pages import pages_app  # noqa: E402
 
 app.add_typer(oncall_app, name="oncall")
 app.add_typer(pages_app, name="page")
+from incidentctl.audit import audit_app  # noqa: E402
+
+app.add_typer(audit_app, name="audit")
