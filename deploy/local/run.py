@@ -91,6 +91,21 @@ def prepare_home(home: Path) -> Path:
     return token_file
 
 
+def prepare_audit(home: Path) -> Path:
+    """Once: the audit service's sealing key and a local auditor token."""
+    from audit_service.keys import generate_key
+
+    key_file = home / "audit" / "seal.pem"
+    if not key_file.exists():
+        generate_key(key_file)
+    token_file = home / "auditor.token"
+    if not token_file.exists():
+        token = issue_token(home / "tokens.json", "local-auditor", Role.AUDITOR)
+        token_file.write_text(token + "\n", encoding="utf-8")
+        token_file.chmod(0o600)
+    return key_file
+
+
 def prepare_integrations(home: Path, store_url: str) -> Path:
     """Once: an Alertmanager and a PagerDuty-style integration, keys kept in the home."""
     keys_file = home / "integration-keys.json"
@@ -206,6 +221,8 @@ def main() -> int:
     env.setdefault("FIREWATCH_PAGING_API_PORT", "50053")
     # The operators' route when an escalation reaches nobody: the local mailbox too.
     env.setdefault("FIREWATCH_PAGING_FALLBACK_EMAILS", "operators@firewatch.local")
+    env.setdefault("FIREWATCH_AUDIT_API_PORT", "50054")
+    env.setdefault("FIREWATCH_AUDIT_SEAL_FILE", str(home / "audit-seals.jsonl"))
     env.setdefault("PYTHONUNBUFFERED", "1")
     # eventlet and nameko announce their own deprecation on every start; it is known
     # (docs/adr) and would bury the lines that matter.
@@ -218,6 +235,7 @@ def main() -> int:
     env.setdefault(
         "FIREWATCH_PAGING_ACK_SECRET_FILE", str(prepare_paging(home, env["FIREWATCH_STORE_URL"]))
     )
+    env.setdefault("FIREWATCH_AUDIT_KEY_FILE", str(prepare_audit(home)))
     mailbox = home / "mail"
     declare_topology(env["FIREWATCH_BROKER_URL"])
 
@@ -241,6 +259,7 @@ def main() -> int:
         ),
         Managed("paging-http", [PYTHON, "-m", "paging_service.http"]),
         Managed("paging-api", [PYTHON, "-m", "paging_service.api"]),
+        Managed("audit-api", [PYTHON, "-m", "audit_service.server"]),
         Managed(
             "paging-worker",
             [
@@ -297,6 +316,11 @@ def main() -> int:
             "firewatch.oncall.v1.OnCallService",
             timeout=60,
         )
+        wait_healthy(
+            f"127.0.0.1:{env['FIREWATCH_AUDIT_API_PORT']}",
+            "firewatch.audit.v1.AuditService",
+            timeout=60,
+        )
         print(
             "\nFirewatch is running (Ctrl-C stops everything)\n"
             f"  incident api     {api_address}  gRPC with reflection and health checks\n"
@@ -310,6 +334,8 @@ def main() -> int:
             f"  paging           worker on RabbitMQ; ack links http://127.0.0.1:"
             f"{env['FIREWATCH_PAGING_HTTP_PORT']}/ack/...\n"
             f"  local mailbox    smtp 127.0.0.1:{env['FIREWATCH_SMTP_PORT']} -> {mailbox}/new\n"
+            f"  audit api        127.0.0.1:{env['FIREWATCH_AUDIT_API_PORT']}  gRPC "
+            f"(incidentctl audit); seals -> {env['FIREWATCH_AUDIT_SEAL_FILE']}\n"
             "  relay            event log -> RabbitMQ exchanges firewatch.<service>\n"
             f"  event log        {env['FIREWATCH_STORE_URL']}\n"
             f"  admin token      export FIREWATCH_TOKEN_FILE={token_file}\n"

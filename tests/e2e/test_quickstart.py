@@ -51,6 +51,7 @@ def platform(tmp_path: Path) -> Iterator[dict[str, str]]:
         "FIREWATCH_PAGING_API_PORT": str(oncall_port),
         "FIREWATCH_ONCALL_SERVER": f"127.0.0.1:{oncall_port}",
         "FIREWATCH_SERVER": f"127.0.0.1:{port}",
+        "FIREWATCH_AUDIT_API_PORT": str(free_port()),
     }
     env.pop("FIREWATCH_STORE_URL", None)
     process = subprocess.Popen(

@@ -75,3 +75,7 @@ def serve(settings: AuditSettings | None = None) -> None:
 def main() -> None:
     logging.basicConfig(level=logging.INFO)
     serve()
+
+
+if __name__ == "__main__":
+    main()
