@@ -9,6 +9,7 @@ from typing import Any
 import grpc
 import pytest
 from google.protobuf.json_format import MessageToDict
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from audit_service.api import AUDITORS
 from eventlog import EventFilter
@@ -34,6 +35,9 @@ METHODS: dict[str, Any] = {
     "DiffStream": lambda ref: pb.DiffStreamRequest(stream=ref, **{"from": pb.AsOf(position=1)}),
     "GetIncidentTimeline": lambda ref: pb.GetIncidentTimelineRequest(incident=ref),
     "ExportBundle": lambda ref: pb.ExportBundleRequest(incident=ref),
+    "WhoWasOnCall": lambda ref: pb.WhoWasOnCallRequest(
+        target="schedule:primary", at=Timestamp(seconds=1_800_000_000)
+    ),
     "ExplainPage": lambda ref: pb.ExplainPageRequest(page="00000000-0000-0000-0000-000000000000"),
     "ExplainNotPaged": lambda ref: pb.ExplainNotPagedRequest(user="bob", incident=ref),
 }

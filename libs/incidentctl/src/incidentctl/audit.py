@@ -39,7 +39,7 @@ from firewatch.eventlog.v1 import event_pb2
 from incidentctl import bundlecheck
 from incidentctl.client import ApiClient, Settings, open_channel
 from incidentctl.errors import CliError
-from incidentctl.values import AsOf, parse_as_of, to_timestamp
+from incidentctl.values import AsOf, parse_as_of, parse_instant, to_timestamp
 
 DEFAULT_AUDIT_SERVER = "127.0.0.1:50054"
 
@@ -425,6 +425,47 @@ def check(
 
 
 # ---------------------------------------------------------------------- explanations
+
+
+@audit_app.command("oncall")
+def oncall(
+    ctx: typer.Context,
+    target: Annotated[str, typer.Argument(help="service:<name>, policy:<id> or schedule:<id>")],
+    at: Annotated[
+        str, typer.Option("--at", metavar="TIME", help="ISO 8601 instant, e.g. 2026-11-27T02:17Z")
+    ],
+    server: AuditServer = DEFAULT_AUDIT_SERVER,
+    json_output: JsonOption = False,
+) -> None:
+    """Who was on call at an instant, through which level, layer or override."""
+    try:
+        instant = parse_instant(at)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--at") from None
+    with audit_session(ctx, server) as client:
+        answer = client.call(
+            "WhoWasOnCall",
+            pb.WhoWasOnCallRequest(target=target, at=to_timestamp(instant)),
+            pb.WhoWasOnCallResponse,
+        )
+    rows = [
+        {"level": r.level, "target": r.target, "user": r.user_id, "via": r.via} for r in answer.rows
+    ]
+    if json_output:
+        typer.echo(
+            _dumps(
+                {"policy": answer.policy_id, "revision": answer.policy_revision, "on_call": rows}
+            )
+        )
+        return
+    table = Table("level", "target", "user", "via")
+    for row in rows:
+        level = "-" if row["level"] < 0 else str(row["level"])
+        table.add_row(level, str(row["target"]), str(row["user"]), str(row["via"]))
+    console = _console()
+    if answer.policy_id:
+        console.print(Text(f"policy {answer.policy_id} revision {answer.policy_revision}"))
+    console.print(table if rows else Text("nobody was on call"))
 
 
 def _steps_table(steps: Sequence[pb.Step]) -> Table:

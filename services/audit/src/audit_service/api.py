@@ -22,6 +22,7 @@ from audit_service import seals
 from audit_service.app import AuditApplication
 from audit_service.explain import Step
 from audit_service.keys import canonical
+from audit_service.oncall import who_was_on_call
 from audit_service.replay import AsOf, as_json
 from contracts.domain import InvalidCommandError
 from eventlog import VerificationReport
@@ -179,6 +180,24 @@ class AuditServicer(pb_grpc.AuditServiceServicer):
         reference, document = self.app.export(request.incident)
         return pb.ExportBundleResponse(
             bundle=canonical(document), file_name=f"{reference}.bundle.json"
+        )
+
+    @guarded(AUDITORS)
+    def WhoWasOnCall(  # noqa: N802
+        self, request: pb.WhoWasOnCallRequest, context: grpc.ServicerContext, who: Principal
+    ) -> pb.WhoWasOnCallResponse:
+        if not request.HasField("at"):
+            raise InvalidCommandError("at", "is required: the instant to answer for")
+        at = read_timestamp(request.at, "at")
+        self._record(who, "WhoWasOnCall", f"{request.target} at {at.isoformat()}")
+        answer = who_was_on_call(self.app.store, request.target, at)
+        return pb.WhoWasOnCallResponse(
+            policy_id=answer.policy_id,
+            policy_revision=answer.policy_revision,
+            rows=[
+                pb.OnCallRow(level=r.level, target=r.target, user_id=r.user_id, via=r.via)
+                for r in answer.rows
+            ],
         )
 
     @guarded(AUDITORS)

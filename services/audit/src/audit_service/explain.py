@@ -135,8 +135,7 @@ def why_not(user: str, incident_events: Iterable[RecordedEvent]) -> tuple[str, l
     page_events = [e for e in events if e.stream in page_streams]
     steps += [Step(_page_step(e.type), summary(e), e) for e in page_events]
     acked = [e for e in events if e.type == "PageAcknowledged"]
-    own_ack = [e for e in acked if e.stream in page_streams]
-    if own_ack:
+    if any(e.data.get("by") == user for e in acked):
         return f"{user} was paged and acknowledged", steps
     if acked:
         return (

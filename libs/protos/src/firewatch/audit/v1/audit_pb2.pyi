@@ -203,3 +203,33 @@ class ExplainNotPagedResponse(_message.Message):
     verdict: str
     steps: _containers.RepeatedCompositeFieldContainer[Step]
     def __init__(self, verdict: _Optional[str] = ..., steps: _Optional[_Iterable[_Union[Step, _Mapping]]] = ...) -> None: ...
+
+class WhoWasOnCallRequest(_message.Message):
+    __slots__ = ("target", "at")
+    TARGET_FIELD_NUMBER: _ClassVar[int]
+    AT_FIELD_NUMBER: _ClassVar[int]
+    target: str
+    at: _timestamp_pb2.Timestamp
+    def __init__(self, target: _Optional[str] = ..., at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class OnCallRow(_message.Message):
+    __slots__ = ("level", "target", "user_id", "via")
+    LEVEL_FIELD_NUMBER: _ClassVar[int]
+    TARGET_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    VIA_FIELD_NUMBER: _ClassVar[int]
+    level: int
+    target: str
+    user_id: str
+    via: str
+    def __init__(self, level: _Optional[int] = ..., target: _Optional[str] = ..., user_id: _Optional[str] = ..., via: _Optional[str] = ...) -> None: ...
+
+class WhoWasOnCallResponse(_message.Message):
+    __slots__ = ("policy_id", "policy_revision", "rows")
+    POLICY_ID_FIELD_NUMBER: _ClassVar[int]
+    POLICY_REVISION_FIELD_NUMBER: _ClassVar[int]
+    ROWS_FIELD_NUMBER: _ClassVar[int]
+    policy_id: str
+    policy_revision: int
+    rows: _containers.RepeatedCompositeFieldContainer[OnCallRow]
+    def __init__(self, policy_id: _Optional[str] = ..., policy_revision: _Optional[int] = ..., rows: _Optional[_Iterable[_Union[OnCallRow, _Mapping]]] = ...) -> None: ...

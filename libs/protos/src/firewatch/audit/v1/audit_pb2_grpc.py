@@ -64,6 +64,11 @@ class AuditServiceStub(object):
                 request_serializer=firewatch_dot_audit_dot_v1_dot_audit__pb2.ExportBundleRequest.SerializeToString,
                 response_deserializer=firewatch_dot_audit_dot_v1_dot_audit__pb2.ExportBundleResponse.FromString,
                 _registered_method=True)
+        self.WhoWasOnCall = channel.unary_unary(
+                '/firewatch.audit.v1.AuditService/WhoWasOnCall',
+                request_serializer=firewatch_dot_audit_dot_v1_dot_audit__pb2.WhoWasOnCallRequest.SerializeToString,
+                response_deserializer=firewatch_dot_audit_dot_v1_dot_audit__pb2.WhoWasOnCallResponse.FromString,
+                _registered_method=True)
         self.ExplainPage = channel.unary_unary(
                 '/firewatch.audit.v1.AuditService/ExplainPage',
                 request_serializer=firewatch_dot_audit_dot_v1_dot_audit__pb2.ExplainPageRequest.SerializeToString,
@@ -122,6 +127,14 @@ class AuditServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WhoWasOnCall(self, request, context):
+        """Who was on call for a service, policy or schedule at an instant, and through
+        which policy level, schedule layer or override.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ExplainPage(self, request, context):
         """The causation chain that led to a page.
         """
@@ -168,6 +181,11 @@ def add_AuditServiceServicer_to_server(servicer, server):
                     servicer.ExportBundle,
                     request_deserializer=firewatch_dot_audit_dot_v1_dot_audit__pb2.ExportBundleRequest.FromString,
                     response_serializer=firewatch_dot_audit_dot_v1_dot_audit__pb2.ExportBundleResponse.SerializeToString,
+            ),
+            'WhoWasOnCall': grpc.unary_unary_rpc_method_handler(
+                    servicer.WhoWasOnCall,
+                    request_deserializer=firewatch_dot_audit_dot_v1_dot_audit__pb2.WhoWasOnCallRequest.FromString,
+                    response_serializer=firewatch_dot_audit_dot_v1_dot_audit__pb2.WhoWasOnCallResponse.SerializeToString,
             ),
             'ExplainPage': grpc.unary_unary_rpc_method_handler(
                     servicer.ExplainPage,
@@ -342,6 +360,33 @@ class AuditService(object):
             '/firewatch.audit.v1.AuditService/ExportBundle',
             firewatch_dot_audit_dot_v1_dot_audit__pb2.ExportBundleRequest.SerializeToString,
             firewatch_dot_audit_dot_v1_dot_audit__pb2.ExportBundleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WhoWasOnCall(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/firewatch.audit.v1.AuditService/WhoWasOnCall',
+            firewatch_dot_audit_dot_v1_dot_audit__pb2.WhoWasOnCallRequest.SerializeToString,
+            firewatch_dot_audit_dot_v1_dot_audit__pb2.WhoWasOnCallResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,98 @@
+"""Who was on call at an instant, and why: replayed from the log.
+
+Owns the audit answer to "who was on call for service X at T, and through which policy
+level, schedule layer or override". Schedules are folded, as they stood at T, with the
+paging service's own schedule domain (its published events and its pure `shifts`), so
+the answer is the one paging would have computed then. A service's policy is the one
+its latest escalation at or before T carried (the snapshot in EscalationStarted).
+Reads only; never appends.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from contracts.domain import InvalidCommandError, NotFoundError
+from eventlog import EventFilter, EventStore
+from paging_service import schedule as sch
+from paging_service.common import EVENTS as PAGING_EVENTS
+
+
+@dataclass(frozen=True)
+class OnCallRow:
+    level: int
+    target: str
+    user_id: str
+    via: str
+
+
+@dataclass(frozen=True)
+class OnCallAnswer:
+    policy_id: str
+    policy_revision: int
+    rows: list[OnCallRow]
+
+
+def schedule_at(store: EventStore, schedule_id: str, at: datetime) -> list[tuple[str, str]]:
+    """(user, layer:<id> | override:<id>) on call at `at`, configuration as of `at`."""
+    recorded = store.read_stream(sch.stream_for(schedule_id), until=at)
+    if not recorded:
+        return []
+    state = sch.fold(PAGING_EVENTS.from_recorded(e) for e in recorded)
+    return [(s.user_id, s.source) for s in sch.shifts(state, at, at + timedelta(microseconds=1))]
+
+
+def _levels_rows(store: EventStore, levels: list[Any], at: datetime) -> list[OnCallRow]:
+    rows: list[OnCallRow] = []
+    for index, level in enumerate(levels):
+        for target in level.get("targets", []):
+            kind, ident = str(target.get("kind")), str(target.get("id"))
+            label = f"{kind}:{ident}"
+            if kind == "user":
+                rows.append(OnCallRow(index, label, ident, "direct"))
+            elif kind == "schedule":
+                rows.extend(
+                    OnCallRow(index, label, user, via)
+                    for user, via in schedule_at(store, ident, at)
+                )
+            else:
+                rows.append(OnCallRow(index, label, "", "team (members not resolved)"))
+    return rows
+
+
+def who_was_on_call(store: EventStore, target: str, at: datetime) -> OnCallAnswer:
+    kind, _, ident = target.strip().partition(":")
+    if not ident:
+        raise InvalidCommandError(
+            "target", f"{target!r} is not service:<name>, policy:<id> or schedule:<id>"
+        )
+    if kind == "schedule":
+        rows = [OnCallRow(-1, target, user, via) for user, via in schedule_at(store, ident, at)]
+        return OnCallAnswer("", 0, rows)
+    if kind == "policy":
+        recorded = store.read_stream(f"policy-{ident}", until=at)
+        if not recorded:
+            raise NotFoundError(f"policy {ident} did not exist at {at.isoformat()}")
+        levels: list[Any] = []
+        for event in recorded:
+            levels = list(event.data.get("levels", levels))
+        return OnCallAnswer(ident, len(recorded) - 1, _levels_rows(store, levels, at))
+    if kind == "service":
+        started = [
+            e
+            for e in store.read_all(
+                filter=EventFilter.of(event_types=["EscalationStarted"]), until=at
+            )
+            if e.data.get("service") == ident
+        ]
+        if not started:
+            raise NotFoundError(f"no escalation for service {ident} started by {at.isoformat()}")
+        policy = started[-1].data.get("policy") or {}
+        return OnCallAnswer(
+            str(policy.get("policy_id", "")),
+            int(policy.get("revision", 0)),
+            _levels_rows(store, list(policy.get("levels", [])), at),
+        )
+    raise InvalidCommandError("target", f"unknown kind {kind!r}: use service, policy or schedule")
