@@ -114,3 +114,33 @@ def test_a_forged_seal_or_an_untrusted_first_key_is_reported(
     untrusted = audit_app.check_seals(records, ["0123456789abcdef"])
     assert [f.kind for f in untrusted.findings] == ["forged-seal"]
     assert "not trusted" in untrusted.findings[0].detail
+
+
+def test_the_periodic_sealer_seals_at_every_tick_and_survives_a_failing_one(
+    tampered_log: TamperableLog, audit_app: AuditApplication
+) -> None:
+    from audit_service.server import seal_periodically
+
+    fill(tampered_log, streams=1, events=1)
+    # What the Event's wait answers at each tick: False = time passed, True = stop.
+    ticks = iter([False, False, False, True])
+    asked: list[float] = []
+    outcomes = iter(["fail", "seal", "seal"])
+    real_seal = audit_app.seal
+
+    def wait(interval: float) -> bool:
+        asked.append(interval)
+        return next(ticks)
+
+    def seal_or_fail() -> dict[str, object]:
+        if next(outcomes) == "fail":
+            raise OSError("log unavailable")
+        return real_seal()
+
+    audit_app.seal = seal_or_fail  # type: ignore[method-assign]
+    seal_periodically(audit_app, 300.0, wait)
+
+    assert asked == [300.0] * 4
+    assert audit_app.seal_file is not None
+    kinds = [r["kind"] for r in seals.read_file(audit_app.seal_file)]
+    assert kinds == ["key", "seal", "seal"]

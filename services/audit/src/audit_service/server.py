@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from collections.abc import Callable
 
 from apikit.auth import TokenRegistry
 from apikit.rpc import TlsFiles, start_server
@@ -19,10 +20,12 @@ from firewatch.audit.v1 import audit_pb2_grpc as pb_grpc
 log = logging.getLogger(__name__)
 
 
-def seal_periodically(app: AuditApplication, interval: float, stopping: threading.Event) -> None:
-    """Seal every `interval` seconds until `stopping` is set; a failure is logged and
-    retried at the next tick, never fatal."""
-    while not stopping.wait(interval):
+def seal_periodically(
+    app: AuditApplication, interval: float, wait: Callable[[float], bool]
+) -> None:
+    """Seal after every `interval` seconds that `wait` (an Event's wait: True means stop)
+    lets pass; a failure is logged and retried at the next tick, never fatal."""
+    while not wait(interval):
         try:
             app.seal()
         except Exception:
@@ -57,7 +60,7 @@ def serve(settings: AuditSettings | None = None) -> None:
     if key is not None and settings.audit_seal_interval_seconds > 0:
         threading.Thread(
             target=seal_periodically,
-            args=(app, settings.audit_seal_interval_seconds, stopping),
+            args=(app, settings.audit_seal_interval_seconds, stopping.wait),
             name="audit-sealer",
             daemon=True,
         ).start()
