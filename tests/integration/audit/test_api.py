@@ -38,6 +38,11 @@ METHODS: dict[str, Any] = {
     "WhoWasOnCall": lambda ref: pb.WhoWasOnCallRequest(
         target="schedule:primary", at=Timestamp(seconds=1_800_000_000)
     ),
+    "Backtest": lambda ref: pb.BacktestRequest(
+        to=Timestamp(seconds=1_900_000_000),
+        proposal="{}",
+        **{"from": Timestamp(seconds=1_800_000_000)},
+    ),
     "ExplainPage": lambda ref: pb.ExplainPageRequest(page="00000000-0000-0000-0000-000000000000"),
     "ExplainNotPaged": lambda ref: pb.ExplainNotPagedRequest(user="bob", incident=ref),
 }

@@ -15,6 +15,7 @@ import html
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -422,6 +423,65 @@ def check(
     """Verify an evidence bundle offline (no server): exit 0 if intact, 1 if not."""
     args = [str(bundle)] + [f"--trusted-key={k}" for k in trusted_key or []]
     raise typer.Exit(bundlecheck.main(args))
+
+
+# ---------------------------------------------------------------------- what if
+
+
+def _instant(text: str, option: str) -> datetime:
+    try:
+        return parse_instant(text)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint=option) from None
+
+
+@audit_app.command()
+def backtest(
+    ctx: typer.Context,
+    start: Annotated[str, typer.Option("--from", metavar="TIME", help="period start (ISO 8601)")],
+    end: Annotated[str, typer.Option("--to", metavar="TIME", help="period end (ISO 8601)")],
+    config: Annotated[
+        Path, typer.Option("--config", help="proposed detection + paging config, YAML or JSON")
+    ],
+    server: AuditServer = DEFAULT_AUDIT_SERVER,
+    json_output: JsonOption = False,
+) -> None:
+    """Replay the period's alerts through a proposed config; compare with what happened."""
+    request = pb.BacktestRequest(proposal=_read(config, "--config"))
+    getattr(request, "from").CopyFrom(to_timestamp(_instant(start, "--from")))
+    request.to.CopyFrom(to_timestamp(_instant(end, "--to")))
+    with audit_session(ctx, server) as client:
+        answer = client.call("Backtest", request, pb.BacktestResponse)
+    result = json.loads(answer.report_json)
+    if json_output:
+        typer.echo(_dumps(result))
+        return
+    proposed, actual = result["proposed"], result["actual"]
+    table = Table("", "proposed", "actual")
+    for key in (
+        "incidents",
+        "pages",
+        "off_hours_pages",
+        "suppressed_alerts",
+        "acknowledgement_load_minutes",
+    ):
+        table.add_row(key.replace("_", " "), str(proposed[key]), str(actual[key]))
+    people = sorted(set(proposed["pages_per_person"]) | set(actual["pages_per_person"]))
+    for person in people:
+        table.add_row(
+            f"pages to {person}",
+            str(proposed["pages_per_person"].get(person, 0)),
+            str(actual["pages_per_person"].get(person, 0)),
+        )
+    _console().print(table)
+
+
+def _read(path: Path, option: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as error:
+        typer.echo(f"error: cannot read {option} {path}: {error.strerror}", err=True)
+        raise typer.Exit(2) from None
 
 
 # ---------------------------------------------------------------------- explanations

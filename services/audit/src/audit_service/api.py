@@ -201,6 +201,19 @@ class AuditServicer(pb_grpc.AuditServiceServicer):
         )
 
     @guarded(AUDITORS)
+    def Backtest(  # noqa: N802
+        self, request: pb.BacktestRequest, context: grpc.ServicerContext, who: Principal
+    ) -> pb.BacktestResponse:
+        for field in ("from", "to"):
+            if not request.HasField(field):
+                raise InvalidCommandError(field, "is required: an instant")
+        start = read_timestamp(getattr(request, "from"), "from")
+        end = read_timestamp(request.to, "to")
+        self._record(who, "Backtest", f"{start.isoformat()}..{end.isoformat()}")
+        result = self.app.backtest(start, end, request.proposal)
+        return pb.BacktestResponse(report_json=json.dumps(result, sort_keys=True))
+
+    @guarded(AUDITORS)
     def ExplainPage(  # noqa: N802
         self, request: pb.ExplainPageRequest, context: grpc.ServicerContext, who: Principal
     ) -> pb.ExplainPageResponse:

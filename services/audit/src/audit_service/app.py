@@ -12,10 +12,11 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from audit_service import bundle, explain, seals
+from audit_service import backtest, bundle, explain, seals
 from audit_service import replay as rp
 from audit_service.keys import SigningKey, digest
 from audit_service.replay import AsOf
@@ -200,6 +201,17 @@ class AuditApplication:
         who = _required(user, "user")
         _, events = self.timeline(incident, AsOf())
         return explain.why_not(who, events)
+
+    def backtest(self, start: datetime, end: datetime, proposal_text: str) -> dict[str, Any]:
+        """Never appends: reads the period and simulates the proposal in memory."""
+        if end <= start:
+            raise InvalidCommandError("to", "must be later than 'from'")
+        proposal = backtest.parse_proposal(proposal_text)
+        first = self.store.position_at(start) + 1
+        events = list(self.store.read_all(from_position=first, until=end))
+        proposed = backtest.simulate(backtest.recorded_alerts(events), proposal)
+        real = backtest.actual(events, proposal.paging.business_hours)
+        return backtest.report(proposed, real, proposal.paging.ack_minutes)
 
 
 def _required(value: str, field: str) -> str:

@@ -233,3 +233,18 @@ class WhoWasOnCallResponse(_message.Message):
     policy_revision: int
     rows: _containers.RepeatedCompositeFieldContainer[OnCallRow]
     def __init__(self, policy_id: _Optional[str] = ..., policy_revision: _Optional[int] = ..., rows: _Optional[_Iterable[_Union[OnCallRow, _Mapping]]] = ...) -> None: ...
+
+class BacktestRequest(_message.Message):
+    __slots__ = ("to", "proposal")
+    FROM_FIELD_NUMBER: _ClassVar[int]
+    TO_FIELD_NUMBER: _ClassVar[int]
+    PROPOSAL_FIELD_NUMBER: _ClassVar[int]
+    to: _timestamp_pb2.Timestamp
+    proposal: str
+    def __init__(self, to: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., proposal: _Optional[str] = ..., **kwargs) -> None: ...
+
+class BacktestResponse(_message.Message):
+    __slots__ = ("report_json",)
+    REPORT_JSON_FIELD_NUMBER: _ClassVar[int]
+    report_json: str
+    def __init__(self, report_json: _Optional[str] = ...) -> None: ...

@@ -69,6 +69,11 @@ class AuditServiceStub(object):
                 request_serializer=firewatch_dot_audit_dot_v1_dot_audit__pb2.WhoWasOnCallRequest.SerializeToString,
                 response_deserializer=firewatch_dot_audit_dot_v1_dot_audit__pb2.WhoWasOnCallResponse.FromString,
                 _registered_method=True)
+        self.Backtest = channel.unary_unary(
+                '/firewatch.audit.v1.AuditService/Backtest',
+                request_serializer=firewatch_dot_audit_dot_v1_dot_audit__pb2.BacktestRequest.SerializeToString,
+                response_deserializer=firewatch_dot_audit_dot_v1_dot_audit__pb2.BacktestResponse.FromString,
+                _registered_method=True)
         self.ExplainPage = channel.unary_unary(
                 '/firewatch.audit.v1.AuditService/ExplainPage',
                 request_serializer=firewatch_dot_audit_dot_v1_dot_audit__pb2.ExplainPageRequest.SerializeToString,
@@ -135,6 +140,14 @@ class AuditServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Backtest(self, request, context):
+        """Replay a period's recorded alerts through a proposed detection and paging
+        configuration, in memory, and report it beside what really happened.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ExplainPage(self, request, context):
         """The causation chain that led to a page.
         """
@@ -186,6 +199,11 @@ def add_AuditServiceServicer_to_server(servicer, server):
                     servicer.WhoWasOnCall,
                     request_deserializer=firewatch_dot_audit_dot_v1_dot_audit__pb2.WhoWasOnCallRequest.FromString,
                     response_serializer=firewatch_dot_audit_dot_v1_dot_audit__pb2.WhoWasOnCallResponse.SerializeToString,
+            ),
+            'Backtest': grpc.unary_unary_rpc_method_handler(
+                    servicer.Backtest,
+                    request_deserializer=firewatch_dot_audit_dot_v1_dot_audit__pb2.BacktestRequest.FromString,
+                    response_serializer=firewatch_dot_audit_dot_v1_dot_audit__pb2.BacktestResponse.SerializeToString,
             ),
             'ExplainPage': grpc.unary_unary_rpc_method_handler(
                     servicer.ExplainPage,
@@ -387,6 +405,33 @@ class AuditService(object):
             '/firewatch.audit.v1.AuditService/WhoWasOnCall',
             firewatch_dot_audit_dot_v1_dot_audit__pb2.WhoWasOnCallRequest.SerializeToString,
             firewatch_dot_audit_dot_v1_dot_audit__pb2.WhoWasOnCallResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Backtest(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/firewatch.audit.v1.AuditService/Backtest',
+            firewatch_dot_audit_dot_v1_dot_audit__pb2.BacktestRequest.SerializeToString,
+            firewatch_dot_audit_dot_v1_dot_audit__pb2.BacktestResponse.FromString,
             options,
             channel_credentials,
             insecure,
