@@ -43,6 +43,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="skip the alert-to-page latency benchmark (detection, incident, paging, SMTP)",
     )
+    parser.add_argument(
+        "--skip-audit",
+        action="store_true",
+        help="skip the audit benchmarks (verify throughput, as-of replay)",
+    )
     return parser.parse_args(argv)
 
 
@@ -159,6 +164,13 @@ def run_paging_path_benchmark(*, quick: bool) -> str:
     return paging_path_bench.run(BROKER_URL, quick=quick)
 
 
+def run_audit_benchmarks(*, quick: bool) -> str:
+    """Verify throughput vs raw read + SHA-256; as-of replay vs eventsourcing (markdown)."""
+    from tests.benchmarks import audit_bench
+
+    return audit_bench.markdown(audit_bench.run(quick=quick, progress=progress))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     config = bench.QUICK if args.quick else bench.FULL
@@ -191,6 +203,8 @@ def main(argv: list[str] | None = None) -> int:
         incident_section += "\n" + run_detection_benchmarks(quick=args.quick)
     if not args.skip_paging_path:
         incident_section += "\n" + run_paging_path_benchmark(quick=args.quick)
+    if not args.skip_audit:
+        incident_section += "\n" + run_audit_benchmarks(quick=args.quick)
     if incident_section:
         print(incident_section)
     if args.write:

@@ -11,6 +11,7 @@ themselves beside it. It never appends and never reads a service's private proje
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -75,7 +76,7 @@ def incident_id_of(store: EventStore, reference: str) -> uuid.UUID:
     return IncidentApplication(store, system_clock).resolve_reference(reference)
 
 
-def replay(store: EventStore, target: str, as_of: AsOf) -> Replayed:
+def replay(store: EventStore, target: str, as_of: AsOf, *, use_cache: bool = True) -> Replayed:
     """`target` is an incident reference (INC-42 or its uuid) or any stream name."""
     if not target.strip():
         raise InvalidCommandError("target", "is required: a stream name or INC-N")
@@ -93,16 +94,62 @@ def replay(store: EventStore, target: str, as_of: AsOf) -> Replayed:
     return Replayed(
         stream,
         category_of(stream),
-        render_state(stream, events),
+        render_state(stream, events, SNAPSHOTS if use_cache else None),
         events[-1].version,
         events[-1].position,
         events,
     )
 
 
-def render_state(stream: str, events: Sequence[RecordedEvent]) -> dict[str, Any]:
+SNAPSHOT_EVERY = 500
+"""Keep a folded incident state every this many events (see SnapshotCache)."""
+
+
+class SnapshotCache:
+    """Folded incident states at every SNAPSHOT_EVERY-th event, keyed by the hash of the
+    last event folded into them. Events are immutable and hash-chained, so a snapshot
+    is reused only when the stored event at its version still has that exact hash: an
+    edited or rewritten log never serves a stale state. Bounded (least recently used
+    streams are dropped)."""
+
+    def __init__(self, max_streams: int = 256) -> None:
+        self._by_stream: dict[str, dict[int, tuple[str, Any]]] = {}
+        self._max = max_streams
+        self._lock = threading.Lock()
+
+    def fold(self, stream: str, events: Sequence[RecordedEvent]) -> Any:
+        with self._lock:
+            known = self._by_stream.pop(stream, {})
+            self._by_stream[stream] = known  # most recently used last
+            while len(self._by_stream) > self._max:
+                self._by_stream.pop(next(iter(self._by_stream)))
+        start, state = 0, incident_domain.INITIAL
+        for version in sorted(known, reverse=True):
+            digest, snapshot = known[version]
+            if version < len(events) and events[version].hash == digest:
+                start, state = version + 1, snapshot
+                break
+        for index in range(start, len(events)):
+            state = incident_domain.evolve(
+                state, incident_domain.EVENTS.from_recorded(events[index])
+            )
+            if (index + 1) % SNAPSHOT_EVERY == 0 and index not in known:
+                with self._lock:
+                    known[index] = (events[index].hash, state)
+        return state
+
+
+SNAPSHOTS = SnapshotCache()
+
+
+def render_state(
+    stream: str, events: Sequence[RecordedEvent], cache: SnapshotCache | None = None
+) -> dict[str, Any]:
     if category_of(stream) == incident_domain.STREAM_CATEGORY:
-        state = incident_domain.fold(incident_domain.EVENTS.from_recorded(e) for e in events)
+        if cache is None:
+            state = incident_domain.fold(incident_domain.EVENTS.from_recorded(e) for e in events)
+        else:
+            state = cache.fold(stream, events)
         message = to_incident(state, events[-1].version, events[-1].position)
         return dict(MessageToDict(message, preserving_proto_field_name=True))
     return generic_state(events)
