@@ -235,3 +235,37 @@ def test_the_cli_answers_oncall_why_paged_and_why_not(audit_api: AuditApi) -> No
     assert "layer:day" in oncall
     assert "receipt: failed" in run("why-paged", str(page_id))
     assert "bob acknowledged first" in run("why-not", "alice", reference)
+
+
+def test_replay_renders_schedules_and_pages_as_the_on_call_api_did(audit_api: AuditApi) -> None:
+    import json
+
+    from google.protobuf.json_format import MessageToDict
+
+    from paging_service import api as paging_api
+
+    reference, page_id, _ = paged_incident(audit_api)
+    store = audit_api.app.store
+    before_override = store.read_stream("schedule-primary")[1].position
+
+    then = audit_api.stub.Replay(
+        pb.ReplayRequest(target="schedule-primary", as_of=pb.AsOf(position=before_override)),
+        metadata=audit_api.auth(),
+    )
+    now = audit_api.stub.Replay(
+        pb.ReplayRequest(target="schedule-primary"), metadata=audit_api.auth()
+    )
+    page = audit_api.stub.Replay(
+        pb.ReplayRequest(target=f"page-{page_id}"), metadata=audit_api.auth()
+    )
+
+    def live(fold: object, render: object, stream: str) -> dict[str, object]:
+        state = fold(EVENTS.from_recorded(e) for e in store.read_stream(stream))  # type: ignore[operator]
+        return MessageToDict(render(state), preserving_proto_field_name=True)  # type: ignore[operator]
+
+    assert then.kind == "schedule"
+    assert "overrides" not in json.loads(then.state_json)
+    assert json.loads(now.state_json) == live(sch.fold, paging_api._schedule, "schedule-primary")
+    assert [o["user_id"] for o in json.loads(now.state_json)["overrides"]] == ["carol"]
+    assert json.loads(page.state_json) == live(pg.fold, paging_api._page, f"page-{page_id}")
+    assert reference == "INC-1"

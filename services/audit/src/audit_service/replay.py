@@ -152,7 +152,43 @@ def render_state(
             state = cache.fold(stream, events)
         message = to_incident(state, events[-1].version, events[-1].position)
         return dict(MessageToDict(message, preserving_proto_field_name=True))
-    return generic_state(events)
+    rendered = _render_with_owner(category_of(stream), events)
+    return rendered if rendered is not None else generic_state(events)
+
+
+def _render_with_owner(category: str, events: Sequence[RecordedEvent]) -> dict[str, Any] | None:
+    """Paging's and detection's own fold and public-API message for their aggregates, so
+    a replay shows what GetSchedule/GetPolicy/ListPages/GetAlert answered then. These
+    renderers live in the owning services' API modules; if one is not importable (a
+    service refactored it away), the generic fold is shown instead."""
+    try:
+        from detection_service import alert as detection_alert
+        from detection_service.api import to_alert
+        from detection_service.registry import EVENTS as DETECTION_EVENTS
+        from paging_service import api as paging_api
+        from paging_service import escalation as esc
+        from paging_service import page as pg
+        from paging_service import policy as pol
+        from paging_service import schedule as sch
+        from paging_service.common import EVENTS as PAGING_EVENTS
+    except ImportError:  # pragma: no cover - depends on other services' layout
+        return None
+    paging: dict[str, tuple[Any, Any]] = {
+        "schedule": (sch.fold, paging_api._schedule),
+        "policy": (pol.fold, paging_api._policy),
+        "escalation": (esc.fold, paging_api._escalation),
+        "page": (pg.fold, paging_api._page),
+    }
+    if category in paging:
+        fold, render = paging[category]
+        state = fold(PAGING_EVENTS.from_recorded(e) for e in events)
+        message = render(state)
+    elif category == "alert":
+        state = detection_alert.fold(DETECTION_EVENTS.from_recorded(e) for e in events)
+        message = to_alert(state)
+    else:
+        return None
+    return dict(MessageToDict(message, preserving_proto_field_name=True))
 
 
 @dataclass(frozen=True)
