@@ -109,6 +109,50 @@ class TamperableLog:
             prev = new_hash
         self.execute("UPDATE {streams} SET last_hash = ? WHERE stream = ?", prev, stream)
 
+    def insert_forged(self, stream: str, version: int, data: dict[str, Any]) -> str:
+        """Slip a forged event in at `version`, validly hashed and chained to its new
+        predecessor, shifting that version and later ones up by one; returns its id."""
+        reader = self.open(None)
+        before = reader.read_stream(stream)[version - 1]
+        forged_id = str(uuid.uuid4())
+        data_json = encode_json(data, "data")
+        forged_hash = event_hash(
+            event_id=forged_id,
+            stream=stream,
+            event_type="IncidentNoteAdded",
+            schema_version=1,
+            data_json=data_json,
+            metadata=before.metadata.__class__(),
+            recorded_at=before.recorded_at,
+            prev_hash=before.hash,
+        )
+        self.execute(
+            "UPDATE {events} SET version = -version - 1000 WHERE stream = ? AND version >= ?",
+            stream,
+            version,
+        )
+        self.execute(
+            "UPDATE {events} SET version = -version - 1000 + 1 WHERE stream = ? AND version < 0",
+            stream,
+        )
+        self.execute(
+            "INSERT INTO {events} (event_id, stream, category, version, type, schema_version, "
+            "data, metadata, recorded_at_us, prev_hash, hash) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            forged_id,
+            stream,
+            stream.split("-", 1)[0],
+            version,
+            "IncidentNoteAdded",
+            1,
+            data_json,
+            "{}",
+            before._recorded_at_us if before._recorded_at_us else 0,
+            before.hash,
+            forged_hash,
+        )
+        return forged_id
+
     def truncate_tail(self, count: int) -> None:
         """Delete the log's last `count` events and fix up every stream head to match."""
         doomed = self.execute(

@@ -75,10 +75,14 @@ def test_verify_exits_0_on_an_intact_log_and_1_naming_each_tampered_event(
         "incident-2",
         1,
     )
+    forged = audit_api.log.insert_forged("incident-0", 1, {"text": "forged"})
+    audit_api.log.execute("DELETE FROM {events} WHERE stream = ? AND version = ?", "policy-1", 0)
     tampered = run(audit_api, "verify")
 
     assert tampered.exit_code == 1, tampered.output
-    assert "EDITED: incident-0@2 (event " in tampered.output
+    assert f"INSERTED: incident-0@1 (event {forged})" in tampered.output
+    assert "TRUNCATED: policy-1@0" in tampered.output
+    assert "EDITED: incident-0@3 (event " in tampered.output
     assert "DELETED: incident-1@1" in tampered.output
     assert "REORDERED: incident-2@11 (event " in tampered.output
     assert "TAMPERED" in tampered.output

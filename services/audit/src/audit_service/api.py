@@ -25,7 +25,7 @@ from audit_service.keys import canonical
 from audit_service.oncall import who_was_on_call
 from audit_service.replay import AsOf, as_json
 from contracts.domain import InvalidCommandError
-from eventlog import VerificationReport
+from eventlog import Finding, Tampering, VerificationReport
 from firewatch.audit.v1 import audit_pb2 as pb
 from firewatch.audit.v1 import audit_pb2_grpc as pb_grpc
 
@@ -40,6 +40,14 @@ def _as_of(message: pb.AsOf, field: str) -> AsOf:
         raise InvalidCommandError(f"{field}.position", "must be a log position >= 1")
     time = read_timestamp(message.time, f"{field}.time") if message.HasField("time") else None
     return AsOf(message.position or None, time)
+
+
+def finding_kind(finding: Finding) -> str:
+    """The chain's kinds, with "deleted at the end of a stream" called what an auditor
+    calls it: truncated."""
+    if finding.kind is Tampering.DELETED and "at the end of the stream" in finding.detail:
+        return "truncated"
+    return finding.kind.value
 
 
 class AuditServicer(pb_grpc.AuditServiceServicer):
@@ -92,7 +100,7 @@ class AuditServicer(pb_grpc.AuditServiceServicer):
             head_position=self.app.store.head_position(),
             findings=[
                 pb.Finding(
-                    kind=f.kind.value,
+                    kind=finding_kind(f),
                     stream=f.stream,
                     version=f.version,
                     event_id=f.event_id or "",
