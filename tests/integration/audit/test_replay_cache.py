@@ -42,3 +42,25 @@ def test_a_cached_snapshot_is_dropped_when_the_events_under_it_change(
     rewritten = rp.replay(store, stream, rp.AsOf())
     assert rewritten.state["title"] == "nothing to see"
     assert rewritten.state == rp.replay(store, stream, rp.AsOf(), use_cache=False).state
+
+
+def test_the_linear_fold_equals_the_incident_domains_own_fold(tampered_log: TamperableLog) -> None:
+    reference = declare_incident(tampered_log)
+    incidents = IncidentApplication(tampered_log.open("incident"), tampered_log.clock)
+    incident_id = incidents.resolve_reference(reference)
+    for n in range(150):
+        tampered_log.clock.advance(1)
+        incidents.execute(
+            incident_id,
+            domain.AddNote,
+            actor="alice",
+            idempotency_key=None,
+            text=f"note {n}",
+            author="alice",
+        )
+    events = tampered_log.open(None).read_stream(domain.stream_for(incident_id))
+
+    ours = rp.fold_incident(events)
+
+    assert ours == domain.fold(domain.EVENTS.from_recorded(e) for e in events)
+    assert len(ours.history) == 151
