@@ -269,3 +269,37 @@ def test_replay_renders_schedules_and_pages_as_the_on_call_api_did(audit_api: Au
     assert [o["user_id"] for o in json.loads(now.state_json)["overrides"]] == ["carol"]
     assert json.loads(page.state_json) == live(pg.fold, paging_api._page, f"page-{page_id}")
     assert reference == "INC-1"
+
+
+def test_the_bundle_holds_the_configuration_in_force_and_the_receipts(
+    audit_api: AuditApi,
+) -> None:
+    import json
+
+    from incidentctl.bundlecheck import check_bundle
+
+    reference, page_id, _ = paged_incident(audit_api)
+    audit_api.stub.SealLog(pb.SealLogRequest(), metadata=audit_api.auth())
+
+    answer = audit_api.stub.ExportBundle(
+        pb.ExportBundleRequest(incident=reference), metadata=audit_api.auth()
+    )
+    bundle = json.loads(answer.bundle)
+
+    streams = {s["stream"]: s for s in bundle["streams"]}
+    assert "schedule-primary" in streams, "the schedule a level targeted"
+    assert [e["type"] for e in streams[f"page-{page_id}"]["events"]][-2:] == [
+        "PageFailed",
+        "PageAcknowledged",
+    ]
+    policy, resolution = bundle["configuration"]
+    assert (policy["what"], policy["policy_id"], policy["revision"]) == (
+        "policy in force",
+        "web",
+        2,
+    )
+    assert resolution["what"] == "schedule resolution"
+    assert resolution["resolved"] == [
+        {"target": "schedule:primary", "user_id": "bob", "via": "layer:day"}
+    ]
+    assert check_bundle(bundle).ok

@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from audit_service import backtest, bundle, explain, seals
+from audit_service import backtest, bundle, explain, oncall, seals
 from audit_service import replay as rp
 from audit_service.keys import SigningKey, digest
 from audit_service.replay import AsOf
@@ -174,6 +174,7 @@ class AuditApplication:
         number = own[0].data.get("number") if own else None
         reference = f"INC-{number}" if number else str(incident_id)
         records = [dict(e.data) for e in self.store.read_stream(seals.SEAL_STREAM)]
+        configuration = oncall.configuration_in_force(self.store, events)
         document = bundle.build_bundle(
             self.store,
             incident_id=incident_id,
@@ -183,6 +184,7 @@ class AuditApplication:
             seal_records=records,
             key=self.key,
             exported_at=format_timestamp(self.clock()),
+            configuration=configuration,
         )
         return reference, document
 

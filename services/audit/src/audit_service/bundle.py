@@ -56,13 +56,27 @@ def event_record(event: RecordedEvent) -> dict[str, Any]:
 
 
 def referenced_streams(events: Iterable[RecordedEvent]) -> dict[str, str]:
-    """Streams named by the events' data: stream -> why it is included."""
+    """Streams named anywhere in the events' data (nested too, e.g. the policy snapshot
+    of an escalation and its levels' schedule and user targets): stream -> why."""
     found: dict[str, str] = {}
+
+    def visit(value: Any, event_type: str) -> None:
+        if isinstance(value, Mapping):
+            kind, ident = value.get("kind"), value.get("id")
+            if kind in ("schedule", "user", "team") and isinstance(ident, str) and ident:
+                found.setdefault(f"{kind}-{ident}", f"a {kind} target in {event_type}")
+            for key, item in value.items():
+                category = _REFERENCE_KEYS.get(key)
+                if category and isinstance(item, str) and item:
+                    found.setdefault(f"{category}-{item}", f"{key} in {event_type}")
+                else:
+                    visit(item, event_type)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                visit(item, event_type)
+
     for event in events:
-        for key, value in event.data.items():
-            category = _REFERENCE_KEYS.get(key)
-            if category and isinstance(value, str) and value:
-                found.setdefault(f"{category}-{value}", f"{key} in {event.type}")
+        visit(event.data, event.type)
     return found
 
 
@@ -76,6 +90,7 @@ def build_bundle(
     seal_records: Sequence[Mapping[str, Any]],
     key: SigningKey,
     exported_at: str,
+    configuration: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     reasons: dict[str, str] = {incident_stream: "the incident"}
     for event in correlated:
@@ -101,6 +116,7 @@ def build_bundle(
         "exported_at": exported_at,
         "log_position": store.head_position(),
         "streams": streams,
+        "configuration": [dict(c) for c in configuration],
         "seal_records": [dict(r) for r in seal_records],
         "signer": {"key_id": key.key_id, "public_key": key.public_hex},
     }

@@ -10,12 +10,13 @@ Reads only; never appends.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from contracts.domain import InvalidCommandError, NotFoundError
-from eventlog import EventFilter, EventStore
+from eventlog import EventFilter, EventStore, RecordedEvent
 from paging_service import schedule as sch
 from paging_service.common import EVENTS as PAGING_EVENTS
 
@@ -96,3 +97,48 @@ def who_was_on_call(store: EventStore, target: str, at: datetime) -> OnCallAnswe
             _levels_rows(store, list(policy.get("levels", [])), at),
         )
     raise InvalidCommandError("target", f"unknown kind {kind!r}: use service, policy or schedule")
+
+
+def configuration_in_force(
+    store: EventStore, incident_events: Sequence[RecordedEvent]
+) -> list[dict[str, Any]]:
+    """For an evidence bundle: each escalation's policy snapshot (id, revision, levels)
+    and, for each level that fired, how its targets resolved at that moment (which
+    person, through which layer or override)."""
+    out: list[dict[str, Any]] = []
+    for event in incident_events:
+        if event.type == "EscalationStarted":
+            policy = event.data.get("policy") or {}
+            out.append(
+                {
+                    "what": "policy in force",
+                    "escalation": event.stream,
+                    "event_id": str(event.id),
+                    "policy_id": policy.get("policy_id"),
+                    "revision": policy.get("revision"),
+                    "levels": policy.get("levels", []),
+                }
+            )
+            levels = list(policy.get("levels", []))
+            fired = [
+                e
+                for e in incident_events
+                if e.stream == event.stream and e.type == "EscalationStepFired"
+            ]
+            for step in fired:
+                index = int(step.data.get("level", 0))
+                at = step.recorded_at
+                rows = _levels_rows(store, levels[index : index + 1], at) if levels else []
+                out.append(
+                    {
+                        "what": "schedule resolution",
+                        "escalation": event.stream,
+                        "event_id": str(step.id),
+                        "level": index,
+                        "at": at.isoformat(),
+                        "resolved": [
+                            {"target": r.target, "user_id": r.user_id, "via": r.via} for r in rows
+                        ],
+                    }
+                )
+    return out
