@@ -505,7 +505,14 @@ class Alertmanager(_Server):
             if not routing_key:
                 raise ValueError("pagerduty_url needs a routing_key")
             receiver["pagerduty_configs"] = [
-                {"url": pagerduty_url, "routing_key": routing_key, "send_resolved": True}
+                {
+                    "url": pagerduty_url,
+                    "routing_key": routing_key,
+                    # As the README advises: the group's service travels as
+                    # payload.component, which names the incident's service.
+                    "component": "{{ .CommonLabels.service }}",
+                    "send_resolved": True,
+                }
             ]
         self.config_path = _write_json_config(
             workdir / "alertmanager.yml",

@@ -174,6 +174,8 @@ def test_a_real_alertmanager_alert_opens_an_incident_and_its_resolution_reaches_
     # PagerDuty integration always sends severity "error" -> P2 (routing defaults).
     assert set(by_severity) == {"P1", "P2"}, [e.data for e in declared]
     assert "checkout" in by_severity["P1"].data["services"]
+    # The PagerDuty path names it through payload.component (README, "Which services").
+    assert by_severity["P2"].data["services"] == ["checkout"]
     assert {e.stream for e in resolved} == {e.stream for e in declared}
 
     detection_events = list(reader.read_all(filter=EventFilter.of(categories=["alert"])))

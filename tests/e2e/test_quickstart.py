@@ -103,3 +103,12 @@ def test_the_readme_quick_start_declares_works_and_resolves_an_incident(
         "IncidentResolved",
     ):
         assert event_type in out
+    # The alert's payload.component names the service, through to `show`.
+    assert re.search(r"^services\s+checkout\s*$", out, re.M), out
+    # Acknowledging answers with the reference people use, not the incident's uuid.
+    assert re.search(r"^INC-1 acknowledged by \S+: paging stopped$", out, re.M), out
+    # Paging events read as sentences, not as their data (a pipe is 80 columns wide).
+    assert "paged oncall by email" in out
+    assert "escalation on policy default rev 1 started" in out
+    assert "{'" not in out
+    assert "…" not in out

@@ -110,10 +110,10 @@ def test_an_incident_is_worked_from_declaration_to_reopening(cli: Cli, api: Api)
     lines = table.stdout.splitlines()
     for row, (kind, summary) in enumerate(
         [
-            ("IncidentDeclared", "P1 'checkout 5xx above 1%' [checkout]"),
-            ("CommanderAssigned", "commander carol"),
-            ("SeverityChanged", "P1 → P2: only EU affected"),
-            ("StatusChanged", "investigating → identified: bad deploy"),
+            ("IncidentDeclared", 'declared P1 "checkout 5xx above 1%" for checkout'),
+            ("CommanderAssigned", "carol is incident commander"),
+            ("SeverityChanged", "severity P1 → P2: only EU affected"),
+            ("StatusChanged", "status investigating → identified: bad deploy"),
             ("TimelineNoteAdded", "paged the db team"),
         ]
     ):
@@ -230,3 +230,30 @@ def test_assigning_the_same_commander_again_records_nothing(cli: Cli, api: Api) 
     assert same.exit_code == 0
     assert same.stdout == "INC-1: commander is carol (no change: nothing recorded)\n"
     assert api.store.head_position() == head
+
+
+def test_an_80_column_terminal_gets_whole_words_and_verbose_data(cli: Cli, api: Api) -> None:
+    api.clock.set(T0)
+    title = "Checkout returns 5xx for EU customers after the payments-gateway deploy"
+    ref = declare(cli, title, "--service", "payments-gateway")
+    assert cli("assign", ref, "alice.longname").exit_code == 0
+    narrow = {"COLUMNS": "80"}
+
+    listed = cli("list", env=narrow)
+    timeline = cli("timeline", ref, env=narrow)
+    verbose = cli("timeline", ref, "-v", env=narrow)
+
+    for result in (listed, timeline, verbose):
+        assert result.exit_code == 0, result.stderr
+        assert "…" not in result.stdout, result.stdout
+        assert max(map(len, result.stdout.splitlines())) <= 80, result.stdout
+    for word in (ref, "payments-gateway", "alice.longname", *title.split()):
+        assert any(word in line for line in listed.stdout.splitlines()), listed.stdout
+    lines = timeline.stdout.splitlines()
+    for word in ("IncidentDeclared by alice", "CommanderAssigned by alice", "2026-11-27T02:00:00Z"):
+        assert any(word in line for line in lines), timeline.stdout
+    assert "alice.longname is incident commander" in timeline.stdout
+    # -v adds each event's data, path by path; the sentence never shows it raw.
+    assert "services[1]: payments-gateway" in verbose.stdout
+    assert "services[1]" not in timeline.stdout
+    assert "['checkout'" not in timeline.stdout

@@ -199,6 +199,8 @@ def test_page_list_and_ack_by_page_by_reference_and_by_incident_uuid(seeded: OnC
     assert f"paging for {reference}: active" in listed
     assert "alice" in listed
     assert "open" in listed
+    # Given its uuid, the incident is still named by its reference.
+    assert f"paging for {reference}: active" in ok(seeded("page", "list", incident_id))
     answer = json.loads(ok(seeded("page", "list", incident_id, "--json")))
     [page] = answer["pages"]
     assert (page["user_id"], page["status"], answer["escalation"]["status"]) == (
@@ -208,18 +210,26 @@ def test_page_list_and_ack_by_page_by_reference_and_by_incident_uuid(seeded: OnC
     )
 
     acked = ok(seeded("page", "ack", page["page_id"]))
-    assert acked.strip() == f"page {page['page_id']} acknowledged by alice: paging stopped"
+    assert acked.strip() == (
+        f"page {page['page_id']} of {reference} acknowledged by alice: paging stopped"
+    )
     after = json.loads(ok(seeded("page", "list", reference, "--json")))
     assert after["pages"][0]["status"] == "acknowledged"
     assert after["escalation"]["acknowledged_via"] == "cli"
 
     second_ref, _ = declare(seeded)
-    by_ref = json.loads(ok(seeded("page", "ack", second_ref, "--json")))
-    assert (by_ref["status"], by_ref["acknowledged_by"]) == ("acknowledged", "alice")
+    by_ref = ok(seeded("page", "ack", second_ref))
+    assert by_ref.strip() == f"{second_ref} acknowledged by alice: paging stopped"
+    again = json.loads(ok(seeded("page", "ack", second_ref, "--json")))
+    assert (again["reference"], again["status"], again["acknowledged_by"]) == (
+        second_ref,
+        "acknowledged",
+        "alice",
+    )
 
-    _, third_id = declare(seeded)
+    third_ref, third_id = declare(seeded)
     by_uuid = ok(seeded("page", "ack", third_id, who="root"))
-    assert by_uuid.strip() == f"incident {third_id} acknowledged by root: paging stopped"
+    assert by_uuid.strip() == f"{third_ref} acknowledged by root: paging stopped"
 
 
 # ---------------------------------------------------------------------- errors

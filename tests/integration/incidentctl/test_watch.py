@@ -13,7 +13,7 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import grpc
@@ -133,7 +133,7 @@ def test_watch_without_an_incident_follows_every_incident_and_labels_them(
     assert everything.exit_code == later.exit_code == 0
     labels = [line.split("  ")[2] for line in everything.stdout.splitlines()]
     assert labels == ["INC-1", "INC-2", "INC-1"]
-    assert "IncidentDeclared  alice  P1 'second' [checkout]" in everything.stdout
+    assert 'IncidentDeclared  alice  declared P1 "second" for checkout' in everything.stdout
     assert f"#{noted_at}  INC-1  TimelineNoteAdded  alice  on the first" in later.stdout
 
 
@@ -171,12 +171,25 @@ def test_watch_resumes_after_the_server_restarts(
     assert f"resuming from position {start}" in result.stderr
 
 
+# Runs the child with SIGINT at its default disposition, then execs the real command.
+# A suite started from a background job (`make test &`, CI runners) inherits SIGINT
+# *ignored*, Python keeps an ignored SIGINT ignored, and the Ctrl-C below would never
+# arrive. A shim rather than `preexec_fn`, which is unsafe in a process running gRPC
+# threads (the API server here). incidentctl itself keeps an inherited "ignored": that
+# is how a shell script asks its background jobs to survive Ctrl-C.
+SIGINT_DEFAULT_SHIM = (
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+    "os.execv(sys.executable, [sys.executable, *sys.argv[1:]])"
+)
+
+
 def spawn_watch(api: Api, *args: str) -> subprocess.Popen[str]:
     """The real console entry point in its own process, so signals and pipes are real."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("FIREWATCH_")}
     return subprocess.Popen(
-        [sys.executable, "-m", "incidentctl", "--server", f"127.0.0.1:{api.server.port}",
-         "--token", api.tokens["alice"], "watch", *args],
+        [sys.executable, "-c", SIGINT_DEFAULT_SHIM, "-m", "incidentctl",
+         "--server", f"127.0.0.1:{api.server.port}", "--token", api.tokens["alice"],
+         "watch", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -184,6 +197,21 @@ def spawn_watch(api: Api, *args: str) -> subprocess.Popen[str]:
     )  # fmt: skip
 
 
+@pytest.fixture(params=["inherited-default", "inherited-ignored"])
+def parent_sigint(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Run the test as launched normally, and as from a background job: with SIGINT
+    ignored in this process, which every child inherits."""
+    if request.param == "inherited-default":
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.usefixtures("parent_sigint")
 def test_ctrl_c_ends_a_watch_quietly(cli: Cli, api: Api) -> None:
     ref = declare(cli)
     process = spawn_watch(api, ref)

@@ -2,7 +2,9 @@
 programs (CLI vocabulary: "critical", "firing", "=~", "2m", ISO 8601 UTC times).
 
 Label values, summaries and comments come from monitoring tools and people: always
-wrapped in rich `Text`, never parsed as console markup.
+wrapped in rich `Text`, never parsed as console markup. Like render.py's tables, the
+list tables have a narrow layout for 80 columns that stacks cells rather than cutting
+dedup keys, ids or names with "…" (`render.Fitted`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from firewatch.alert.v1 import alert_pb2 as pb
-from incidentctl.render import Json, _instant, _table, _when
+from incidentctl.render import Fitted, Json, _instant, _table, _when, span, widest
 from incidentctl.values import MATCH_OP_TEXT, enum_name, format_duration
 
 
@@ -143,24 +145,55 @@ def heartbeat_json(heartbeat: pb.Heartbeat) -> Json:
     }
 
 
-def alert_table(alerts: list[pb.Alert]) -> Table:
-    table = _table()
-    for column in ("status", "sev", "paging", "fired at"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("dedup key", overflow="fold")
-    table.add_column("summary", overflow="fold", min_width=12)
-    table.add_column("labels", overflow="fold")
+SUMMARY_MIN = 16
+LABELS_MIN = 16
+MATCHERS_MIN = 24
+
+
+def alert_table(alerts: list[pb.Alert]) -> Fitted:
+    """`alert list`; on a narrow terminal the time and state stack in one column and
+    the dedup key, summary and labels in another."""
+    wide = _table()
+    # The dedup key is what `alert show --dedup-key` takes: whole, on one line.
+    for column in ("status", "sev", "paging", "fired at", "dedup key"):
+        wide.add_column(column, no_wrap=True)
+    wide.add_column("summary", overflow="fold", min_width=SUMMARY_MIN)
+    wide.add_column("labels", overflow="fold")
+    narrow = _table()
+    narrow.add_column("fired at, state", no_wrap=True)
+    narrow.add_column("dedup key, summary, labels", overflow="fold")
     for alert in alerts:
-        table.add_row(
+        status, severity, paging = (
             status_name(alert.status),
             severity_name(alert.severity),
             _paging(alert),
-            _when(alert, "fired_at", _when(alert, "pending_at")),
+        )
+        fired = _when(alert, "fired_at", _when(alert, "pending_at"))
+        labels = labels_text(alert.labels)
+        wide.add_row(
+            status,
+            severity,
+            paging,
+            fired,
             Text(alert.dedup_key),
             Text(alert.summary),
-            Text(labels_text(alert.labels)),
+            Text(labels),
         )
-    return table
+        about = Text(alert.dedup_key, style="bold")
+        about.append("\n")
+        about.append(alert.summary)
+        about.append(f"\n{labels}" if labels else "", style="dim")
+        narrow.add_row(f"{fired}\n{status} {severity}\n{paging}", about)
+    fixed = [
+        widest("status", (status_name(a.status) for a in alerts)),
+        widest("sev", (severity_name(a.severity) for a in alerts)),
+        widest("paging", map(_paging, alerts)),
+        widest("fired at", (_when(a, "fired_at", _when(a, "pending_at")) for a in alerts)),
+        widest("dedup key", (a.dedup_key for a in alerts)),
+        SUMMARY_MIN,
+        LABELS_MIN,
+    ]
+    return Fitted(wide, span(fixed), narrow)
 
 
 def alert_panel(alert: pb.Alert) -> Group:
@@ -197,32 +230,48 @@ def alert_panel(alert: pb.Alert) -> Group:
     return Group(heading, facts)
 
 
-def silence_table(silences: list[pb.Silence]) -> Table:
-    table = _table()
-    table.add_column("id", no_wrap=True)
-    table.add_column("state", no_wrap=True)
-    table.add_column("ends at", no_wrap=True)
-    table.add_column("by", no_wrap=True)
-    table.add_column("matchers", overflow="fold")
-    table.add_column("comment", overflow="fold")
+def _silence_state(silence: pb.Silence) -> str:
+    # Not active and never expired: it starts later, or ended and awaits the ticker.
+    if silence.active:
+        return "active"
+    return "expired" if silence.HasField("expired_at") else "inactive"
+
+
+def silence_table(silences: list[pb.Silence]) -> Fitted:
+    """`silence list`; on a narrow terminal the id (what `silence expire` takes) keeps
+    its own column, with state and end under it, and the rest stacks beside it."""
+    wide = _table()
+    for column in ("id", "state", "ends at", "by"):
+        wide.add_column(column, no_wrap=True)
+    wide.add_column("matchers", overflow="fold", min_width=MATCHERS_MIN)
+    wide.add_column("comment", overflow="fold", min_width=SUMMARY_MIN)
+    narrow = _table()
+    narrow.add_column("id, state", no_wrap=True)
+    narrow.add_column("matchers, comment", overflow="fold")
     for silence in silences:
-        # Not active and never expired: it starts later, or ended and awaits the ticker.
-        state = (
-            "active"
-            if silence.active
-            else "expired"
-            if silence.HasField("expired_at")
-            else "inactive"
-        )
-        table.add_row(
+        state, ends = _silence_state(silence), _when(silence, "ends_at")
+        matchers = " ".join(matcher_text(m) for m in silence.matchers)
+        wide.add_row(
             silence.silence_id,
             state,
-            _when(silence, "ends_at"),
+            ends,
             Text(silence.created_by),
-            Text(" ".join(matcher_text(m) for m in silence.matchers)),
+            Text(matchers),
             Text(silence.comment),
         )
-    return table
+        about = Text(matchers, style="bold")
+        about.append(f"\n{silence.comment}\n")
+        about.append(f"by {silence.created_by}", style="dim")
+        narrow.add_row(f"{silence.silence_id}\n{state} until {ends}", about)
+    fixed = [
+        widest("id", (s.silence_id for s in silences)),
+        widest("state", map(_silence_state, silences)),
+        widest("ends at", (_when(s, "ends_at") for s in silences)),
+        widest("by", (s.created_by for s in silences)),
+        MATCHERS_MIN,
+        SUMMARY_MIN,
+    ]
+    return Fitted(wide, span(fixed), narrow)
 
 
 def rule_table(rules: list[pb.Rule]) -> Table:
@@ -241,19 +290,34 @@ def rule_table(rules: list[pb.Rule]) -> Table:
     return table
 
 
-def heartbeat_table(heartbeats: list[pb.Heartbeat]) -> Table:
-    table = _table()
+def heartbeat_table(heartbeats: list[pb.Heartbeat]) -> Fitted:
+    """`heartbeat list`; on a narrow terminal the schedule and the times stack."""
+    wide = _table()
     for column in ("name", "state", "interval", "grace", "last ping", "deadline"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("labels", overflow="fold")
-    for heartbeat in heartbeats:
-        table.add_row(
-            Text(heartbeat.name),
+        wide.add_column(column, no_wrap=True)
+    wide.add_column("labels", overflow="fold")
+    narrow = _table()
+    narrow.add_column("name, labels", overflow="fold")
+    narrow.add_column("state", no_wrap=True)
+    narrow.add_column("every, grace", no_wrap=True)
+    narrow.add_column("last ping, deadline", no_wrap=True)
+    rows = [
+        (
+            heartbeat.name,
             "MISSED" if heartbeat.missed else "ok",
             format_duration(heartbeat.interval),
             format_duration(heartbeat.grace),
             _when(heartbeat, "last_ping_at", "never"),
             _when(heartbeat, "deadline"),
-            Text(labels_text(heartbeat.labels)),
+            labels_text(heartbeat.labels),
         )
-    return table
+        for heartbeat in heartbeats
+    ]
+    for name, state, interval, grace, last_ping, deadline, labels in rows:
+        wide.add_row(Text(name), state, interval, grace, last_ping, deadline, Text(labels))
+        about = Text(name)
+        about.append(f"\n{labels}" if labels else "", style="dim")
+        narrow.add_row(about, state, f"{interval}\ngrace {grace}", f"{last_ping}\n{deadline}")
+    headers = ("name", "state", "interval", "grace", "last ping", "deadline")
+    fixed = [widest(h, (row[i] for row in rows)) for i, h in enumerate(headers)]
+    return Fitted(wide, span([*fixed, LABELS_MIN]), narrow)

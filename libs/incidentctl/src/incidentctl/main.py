@@ -578,8 +578,14 @@ def timeline(
     incident: IncidentArg,
     as_of: AsOfOption = None,
     json_output: JsonOption = False,
+    verbose: Annotated[
+        bool,
+        typer.Option("--verbose", "-v", help="show each event's data under its summary"),
+    ] = False,
 ) -> None:
-    """An incident's events and every correlated event, in log order."""
+    """An incident's events and every correlated event, in log order.
+
+    Each event is summed up in a sentence; -v adds its data, --json gives everything."""
     request = pb.GetTimelineRequest(incident=incident_argument(incident))
     _read_at(request, as_of)
     with session(ctx) as client:
@@ -598,7 +604,7 @@ def timeline(
         heading.append(f"  (as of {as_of.describe()})")
     out = render.console()
     out.print(heading)
-    out.print(render.timeline_table(answer.events))
+    out.print(render.timeline_table(answer.events, verbose=verbose))
 
 
 @app.command()

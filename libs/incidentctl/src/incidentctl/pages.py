@@ -2,12 +2,15 @@
 
 Owns the page command group. The paging service knows incidents by uuid only; a
 reference like INC-42 is resolved through the incident API first (the global
---server), so people can use the name they see everywhere else.
+--server), so people can use the name they see everywhere else, and answers name
+the incident by its reference too.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 import grpc
@@ -69,16 +72,32 @@ def _as_uuid(text: str) -> uuid.UUID | None:
         return None
 
 
-def _incident_id(ctx: typer.Context, text: str) -> str:
-    """An incident uuid as given, or INC-42 / 42 looked up on the incident API."""
-    if _as_uuid(text) is not None:
-        return text.strip()
+def _incident(ctx: typer.Context, text: str) -> tuple[str, str]:
+    """(uuid, reference) of an incident given as INC-42, 42 or its uuid, looked up on
+    the incident API. A uuid the incident API cannot name keeps the uuid as its label:
+    the paging service may know an incident the incident API cannot show to us."""
+    given = _as_uuid(text)
+    if given is not None:
+        return str(given), _reference(ctx, str(given))
     try:
         with connect(settings_of(ctx)) as client:
             found = client.get(incident_pb2.GetIncidentRequest(incident=incident_argument(text)))
     except CliError as error:
         fail(error)
-    return found.incident.incident_id
+    return found.incident.incident_id, found.incident.reference
+
+
+def _reference(ctx: typer.Context, incident_id: str) -> str:
+    """INC-n for an incident uuid; the uuid itself if the incident API cannot say."""
+    # One attempt: a label is not worth the retries' wait when the incident API is away.
+    settings = dataclasses.replace(settings_of(ctx), attempts=1)
+    try:
+        with connect(settings) as client:
+            found = client.get(incident_pb2.GetIncidentRequest(incident=incident_id))
+    except CliError:
+        # Only a label: the paging answer in hand matters more than naming it nicely.
+        return incident_id
+    return found.incident.reference or incident_id
 
 
 def escalation_json(escalation: pb.Escalation) -> Json:
@@ -146,7 +165,7 @@ def list_pages(
     json_output: JsonOption = False,
 ) -> None:
     """The pages sent for an incident: who, when, delivered, acknowledged."""
-    incident_id = _incident_id(ctx, incident)
+    incident_id, reference = _incident(ctx, incident)
     with oncall_session(ctx, oncall_server) as client:
         answer: pb.ListPagesResponse = client.call(
             "ListPages", pb.ListPagesRequest(incident_id=incident_id), pb.ListPagesResponse
@@ -160,7 +179,7 @@ def list_pages(
         )
         return
     escalation = answer.escalation
-    heading = Text(f"paging for {incident}: {_name(_ESCALATION_STATUS, escalation.status)}")
+    heading = Text(f"paging for {reference}: {_name(_ESCALATION_STATUS, escalation.status)}")
     if escalation.acknowledged_by:
         heading.append(f", acknowledged by {escalation.acknowledged_by}")
     out = render.console()
@@ -168,20 +187,37 @@ def list_pages(
     if not answer.pages:
         out.print("no pages sent yet")
         return
-    pages = table()
-    for column in ("paged at", "step", "user", "status", "delivery"):
-        pages.add_column(column, no_wrap=True)
-    pages.add_column("page id", no_wrap=True)
-    for page in answer.pages:
-        pages.add_row(
+    out.print(pages_table(answer.pages))
+
+
+def pages_table(pages: Sequence[pb.Page]) -> render.Fitted:
+    """One row per page; on a narrow terminal the time goes under the page id and the
+    delivery under the status, so the id (what `page ack` takes) is never cut."""
+    wide = table()
+    for column in ("paged at", "step", "user", "status", "delivery", "page id"):
+        wide.add_column(column, no_wrap=True)
+    narrow = table()
+    narrow.add_column("page id, paged at", no_wrap=True)
+    narrow.add_column("step", no_wrap=True)
+    narrow.add_column("user", overflow="fold")
+    narrow.add_column("status", no_wrap=True)
+    rows = [
+        (
             when(page, "paged_at"),
             str(page.step),
-            Text(page.user_id),
+            page.user_id,
             _name(_PAGE_STATUS, page.status),
             _delivery(page),
             page.page_id,
         )
-    out.print(pages)
+        for page in pages
+    ]
+    for paged_at, step, user, status, delivery, page_id in rows:
+        wide.add_row(paged_at, step, Text(user), status, delivery, page_id)
+        narrow.add_row(f"{page_id}\n{paged_at}", step, Text(user), f"{status}\n{delivery}")
+    headers = ("paged at", "step", "user", "status", "delivery", "page id")
+    widths = [render.widest(h, (row[i] for row in rows)) for i, h in enumerate(headers)]
+    return render.Fitted(wide, render.span(widths), narrow)
 
 
 @pages_app.command("ack")
@@ -201,7 +237,7 @@ def ack(
 ) -> None:
     """Acknowledge a page or an incident: paging stops. You are the token's user."""
     given = _as_uuid(subject)
-    incident_id = None if given is not None else _incident_id(ctx, subject)
+    incident_id, reference = (None, "") if given is not None else _incident(ctx, subject)
     with oncall_session(ctx, oncall_server) as client:
         if incident_id is None:
             # A uuid names a page or an incident; pages are what people are sent, so
@@ -223,13 +259,14 @@ def ack(
                 pb.AcknowledgeResponse,
             )
     escalation = answer.escalation
+    reference = reference or _reference(ctx, escalation.incident_id)
     if json_output:
-        print_json(escalation_json(escalation))
+        print_json({"reference": reference, **escalation_json(escalation)})
         return
     what = (
-        f"page {escalation.acknowledged_page_id}"
+        f"page {escalation.acknowledged_page_id} of {reference}"
         if escalation.acknowledged_page_id
-        else f"incident {escalation.incident_id}"
+        else reference
     )
     render.console().print(
         Text(f"{what} acknowledged by {escalation.acknowledged_by}: paging stopped"),

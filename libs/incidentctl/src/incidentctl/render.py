@@ -1,8 +1,11 @@
 """How incidents, outcomes and events look: rich tables for people, JSON for programs.
 
 Owns the JSON shape of `--json` output (CLI vocabulary: "P1", "investigating",
-ISO 8601 UTC times; event data parsed from the log's canonical JSON) and the one-line
-summary of each event type used by `timeline` and `watch`.
+ISO 8601 UTC times; event data parsed from the log's canonical JSON) and the tables
+people read. A table never cuts a word with "…": when its columns do not fit the
+terminal (80 columns, or a pipe, which rich treats as 80), it switches to a narrow
+layout that stacks cells instead (`Fitted`). What each event says in words is
+sentences.py's job.
 
 User-supplied text (titles, notes) is always wrapped in rich `Text`, never parsed as
 console markup: a note saying "[red]" must print as typed.
@@ -11,16 +14,19 @@ console markup: a note saying "[red]" must print as typed.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from rich import box
-from rich.console import Console, Group
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, Group
 from rich.table import Table
 from rich.text import Text
 
 from firewatch.eventlog.v1 import event_pb2
 from firewatch.incident.v1 import incident_pb2 as pb
+from incidentctl import sentences
 from incidentctl.values import (
     format_instant,
     from_timestamp,
@@ -131,72 +137,29 @@ def dumps(value: Any) -> str:
 # ---------------------------------------------------------------------- event summaries
 
 
-def _text(data: dict[str, Any], key: str) -> str:
-    value = data.get(key)
-    return "" if value is None else str(value)
-
-
-def _with(main: str, extra: str, joiner: str = ": ") -> str:
-    return f"{main}{joiner}{extra}" if extra else main
-
-
-def _declared(d: dict[str, Any]) -> str:
-    services = ", ".join(str(s) for s in d.get("services") or [])
-    return f"{_text(d, 'severity')} {_text(d, 'title')!r}" + (f" [{services}]" if services else "")
-
-
-def _commander(d: dict[str, Any]) -> str:
-    previous = _text(d, "previous_commander")
-    return f"commander {_text(d, 'commander')}" + (f" (was {previous})" if previous else "")
-
-
-def _mitigation(d: dict[str, Any]) -> str:
-    lasting = "temporary" if d.get("temporary") else "permanent"
-    return f"{_text(d, 'kind')} ({lasting}): {_text(d, 'description')}"
-
-
-def _resolved(d: dict[str, Any]) -> str:
-    pending = " (root cause pending)" if d.get("root_cause_pending") else ""
-    return f"{_text(d, 'summary')}{pending}"
-
-
-_SUMMARIES: dict[str, Callable[[dict[str, Any]], str]] = {
-    "IncidentDeclared": _declared,
-    "CommanderAssigned": _commander,
-    "SeverityChanged": lambda d: _with(
-        f"{_text(d, 'from_severity')} → {_text(d, 'to_severity')}", _text(d, "reason")
-    ),
-    "StatusChanged": lambda d: _with(
-        f"{_text(d, 'from_status')} → {_text(d, 'to_status')}", _text(d, "note")
-    ),
-    "TimelineNoteAdded": lambda d: _text(d, "text"),
-    "MitigationApplied": _mitigation,
-    "IncidentResolved": _resolved,
-    "RootCauseFollowUpRequired": lambda d: _text(d, "reason"),
-    "IncidentReopened": lambda d: _text(d, "reason"),
-}
-
-# Who/when fields repeat the actor and time columns; ids mean nothing to a reader.
-_NOISE_SUFFIXES = ("_at", "_by", "_id")
-
-
 def summarize(event: event_pb2.LogEvent) -> str:
-    """One line saying what the event recorded, for any event type.
+    """One line saying what the event recorded, for any event type (sentences.py)."""
+    return sentences.sentence(event.type, event_data(event), event.version)
 
-    Types of other services (correlated into an incident's timeline) fall back to
-    their data's key=value pairs."""
-    data = event_data(event)
-    if not isinstance(data, dict):
-        return str(data)
-    known = _SUMMARIES.get(event.type)
-    if known is not None:
-        return " ".join(known(data).split())
-    pairs = (
-        f"{key}={value}"
-        for key, value in data.items()
-        if not key.endswith(_NOISE_SUFFIXES) and value not in (None, "", [], {})
-    )
-    return " ".join(" ".join(pairs).split())
+
+def data_lines(event: event_pb2.LogEvent) -> list[str]:
+    """`-v`: every field of the event's data, one `path: value` line each, so nested
+    data (a policy's levels) reads without a JSON parser and wraps in a narrow column."""
+    lines: list[str] = []
+
+    def walk(value: Any, path: str) -> None:
+        if isinstance(value, dict) and value:
+            for key, item in value.items():
+                walk(item, f"{path}.{key}" if path else str(key))
+        elif isinstance(value, list) and value:
+            for index, item in enumerate(value):
+                walk(item, f"{path}[{index}]")
+        else:
+            shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+            lines.append(f"{path}: {shown}" if path else shown)
+
+    walk(event_data(event), "")
+    return lines
 
 
 def event_time(event: event_pb2.LogEvent) -> str:
@@ -259,8 +222,10 @@ def incident_panel(incident: pb.Incident, *, as_of: str | None = None) -> Group:
     if incident.mitigations:
         table = _table()
         table.title, table.title_justify = "mitigations", "left"
-        for column in ("applied at", "kind", "lasting", "by", "description"):
-            table.add_column(column)
+        for column in ("applied at", "kind", "lasting"):
+            table.add_column(column, no_wrap=True)
+        table.add_column("by", overflow="fold")
+        table.add_column("description", overflow="fold", min_width=16)
         for m in incident.mitigations:
             table.add_row(
                 _when(m, "applied_at"),
@@ -279,25 +244,80 @@ def _table() -> Table:
     return Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, collapse_padding=True)
 
 
-def incident_table(incidents: Iterable[pb.Incident]) -> Table:
-    """`list`: one row per incident."""
-    table = _table()
+COLUMN_GAP = 2
+"""What `_table()` puts between two columns."""
+
+
+def span(widths: Sequence[int]) -> int:
+    """The width of a `_table()` whose columns are this wide."""
+    return sum(widths) + COLUMN_GAP * (len(widths) - 1)
+
+
+def widest(header: str, cells: Iterable[str]) -> int:
+    """The width a no-wrap column needs for its header and every cell."""
+    return max([cell_len(header), *map(cell_len, cells)])
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """A table in two layouts, chosen when printed, once the width is known: `wide`
+    (one line per row) when `wide_width` columns fit, else `narrow` (cells stacked).
+
+    Rich squeezes a table that is too wide by cutting its no-wrap cells with "…",
+    which would cut the event types, references and ids people need; the narrow
+    layout is built to fit 80 columns without that."""
+
+    wide: Table
+    wide_width: int
+    narrow: Table
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Table]:
+        yield self.wide if self.wide_width <= options.max_width else self.narrow
+
+
+TITLE_MIN = 24
+SERVICES_MAX = 24
+COMMANDER_MAX = 16
+
+
+def _services(incident: pb.Incident) -> str:
+    return ", ".join(incident.services)
+
+
+def incident_table(incidents: Sequence[pb.Incident]) -> Fitted:
+    """`list`: one row per incident; on a narrow terminal the title, services and
+    commander share one stacked column."""
+    wide = _table()
     for column in ("ref", "sev", "status", "declared at"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("title", overflow="fold", min_width=12)
-    table.add_column("services", overflow="fold")
-    table.add_column("IC", overflow="fold")  # the incident commander, as responders say
+        wide.add_column(column, no_wrap=True)
+    wide.add_column("title", overflow="fold", min_width=TITLE_MIN)
+    wide.add_column("services", overflow="fold", max_width=SERVICES_MAX)
+    # The incident commander, as responders say it.
+    wide.add_column("IC", overflow="fold", max_width=COMMANDER_MAX)
+    narrow = _table()
+    for column in ("ref", "sev", "status"):
+        narrow.add_column(column, no_wrap=True)
+    narrow.add_column("incident", overflow="fold")
     for incident in incidents:
-        table.add_row(
-            incident.reference,
-            severity_name(incident.severity),
-            status_name(incident.status),
-            _when(incident, "declared_at"),
-            _title_with_paging_alert(incident),
-            Text(", ".join(incident.services)),
-            Text(incident.commander or "-"),
-        )
-    return table
+        ref, sev = incident.reference, severity_name(incident.severity)
+        status, declared = status_name(incident.status), _when(incident, "declared_at")
+        services, commander = _services(incident), incident.commander or "-"
+        title = _title_with_paging_alert(incident)
+        wide.add_row(ref, sev, status, declared, title, Text(services), Text(commander))
+        about = _title_with_paging_alert(incident)
+        about.append(f"\ndeclared {declared} for {services}; ", style="dim")
+        about.append(f"IC {incident.commander}" if incident.commander else "no IC yet", style="dim")
+        narrow.add_row(ref, sev, status, about)
+    fixed = [
+        widest("ref", (i.reference for i in incidents)),
+        widest("sev", (severity_name(i.severity) for i in incidents)),
+        widest("status", (status_name(i.status) for i in incidents)),
+        widest("declared at", (_when(i, "declared_at") for i in incidents)),
+        TITLE_MIN,
+        min(SERVICES_MAX, widest("services", map(_services, incidents))),
+        min(COMMANDER_MAX, widest("IC", (i.commander or "-" for i in incidents))),
+    ]
+    return Fitted(wide, span(fixed), narrow)
 
 
 def _title_with_paging_alert(incident: pb.Incident) -> Text:
@@ -308,20 +328,43 @@ def _title_with_paging_alert(incident: pb.Incident) -> Text:
     return Text.assemble(("NOBODY PAGED ", "bold red"), incident.title)
 
 
-def timeline_table(events: Iterable[event_pb2.LogEvent]) -> Table:
-    """`timeline`: one row per event, in log order."""
-    table = _table()
-    table.add_column("pos", justify="right", no_wrap=True)
-    table.add_column("time", no_wrap=True)
-    table.add_column("type", no_wrap=True)
-    table.add_column("actor", no_wrap=True)
-    table.add_column("summary", overflow="fold")
+SUMMARY_MIN = 30
+ACTOR_MAX = 24
+
+
+def _summary(event: event_pb2.LogEvent, verbose: bool) -> Text:
+    text = Text(summarize(event))
+    if verbose:
+        for line in data_lines(event):
+            text.append("\n" + line, style="dim")
+    return text
+
+
+def timeline_table(events: Sequence[event_pb2.LogEvent], *, verbose: bool = False) -> Fitted:
+    """`timeline`: one row per event, in log order; on a narrow terminal the type,
+    actor and sentence share one stacked column. `verbose` adds each event's data."""
+    wide = _table()
+    wide.add_column("pos", justify="right", no_wrap=True)
+    wide.add_column("time", no_wrap=True)
+    wide.add_column("type", no_wrap=True)
+    wide.add_column("actor", overflow="fold", max_width=ACTOR_MAX)
+    wide.add_column("summary", overflow="fold")
+    narrow = _table()
+    narrow.add_column("pos", justify="right", no_wrap=True)
+    narrow.add_column("time", no_wrap=True)
+    narrow.add_column("event", overflow="fold")
     for event in events:
-        table.add_row(
-            str(event.position),
-            event_time(event),
-            event.type,
-            Text(event.actor or "-"),
-            Text(summarize(event)),
-        )
-    return table
+        position, time, actor = str(event.position), event_time(event), event.actor or "-"
+        wide.add_row(position, time, event.type, Text(actor), _summary(event, verbose))
+        what = Text(event.type, style="bold")
+        what.append(f" by {event.actor}\n" if event.actor else "\n")
+        what.append_text(_summary(event, verbose))
+        narrow.add_row(position, time, what)
+    fixed = [
+        widest("pos", (str(e.position) for e in events)),
+        widest("time", map(event_time, events)),
+        widest("type", (e.type for e in events)),
+        min(ACTOR_MAX, widest("actor", (e.actor or "-" for e in events))),
+        SUMMARY_MIN,
+    ]
+    return Fitted(wide, span(fixed), narrow)

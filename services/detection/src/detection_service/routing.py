@@ -1,13 +1,17 @@
 """Detection configuration and the pure decisions it drives: routing (alert labels →
 incident severity P1-P4 and services), the group key, inhibition.
 
+An incident's services come from, in order: the first matching route's `services`;
+the alert's `service_label` label; the service its format names (`named_service` in
+formats/alertmanager.py and formats/pagerduty.py); `default_services`.
+
 `DetectionConfig` is one pydantic model loaded from YAML (`load_config`), with errors
 that name the file and the field. Nothing here reads a clock or the log.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -17,6 +21,7 @@ import yaml  # type: ignore[import-untyped]
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from detection_service.alert import FlapPolicy, SourceKind, SourceSeverity
+from detection_service.formats import alertmanager, pagerduty
 from detection_service.group import IncidentSeverity, Routed
 from detection_service.labels import LABEL_NAME, AnyMatcher, canonical, matches_all, parse_duration
 from detection_service.rule import Seconds
@@ -172,8 +177,23 @@ def load_config(path: Path) -> DetectionConfig:
 # ---------------------------------------------------------------------- decisions
 
 
+NamedService = Callable[[Mapping[str, str], Mapping[str, str]], str]
+NAMED_SERVICE: Mapping[SourceKind, NamedService] = {
+    SourceKind.ALERTMANAGER: alertmanager.named_service,
+    SourceKind.PAGERDUTY: pagerduty.named_service,
+}
+"""Per format, which of an alert's fields name its service. gRPC, rule and heartbeat
+alerts carry labels chosen on this platform, so `service_label` is all they need."""
+
+
 def route(
-    config: DetectionConfig, labels: Mapping[str, str], severity: SourceSeverity, summary: str
+    config: DetectionConfig,
+    labels: Mapping[str, str],
+    severity: SourceSeverity,
+    summary: str,
+    *,
+    source: SourceKind = SourceKind.GRPC,
+    annotations: Mapping[str, str] | None = None,
 ) -> Routed:
     """Incident severity and services for the alert that opens a group."""
     incident_severity = config.severity_map.get(severity, DEFAULT_SEVERITY_MAP[severity])
@@ -184,7 +204,9 @@ def route(
             services = candidate.services
             break
     if not services:
-        named = labels.get(config.service_label, "")
+        named = labels.get(config.service_label, "").strip()
+        if not named and source in NAMED_SERVICE:
+            named = NAMED_SERVICE[source](labels, annotations or {})
         services = (named,) if named else config.default_services
     return Routed(
         title=summary[:200] or "alert", incident_severity=incident_severity, services=services

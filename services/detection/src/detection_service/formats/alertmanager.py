@@ -4,11 +4,15 @@ One POST carries a group of alerts; each alert is identified by its `fingerprint
 hash of its labels), which becomes the dedup key. A firing alert triggers, a resolved
 one resolves. The idempotency key is fingerprint + startsAt + status, so Alertmanager's
 retries and repeat notifications derive the same event ids.
+
+Labels arrive as Prometheus set them and are kept unchanged; `named_service` says which
+of them names the affected service.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from typing import Any
 
 from detection_service.alert import SourceSeverity
@@ -41,6 +45,10 @@ SEVERITY_LABEL_VALUES: dict[str, SourceSeverity] = {
 }
 DEFAULT_SEVERITY = SourceSeverity.ERROR
 """What Alertmanager's own PagerDuty integration sends when no severity is set."""
+SERVICE_LABELS = ("service", "job")
+"""Labels naming the affected service, most specific first: `service` by convention,
+else the Prometheus scrape `job`, which every scraped series carries and which names
+the service in most setups."""
 
 
 def parse(body: Any) -> tuple[list[Signal], list[str]]:
@@ -116,3 +124,13 @@ def _alert(raw: Any, where: str, common: dict[str, str], errors: list[str]) -> S
         ended_at=ends_at,
         idempotency=f"am/{fingerprint}/{raw.get('startsAt')}/{status}",
     )
+
+
+def named_service(labels: Mapping[str, str], annotations: Mapping[str, str]) -> str:
+    """The affected service an alert's labels name (see SERVICE_LABELS), "" when none."""
+    del annotations  # Alertmanager says everything about an alert in its labels
+    for name in SERVICE_LABELS:
+        value = labels.get(name, "").strip()
+        if value:
+            return value
+    return ""

@@ -5,11 +5,16 @@ warning, info); `acknowledge` and `resolve` need only routing_key and dedup_key.
 trigger without a dedup_key gets one from the application, which returns it.
 PagerDuty's optional payload fields become labels (source, component, group, class)
 and annotations (custom_details as JSON, links), so routing can match on them.
+
+PagerDuty has no "service" field: `named_service` says which field names the affected
+service (custom_details.service, then component, then group), for routing to put on
+the incident.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +30,9 @@ from detection_service.formats.signal import (
 SEVERITIES = ", ".join(s.value for s in SourceSeverity)
 ACTIONS = ", ".join(a.value for a in Action)
 OPTIONAL_LABELS = ("component", "group", "class")
+SERVICE_ANNOTATION = "service"
+"""Where a trigger's custom_details.service is kept: the details themselves are stored
+as (possibly truncated) JSON, which routing should not have to parse."""
 _ACTIONS = frozenset(a.value for a in Action)
 _SEVERITIES = frozenset(s.value for s in SourceSeverity)
 
@@ -104,6 +112,10 @@ def _trigger(body: dict[str, Any], dedup_key: str | None, errors: list[str]) -> 
             annotations["custom_details"] = json.dumps(details, sort_keys=True)[:8192]
         except (TypeError, ValueError):
             errors.append("payload.custom_details: must be JSON")
+        # Free-form details; only a string `service` means something to us.
+        named = details.get("service") if isinstance(details, dict) else None
+        if isinstance(named, str) and named.strip():
+            annotations[SERVICE_ANNOTATION] = named.strip()[:1024]
     links = body.get("links")
     if links is not None:
         if not isinstance(links, list) or not all(
@@ -134,3 +146,22 @@ def _trigger(body: dict[str, Any], dedup_key: str | None, errors: list[str]) -> 
         started_at=started_at,
         idempotency="pd/trigger",
     )
+
+
+def named_service(labels: Mapping[str, str], annotations: Mapping[str, str]) -> str:
+    """The affected service a trigger names, "" when it names none.
+
+    In order: payload.custom_details.service (the sender calls it a service),
+    payload.component ("the part of the source responsible", which is what a service is
+    in most setups), then payload.group (a "logical grouping of components", the
+    coarsest hint). Blank values count as absent: Alertmanager's pagerduty_configs send
+    empty strings for fields left unset.
+    """
+    for value in (
+        annotations.get(SERVICE_ANNOTATION, ""),
+        labels.get("component", ""),
+        labels.get("group", ""),
+    ):
+        if value.strip():
+            return value.strip()
+    return ""

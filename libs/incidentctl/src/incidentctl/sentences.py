@@ -1,0 +1,572 @@
+"""One short sentence per event type, for people reading a timeline or a watch.
+
+Owns how every event type that can appear in an incident's timeline (the contracts
+the incident, detection and paging services register) reads as a line of English:
+"paged oncall by email", "escalation on policy default rev 1 started: P1, high
+urgency". tests/unit/incidentctl/test_sentences.py holds this table to every
+registered contract, so a new event type without a sentence fails a test.
+
+A sentence never shows a raw dict or list: nested data is named, joined or counted,
+and the full data is one flag away (`--json`, `-v`). Payloads are read tolerantly: a
+missing or oddly typed field (an older or newer schema version) drops out of the
+sentence and never raises. A type this table does not know (a newer service) gets a
+generic sentence made of its plain fields.
+
+incidentctl is installed without the services, so it reads event data as JSON: the
+field names below are the contracts' field names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from incidentctl.values import format_instant
+
+# ---------------------------------------------------------------------- reading data
+
+
+def _plain(value: Any) -> str:
+    """A scalar as text; "" for anything else (a dict or list never becomes a repr)."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, str | int | float):
+        return " ".join(str(value).split())
+    return ""
+
+
+class Fields:
+    """An event's data, read tolerantly: each accessor answers "" (or None, or empty)
+    for a field that is missing or has an unexpected type."""
+
+    def __init__(self, data: Mapping[str, Any], version: int = 0) -> None:
+        self._data = data
+        self.version = version
+        """The event's version in its stream (IncidentNumberAllocated's number)."""
+
+    def text(self, key: str) -> str:
+        return _plain(self._data.get(key))
+
+    def number(self, key: str) -> int | None:
+        value = self._data.get(key)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return None
+        return int(value)
+
+    def seconds(self, key: str) -> float | None:
+        value = self._data.get(key)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return None
+        return float(value)
+
+    def flag(self, key: str) -> bool:
+        return self._data.get(key) is True
+
+    def texts(self, key: str) -> list[str]:
+        """A list of scalars (responders, services, members)."""
+        value = self._data.get(key)
+        if not isinstance(value, list | tuple):
+            return []
+        return [text for text in map(_plain, value) if text]
+
+    def fields(self, key: str) -> Fields:
+        value = self._data.get(key)
+        return Fields(value if isinstance(value, Mapping) else {})
+
+    def each(self, key: str) -> list[Fields]:
+        value = self._data.get(key)
+        if not isinstance(value, list | tuple):
+            return []
+        return [Fields(item) for item in value if isinstance(item, Mapping)]
+
+    def pairs(self, key: str) -> str:
+        """A string map as `name=value, name=value` (labels)."""
+        value = self._data.get(key)
+        if not isinstance(value, Mapping):
+            return ""
+        return ", ".join(f"{name}={_plain(value[name])}" for name in sorted(map(str, value)))
+
+    def when(self, key: str) -> str:
+        """An instant to the second, in the form `--as-of` accepts."""
+        raw = self.text(key)
+        try:
+            parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        except ValueError:
+            return raw
+        if parsed.tzinfo is None:
+            return raw
+        return format_instant(parsed.replace(microsecond=0))
+
+
+# ---------------------------------------------------------------------- phrasing
+
+
+def _join(*parts: str, sep: str = " ") -> str:
+    return sep.join(part for part in parts if part)
+
+
+def _with(main: str, detail: str, sep: str = ": ") -> str:
+    """`main<sep>detail`, or just `main` when there is no detail."""
+    return f"{main}{sep}{detail}" if detail else main
+
+
+def _series(items: Iterable[str]) -> str:
+    return ", ".join(item for item in items if item)
+
+
+def _quoted(text: str) -> str:
+    return f'"{text}"' if text else ""
+
+
+def _count(n: int | None, noun: str) -> str:
+    return "" if not n else f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def _ordinal(n: int | None) -> str:
+    # Levels, steps, passes and rounds are 0-based in the data; people count from 1.
+    return "" if n is None else str(n + 1)
+
+
+def _attempt(d: Fields) -> str:
+    attempt = d.number("attempt")
+    return f" (attempt {attempt})" if attempt else ""
+
+
+def _duration(seconds: float | None) -> str:
+    """10m, 24h, 90s: the form incidentctl's options accept."""
+    if seconds is None:
+        return ""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g}{unit}"
+    return f"{seconds:g}s"
+
+
+def _after(minutes: int | None) -> str:
+    return "" if minutes is None else ("at once" if minutes == 0 else f"after {minutes} min")
+
+
+def _change(what: str, old: str, new: str) -> str:
+    return f"{what} {old} → {new}" if old else f"{what} {new}"
+
+
+# ---------------------------------------------------------------------- incident
+
+
+def _declared(d: Fields) -> str:
+    text = _join("declared", d.text("severity"), _quoted(d.text("title")))
+    text = _with(text, _series(d.texts("services")), " for ")
+    return _with(text, _count(len(d.texts("source_alerts")), "alert"), ", from ")
+
+
+def _number_allocated(d: Fields) -> str:
+    # Recorded in the numbering stream, whose version + 1 is the number.
+    return f"number INC-{d.version + 1} allocated"
+
+
+def _commander(d: Fields) -> str:
+    text = _join(d.text("commander"), "is incident commander")
+    previous = d.text("previous_commander")
+    return f"{text} (was {previous})" if previous else text
+
+
+def _mitigation(d: Fields) -> str:
+    lasting = "temporary" if d.flag("temporary") else "permanent"
+    text = _with(_join(lasting, d.text("kind"), "applied"), d.text("description"))
+    applied, recorded = d.when("applied_at"), d.when("recorded_at")
+    # Recorded after the fact (--applied-at): when it really happened matters.
+    return f"{text} (at {applied})" if applied and recorded and applied != recorded else text
+
+
+def _resolved(d: Fields) -> str:
+    text = _with("resolved", d.text("summary"))
+    return f"{text} (root cause pending)" if d.flag("root_cause_pending") else text
+
+
+INCIDENT: dict[str, Callable[[Fields], str]] = {
+    "IncidentNumberAllocated": _number_allocated,
+    "IncidentDeclared": _declared,
+    "CommanderAssigned": _commander,
+    "SeverityChanged": lambda d: _with(
+        _change("severity", d.text("from_severity"), d.text("to_severity")), d.text("reason")
+    ),
+    "StatusChanged": lambda d: _with(
+        _change("status", d.text("from_status"), d.text("to_status")), d.text("note")
+    ),
+    # A note already says what its author wants the timeline to say.
+    "TimelineNoteAdded": lambda d: d.text("text") or "note added",
+    "MitigationApplied": _mitigation,
+    "IncidentResolved": _resolved,
+    "RootCauseFollowUpRequired": lambda d: _with("root-cause follow-up owed", d.text("reason")),
+    "IncidentReopened": lambda d: _with("reopened", d.text("reason")),
+    "AlertAttached": lambda d: _with(
+        _join(d.text("source_severity"), "alert attached"), d.text("summary")
+    ),
+    "SourceAlertAcknowledged": lambda d: _with(
+        "source alert acknowledged", d.text("acknowledged_by"), " by "
+    ),
+    "SourceAlertsResolved": lambda _: "every source alert resolved",
+}
+
+
+# ---------------------------------------------------------------------- detection
+
+_RESOLVED_BECAUSE = {
+    "source": "resolved by its source",
+    "auto_timeout": "auto-resolved: no word from its source in time",
+    "heartbeat_returned": "resolved: the heartbeat is back",
+    "rule": "resolved: the rule's condition cleared",
+}
+
+
+def _alert(d: Fields, happened: str) -> str:
+    occurrence = d.number("occurrence") or 1
+    again = f" again (occurrence {occurrence})" if occurrence > 1 else ""
+    text = _with(_join(d.text("severity"), "alert", happened) + again, d.text("summary"))
+    via = _join(d.text("source"), "integration", d.text("integration"))
+    return _with(text, via if d.text("integration") else "", ", via ")
+
+
+def _alert_resolved(d: Fields) -> str:
+    reason = d.text("reason")
+    text = "alert " + _RESOLVED_BECAUSE.get(reason, _with("resolved", reason, " "))
+    return text if d.flag("was_firing") else f"{text} before it fired"
+
+
+def _flapping(d: Fields) -> str:
+    window = _duration(d.seconds("window_seconds"))
+    rate = _join(_count(d.number("changes"), "change"), f"within {window}" if window else "")
+    return _with("alert flapping, paging paused", rate)
+
+
+def _lifted(d: Fields) -> str:
+    kind, _, ident = d.text("suppressed_by").partition(":")
+    return _with("alert no longer suppressed", _join(kind, ident), " by ")
+
+
+def _group_firing(d: Fields) -> str:
+    text = _with("alert group firing", d.text("title") or d.text("summary"))
+    text = _with(text, _join(d.text("incident_severity"), "incident"), ", opens a ")
+    return _with(text, _series(d.texts("services")), " for ")
+
+
+def _heartbeat_created(d: Fields) -> str:
+    text = _join("heartbeat", d.text("name"), "created")
+    text = _with(text, _duration(d.seconds("interval_seconds")), ": expects a ping every ")
+    grace = _duration(d.seconds("grace_seconds"))
+    return f"{text} (grace {grace})" if grace else text
+
+
+def _rule_defined(d: Fields) -> str:
+    rule = d.fields("rule")
+    text = _join(rule.text("severity"), rule.text("kind"), "rule", rule.text("name"), "defined")
+    held = _duration(rule.seconds("for_") or rule.seconds("for"))
+    condition = _join(
+        rule.text("aggregation") if rule.text("kind") == "threshold" else "",
+        rule.text("comparison"),
+        rule.text("threshold"),
+        f"for {held}" if held else "",
+    )
+    return _with(text, condition if rule.text("comparison") else "", ": fires when ")
+
+
+def _silence_created(d: Fields) -> str:
+    matchers = _series(
+        _join(m.text("name"), m.text("op") or "=", _quoted(m.text("value")), sep="")
+        for m in d.each("matchers")
+    )
+    text = _with(_join("silence", d.text("silence_id"), "created"), matchers, " for ")
+    text = _with(text, d.when("ends_at"), " until ")
+    return _with(text, d.text("comment"))
+
+
+_EXPIRED_BECAUSE = {"manual": "ended by hand", "ended": "its end time passed"}
+
+
+DETECTION: dict[str, Callable[[Fields], str]] = {
+    "AlertPending": lambda d: _alert(d, "pending"),
+    "AlertTriggered": lambda d: _alert(d, "fired"),
+    "AlertAcknowledged": lambda d: _with("alert acknowledged", d.text("acknowledged_by"), " by "),
+    "AlertResolved": _alert_resolved,
+    "AlertSuppressed": lambda d: _with("alert suppressed", d.text("reason")),
+    "AlertSuppressionLifted": _lifted,
+    "AlertFlapping": _flapping,
+    "AlertFlappingStopped": lambda _: "alert stopped flapping, paging again",
+    "AlertAutoResolveScheduled": lambda d: (
+        _with("alert auto-resolves", d.when("due_at"), " at ")
+        + " unless its source reports it again"
+    ),
+    "AlertGroupOpened": lambda d: _with("alert group opened", d.pairs("group_labels"), " for "),
+    "AlertGroupFiring": _group_firing,
+    "AlertGroupAlertAdded": lambda d: _with(
+        _join(d.text("severity"), "alert joined the group"), d.text("summary")
+    ),
+    "AlertGroupAlertResolved": lambda d: _with("alert left the group", d.text("reason")),
+    "AlertGroupResolved": lambda _: "every alert in the group resolved",
+    "AlertGroupAcknowledged": lambda d: _with(
+        "alert acknowledged at its source", d.text("acknowledged_by"), " by "
+    ),
+    "HeartbeatMonitorCreated": _heartbeat_created,
+    "HeartbeatPinged": lambda d: _with("heartbeat pinged", d.when("deadline"), ", next due by "),
+    "HeartbeatMissed": lambda d: _with("heartbeat missed", d.when("deadline"), ": no ping by "),
+    "IntegrationCreated": lambda d: _with(
+        _join(d.text("kind"), "integration", d.text("name") or d.text("integration_id"), "created"),
+        d.pairs("default_labels"),
+        ", labels ",
+    ),
+    "IntegrationRevoked": lambda d: _join("integration", d.text("integration_id"), "revoked"),
+    "RuleDefined": _rule_defined,
+    "RuleRemoved": lambda d: _join("rule", d.text("name"), "removed"),
+    "SilenceCreated": _silence_created,
+    "SilenceExpired": lambda d: _with(
+        _join("silence", d.text("silence_id"), "expired"),
+        _EXPIRED_BECAUSE.get(d.text("reason"), d.text("reason")),
+    ),
+}
+
+
+# ---------------------------------------------------------------------- paging
+
+
+def _level(d: Fields) -> str:
+    level = d.number("level")
+    text = "escalation step" if level is None else f"escalation level {_ordinal(level)}"
+    extras = _series(
+        [
+            f"pass {_ordinal(d.number('repeat'))}" if d.number("repeat") else "",
+            f"round {_ordinal(d.number('round'))}" if d.number("round") else "",
+        ]
+    )
+    return f"{text} ({extras})" if extras else text
+
+
+def _escalation_started(d: Fields) -> str:
+    policy = d.fields("policy")
+    revision = policy.text("revision")
+    name = _join(policy.text("policy_id"), f"rev {revision}" if revision else "")
+    text = _with("escalation", name, " on policy ") + " started"
+    urgency = d.text("urgency")
+    text = _with(text, _series([d.text("severity"), f"{urgency} urgency" if urgency else ""]))
+    return _with(text, _count(len(policy.each("levels")), "level"), ", ")
+
+
+def _escalation_deferred(d: Fields) -> str:
+    text = _join("escalation step", _ordinal(d.number("step")), "deferred")
+    return _with(text, d.when("until"), " to business hours at ")
+
+
+def _escalation_severity(d: Fields) -> str:
+    text = _change("escalation severity", d.text("from_severity"), d.text("to_severity"))
+    return _with(text, d.text("urgency") + " urgency" if d.text("urgency") else "", ", ")
+
+
+def _escalation_stopped(d: Fields) -> str:
+    text = _with("paging stopped", d.text("reason"))
+    return _with(_with(text, d.text("by"), " by "), d.text("via"), " via ")
+
+
+def _responder_paged(d: Fields) -> str:
+    text = _join("paged", d.text("user_id"))
+    plan = d.each("plan")
+    if not plan:
+        return text
+    first, *later = plan
+    text = _with(text, first.text("kind") or first.text("method_id"), " by ")
+    then = _series(
+        _join(m.text("kind") or m.text("method_id"), _after(m.number("after_minutes")))
+        for m in later
+    )
+    return _with(text, then, ", then ")
+
+
+def _notification_scheduled(d: Fields) -> str:
+    why = {"retry": "retry", "failover": "failover", "repeat": "resend"}.get(d.text("reason"), "")
+    text = _join(d.text("method_id"), why or "notification") + _attempt(d)
+    return _with(text, d.when("due_at"), " due at ")
+
+
+def _page_failed(d: Fields) -> str:
+    text = _join("delivery by", d.text("method_id"), "failed") + _attempt(d)
+    text = _with(text, d.text("reason"))
+    return text + ("; not retrying it" if d.flag("permanent") else "; will retry")
+
+
+def _policy(d: Fields, happened: str) -> str:
+    text = _join("policy", d.text("name") or d.text("policy_id"), happened)
+    levels = "; ".join(
+        _join(
+            f"level {index + 1}",
+            _series(_join(t.text("kind"), t.text("id"), sep=":") for t in level.each("targets")),
+            f"for {level.number('delay_minutes')} min" if level.number("delay_minutes") else "",
+        )
+        for index, level in enumerate(d.each("levels"))
+    )
+    text = _with(text, levels)
+    text = _with(text, _count(d.number("repeat"), "time"), ", repeated ")
+    timeout = d.number("un_ack_timeout_minutes")
+    return _with(
+        text, f"{timeout} min" if timeout else "", ", re-pages an acked open incident after "
+    )
+
+
+def _layer(d: Fields, happened: str) -> str:
+    layer = d.fields("layer")
+    text = _join("layer", layer.text("name") or layer.text("layer_id"), happened)
+    turn = layer.fields("turn")
+    length, unit = turn.number("length"), turn.text("unit")
+    every = ""
+    if turn.text("rrule"):
+        every = "on a custom rotation"
+    elif length and unit:
+        every = f"every {unit.removesuffix('s')}" if length == 1 else f"every {length} {unit}"
+    users = _series(layer.texts("users"))
+    text = _with(text, _join(f"{users} in turn" if users else "", every))
+    return _with(text, layer.text("time_zone"), ", ")
+
+
+def _override_added(d: Fields) -> str:
+    override = d.fields("override")
+    text = _join("override", override.text("override_id"), "added")
+    text = _with(text, _join(override.text("user_id"), "on call"), ": ")
+    start, end = override.when("start"), override.when("end")
+    return _with(text, f"{start} to {end}" if start and end else "", " from ")
+
+
+def _team(d: Fields, happened: str) -> str:
+    text = _join("team", d.text("name") or d.text("team_id"), happened)
+    text = _with(text, _series(d.texts("members")))
+    return _with(text, d.text("schedule_id"), "; schedule ")
+
+
+def _contact_added(d: Fields) -> str:
+    method = d.fields("method")
+    text = _join(method.text("kind"), "contact method", method.text("method_id"), "added")
+    return _with(text, method.text("address"))
+
+
+def _notification_rules(d: Fields) -> str:
+    rules = _series(
+        _join(rule.text("method_id"), _after(rule.number("after_minutes")))
+        for rule in d.each("rules")
+    )
+    return _with("notification rules set", rules)
+
+
+def _business_hours(d: Fields) -> str:
+    windows = "; ".join(
+        _join(_series(w.texts("days")), _join(w.text("start"), w.text("end"), sep="–"))
+        for w in d.each("windows")
+    )
+    return _with("business hours set", windows)
+
+
+PAGING: dict[str, Callable[[Fields], str]] = {
+    "EscalationStarted": _escalation_started,
+    "EscalationStepScheduled": lambda d: _with(_level(d), d.when("due_at"), " due at "),
+    "EscalationStepFired": lambda d: _with(
+        _level(d) + " fired", _series(d.texts("responders")), ": paging "
+    ),
+    "EscalationDeferred": _escalation_deferred,
+    "EscalationSeverityChanged": _escalation_severity,
+    "EscalationStopped": _escalation_stopped,
+    "EscalationCancelled": lambda d: _with("escalation cancelled", d.text("reason")),
+    "EscalationAdvanced": lambda d: _with(
+        "a page reached nobody: the next level is due now", d.text("reason")
+    ),
+    "EscalationExhausted": lambda d: _with(
+        "every level reached nobody: "
+        + (
+            "paging the operators' fallback route"
+            if d.text("fallback_page_id")
+            else "no fallback route is configured"
+        ),
+        d.text("reason"),
+    ),
+    "SenderStarted": lambda d: _with(
+        _join("paging worker", d.text("sender"), "started"),
+        "earlier instance's unanswered pages will be resent" if d.text("previous_instance") else "",
+        "; ",
+    ),
+    "UnacknowledgedTimeoutScheduled": lambda d: (
+        _with("pages again", d.when("due_at"), " at ") + " if the incident is still open"
+    ),
+    "UnacknowledgedTimeoutFired": lambda _: "acknowledged but still open: paging again",
+    "ResponderPaged": _responder_paged,
+    "PageNotificationScheduled": _notification_scheduled,
+    "PageDeliveryAttempted": lambda d: (
+        _with(_join("sending", d.text("kind") or d.text("method_id")), d.text("address"), " to ")
+        + _attempt(d)
+        + (", marked as a possible repeat" if d.number("repeat_of") else "")
+    ),
+    "PageDeliveryUnconfirmed": lambda d: _with(
+        _join("outcome of", d.text("method_id"), "unknown") + _attempt(d), d.text("reason")
+    ),
+    "PageDelivered": lambda d: _join("page delivered by", d.text("method_id")) + _attempt(d),
+    "PageFailed": _page_failed,
+    "PageDeliveryExhausted": lambda d: _with("page undeliverable", d.text("reason")),
+    "PageAcknowledged": lambda d: _with(
+        _with("page acknowledged", d.text("by"), " by "), d.text("via"), " via "
+    ),
+    "PageCancelled": lambda d: _with("page cancelled", d.text("reason")),
+    "PolicyCreated": lambda d: _policy(d, "created"),
+    "PolicyRevised": lambda d: _policy(d, "revised"),
+    "ScheduleCreated": lambda d: _with(
+        _join("schedule", d.text("name") or d.text("schedule_id"), "created"),
+        d.text("time_zone"),
+        ", ",
+    ),
+    "LayerAdded": lambda d: _layer(d, "added"),
+    "LayerChanged": lambda d: _layer(d, "changed"),
+    "LayerRemoved": lambda d: _join("layer", d.text("layer_id"), "removed"),
+    "OverrideAdded": _override_added,
+    "OverrideRemoved": lambda d: _join("override", d.text("override_id"), "removed"),
+    "TeamCreated": lambda d: _team(d, "created"),
+    "TeamChanged": lambda d: _team(d, "changed"),
+    "UserRegistered": lambda d: _with(
+        _join("user", d.text("user_id"), _quoted(d.text("name")), "registered"),
+        d.text("time_zone"),
+        ", ",
+    ),
+    "UserTimeZoneChanged": lambda d: _with("time zone now", d.text("time_zone"), " "),
+    "ContactMethodAdded": _contact_added,
+    "ContactMethodRemoved": lambda d: _join("contact method", d.text("method_id"), "removed"),
+    "NotificationRulesSet": _notification_rules,
+    "BusinessHoursSet": _business_hours,
+}
+
+SENTENCES: Mapping[str, Callable[[Fields], str]] = {**INCIDENT, **DETECTION, **PAGING}
+"""Every event type that has its own sentence."""
+
+# Who/when fields repeat the actor and time columns; ids mean little to a reader.
+_NOISE_SUFFIXES = ("_at", "_by", "_id")
+
+
+def generic(event_type: str, data: Mapping[str, Any]) -> str:
+    """For a type this table does not know: its plain fields, nested ones left to -v."""
+    d = Fields(data)
+    parts = [
+        f"{key.replace('_', ' ')} {value}"
+        for key in map(str, data)
+        if not key.endswith(_NOISE_SUFFIXES) and (value := d.text(key) or _series(d.texts(key)))
+    ]
+    return "; ".join(parts) or event_type
+
+
+def sentence(event_type: str, data: Any, version: int = 0) -> str:
+    """What an event says, in one line of plain words (never a dict or list repr)."""
+    if not isinstance(data, Mapping):
+        # Unparseable JSON arrives as its raw text, and no contract's payload is a list
+        # or a number: -v and --json show it as it is.
+        return "unreadable data (see -v)" if data else event_type
+    say = SENTENCES.get(event_type)
+    if say is None:
+        return generic(event_type, data)
+    try:
+        text = say(Fields(data, version))
+    except (ArithmeticError, AttributeError, KeyError, TypeError, ValueError):
+        # A payload no contract version has: say what can be said, never fail a listing.
+        text = generic(event_type, data)
+    return " ".join(text.split())
