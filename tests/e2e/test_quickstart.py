@@ -39,6 +39,7 @@ def platform(tmp_path: Path) -> Iterator[dict[str, str]]:
     port = free_port()
     oncall_port = free_port()
     alert_port = free_port()
+    audit_port = free_port()
     env = {
         **os.environ,
         "FIREWATCH_HOME": str(home),
@@ -51,7 +52,8 @@ def platform(tmp_path: Path) -> Iterator[dict[str, str]]:
         "FIREWATCH_PAGING_API_PORT": str(oncall_port),
         "FIREWATCH_ONCALL_SERVER": f"127.0.0.1:{oncall_port}",
         "FIREWATCH_SERVER": f"127.0.0.1:{port}",
-        "FIREWATCH_AUDIT_API_PORT": str(free_port()),
+        "FIREWATCH_AUDIT_API_PORT": str(audit_port),
+        "FIREWATCH_AUDIT_SERVER": f"127.0.0.1:{audit_port}",
     }
     env.pop("FIREWATCH_STORE_URL", None)
     process = subprocess.Popen(
