@@ -109,10 +109,27 @@ def test_who_was_on_call_needs_a_known_target_kind(audit_api: AuditApi) -> None:
     assert caught.value.details().startswith("target:")
 
 
-def paged_incident(api: AuditApi) -> tuple[str, uuid.UUID, str]:
+def paged_incident(api: AuditApi, *, override_now: bool = False) -> tuple[str, uuid.UUID, str]:
     """INC-1 escalated through policy 'web' (level 0: schedule primary); alice was paged,
-    her email failed, then her SMS was delivered; bob acknowledged for her first."""
+    her email failed; bob acknowledged for her first. With `override_now`, erin's
+    override covers the moment the level fires."""
     primary_schedule(api)
+    if override_now:
+        now = api.log.clock()
+        record(
+            api,
+            "schedule-primary",
+            sch.OverrideAdded(
+                override=sch.Override(
+                    override_id="cover",
+                    user_id="erin",
+                    start=now - timedelta(hours=1),
+                    end=now + timedelta(hours=1),
+                ),
+                added_at=now,
+            ),
+        )
+        api.log.clock.advance(1)
     reference = declare_incident(api.log)
     incidents = IncidentApplication(api.log.open("incident"), api.log.clock)
     incident_id = incidents.resolve_reference(reference)
@@ -303,3 +320,19 @@ def test_the_bundle_holds_the_configuration_in_force_and_the_receipts(
         {"target": "schedule:primary", "user_id": "bob", "via": "layer:day"}
     ]
     assert check_bundle(bundle).ok
+
+
+def test_why_not_names_the_override_that_replaced_the_person_on_call(
+    audit_api: AuditApi,
+) -> None:
+    reference, _, _ = paged_incident(audit_api, override_now=True)
+
+    answer = audit_api.stub.ExplainNotPaged(
+        pb.ExplainNotPagedRequest(user="bob", incident=reference), metadata=audit_api.auth()
+    )
+
+    assert answer.verdict == (
+        "bob was on call by schedule:primary's rotation, but an override put "
+        "erin (override:cover) there when level 0 fired"
+    )
+    assert answer.steps[-1].what == "overridden on schedule:primary"

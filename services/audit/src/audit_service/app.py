@@ -202,7 +202,8 @@ class AuditApplication:
     def why_not(self, user: str, incident: str) -> tuple[str, list[explain.Step]]:
         who = _required(user, "user")
         _, events = self.timeline(incident, AsOf())
-        return explain.why_not(who, events)
+        displaced = oncall.displaced_by_override(self.store, events, who)
+        return explain.why_not(who, events, displaced)
 
     def backtest(self, start: datetime, end: datetime, proposal_text: str) -> dict[str, Any]:
         """Never appends: reads the period and simulates the proposal in memory."""

@@ -111,8 +111,13 @@ def _page_step(event_type: str) -> str:
     }.get(event_type, event_type)
 
 
-def why_not(user: str, incident_events: Iterable[RecordedEvent]) -> tuple[str, list[Step]]:
-    """A verdict and the events that support it."""
+def why_not(
+    user: str,
+    incident_events: Iterable[RecordedEvent],
+    displaced: Sequence[tuple[RecordedEvent, str, str]] = (),
+) -> tuple[str, list[Step]]:
+    """A verdict and the events that support it. `displaced` lists the fired levels
+    where an override replaced the person (oncall.displaced_by_override)."""
     events = list(incident_events)
     fired = [e for e in events if e.type == "EscalationStepFired"]
     deferred = [e for e in events if e.type == "EscalationDeferred"]
@@ -124,6 +129,14 @@ def why_not(user: str, incident_events: Iterable[RecordedEvent]) -> tuple[str, l
             return f"{user} was resolved as a responder but no page was created", steps
         if deferred and not fired:
             return f"{user} was not paged: the escalation was deferred to business hours", steps
+        if displaced:
+            step, schedule, by = displaced[0]
+            steps.append(Step(f"overridden on {schedule}", f"{user} -> {by}", step))
+            return (
+                f"{user} was on call by {schedule}'s rotation, but an override put {by} "
+                f"there when level {step.data.get('level')} fired",
+                steps,
+            )
         responders = sorted({r for e in fired for r in (e.data.get("responders") or ())})
         return (
             f"{user} was not on call for any level that fired (paged instead: "

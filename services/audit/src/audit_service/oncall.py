@@ -11,7 +11,7 @@ Reads only; never appends.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -142,3 +142,41 @@ def configuration_in_force(
                     }
                 )
     return out
+
+
+def displaced_by_override(
+    store: EventStore, incident_events: Sequence[RecordedEvent], user: str
+) -> list[tuple[RecordedEvent, str, str]]:
+    """Fired levels where `user` was on call by a schedule's layers but an override put
+    someone else there: (the EscalationStepFired event, schedule:<id>, who and which
+    override)."""
+    found: list[tuple[RecordedEvent, str, str]] = []
+    policies = {
+        e.stream: list((e.data.get("policy") or {}).get("levels", []))
+        for e in incident_events
+        if e.type == "EscalationStarted"
+    }
+    for step in incident_events:
+        if step.type != "EscalationStepFired":
+            continue
+        levels = policies.get(step.stream, [])
+        index = int(step.data.get("level", 0))
+        if index >= len(levels):
+            continue
+        at = step.recorded_at
+        for target in levels[index].get("targets", []):
+            if target.get("kind") != "schedule":
+                continue
+            recorded = store.read_stream(sch.stream_for(str(target.get("id"))), until=at)
+            if not recorded:
+                continue
+            state = sch.fold(PAGING_EVENTS.from_recorded(e) for e in recorded)
+            moment = (at, at + timedelta(microseconds=1))
+            layered = sch.shifts(replace(state, overrides=()), *moment)
+            final = sch.shifts(state, *moment)
+            if any(s.user_id == user for s in layered) and not any(
+                s.user_id == user for s in final
+            ):
+                by = ", ".join(f"{s.user_id} ({s.source})" for s in final) or "nobody"
+                found.append((step, f"schedule:{target.get('id')}", by))
+    return found
