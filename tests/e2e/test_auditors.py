@@ -3,6 +3,7 @@ processes after the quick start has created INC-1 (executable docs, end to end).
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -44,3 +45,60 @@ def test_the_readme_auditor_commands_run_against_make_run(
     assert "| PageDelivered |" in out
     assert out.count("INTACT") >= 3, out
     assert (tmp_path / "INC-1.bundle.json").exists()
+
+    # why-paged on the page the quick start's alert caused walks back to that alert.
+    timeline = subprocess.run(
+        [
+            ".venv/bin/incidentctl",
+            "--token-file",
+            "var/firewatch/auditor.token",
+            "audit",
+            "timeline",
+            "INC-1",
+        ],
+        cwd=tmp_path,
+        env=platform,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    pages = sorted(
+        {
+            json.loads(line)["stream"]
+            for line in timeline.splitlines()
+            if json.loads(line)["stream"].startswith("page-")
+        }
+    )
+    assert pages, timeline
+    why = subprocess.run(
+        [
+            ".venv/bin/incidentctl",
+            "--token-file",
+            "var/firewatch/auditor.token",
+            "audit",
+            "why-paged",
+            pages[0].removeprefix("page-"),
+            "--json",
+        ],
+        cwd=tmp_path,
+        env=platform,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    steps = [step["what"] for step in json.loads(why)]
+    assert steps == [
+        "alert: AlertTriggered",
+        "cause: AlertGroupFiring",
+        "cause: IncidentDeclared",
+        "policy in force",
+        "level fired",
+        "paged (level resolved to this person)",
+        "notification rule",
+        "delivery attempt",
+        "receipt: delivered",
+        "cancelled",
+        "acknowledged",
+    ], why

@@ -197,7 +197,8 @@ class AuditApplication:
         everything = list(self.store.read_all())
         incident = page_events[0].data.get("incident_id")
         escalation = [e for e in everything if e.stream == f"escalation-{incident}"]
-        return explain.why_paged(page_events, explain.index_by_id(everything), escalation)
+        alerts = [e for e in everything if e.type in ("AlertPending", "AlertTriggered")]
+        return explain.why_paged(page_events, explain.index_by_id(everything), escalation, alerts)
 
     def why_not(self, user: str, incident: str) -> tuple[str, list[explain.Step]]:
         who = _required(user, "user")

@@ -43,6 +43,10 @@ _SUMMARY_KEYS = (
     "attempt",
     "reason",
     "by",
+    "alert_key",
+    "value",
+    "values",
+    "samples",
     "via",
     "until",
 )
@@ -81,19 +85,54 @@ def why_paged(
     page_events: Sequence[RecordedEvent],
     by_id: Mapping[str, RecordedEvent],
     escalation_events: Sequence[RecordedEvent],
+    alert_events: Sequence[RecordedEvent] = (),
 ) -> list[Step]:
+    """The chain behind one page, cause first.
+
+    `causation_id` links are followed backwards from the escalation's start (and from
+    the page itself where they resolve); paging's scheduler fires steps without one, so
+    the page is tied to its escalation by `incident_id` and `step`. `alert_events` are
+    detection's AlertPending/AlertTriggered events; those of the firing group's alert
+    key, up to the firing, show the rule's pending -> firing transition and samples."""
     if not page_events:
         return []
-    steps = [
-        Step(f"cause: {event.type}", summary(event), event)
-        for event in causation_chain(page_events[0], by_id)[:-1]
-    ]
-    caused = {s.event.id for s in steps if s.event is not None}
+    first = page_events[0]
+    started = next((e for e in escalation_events if e.type == "EscalationStarted"), None)
+    fired = next(
+        (
+            e
+            for e in escalation_events
+            if e.type == "EscalationStepFired" and e.data.get("step") == first.data.get("step")
+        ),
+        None,
+    )
+    causes: list[RecordedEvent] = []
+    for anchor in (started, first):
+        if anchor is not None:
+            causes += [c for c in causation_chain(anchor, by_id)[:-1] if c not in causes]
+    causes = sorted(
+        (c for c in causes if c is not started and c is not fired), key=lambda e: e.position
+    )
+    firing = next((c for c in causes if c.type == "AlertGroupFiring"), None)
+    origin: list[RecordedEvent] = []
+    if firing is not None:
+        key = firing.data.get("alert_key")
+        origin = [
+            e
+            for e in alert_events
+            if e.data.get("alert_key") == key and e.position < firing.position and e not in causes
+        ]
+    steps = [Step(f"alert: {e.type}", summary(e), e) for e in origin]
+    steps += [Step(f"cause: {e.type}", summary(e), e) for e in causes]
+    if started is not None:
+        steps.append(Step("policy in force", summary(started), started))
+    if fired is not None:
+        steps.append(Step("level fired", summary(fired), fired))
+    steps += [Step(_page_step(e.type), summary(e), e) for e in page_events]
+    page_id = first.stream.removeprefix("page-")
     for event in escalation_events:
-        if event.type == "EscalationStarted" and event.id not in caused:
-            steps.append(Step("policy in force", summary(event), event))
-    for event in page_events:
-        steps.append(Step(_page_step(event.type), summary(event), event))
+        if event.type == "EscalationStopped" and (event.data.get("page_id") in (None, page_id)):
+            steps.append(Step("acknowledged", summary(event), event))
     return steps
 
 
