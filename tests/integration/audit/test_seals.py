@@ -9,6 +9,7 @@ from audit_service.app import AuditApplication
 from audit_service.keys import digest, generate_key
 from eventlog import Tampering
 from tests.integration.audit.conftest import TamperableLog, fill
+from tests.receivers import HttpReceiver
 
 
 def test_verify_names_an_edited_and_a_deleted_event(
@@ -144,3 +145,23 @@ def test_the_periodic_sealer_seals_at_every_tick_and_survives_a_failing_one(
     assert audit_app.seal_file is not None
     kinds = [r["kind"] for r in seals.read_file(audit_app.seal_file)]
     assert kinds == ["key", "seal", "seal"]
+
+
+def test_every_seal_record_reaches_the_external_notary_in_order_even_after_it_was_down(
+    tampered_log: TamperableLog, audit_app: AuditApplication, http_receiver: HttpReceiver
+) -> None:
+    audit_app.notary_url = http_receiver.url("/notary")
+    fill(tampered_log, streams=1, events=1)
+    http_receiver.statuses.extend([503])  # down for the first record (the key)
+
+    audit_app.seal()  # the key record is refused, then resent ahead of the seal record
+    tampered_log.clock.advance(1)
+    audit_app.seal()
+
+    assert audit_app.seal_file is not None
+    in_file = seals.read_file(audit_app.seal_file)
+    received = [r.json() for r in http_receiver.wait_for(3)]
+    assert received == in_file
+    assert [r["kind"] for r in received] == ["key", "seal", "seal"]
+    for _ in received:
+        http_receiver.claim(lambda r: r.path == "/notary")

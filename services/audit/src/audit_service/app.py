@@ -9,6 +9,7 @@ loads events, calls them and appends the results.
 
 from __future__ import annotations
 
+import logging
 import threading
 import uuid
 from collections.abc import Callable
@@ -32,6 +33,8 @@ from eventlog import (
 )
 from eventlog.chain import format_timestamp
 
+log = logging.getLogger(__name__)
+
 ACCESS_EVENT = "AuditRecordAccessed"
 
 
@@ -48,11 +51,14 @@ class AuditApplication:
         *,
         key: SigningKey | None = None,
         seal_file: Path | None = None,
+        notary_url: str | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
         self.key = key
         self.seal_file = seal_file
+        self.notary_url = notary_url
+        self._notary_pending: list[dict[str, Any]] = []
         self._seal_lock = threading.Lock()
         self._book: seals.SealBook | None = None
         self._tracker = seals.HeadTracker()
@@ -118,6 +124,27 @@ class AuditApplication:
             raise
         if self.seal_file is not None:
             seals.append_to_file(self.seal_file, record)
+        if self.notary_url is not None:
+            self._notify(record)
+
+    def _notify(self, record: dict[str, Any]) -> None:
+        """Send the record (and any the notary missed before) to the external notary.
+        A notary that is down never blocks sealing: the record is in the log and the
+        file, and it is resent with the next seal."""
+        assert self.notary_url is not None
+        self._notary_pending.append(record)
+        while self._notary_pending:
+            try:
+                seals.post_to_notary(self.notary_url, self._notary_pending[0])
+            except OSError as error:
+                log.warning(
+                    "seal notary %s unreachable (%s); %d record(s) will be resent",
+                    self.notary_url,
+                    error,
+                    len(self._notary_pending),
+                )
+                return
+            self._notary_pending.pop(0)
 
     def rotate_key(self, new: SigningKey) -> dict[str, Any]:
         """Adopt `new` as the sealing key, endorsed by the current one (if any)."""

@@ -27,6 +27,11 @@ class AuditSettings(BaseSettings):
         description="JSON Lines file that receives every seal record (the copy outside "
         "the database); put it on storage the database administrator does not control",
     )
+    audit_seal_webhook: str | None = Field(
+        default=None,
+        description="URL of an external notary that receives every seal record as a JSON "
+        "POST (at least once, in order)",
+    )
     audit_seal_interval_seconds: float = Field(
         default=300.0, ge=0, description="seal the log this often; 0 turns periodic seals off"
     )

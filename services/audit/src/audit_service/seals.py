@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import urllib.request
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -143,6 +144,20 @@ def append_to_file(path: Path, record: Mapping[str, Any]) -> None:
         handle.write(canonical(record) + b"\n")
         handle.flush()
         os.fsync(handle.fileno())
+
+
+def post_to_notary(url: str, record: Mapping[str, Any], timeout: float = 5.0) -> None:
+    """POST one record (canonical JSON) to an external notary; raises OSError unless it
+    answers 2xx. The notary keeps records by `sequence`, so a resend is harmless."""
+    request = urllib.request.Request(  # noqa: S310 - the operator's configured URL
+        url,
+        data=canonical(record),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310
+        if not 200 <= answer.status < 300:
+            raise OSError(f"notary {url} answered {answer.status}")
 
 
 def read_file(path: Path) -> list[dict[str, Any]]:

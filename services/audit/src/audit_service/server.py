@@ -36,7 +36,13 @@ def serve(settings: AuditSettings | None = None) -> None:
     settings = settings or AuditSettings()
     store = open_store(settings.store_url, writer="audit")
     key = load_key(settings.audit_key_file) if settings.audit_key_file else None
-    app = AuditApplication(store, system_clock, key=key, seal_file=settings.audit_seal_file)
+    app = AuditApplication(
+        store,
+        system_clock,
+        key=key,
+        seal_file=settings.audit_seal_file,
+        notary_url=settings.audit_seal_webhook,
+    )
     servicer = AuditServicer(app, TokenRegistry(settings.tokens_file))
     tls = (
         TlsFiles(settings.audit_api_tls_cert, settings.audit_api_tls_key)
