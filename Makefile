@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/pip install --quiet --constraint constraints.txt
 STAMP  := $(VENV)/.installed
 
-LIBS     := libs/eventlog[postgres,esdb,eventlet] libs/contracts libs/protos libs/apikit libs/servicekit libs/incidentctl libs/notify
+LIBS     := libs/eventlog[postgres,esdb,eventlet] libs/contracts libs/appkit libs/protos libs/apikit libs/servicekit libs/incidentctl libs/notify
 SERVICES := services/incident services/detection services/paging services/audit
 DEV      := pytest pytest-timeout hypothesis ruff mypy eventsourcing aiosmtpd types-python-dateutil playwright
 

@@ -1,7 +1,8 @@
 """`make run`: start the platform's processes locally and stop them together.
 
 Owns only process supervision for a developer machine: it prepares the local state
-folder (the SQLite log, checkpoints, an admin token), declares the RabbitMQ topology,
+folder (the SQLite log and its platform identity, checkpoints, an admin token),
+declares the RabbitMQ topology under the platform's own prefix (ADR 0012),
 starts each service's processes with the same environment, prefixes their output,
 reports where each listens once the APIs answer health checks, and on Ctrl-C or
 SIGTERM stops every process it started (SIGTERM, then SIGKILL after a grace period).
@@ -12,6 +13,8 @@ Environment (all optional):
   FIREWATCH_STORE_URL            event log (default sqlite:///$FIREWATCH_HOME/eventlog.db)
   FIREWATCH_BROKER_URL           RabbitMQ (default amqp://guest:guest@127.0.0.1:5672//)
   FIREWATCH_INCIDENT_API_PORT    incident gRPC port (default 50051)
+  FIREWATCH_EXCHANGE_PREFIX      RabbitMQ names (default firewatch-<platform id>, so two
+                                 checkouts or homes on one broker never share queues)
 """
 
 from __future__ import annotations
@@ -163,17 +166,24 @@ def prepare_paging(home: Path, store_url: str) -> Path:
     return secret_file
 
 
-def declare_topology(broker_url: str) -> None:
+def declare_topology(env: dict[str, str]) -> tuple[str, str]:
     """Exchanges and every service's consumer queues exist before anything publishes,
-    so a consumer that starts later still finds its events waiting."""
+    so a consumer that starts later still finds its events waiting. Reading the log's
+    platform identity here creates it on a fresh log, before any other process starts.
+    Returns the platform id and the exchange prefix."""
     from kombu import Connection
 
     from incident_service.worker import QUEUE_BINDINGS as INCIDENT_BINDINGS
     from paging_service.worker import QUEUE_BINDINGS as PAGING_BINDINGS
-    from servicekit.topology import declare
+    from servicekit.platform import STORE_URL_CONFIG_KEY, platform_topology
+    from servicekit.topology import PREFIX_ENV
 
-    with Connection(broker_url) as connection:
-        declare(connection, [*INCIDENT_BINDINGS, *PAGING_BINDINGS])
+    identity, topology = platform_topology(
+        {STORE_URL_CONFIG_KEY: env["FIREWATCH_STORE_URL"], PREFIX_ENV: env.get(PREFIX_ENV)}
+    )
+    with Connection(env["FIREWATCH_BROKER_URL"]) as connection:
+        topology.declare(connection, [*INCIDENT_BINDINGS, *PAGING_BINDINGS])
+    return str(identity), topology.prefix
 
 
 def pump(name: str, stream: object) -> None:
@@ -237,7 +247,7 @@ def main() -> int:
     )
     env.setdefault("FIREWATCH_AUDIT_KEY_FILE", str(prepare_audit(home)))
     mailbox = home / "mail"
-    declare_topology(env["FIREWATCH_BROKER_URL"])
+    platform_id, prefix = declare_topology(env)
 
     processes = [
         Managed("relay", [PYTHON, "-m", "servicekit.relay", "--name", "local-relay"]),
@@ -336,8 +346,9 @@ def main() -> int:
             f"  local mailbox    smtp 127.0.0.1:{env['FIREWATCH_SMTP_PORT']} -> {mailbox}/new\n"
             f"  audit api        127.0.0.1:{env['FIREWATCH_AUDIT_API_PORT']}  gRPC "
             f"(incidentctl audit); seals -> {env['FIREWATCH_AUDIT_SEAL_FILE']}\n"
-            "  relay            event log -> RabbitMQ exchanges firewatch.<service>\n"
+            f"  relay            event log -> RabbitMQ exchanges {prefix}.<service>\n"
             f"  event log        {env['FIREWATCH_STORE_URL']}\n"
+            f"  platform         {platform_id} (RabbitMQ names under {prefix}.)\n"
             f"  admin token      export FIREWATCH_TOKEN_FILE={token_file}\n"
             "ready",
             flush=True,

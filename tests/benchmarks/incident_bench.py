@@ -27,6 +27,7 @@ import grpc
 
 from apikit.auth import Role, TokenRegistry, issue_token
 from apikit.rpc import start_server
+from appkit import ProjectionRunner
 from eventlog import NewEvent, Ownership, StreamState
 from eventlog.clock import system_clock
 from eventlog.sqlite import SQLiteEventStore
@@ -34,7 +35,7 @@ from firewatch.incident.v1 import incident_pb2 as pb
 from firewatch.incident.v1 import incident_pb2_grpc
 from incident_service.api import SERVICE_NAME, IncidentServicer
 from incident_service.app import IncidentApplication
-from incident_service.projections import IncidentReadModel, ProjectionRunner
+from incident_service.projections import IncidentReadModel
 
 
 @dataclass(frozen=True)
@@ -90,10 +91,10 @@ def serve_for_benchmark(folder: Path) -> None:
     production, for both calls alike."""
     tokens_file = folder / "tokens.json"
     store = SQLiteEventStore(folder / "log.db", writer="incident", ownership=Ownership.platform())
-    model = IncidentReadModel()
-    runner = ProjectionRunner(store, model).start()
+    runner = ProjectionRunner(store, IncidentReadModel)
+    runner.catch_up()
     servicer = IncidentServicer(
-        IncidentApplication(store, system_clock), store, model, runner, TokenRegistry(tokens_file)
+        IncidentApplication(store, system_clock), store, runner, TokenRegistry(tokens_file)
     )
     echo = grpc.method_handlers_generic_handler(
         "bench.Echo",

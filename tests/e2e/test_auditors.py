@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_quickstart import ROOT, platform, quickstart_block  # noqa: F401
+from tests.e2e.localplatform import ROOT
+from tests.e2e.test_quickstart import platform, quickstart_block  # noqa: F401
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.slow]
 

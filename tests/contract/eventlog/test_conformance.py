@@ -26,12 +26,14 @@ from eventlog import (
     EventMetadata,
     InvalidEventError,
     NewEvent,
+    Ownership,
     RecordedEvent,
     StreamPermissionError,
     StreamState,
     Tampering,
 )
 from eventlog.chain import event_hash, format_timestamp
+from eventlog.identity import IDENTITY_STREAM
 from eventlog.port import READ_BATCH
 from tests.contract.eventlog.conftest import LogUnderTest
 from tests.contract.eventlog.harness import ForgedEvent
@@ -596,6 +598,57 @@ def test_a_read_only_handle_cannot_append(log: LogUnderTest) -> None:
 def test_an_unknown_writer_is_refused_when_the_handle_is_opened(log: LogUnderTest) -> None:
     with pytest.raises(InvalidEventError, match="writer"):
         log.open("nobody")
+
+
+# ---------------------------------------------------------------- platform identity
+
+
+def test_a_log_has_one_platform_identity_that_every_handle_agrees_on(log: LogUnderTest) -> None:
+    # Read-only handles create it too: the first process of a platform may be a reader.
+    identity = log.open(None).platform_identity()
+    assert identity == log.store.platform_identity() == log.open(None).platform_identity()
+    recorded = log.store.read_stream(IDENTITY_STREAM)
+    assert [(e.type, e.version) for e in recorded] == [("PlatformInitialized", 0)]
+    assert recorded[0].data == {"platform_id": str(identity.platform_id)}
+    assert identity.position == recorded[0].position
+    assert log.store.verify(IDENTITY_STREAM).ok
+
+
+def test_processes_starting_together_agree_on_one_platform_identity(log: LogUnderTest) -> None:
+    starters = 8
+    barrier = threading.Barrier(starters)
+    seen: list[uuid.UUID] = []
+    errors: list[BaseException] = []
+
+    def start() -> None:
+        handle = log.open(None)  # each "process" has its own handle and connection
+        try:
+            barrier.wait(timeout=30)
+            seen.append(handle.platform_identity().platform_id)
+        except BaseException as exc:  # surfaced in the main thread
+            errors.append(exc)
+            barrier.abort()
+
+    threads = [threading.Thread(target=start) for _ in range(starters)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert not errors, errors
+    assert len(seen) == starters
+    assert len(set(seen)) == 1, f"starters disagreed on the platform: {set(seen)}"
+    assert len(log.store.read_stream(IDENTITY_STREAM)) == 1, "more than one identity event"
+
+
+def test_no_writer_may_append_to_the_identity_stream(log: LogUnderTest) -> None:
+    identity = log.store.platform_identity()
+    forged = NewEvent("PlatformInitialized", {"platform_id": str(uuid.uuid4())})
+    with pytest.raises(StreamPermissionError, match="may not append"):
+        log.store.append(IDENTITY_STREAM, [forged], StreamState.ANY)
+    with pytest.raises(InvalidEventError, match="belongs to no writer"):
+        Ownership({"intruder": {"platform"}})
+    assert log.open(None).platform_identity() == identity
 
 
 # ---------------------------------------------------------------- bad input

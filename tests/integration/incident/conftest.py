@@ -13,13 +13,14 @@ import pytest
 
 from apikit.auth import Role, TokenRegistry, issue_token
 from apikit.rpc import RunningServer, start_server
+from appkit import ProjectionRunner
 from eventlog import EventStore, FakeClock, Ownership
 from eventlog.postgres import PostgresEventStore
 from eventlog.sqlite import SQLiteEventStore
 from firewatch.incident.v1 import incident_pb2_grpc
 from incident_service.api import SERVICE_NAME, IncidentServicer
 from incident_service.app import IncidentApplication
-from incident_service.projections import IncidentReadModel, ProjectionRunner
+from incident_service.projections import IncidentReadModel
 from tests.conftest import PG_URL
 
 StoreFactory = Callable[[str | None], EventStore]
@@ -82,10 +83,10 @@ def api(open_log: StoreFactory, tmp_path: Path) -> Iterator[Api]:
     clock = FakeClock()
     store = open_log("incident")
     store.clock = clock
-    model = IncidentReadModel()
-    runner = ProjectionRunner(store, model).start()
+    runner = ProjectionRunner(store, IncidentReadModel)
+    runner.catch_up()
     servicer = IncidentServicer(
-        IncidentApplication(store, clock), store, model, runner, TokenRegistry(tokens_file)
+        IncidentApplication(store, clock), store, runner, TokenRegistry(tokens_file)
     )
     server = start_server(
         host="127.0.0.1",
@@ -101,4 +102,3 @@ def api(open_log: StoreFactory, tmp_path: Path) -> Iterator[Api]:
     finally:
         channel.close()
         server.stop(grace=0)
-        runner.stop()

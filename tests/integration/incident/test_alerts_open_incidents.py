@@ -23,6 +23,7 @@ from incident_service.worker import QUEUE_BINDINGS
 from servicekit.checkpoint import open_checkpoint_store
 from servicekit.relay import Relay
 from servicekit.topology import Topology
+from tests.broker import wait_until_consumed
 from tests.conftest import BROKER_URL
 
 CONFIG = Path(__file__).resolve().parents[3] / "services" / "incident" / "config.yaml"
@@ -63,6 +64,10 @@ def platform(tmp_path: Path) -> Iterator[dict[str, Any]]:
         stderr=subprocess.DEVNULL,
     )
     try:
+        # A fast test could otherwise stop the worker while it is still starting.
+        wait_until_consumed(
+            [topology.qualified(QUEUE_BINDINGS[0]).queue, topology.rpc_queue("incident")]
+        )
         yield {"detection": detection, "log": log_path}
     finally:
         worker.terminate()

@@ -14,10 +14,11 @@ from typer.testing import CliRunner, Result
 
 from apikit.auth import TokenRegistry
 from apikit.rpc import RunningServer, TlsFiles, start_server
+from appkit import ProjectionRunner
 from firewatch.incident.v1 import incident_pb2_grpc
 from incident_service.api import SERVICE_NAME, IncidentServicer
 from incident_service.app import IncidentApplication
-from incident_service.projections import IncidentReadModel, ProjectionRunner
+from incident_service.projections import IncidentReadModel
 from incidentctl.main import app
 from tests.integration.incident.conftest import Api, api, open_log  # noqa: F401
 
@@ -55,15 +56,14 @@ def cli(api: Api) -> Cli:  # noqa: F811 - the imported fixture, requested by nam
 def extra_servers(api: Api, tmp_path: Path) -> Iterator[ServerFactory]:  # noqa: F811
     """More IncidentService servers on the fixture's log and tokens (any port, maybe TLS);
     all stopped at the end."""
-    started: list[tuple[RunningServer, ProjectionRunner]] = []
+    started: list[RunningServer] = []
 
     def start(port: int = 0, tls: TlsFiles | None = None) -> RunningServer:
-        model = IncidentReadModel()
-        runner = ProjectionRunner(api.store, model).start()
+        runner = ProjectionRunner(api.store, IncidentReadModel)
+        runner.catch_up()
         servicer = IncidentServicer(
             IncidentApplication(api.store, api.clock),
             api.store,
-            model,
             runner,
             TokenRegistry(tmp_path / "tokens.json"),
         )
@@ -78,10 +78,9 @@ def extra_servers(api: Api, tmp_path: Path) -> Iterator[ServerFactory]:  # noqa:
             service_names=[SERVICE_NAME],
             tls=tls,
         )
-        started.append((server, runner))
+        started.append(server)
         return server
 
     yield start
-    for server, runner in started:
+    for server in started:
         server.stop(grace=0)
-        runner.stop()

@@ -1,5 +1,6 @@
 """Fixtures for servicekit's broker tests: a private exchange prefix per test, a log in
-tmp_path, a relay in a thread, and a queue reader that waits on the socket.
+tmp_path (its platform identity first, at position 1, so the events a test appends
+start at position 2), a relay in a thread, and a queue reader that waits on the socket.
 
 No eventlet monkey-patching here on purpose: these tests share the pytest process with
 every other test, and patching would turn their threads green. nameko services run
@@ -9,9 +10,16 @@ in a subprocess (nameko_worker.py) that patches itself; the relay is plain threa
 from __future__ import annotations
 
 import contextlib
+import json
+import os
+import select
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
+import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -21,7 +29,7 @@ from typing import Any
 import pytest
 from kombu import Connection
 
-from eventlog import EventMetadata, NewEvent, Ownership, RecordedEvent, StreamState
+from eventlog import EventFilter, EventMetadata, NewEvent, Ownership, RecordedEvent, StreamState
 from eventlog.sqlite import SQLiteEventStore
 from servicekit.checkpoint import SQLiteCheckpointStore
 from servicekit.relay import Relay
@@ -43,6 +51,12 @@ def broker_url() -> str:
         # CI starts the broker; a silent skip would hide a broken pipeline.
         pytest.fail("RabbitMQ is not reachable on 127.0.0.1:5672 (run `make services`)")
     return BROKER_URL
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 @dataclass
@@ -100,9 +114,14 @@ def log_path(tmp_path: Path) -> Path:
     return tmp_path / "eventlog.db"
 
 
+FIRST_POSITION = 2
+"""Where a test's first event lands: the log's identity (the relay reads it) is at 1."""
+
+
 @pytest.fixture
 def store(log_path: Path) -> Iterator[SQLiteEventStore]:
     store = SQLiteEventStore(log_path, writer="incident", ownership=Ownership.platform())
+    assert store.platform_identity().position == FIRST_POSITION - 1
     yield store
     store.close()
 
@@ -255,4 +274,92 @@ def assert_complete_and_ordered(positions_seen: list[int], expected: list[int]) 
 
 
 def events_by_position(store: SQLiteEventStore) -> dict[int, RecordedEvent]:
-    return {event.position: event for event in store.read_all()}
+    """The test's own events (not the log's identity), by position."""
+    return {event.position: event for event in store.read_all(from_position=FIRST_POSITION)}
+
+
+def relayed_positions(head: int) -> list[int]:
+    """The positions a relay publishes from a filled log whose head is `head`."""
+    return list(range(FIRST_POSITION, head + 1))
+
+
+# ---------------------------------------------------------------- nameko workers
+
+WORKER = Path(__file__).with_name("nameko_worker.py")
+
+
+class Worker:
+    """The nameko worker subprocess: started with params, stopped with SIGTERM."""
+
+    def __init__(self, params: dict[str, Any], output: Path) -> None:
+        self._output = output.open("wb")
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        self.process = subprocess.Popen(
+            [sys.executable, str(WORKER), json.dumps(params)],
+            stdout=subprocess.PIPE,
+            stderr=self._output,
+            env=env,
+        )
+        assert self.process.stdout is not None
+        ready, _, _ = select.select([self.process.stdout], [], [], 60)
+        assert ready, f"worker did not start; see {output}"
+        line = self.process.stdout.readline()
+        assert line, f"worker exited at startup; see {output}"
+        self.metrics_port = int(json.loads(line)["metrics_port"])
+
+    def metric(self, name: str, **labels: str) -> float:
+        text = urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics").read()
+        wanted = ",".join(f'{key}="{value}"' for key, value in labels.items())
+        for line in text.decode().splitlines():
+            if line.startswith(f"{name}{{{wanted}}} "):
+                return float(line.rsplit(" ", 1)[1])
+        return 0.0
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout=60)
+        finally:
+            self._output.close()
+
+
+@pytest.fixture
+def start_worker(broker: Broker, log_path: Path, tmp_path: Path) -> Iterator[Any]:
+    workers: list[Worker] = []
+
+    def start(mode: str, queue: str, **params: Any) -> Worker:
+        worker = Worker(
+            {
+                "mode": mode,
+                "broker": broker.url,
+                "prefix": broker.prefix,
+                "queue": queue,
+                "log": str(log_path),
+                **params,
+            },
+            tmp_path / f"worker-{len(workers)}.log",
+        )
+        workers.append(worker)
+        return worker
+
+    yield start
+    for worker in workers:
+        assert worker.stop() == 0, "nameko worker did not shut down cleanly"
+
+
+def follow(store: SQLiteEventStore, count: int, timeout: float, **filter_: Any) -> list[Any]:
+    """Wait on the log (not the clock) until `count` matching events exist."""
+    subscription = store.subscribe(from_position=1, filter=EventFilter.of(**filter_))
+    found: list[RecordedEvent] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while len(found) < count:
+            left = deadline - time.monotonic()
+            assert left > 0, f"only {len(found)} of {count} events after {timeout}s"
+            event = subscription.next_event(timeout=left)
+            if event is not None:
+                found.append(event)
+    finally:
+        subscription.close()
+    return found

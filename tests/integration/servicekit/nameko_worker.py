@@ -8,7 +8,10 @@ observes it by following the log, and a redelivery cannot append twice.
     python nameko_worker.py '<json params>'
 
 params: mode ("record" | "flaky" | "failing"), broker, prefix, queue, log,
-max_attempts, first_delay, backoff, max_workers. The first stdout line is
+max_attempts, first_delay, backoff, delivery_limit, event_types, max_workers, and
+metrics_port (served through the handler's METRICS_PORT config; otherwise the harness
+serves the metrics itself on a free port). The log is also the worker's STORE_URL: its
+identity is the platform the worker accepts messages from. The first stdout line is
 {"metrics_port": N}: the worker's Prometheus endpoint.
 """
 
@@ -63,11 +66,12 @@ def build_service(params: dict[str, Any]) -> type:
 
         @reliable_handler(
             source_service="incident",
-            event_types=["#"],
+            event_types=params.get("event_types", ["#"]),
             queue=params["queue"],
             max_attempts=params.get("max_attempts", 5),
             first_delay=params.get("first_delay", 0.05),
             backoff=params.get("backoff", 2.0),
+            delivery_limit=params.get("delivery_limit", 20),
         )
         def open_channel(self, event: RecordedEvent) -> None:
             attempts[str(event.id)] += 1
@@ -87,11 +91,18 @@ def main() -> None:
     params = json.loads(sys.argv[1])
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
     configure_logging()  # stderr: stdout carries only the metrics port line
-    server, _ = start_http_server(0, addr="127.0.0.1")
-    print(json.dumps({"metrics_port": server.server_address[1]}), flush=True)
-    config = {
+    config: dict[str, Any] = {}
+    if "metrics_port" in params:
+        # Served by the reliable handler itself, as in production (METRICS_PORT).
+        config["METRICS_PORT"] = params["metrics_port"]
+        print(json.dumps({"metrics_port": params["metrics_port"]}), flush=True)
+    else:
+        server, _ = start_http_server(0, addr="127.0.0.1")
+        print(json.dumps({"metrics_port": server.server_address[1]}), flush=True)
+    config |= {
         "AMQP_URI": params["broker"],
         "FIREWATCH_EXCHANGE_PREFIX": params["prefix"],
+        "STORE_URL": f"sqlite:///{params['log']}",
         "max_workers": params.get("max_workers", 10),
         "LOGGING": {"version": 1, "disable_existing_loggers": False},
     }

@@ -1,5 +1,5 @@
-"""The relay against the real broker: order, checkpoint-after-confirm, nacks, returns
-and a connection that dies under it."""
+"""The relay against the real broker: order, checkpoint-after-confirm, the platform id on
+every message, nacks, unbound event types and a connection that dies under it."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import amqp.exceptions
 import pytest
 
 from eventlog import NewEvent, StreamState
@@ -20,6 +21,7 @@ from servicekit.relay import Relay
 from servicekit.topology import QueueBinding
 
 from .conftest import (
+    FIRST_POSITION,
     Broker,
     QueueReader,
     RelayThread,
@@ -28,6 +30,7 @@ from .conftest import (
     fill,
     make_relay,
     positions,
+    relayed_positions,
 )
 
 pytestmark = pytest.mark.rabbitmq
@@ -44,8 +47,9 @@ class AuditingCheckpoint(SQLiteCheckpointStore):
         self.saves: list[tuple[int, int]] = []
 
     def save(self, name: str, position: int) -> None:
-        # Nobody consumes the queue during the test and every event is routed to it,
-        # so a confirmed prefix up to `position` means at least `position` messages.
+        # Nobody consumes the queue during the test and every event but the log's
+        # identity is routed to it, so a confirmed prefix up to `position` means at
+        # least `position - 1` messages.
         self.saves.append((position, self.broker.message_count(self.queue)))
         super().save(name, position)
 
@@ -54,7 +58,7 @@ def _sample(value: Any, relay: str, **labels: str) -> float:
     return value.labels(relay, *labels.values())._value.get()  # type: ignore[no-any-return]
 
 
-def test_relay_delivers_every_event_in_order_and_checkpoints_only_after_confirms(
+def test_relay_delivers_every_event_in_order_with_its_platform_and_checkpoints_after_confirms(
     broker: Broker, store: SQLiteEventStore, tmp_path: Path, reader_factory: Any
 ) -> None:
     queue = broker.queue_name("all")
@@ -69,15 +73,16 @@ def test_relay_delivers_every_event_in_order_and_checkpoints_only_after_confirms
         head = fill(store, 150, start=700)
         assert relay.wait_for_checkpoint(head, timeout=60)
 
-    assert checkpoint.load("ordered") == head == 850
+    assert checkpoint.load("ordered") == head == 850 + FIRST_POSITION - 1
     saved = [position for position, _ in checkpoint.saves]
     assert saved == sorted(saved), "checkpoint moved backwards"
     assert len(saved) >= 850 // 64, "confirms were not awaited per window"
-    ahead = [(p, count) for p, count in checkpoint.saves if count < p]
+    ahead = [(p, count) for p, count in checkpoint.saves if count < p - 1]
     assert not ahead, f"checkpoint saved before the broker held the events: {ahead[:5]}"
 
     messages = reader_factory(queue).wait_for_count(850, timeout=60)
-    assert positions(messages) == list(range(1, 851))
+    assert positions(messages) == relayed_positions(head)
+    platform = str(store.platform_identity().platform_id)
     originals = events_by_position(store)
     for message in messages:
         event = envelope.decode(message.body)
@@ -91,6 +96,7 @@ def test_relay_delivers_every_event_in_order_and_checkpoints_only_after_confirms
         assert message.properties["type"] == original.type
         assert message.properties["delivery_mode"] == 2
         assert message.properties["content_type"] == "application/json"
+        assert message.headers["x-firewatch-platform"] == platform
         assert message.delivery_info["routing_key"] == original.type
         assert message.delivery_info["exchange"] == f"{broker.prefix}.incident"
         assert json.loads(message.body)["metadata"]["correlation_id"] == original.stream
@@ -122,7 +128,8 @@ def test_a_nacked_window_is_republished_and_the_checkpoint_never_passes_it(
         # Quorum queues enforce max-length loosely (a window in flight may all get in);
         # the invariant is that the checkpoint never exceeds what the broker took.
         checkpointed = relay.checkpoint_position
-        assert checkpointed <= broker.message_count(queue), "checkpoint passed a nacked event"
+        taken = broker.message_count(queue)
+        assert checkpointed - 1 <= taken, "checkpoint passed a nacked event"
         assert checkpointed < head
         # Consuming makes room; each time the relay's retry gets a few more through.
         reader = reader_factory(queue)
@@ -133,33 +140,38 @@ def test_a_nacked_window_is_republished_and_the_checkpoint_never_passes_it(
     # nacked, a later one of the same window may still get in (the reader made room),
     # and it arrives again, in order, when the relay republishes from the nack.
     seen = positions(reader.messages)
-    assert set(seen) == set(range(1, 61))
+    assert set(seen) == set(relayed_positions(head))
     assert _sample(metrics.RELAY_FAILURES, "nacked", reason="nack") > nacks_before
 
 
-def test_a_returned_message_is_republished_after_the_relay_redeclares_the_topology(
+def test_an_event_type_nobody_binds_is_counted_as_unrouted_and_kept_nowhere_on_the_broker(
     broker: Broker, store: SQLiteEventStore, tmp_path: Path, reader_factory: Any
 ) -> None:
     bound = broker.queue_name("declared")
     broker.declare(QueueBinding(bound, "incident", ["IncidentDeclared"]))
     checkpoint = SQLiteCheckpointStore(tmp_path / "cp.db")
-    relay = make_relay(broker, store, checkpoint, "returned", max_backoff=0.3)
-    returns_before = _sample(metrics.RELAY_FAILURES, "returned", reason="returned")
+    relay = make_relay(broker, store, checkpoint, "unbound")
+    reader = reader_factory(bound)
 
     with RelayThread(relay):
-        first = store.append("incident-1", [NewEvent("IncidentDeclared", {})], StreamState.ANY)
-        assert relay.wait_for_checkpoint(first.last_position, timeout=30)
-        # Nothing binds "SeverityChanged" and the alternate exchange has lost its queue:
-        # the broker returns the message, and the relay must not move past it.
-        broker.channel_call("queue_delete", broker.topology.unrouted_queue)
-        second = store.append("incident-1", [NewEvent("SeverityChanged", {})], StreamState.ANY)
-        # Reconnecting re-declares the unrouted queue, so the republish is kept there.
-        assert relay.wait_for_checkpoint(second.last_position, timeout=30)
-        assert relay.sessions >= 2
+        store.append("incident-1", [NewEvent("IncidentDeclared", {})], StreamState.ANY)
+        store.append("incident-1", [NewEvent("SeverityChanged", {})], StreamState.ANY)
+        last = store.append("incident-1", [NewEvent("IncidentDeclared", {})], StreamState.ANY)
+        # Nothing binds SeverityChanged: the broker returns it, and the relay moves on.
+        assert relay.wait_for_checkpoint(last.last_position, timeout=30)
 
-    assert _sample(metrics.RELAY_FAILURES, "returned", reason="returned") > returns_before
-    kept = reader_factory(broker.topology.unrouted_queue).wait_for_count(1, timeout=10)
-    assert envelope.decode(kept[0].body).position == second.last_position
+    assert relay.sessions == 1, "an unbound type must not fail the session"
+    assert _sample(metrics.RELAY_UNROUTED, "unbound", event_type="SeverityChanged") == 1
+    # The log's own identity (category `platform`, owned by no service) is not published.
+    assert _sample(metrics.RELAY_UNROUTED, "unbound", event_type="PlatformInitialized") == 1
+    assert _sample(metrics.RELAY_FAILURES, "unbound", reason="returned") == 0
+    assert [m.properties["type"] for m in reader.wait_for_count(2, timeout=10)] == [
+        "IncidentDeclared",
+        "IncidentDeclared",
+    ]
+    # No catch-all queue collects what nobody reads (issue 8: it grew without bound).
+    with pytest.raises(amqp.exceptions.NotFound):
+        broker.message_count(f"{broker.prefix}.unrouted")
 
 
 def test_relay_reconnects_after_its_socket_dies_and_resumes_from_the_checkpoint(
@@ -191,10 +203,8 @@ def test_relay_reconnects_after_its_socket_dies_and_resumes_from_the_checkpoint(
 
     assert cuts >= 2
     assert relay.sessions >= cuts + 1
-    messages = reader.wait_for_positions(head, timeout=60)
-    duplicates = assert_complete_and_ordered(
-        positions(reader.take_rest()), list(range(1, head + 1))
-    )
+    messages = reader.wait_for_positions(len(relayed_positions(head)), timeout=60)
+    duplicates = assert_complete_and_ordered(positions(reader.take_rest()), relayed_positions(head))
     record_property("duplicates", duplicates)
     print(f"\nsevered {cuts} times: {len(messages)} messages, {duplicates} duplicates")
 

@@ -119,7 +119,8 @@ def test_amqp_properties() -> None:
         prev_hash="0" * 64,
         hash="1" * 64,
     )
-    wire = envelope.encode(event)
+    platform = str(uuid.uuid4())
+    wire = envelope.encode(event, platform)
     assert wire.properties() == {
         "message_id": str(event_id),
         "type": "SeverityChanged",
@@ -131,6 +132,7 @@ def test_amqp_properties() -> None:
             "x-position": 42,
             "x-correlation-id": "incident-7",
             "x-envelope": 1,
+            "x-firewatch-platform": platform,
         },
     }
     body = json.loads(wire.body)

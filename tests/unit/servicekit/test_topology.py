@@ -2,26 +2,61 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime
+
 import pytest
 
+from eventlog.identity import PlatformIdentity
 from servicekit.topology import QueueBinding, Topology, TopologyError, exponential_delays
 
 
-def test_exchange_per_owning_service_and_unowned_categories_go_to_unrouted() -> None:
+def _platform(hex_id: str) -> PlatformIdentity:
+    return PlatformIdentity(uuid.UUID(hex_id), datetime(2026, 11, 27, tzinfo=UTC), 1)
+
+
+def test_exchange_per_owning_service_and_unowned_categories_have_none() -> None:
     topology = Topology("fw")
     assert topology.exchange_for_stream("incident-42") == "fw.incident"
     assert topology.exchange_for_stream("alert-x") == "fw.detection"
     assert topology.exchange_for_stream("page-1") == "fw.paging"
-    assert topology.exchange_for_stream("mystery-1") == "fw.unrouted"
-    assert topology.exchange_arguments() == {"alternate-exchange": "fw.unrouted"}
+    assert topology.exchange_for_stream("mystery-1") is None
+    assert topology.exchange_for_stream("platform-identity") is None
     assert "fw.postmortem" in topology.service_exchanges
+    assert (topology.rpc_exchange, topology.rpc_queue("incident")) == ("fw.rpc", "fw.rpc-incident")
 
 
-def test_prefix_comes_from_the_environment_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_default_prefix_is_derived_from_the_platform_identity(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("FIREWATCH_EXCHANGE_PREFIX", raising=False)
+    one = _platform("3f2a9c1b7d4e4a0b8c9d0e1f2a3b4c5d")
+    other = _platform("0b8c9d0e1f2a4a0b8c9d0e1f2a3b4c5d")
+    assert Topology(platform=one).exchange_for_service("incident") == (
+        "firewatch-3f2a9c1b7d4e.incident"
+    )
+    assert Topology(platform=one).qualified(
+        QueueBinding("incident.detection", "detection", ["#"])
+    ).queue == ("firewatch-3f2a9c1b7d4e.incident.detection")
+    assert Topology(platform=other).prefix != Topology(platform=one).prefix
+
+
+def test_an_explicit_prefix_wins_over_the_derived_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    platform = _platform("3f2a9c1b7d4e4a0b8c9d0e1f2a3b4c5d")
     monkeypatch.setenv("FIREWATCH_EXCHANGE_PREFIX", "t-123")
-    assert Topology().exchange_for_service("incident") == "t-123.incident"
-    monkeypatch.delenv("FIREWATCH_EXCHANGE_PREFIX")
-    assert Topology().exchange_for_service("incident") == "firewatch.incident"
+    assert Topology(platform=platform).exchange_for_service("incident") == "t-123.incident"
+    assert Topology("fw", platform=platform).prefix == "fw"
+    monkeypatch.setenv("FIREWATCH_EXCHANGE_PREFIX", "")  # an empty variable is unset
+    assert Topology(platform=platform).prefix == "firewatch-3f2a9c1b7d4e"
+
+
+def test_without_a_prefix_or_a_platform_there_is_no_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A fixed default is what put two platforms into the same queues (issue 8).
+    monkeypatch.delenv("FIREWATCH_EXCHANGE_PREFIX", raising=False)
+    with pytest.raises(TopologyError, match=r"no exchange prefix.*FIREWATCH_EXCHANGE_PREFIX"):
+        Topology()
 
 
 def test_a_category_with_two_owners_is_refused() -> None:

@@ -281,3 +281,24 @@ def start_server(
         raise OSError(f"cannot listen on {address}")
     server.start()
     return RunningServer(server, bound, health_servicer)
+
+
+def tls_files(certificate: Path | None, private_key: Path | None) -> TlsFiles | None:
+    """TLS when both files are configured, plaintext otherwise."""
+    if certificate and private_key:
+        return TlsFiles(certificate, private_key)
+    return None
+
+
+def serve_until_signalled(running: RunningServer, banner: str) -> None:
+    """An API process's main loop: print `banner` (tests and `make run` wait for it),
+    serve until SIGTERM or SIGINT, then stop gracefully."""
+    import signal
+    import threading
+
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    signal.signal(signal.SIGINT, lambda *_: stopping.set())
+    print(banner, flush=True)
+    stopping.wait()
+    running.stop()

@@ -14,6 +14,7 @@ from eventlog.errors import (
     StreamPermissionError,
 )
 from eventlog.factory import open_store
+from eventlog.identity import PlatformIdentity, PlatformIdentityError
 from eventlog.model import (
     GENESIS_HASH,
     AppendResult,
@@ -48,6 +49,8 @@ __all__ = [
     "InvalidEventError",
     "NewEvent",
     "Ownership",
+    "PlatformIdentity",
+    "PlatformIdentityError",
     "RecordedEvent",
     "StreamPermissionError",
     "StreamState",

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from eventlog.errors import InvalidEventError
+from eventlog.identity import IDENTITY_CATEGORY
 from eventlog.validation import validate_category
 
 PLATFORM_OWNERSHIP: Mapping[str, frozenset[str]] = {
@@ -33,6 +35,13 @@ class Ownership:
             checked[writer] = frozenset(
                 validate_category(c, f"ownership[{writer!r}]") for c in categories
             )
+            if IDENTITY_CATEGORY in checked[writer]:
+                # Only EventStore.platform_identity() may write it (eventlog.identity).
+                raise InvalidEventError(
+                    f"ownership[{writer!r}]",
+                    f"the {IDENTITY_CATEGORY!r} category holds the log's identity and "
+                    "belongs to no writer",
+                )
         self._owners = checked
 
     def categories_for(self, writer: str | None) -> frozenset[str]:

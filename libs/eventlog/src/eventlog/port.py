@@ -41,6 +41,15 @@ from eventlog.errors import (
     InvalidEventError,
     StreamPermissionError,
 )
+from eventlog.identity import (
+    IDENTITY_STREAM,
+    INITIALIZED,
+    SCHEMA_VERSION,
+    PlatformIdentity,
+    PlatformIdentityError,
+    identity_from_event,
+    new_identity_data,
+)
 from eventlog.model import (
     AppendResult,
     EventFilter,
@@ -115,6 +124,7 @@ class EventStore(abc.ABC):
             raise InvalidEventError("writer", f"{writer!r} is not a known writer")
         self._owned = self.ownership.categories_for(writer)
         self.clock = clock
+        self._identity: PlatformIdentity | None = None
 
     # ------------------------------------------------------------------ writing
 
@@ -327,6 +337,44 @@ class EventStore(abc.ABC):
         """Catch up from `from_position` (inclusive), then follow new events live."""
         validate_position(from_position, "from_position")
         return Subscription(self, from_position, filter, poll_interval)
+
+    # ------------------------------------------------------------------ identity
+
+    def platform_identity(self) -> PlatformIdentity:
+        """The identity of the platform this log belongs to (see `eventlog.identity`).
+
+        Any handle, read-only ones included, creates it on first use: the identity is
+        the log's own record, not a service's fact, so it bypasses stream ownership
+        for this one stream and this one event. Concurrent first calls from several
+        processes agree: the NO_STREAM append lets exactly one win, the others re-read.
+        The answer never changes, so it is kept after the first read.
+        """
+        if self._identity is None:
+            first = self._read_stream(IDENTITY_STREAM, None, False, 1, None, None)
+            if not first:
+                first = self._create_identity()
+            self._identity = identity_from_event(first[0])
+        return self._identity
+
+    def _create_identity(self) -> list[RecordedEvent]:
+        event = NewEvent(
+            INITIALIZED,
+            new_identity_data(),
+            schema_version=SCHEMA_VERSION,
+            metadata=EventMetadata(actor=self.writer or "firewatch"),
+        )
+        try:
+            self._append(IDENTITY_STREAM, [self._prepare(0, event)], StreamState.NO_STREAM)
+        except ConcurrencyError:
+            pass  # another process created it between our read and our append: theirs wins
+        except StreamPermissionError as exc:
+            # EventStoreDB ACLs may forbid this user the stream (ADR 0012).
+            raise PlatformIdentityError(
+                f"this log has no platform identity yet and this process may not create "
+                f"{IDENTITY_STREAM!r} ({exc}); start a process whose user may write "
+                f"{IDENTITY_STREAM!r} (the relay) first"
+            ) from exc
+        return self._read_stream(IDENTITY_STREAM, None, False, 1, None, None)
 
     # ------------------------------------------------------------------ auditing
 

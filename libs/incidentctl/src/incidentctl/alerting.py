@@ -3,7 +3,7 @@
 They talk to the detection service's AlertService (--alert-server /
 FIREWATCH_ALERT_SERVER, default 127.0.0.1:50052) with the same token, TLS, timeout,
 retry, --json and exit-code conventions as the incident commands in main.py.
-Registered on main.app at the end of main.py.
+Registered on main.app by main.py; the helpers they share are in options.py.
 
 Retries are safe: `alert send` and `silence add` carry an idempotency key (a retried
 trigger without --dedup-key gets the same server-made key, a retried silence is the
@@ -26,7 +26,15 @@ from firewatch.alert.v1 import alert_pb2 as pb
 from incidentctl import alert_render
 from incidentctl.client import AlertClient, connect_alerts
 from incidentctl.errors import CliError, ExitCode
-from incidentctl.main import JsonOption, KeyOption, _key, _print_json, _settings, _usage, fail
+from incidentctl.options import (
+    JsonOption,
+    KeyOption,
+    fail,
+    new_key,
+    print_json,
+    settings_of,
+    usage,
+)
 from incidentctl.render import console
 from incidentctl.values import (
     AlertAction,
@@ -40,8 +48,8 @@ from incidentctl.values import (
     to_timestamp,
 )
 
-duration_parser = _usage(parse_duration)
-instant_parser = _usage(parse_instant)
+duration_parser = usage(parse_duration)
+instant_parser = usage(parse_instant)
 
 alert_app = typer.Typer(help="Send, list and show alerts.", no_args_is_help=True)
 silence_app = typer.Typer(help="Mute matching alerts for a while.", no_args_is_help=True)
@@ -64,7 +72,7 @@ LabelOption = Annotated[
 def alert_session(ctx: typer.Context) -> Iterator[AlertClient]:
     """A connected AlertService client; any CliError becomes `error: ...` and its code."""
     try:
-        with connect_alerts(_settings(ctx)) as client:
+        with connect_alerts(settings_of(ctx)) as client:
             yield client
     except CliError as error:
         fail(error)
@@ -134,7 +142,7 @@ def alert_send(
         raise typer.BadParameter("a trigger needs a SUMMARY and --severity")
     if action is not AlertAction.TRIGGER and not dedup_key:
         raise typer.BadParameter(f"--dedup-key is required to {action.value}")
-    key = _key(idempotency_key)
+    key = new_key(idempotency_key)
     request = pb.SendAlertRequest(
         action=action.to_pb(),
         dedup_key=dedup_key or "",
@@ -154,7 +162,7 @@ def alert_send(
         typer.echo(answer.dedup_key)
         return
     if json_output:
-        _print_json(
+        print_json(
             {
                 "dedup_key": answer.dedup_key,
                 "alert_id": answer.alert_id,
@@ -212,7 +220,7 @@ def alert_list(
     with alert_session(ctx) as client:
         alerts = client.list_all(request, limit, page_size=page_size)
     if json_output:
-        _print_json([alert_render.alert_json(a) for a in alerts])
+        print_json([alert_render.alert_json(a) for a in alerts])
         return
     if not alerts:
         console(stderr=True).print("no alerts match")
@@ -248,7 +256,7 @@ def alert_show(
     with alert_session(ctx) as client:
         found = client.get(request).alert
     if json_output:
-        _print_json(alert_render.alert_json(found))
+        print_json(alert_render.alert_json(found))
         return
     console().print(alert_render.alert_panel(found))
 
@@ -292,7 +300,7 @@ def silence_add(
             parsed.append(parse_matcher(text))
         except ValueError as error:
             raise typer.BadParameter(str(error), param_hint="MATCHERS") from None
-    key = _key(idempotency_key)
+    key = new_key(idempotency_key)
     request = pb.CreateSilenceRequest(
         matchers=[pb.Matcher(name=m.name, operator=m.operator, value=m.value) for m in parsed],
         comment=comment,
@@ -311,7 +319,7 @@ def silence_add(
         typer.echo(silence.silence_id)
         return
     if json_output:
-        _print_json(
+        print_json(
             {
                 "silence": alert_render.silence_json(silence),
                 "replayed": answer.replayed,
@@ -342,7 +350,7 @@ def silence_list(
             client.list_silences(pb.ListSilencesRequest(active_only=not include_all)).silences
         )
     if json_output:
-        _print_json([alert_render.silence_json(s) for s in silences])
+        print_json([alert_render.silence_json(s) for s in silences])
         return
     if not silences:
         console(stderr=True).print("no silences" if include_all else "no active silences")
@@ -360,7 +368,7 @@ def silence_expire(
     with alert_session(ctx) as client:
         answer = client.expire_silence(pb.ExpireSilenceRequest(silence_id=silence_id.strip()))
     if json_output:
-        _print_json(
+        print_json(
             {
                 "silence": alert_render.silence_json(answer.silence),
                 "event_types": list(answer.event_types),
@@ -384,7 +392,7 @@ def rule_list(ctx: typer.Context, json_output: JsonOption = False) -> None:
     with alert_session(ctx) as client:
         rules = list(client.list_rules().rules)
     if json_output:
-        _print_json([alert_render.rule_json(r) for r in rules])
+        print_json([alert_render.rule_json(r) for r in rules])
         return
     if not rules:
         console(stderr=True).print("no rules defined")
@@ -408,7 +416,7 @@ def rule_validate(
     with alert_session(ctx) as client:
         answer = client.validate_rules(pb.ValidateRulesRequest(yaml=text, source=str(file)))
     if json_output:
-        _print_json(
+        print_json(
             {
                 "valid": answer.valid,
                 "problems": [
@@ -462,7 +470,7 @@ def heartbeat_add(
     with alert_session(ctx) as client:
         answer = client.create_heartbeat(request)
     if json_output:
-        _print_json(
+        print_json(
             {"heartbeat": alert_render.heartbeat_json(answer.heartbeat), "created": answer.created}
         )
         return
@@ -481,7 +489,7 @@ def heartbeat_list(ctx: typer.Context, json_output: JsonOption = False) -> None:
     with alert_session(ctx) as client:
         heartbeats = list(client.list_heartbeats().heartbeats)
     if json_output:
-        _print_json([alert_render.heartbeat_json(h) for h in heartbeats])
+        print_json([alert_render.heartbeat_json(h) for h in heartbeats])
         return
     if not heartbeats:
         console(stderr=True).print("no heartbeat monitors")
@@ -499,7 +507,7 @@ def heartbeat_ping(
     with alert_session(ctx) as client:
         answer = client.ping_heartbeat(pb.PingHeartbeatRequest(name=name))
     if json_output:
-        _print_json(
+        print_json(
             {
                 "heartbeat": alert_render.heartbeat_json(answer.heartbeat),
                 "event_types": list(answer.event_types),

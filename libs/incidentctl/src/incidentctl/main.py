@@ -12,19 +12,18 @@ import io
 import json
 import os
 import sys
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, NoReturn, Protocol, TypeVar
+from typing import Annotated, Protocol
 
 import typer
 from rich.text import Text
 
 from firewatch.eventlog.v1 import event_pb2
 from firewatch.incident.v1 import incident_pb2 as pb
-from incidentctl import render
+from incidentctl import alerting, render
 from incidentctl.client import (
     DEFAULT_ALERT_SERVER,
     DEFAULT_SERVER,
@@ -33,6 +32,17 @@ from incidentctl.client import (
     connect,
 )
 from incidentctl.errors import CliError
+from incidentctl.oncall import oncall_app
+from incidentctl.options import (
+    JsonOption,
+    KeyOption,
+    fail,
+    new_key,
+    print_json,
+    settings_of,
+    usage,
+)
+from incidentctl.pages import pages_app
 from incidentctl.values import (
     AsOf,
     MitigationKind,
@@ -83,24 +93,8 @@ app = typer.Typer(
 
 # ---------------------------------------------------------------------- shared options
 
-T = TypeVar("T")
-
-
-def _usage(parse: Callable[[str], T]) -> Callable[[str], T]:
-    """A values.py parser as a typer parser: its ValueError becomes a usage error (exit 2)
-    that names the option, without the "Value error," prefix typer adds otherwise."""
-
-    def run(text: str) -> T:
-        try:
-            return parse(text)
-        except ValueError as error:
-            raise typer.BadParameter(str(error)) from None
-
-    return run
-
-
-as_of_parser = _usage(parse_as_of)
-instant_parser = _usage(parse_instant)
+as_of_parser = usage(parse_as_of)
+instant_parser = usage(parse_instant)
 
 
 IncidentArg = Annotated[
@@ -116,16 +110,6 @@ AsOfOption = Annotated[
         show_default=False,
     ),
 ]
-KeyOption = Annotated[
-    str | None,
-    typer.Option(
-        "--idempotency-key",
-        help="repeat a command safely: the same key never records it twice "
-        "(default: a fresh key per run)",
-        show_default=False,
-    ),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="machine-readable JSON on stdout")]
 
 
 class Answer(Protocol):
@@ -138,35 +122,14 @@ class Answer(Protocol):
     def incident(self) -> pb.Incident: ...
 
 
-def _settings(ctx: typer.Context) -> Settings:
-    settings = ctx.find_root().obj
-    # Commands are only reachable through the callback that sets obj.
-    assert isinstance(settings, Settings)
-    return settings
-
-
 @contextmanager
 def session(ctx: typer.Context) -> Iterator[IncidentClient]:
     """A connected client; any CliError inside becomes `error: ...` and its exit code."""
     try:
-        with connect(_settings(ctx)) as client:
+        with connect(settings_of(ctx)) as client:
             yield client
     except CliError as error:
         fail(error)
-
-
-def fail(error: CliError) -> NoReturn:
-    typer.echo(f"error: {error.message}", err=True)
-    raise typer.Exit(int(error.exit_code))
-
-
-def _key(given: str | None) -> str:
-    # One key per invocation, shared by every retry of this invocation's request.
-    return given or f"incidentctl-{uuid.uuid4()}"
-
-
-def _print_json(value: object) -> None:
-    typer.echo(render.dumps(value))
 
 
 def _report(
@@ -174,7 +137,7 @@ def _report(
 ) -> None:
     """The outcome of a mutating command: JSON, or one line saying what changed."""
     if json_output:
-        _print_json(
+        print_json(
             {
                 "outcome": render.outcome_json(answer.outcome, key),
                 "incident": render.incident_json(answer.incident),
@@ -294,7 +257,7 @@ def declare(
     ] = False,
 ) -> None:
     """Declare an incident and print its reference (INC-42)."""
-    key = _key(idempotency_key)
+    key = new_key(idempotency_key)
     with session(ctx) as client:
         answer = client.declare(
             pb.DeclareIncidentRequest(
@@ -361,7 +324,7 @@ def list_incidents(
     with session(ctx) as client:
         incidents = client.list_all(request, limit, page_size=page_size)
     if json_output:
-        _print_json([render.incident_json(i) for i in incidents])
+        print_json([render.incident_json(i) for i in incidents])
         return
     if not incidents:
         render.console(stderr=True).print("no incidents match")
@@ -382,7 +345,7 @@ def show(
     with session(ctx) as client:
         answer = client.get(request)
     if json_output:
-        _print_json(render.incident_json(answer.incident))
+        print_json(render.incident_json(answer.incident))
         return
     render.console().print(
         render.incident_panel(answer.incident, as_of=as_of.describe() if as_of else None)
@@ -398,7 +361,7 @@ def assign(
     json_output: JsonOption = False,
 ) -> None:
     """Hand incident command to someone."""
-    key = _key(idempotency_key)
+    key = new_key(idempotency_key)
     with session(ctx) as client:
         answer = client.assign(
             pb.AssignCommanderRequest(
@@ -420,7 +383,7 @@ def change_severity(
     json_output: JsonOption = False,
 ) -> None:
     """Change an incident's severity, saying why."""
-    key = _key(idempotency_key)
+    key = new_key(idempotency_key)
     with session(ctx) as client:
         answer = client.change_severity(
             pb.ChangeSeverityRequest(
@@ -448,7 +411,7 @@ def update_status(
     json_output: JsonOption = False,
 ) -> None:
     """Move an incident between investigating, identified and monitoring."""
-    key = _key(idempotency_key)
+    key = new_key(idempotency_key)
     with session(ctx) as client:
         answer = client.update_status(
             pb.UpdateStatusRequest(
@@ -470,7 +433,7 @@ def note(
     json_output: JsonOption = False,
 ) -> None:
     """Add a note to an incident's timeline."""
-    key = _key(idempotency_key)
+    key = new_key(idempotency_key)
     with session(ctx) as client:
         answer = client.add_note(
             pb.AddNoteRequest(incident=incident_argument(incident), text=text, idempotency_key=key)
@@ -507,7 +470,7 @@ def mitigate(
     json_output: JsonOption = False,
 ) -> None:
     """Record a mitigation (temporary unless --permanent)."""
-    key = _key(idempotency_key)
+    key = new_key(idempotency_key)
     request = pb.RecordMitigationRequest(
         incident=incident_argument(incident),
         kind=kind.to_pb(),
@@ -532,7 +495,7 @@ def resolve(
     json_output: JsonOption = False,
 ) -> None:
     """Resolve an incident with a summary."""
-    key = _key(idempotency_key)
+    key = new_key(idempotency_key)
     with session(ctx) as client:
         answer = client.resolve(
             pb.ResolveIncidentRequest(
@@ -557,7 +520,7 @@ def reopen(
     json_output: JsonOption = False,
 ) -> None:
     """Reopen a resolved incident."""
-    key = _key(idempotency_key)
+    key = new_key(idempotency_key)
     with session(ctx) as client:
         answer = client.reopen(
             pb.ReopenIncidentRequest(
@@ -591,7 +554,7 @@ def timeline(
     with session(ctx) as client:
         answer = client.timeline(request)
     if json_output:
-        _print_json(
+        print_json(
             {
                 "incident": render.incident_json(answer.incident),
                 "events": [render.event_json(e) for e in answer.events],
@@ -707,16 +670,8 @@ def _reference(client: IncidentClient, known: dict[str, str], event: event_pb2.L
     return found
 
 
-# The detection commands live in their own module and need the helpers above; they are
-# registered last so that module can import them from this (fully defined) one.
-from incidentctl import alerting  # noqa: E402
-
+# The detection and paging commands live in their own modules.
 alerting.register(app)
-
-# The paging service's commands (on call, overrides, pages) live in their own modules.
-from incidentctl.oncall import oncall_app  # noqa: E402
-from incidentctl.pages import pages_app  # noqa: E402
-
 app.add_typer(oncall_app, name="oncall")
 app.add_typer(pages_app, name="page")
 from incidentctl.audit import audit_app  # noqa: E402

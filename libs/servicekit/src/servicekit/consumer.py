@@ -8,6 +8,15 @@ alternative, on top of nameko's own Consumer/QueueConsumer machinery:
 - it consumes from the durable quorum queue that `servicekit.topology` declares (and
   declares it again at setup, idempotently; deploy-time declaration is what makes a
   late-starting consumer receive events published before it started);
+- it refuses, before anything else, a message that does not carry its own platform's
+  id (header `x-firewatch-platform`, set by the relay from the log's identity): a
+  message of another platform that shares the broker is parked with the reason
+  "foreign platform: ...", one without the header with "no platform id: ...", each
+  counted in `firewatch_events_refused_total{queue,reason}` and logged as
+  `consumer.event_refused` (ADR 0012). It is never handled;
+- a message the broker has delivered `delivery_limit` times without an ack (its
+  consumer crashed or was killed each time) is parked here, visibly, instead of being
+  dead-lettered silently by RabbitMQ on the next requeue;
 - it decodes the envelope and calls the service method with the `RecordedEvent`;
 - success: ack;
 - failure: publish the message, with `x-attempt` incremented, to the retry queue for
@@ -23,8 +32,11 @@ alternative, on top of nameko's own Consumer/QueueConsumer machinery:
 Handlers must be idempotent by event id (see `servicekit.ids`): every path above can
 deliver an event more than once.
 
-Config keys read from the nameko config: AMQP_URI, and FIREWATCH_EXCHANGE_PREFIX
-(falls back to the environment variable of the same name, then "firewatch").
+Config keys read from the nameko config: AMQP_URI; STORE_URL (falls back to
+FIREWATCH_STORE_URL, then the services' default), the log whose identity is this
+platform's; FIREWATCH_EXCHANGE_PREFIX (falls back to the environment variable of the
+same name, then the prefix derived from the platform identity); and METRICS_PORT
+(falls back to FIREWATCH_METRICS_PORT; unset: the metrics are not served).
 """
 
 from __future__ import annotations
@@ -44,8 +56,10 @@ from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.exceptions import ContainerBeingKilled
 from nameko.messaging import Consumer, QueueConsumer
 
+from eventlog.identity import PlatformIdentity
 from eventlog.model import RecordedEvent
 from servicekit import envelope, metrics
+from servicekit.platform import platform_topology
 from servicekit.topology import (
     DEFAULT_BACKOFF,
     DEFAULT_DELIVERY_LIMIT,
@@ -66,6 +80,10 @@ HEADER_PARKED_REASON = "x-parked-reason"
 HEADER_PARKED_TRACEBACK = "x-parked-traceback"
 HEADER_PARKED_AT = "x-parked-at"
 HEADER_ORIGINAL_QUEUE = "x-original-queue"
+HEADER_DELIVERY_COUNT = "x-delivery-count"
+"""Set by RabbitMQ on quorum-queue deliveries: earlier deliveries that were not acked."""
+REFUSED_FOREIGN = "foreign_platform"
+REFUSED_MISSING = "no_platform_id"
 _MAX_HEADER_TEXT = 4000
 """Header values travel in every frame header; keep tracebacks bounded."""
 
@@ -217,13 +235,22 @@ class ReliableHandler(Consumer):  # type: ignore[misc]
         )
         self.declare_topology = declare
         self.topology: Topology | None = None
+        self.platform: PlatformIdentity | None = None
         self.publisher: ConfirmedPublisher | None = None
         super().__init__(queue=_Queue(queue, no_declare=True), requeue_on_error=False, **kwargs)
 
     def setup(self) -> None:
         config = self.container.config
         amqp_uri = config[AMQP_URI_CONFIG_KEY]
-        self.topology = Topology(config.get(PREFIX_CONFIG_KEY))
+        # The platform is the one whose log this service uses (ADR 0012): its id is
+        # what every message must carry, and it names the queues unless a prefix is set.
+        self.platform, self.topology = platform_topology(config)
+        log.info(
+            "consumer.platform",
+            queue=self.topology.qualified(self.binding).queue,
+            platform=str(self.platform),
+            exchange_prefix=self.topology.prefix,
+        )
         # Consume from the queue under this platform's prefix (what deploy declared).
         self.binding = self.topology.qualified(self.binding)
         self.queue = _Queue(self.binding.queue, no_declare=True)
@@ -231,11 +258,30 @@ class ReliableHandler(Consumer):  # type: ignore[misc]
             with _Connection(amqp_uri) as connection:
                 self.topology.declare(connection, [self.binding])
         self.publisher = ConfirmedPublisher(amqp_uri)
+        # Refused and parked messages must be visible to monitoring, not only in-process.
+        try:
+            metrics.serve_from_config(config)
+        except OSError as exc:
+            # A taken port must not stop a worker from consuming: say so loudly instead.
+            log.exception("consumer.metrics_not_served", error=_describe(exc))
         super().setup()
 
     # ------------------------------------------------------------------ delivery
 
     def handle_message(self, body: bytes, message: Any) -> None:
+        if self._refused(message):
+            return
+        deliveries = _delivery_count(message)
+        if deliveries >= self.binding.delivery_limit:
+            # RabbitMQ dead-letters it on the next requeue, silently: park it visibly.
+            self._park(
+                message,
+                _attempt(message),
+                f"delivered {deliveries + 1} times without an ack: its consumer crashed, "
+                "was killed or lost its connection while handling it each time",
+                None,
+            )
+            return
         try:
             event = envelope.decode(body)
         except envelope.EnvelopeError as exc:
@@ -276,6 +322,9 @@ class ReliableHandler(Consumer):  # type: ignore[misc]
             self._park(message, attempt, error, exc_info, event)
             return
         headers = dict(message.headers or {})
+        # The copy is a new message to the broker: a stale count (which RabbitMQ 4 no
+        # longer overwrites on a first delivery) would park it before its time.
+        headers.pop(HEADER_DELIVERY_COUNT, None)
         headers[HEADER_ATTEMPT] = attempt + 1
         headers[HEADER_LAST_ERROR] = error[:_MAX_HEADER_TEXT]
         retry_queue = self.binding.retry_queue(delay_ms)
@@ -291,6 +340,30 @@ class ReliableHandler(Consumer):  # type: ignore[misc]
                 error=error,
             )
 
+    def _refused(self, message: Any) -> bool:
+        """Park a message that is not this platform's; True if it was refused."""
+        assert self.platform is not None, "setup() reads the platform identity"
+        ours = str(self.platform.platform_id)
+        theirs = (message.headers or {}).get(envelope.HEADER_PLATFORM)
+        if theirs == ours:
+            return False
+        if theirs is None:
+            code = REFUSED_MISSING
+            reason = (
+                f"no platform id: the message has no {envelope.HEADER_PLATFORM} header, so "
+                f"this platform's relay did not publish it; this consumer's log is "
+                f"platform {ours} (ADR 0012)"
+            )
+        else:
+            code = REFUSED_FOREIGN
+            reason = (
+                f"foreign platform: published by platform {theirs}, but this consumer's "
+                f"log is platform {ours}; two platforms share the exchange prefix "
+                f"{self.topology.prefix if self.topology else '?'!r} on this broker (ADR 0012)"
+            )
+        self._park(message, _attempt(message), reason, None, refused=code)
+        return True
+
     def _park(
         self,
         message: Any,
@@ -298,6 +371,8 @@ class ReliableHandler(Consumer):  # type: ignore[misc]
         reason: str,
         exc_info: ExcInfo | None,
         event: RecordedEvent | None = None,
+        *,
+        refused: str | None = None,
     ) -> None:
         text = "".join(traceback.format_exception(*exc_info)) if exc_info else ""
         headers = dict(message.headers or {})
@@ -309,8 +384,10 @@ class ReliableHandler(Consumer):  # type: ignore[misc]
         if not self._move(message, self.binding.parking_queue, headers):
             return
         metrics.EVENTS_PARKED.labels(self.binding.queue).inc()
+        if refused is not None:
+            metrics.EVENTS_REFUSED.labels(self.binding.queue, refused).inc()
         log.error(
-            "consumer.event_parked",
+            "consumer.event_refused" if refused else "consumer.event_parked",
             queue=self.binding.queue,
             parking_queue=self.binding.parking_queue,
             event_id=str(event.id) if event else message.properties.get("message_id"),
@@ -349,6 +426,14 @@ def _attempt(message: Any) -> int:
         return max(1, int(value))
     except (TypeError, ValueError):
         return 1
+
+
+def _delivery_count(message: Any) -> int:
+    value = (message.headers or {}).get(HEADER_DELIVERY_COUNT, 0)
+    try:
+        return max(0, int(value))
+    except (TypeError, ValueError):
+        return 0
 
 
 def _describe(exc: BaseException) -> str:

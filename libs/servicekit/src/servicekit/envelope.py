@@ -18,7 +18,9 @@ Body (UTF-8 JSON object)::
 Properties: `message_id` = event id (consumers and RabbitMQ tooling deduplicate by it),
 `type` = event type, `content_type` = application/json, persistent delivery, and headers
 `x-stream`, `x-position`, `x-correlation-id`, `x-envelope` so that routing, tracing and
-parking tools can read them without parsing the body.
+parking tools can read them without parsing the body, and `x-firewatch-platform`: the
+id of the platform whose log holds the event (ADR 0012), which every consumer checks
+against its own log's before acting.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ HEADER_STREAM = "x-stream"
 HEADER_POSITION = "x-position"
 HEADER_CORRELATION_ID = "x-correlation-id"
 HEADER_ENVELOPE = "x-envelope"
+HEADER_PLATFORM = "x-firewatch-platform"
 
 
 class EnvelopeError(ValueError):
@@ -101,8 +104,8 @@ def event_to_dict(event: RecordedEvent) -> dict[str, Any]:
     }
 
 
-def encode(event: RecordedEvent) -> WireMessage:
-    """The message the relay publishes for `event`."""
+def encode(event: RecordedEvent, platform_id: str | None = None) -> WireMessage:
+    """The message the relay publishes for `event`, from the log of `platform_id`."""
     # ensure_ascii=False keeps non-ASCII text as UTF-8 (smaller, and what the log
     # stores); allow_nan=False because the log never holds NaN, so one here is a bug.
     fields = event_to_dict(event)
@@ -117,6 +120,8 @@ def encode(event: RecordedEvent) -> WireMessage:
     correlation_id = fields["metadata"]["correlation_id"]
     if correlation_id is not None:
         headers[HEADER_CORRELATION_ID] = correlation_id
+    if platform_id is not None:
+        headers[HEADER_PLATFORM] = platform_id
     return WireMessage(body=body, message_id=str(event.id), type=event.type, headers=headers)
 
 

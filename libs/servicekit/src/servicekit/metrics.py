@@ -1,13 +1,45 @@
-"""Prometheus metrics of the relay and the reliable consumers.
+"""Prometheus metrics of the relay and the reliable consumers, and serving them.
 
 Defined once here, in the default registry: prometheus_client refuses to register a
 name twice, and `python -m servicekit.relay` would otherwise import the relay module a
 second time (as __main__) and define them again.
+
+A worker process serves them when its nameko config has METRICS_PORT, or the
+environment FIREWATCH_METRICS_PORT (one port per process; unset or 0: not served).
 """
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge
+import os
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from prometheus_client import Counter, Gauge, start_http_server
+
+METRICS_PORT_CONFIG_KEY = "METRICS_PORT"
+METRICS_PORT_ENV = "FIREWATCH_METRICS_PORT"
+_serving: list[int] = []
+_serving_lock = threading.Lock()
+
+
+def serve_from_config(config: Mapping[str, Any]) -> int | None:
+    """Start the process's metrics endpoint once, if configured; returns its port."""
+    raw = config.get(METRICS_PORT_CONFIG_KEY) or os.environ.get(METRICS_PORT_ENV) or 0
+    try:
+        port = int(raw)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{METRICS_PORT_CONFIG_KEY} / {METRICS_PORT_ENV} must be a port number, got {raw!r}"
+        ) from None
+    if port <= 0:
+        return None
+    with _serving_lock:
+        if not _serving:
+            start_http_server(port)
+            _serving.append(port)
+        return _serving[0]
+
 
 RELAY_PUBLISHED = Counter(
     "firewatch_relay_published_total",
@@ -29,6 +61,12 @@ RELAY_FAILURES = Counter(
     "Windows that did not confirm completely, by reason.",
     ["relay", "reason"],
 )
+RELAY_UNROUTED = Counter(
+    "firewatch_relay_unrouted_total",
+    "Events no queue takes (no consumer binds their type, or no service owns their "
+    "category): not kept by the broker, only by the log (including republished ones).",
+    ["relay", "event_type"],
+)
 RELAY_CHECKPOINT = Gauge(
     "firewatch_relay_checkpoint_position",
     "The last log position whose publish the broker confirmed.",
@@ -47,6 +85,13 @@ EVENTS_RETRIED = Counter(
 )
 EVENTS_PARKED = Counter(
     "firewatch_events_parked_total",
-    "Events moved to a parking queue after their last attempt failed (alert on this).",
+    "Messages a reliable handler moved to its parking queue: last attempt failed, "
+    "undecodable, redelivered to the delivery limit, or refused (alert on this).",
     ["queue"],
+)
+EVENTS_REFUSED = Counter(
+    "firewatch_events_refused_total",
+    "Messages a reliable handler refused without handling, because they carry another "
+    "platform's id (foreign_platform) or none (no_platform_id); each is also parked.",
+    ["queue", "reason"],
 )

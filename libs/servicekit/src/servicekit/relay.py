@@ -9,9 +9,15 @@ exchange, and move the durable checkpoint only past events the broker has confir
 - Confirms are pipelined: up to `window` messages are published back to back, then
   their acks are awaited together (RabbitMQ acks many at once with `multiple`), which
   costs one round trip per window instead of one per message.
-- Publishes are persistent and `mandatory`: a message no queue (not even the unrouted
-  alternate exchange) takes comes back as basic.return before its ack, and counts as
-  a failure, like a nack.
+- Every message carries the log's platform id (header `x-firewatch-platform`), read
+  from the log itself (`EventStore.platform_identity()`), so a consumer of another
+  platform that receives it refuses it (ADR 0012).
+- Publishes are persistent and `mandatory`. A message no queue takes (nobody binds
+  its event type) comes back as basic.return (NO_ROUTE) before its ack: the broker
+  keeps nothing, the relay counts it in `firewatch_relay_unrouted_total{event_type}`
+  and moves on, since the log holds it for any consumer that needs it later. Events of
+  a category no service owns (the log's own identity) are not published at all and
+  are counted the same way. Any other return fails the window, like a nack.
 - The checkpoint moves to the end of the longest confirmed prefix of the window, never
   past an unconfirmed, nacked or returned message. Any failure (nack, return, confirm
   timeout, connection or channel error) ends the session: reconnect with exponential
@@ -46,6 +52,7 @@ from tenacity import (
 )
 
 from eventlog.errors import BackendUnavailableError
+from eventlog.identity import PlatformIdentity
 from eventlog.model import EventFilter, RecordedEvent
 from eventlog.port import EventStore, Subscription
 from servicekit import envelope, metrics
@@ -59,6 +66,8 @@ log = structlog.get_logger("servicekit.relay")
 Connection: Any = kombu.connection.Connection
 
 DEFAULT_WINDOW = 256
+NO_ROUTE = 312
+"""AMQP reply code of a mandatory message that no queue is bound to take."""
 
 
 class RelayWindowError(Exception):
@@ -76,7 +85,8 @@ class _Confirms:
     After confirm.select the broker numbers this channel's publishes 1, 2, 3, ... and
     acks or nacks each tag (or every tag up to one, with `multiple`). A returned
     message is identified by its message_id (the event id), since a return carries no
-    tag; RabbitMQ sends the return before the ack of the same message.
+    tag; RabbitMQ sends the return before the ack of the same message. A NO_ROUTE
+    return is not a failure (nobody binds that event type); its ack still settles it.
     """
 
     next_tag: int = 1
@@ -87,6 +97,8 @@ class _Confirms:
     """index → reason."""
     index_of_id: dict[str, int] = field(default_factory=dict)
     acks: int = 0
+    unrouted: list[tuple[str, str]] = field(default_factory=list)
+    """(exchange, event type) of each message the broker returned as NO_ROUTE."""
 
     def begin(self) -> None:
         self.pending.clear()
@@ -94,6 +106,11 @@ class _Confirms:
         self.failed.clear()
         self.index_of_id.clear()
         self.acks = 0
+        self.unrouted.clear()
+
+    def skipped(self, index: int) -> None:
+        """A message of the window deliberately not published: settled at once."""
+        self.acked.add(index)
 
     def published(self, index: int, message_id: str) -> None:
         self.pending[self.next_tag] = index
@@ -114,6 +131,9 @@ class _Confirms:
             self.failed.setdefault(index, "nack")
 
     def on_return(self, exc: Any, exchange: str, routing_key: str, message: Any) -> None:
+        if getattr(exc, "reply_code", None) == NO_ROUTE:
+            self.unrouted.append((exchange, routing_key))
+            return
         message_id = (getattr(message, "properties", None) or {}).get("message_id")
         index = self.index_of_id.get(str(message_id))
         if index is not None:
@@ -142,6 +162,9 @@ class Relay:
     """Relays `store`'s events to RabbitMQ from the checkpoint named `name`.
 
     `filter` limits what is relayed (e.g. one relay per service: its own categories).
+    The platform id every message carries is the log's own (`store.platform_identity()`,
+    created here on a log that has none yet); the topology defaults to the one derived
+    from it (or `FIREWATCH_EXCHANGE_PREFIX`).
     """
 
     def __init__(
@@ -166,7 +189,10 @@ class Relay:
         self.checkpoint = checkpoint
         self.name = name
         self.filter = filter
-        self.topology = topology or Topology()
+        self.platform: PlatformIdentity = store.platform_identity()
+        self.topology = topology or Topology(platform=self.platform)
+        self._platform_id = str(self.platform.platform_id)
+        self._unrouted_types_seen: set[str] = set()
         self.window = window
         self.confirm_timeout = confirm_timeout
         self.idle_wait = idle_wait
@@ -225,7 +251,13 @@ class Relay:
 
     def run(self) -> None:
         """Relay until stop(); reconnects on every recoverable error."""
-        self._log.info("relay.started", checkpoint=self._position, window=self.window)
+        self._log.info(
+            "relay.started",
+            checkpoint=self._position,
+            window=self.window,
+            platform=self._platform_id,
+            exchange_prefix=self.topology.prefix,
+        )
         while not self._stop.is_set():
             retrying = Retrying(
                 retry=retry_if_exception_type(_SessionFailedError),
@@ -339,8 +371,17 @@ class Relay:
     ) -> None:
         confirms.begin()
         republished = 0
+        skipped: list[tuple[str, str]] = []
         for index, event in enumerate(batch):
-            wire = envelope.encode(event)
+            exchange = self.topology.exchange_for_stream(event.stream)
+            if exchange is None:
+                # No service owns the category, so no consumer can bind it.
+                confirms.skipped(index)
+                skipped.append(("", event.type))
+                continue
+            if event.position <= self._high_water:
+                republished += 1
+            wire = envelope.encode(event, self._platform_id)
             properties = wire.properties()
             message = channel.prepare_message(
                 wire.body,
@@ -350,21 +391,17 @@ class Relay:
                 properties=properties,
             )
             channel.basic_publish(
-                message,
-                exchange=self.topology.exchange_for_stream(event.stream),
-                routing_key=event.type,
-                mandatory=True,
+                message, exchange=exchange, routing_key=event.type, mandatory=True
             )
             confirms.published(index, wire.message_id)
-            if event.position <= self._high_water:
-                republished += 1
-        metrics.RELAY_PUBLISHED.labels(self.name).inc(len(batch))
+        metrics.RELAY_PUBLISHED.labels(self.name).inc(len(batch) - len(skipped))
         if republished:
             metrics.RELAY_REPUBLISHED.labels(self.name).inc(republished)
         self._high_water = max(self._high_water, batch[-1].position)
 
         timed_out = self._await_confirms(connection, confirms)
         metrics.RELAY_CONFIRMS.labels(self.name).inc(confirms.acks)
+        self._count_unrouted([*skipped, *confirms.unrouted])
 
         confirmed = confirms.confirmed_prefix(len(batch))
         if confirmed:
@@ -377,6 +414,20 @@ class Relay:
                 f"event {first_bad.id} at position {first_bad.position} was not confirmed "
                 f"({reason}); {len(batch) - confirmed} of {len(batch)} will be republished"
             )
+
+    def _count_unrouted(self, unrouted: Sequence[tuple[str, str]]) -> None:
+        for exchange, event_type in unrouted:
+            metrics.RELAY_UNROUTED.labels(self.name, event_type).inc()
+            if event_type not in self._unrouted_types_seen:
+                # Once per type and process: routine, but worth one line when it starts.
+                self._unrouted_types_seen.add(event_type)
+                self._log.info(
+                    "relay.event_type_unrouted",
+                    exchange=exchange or None,
+                    event_type=event_type,
+                    note="no queue binds this event type; counted in "
+                    "firewatch_relay_unrouted_total, kept only in the log",
+                )
 
     def _await_confirms(self, connection: Any, confirms: _Confirms) -> bool:
         """Drain the connection until every tag is settled; True if it timed out."""
@@ -436,7 +487,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--name", default="relay", help="checkpoint name (one per relay)")
     parser.add_argument(
-        "--exchange-prefix", default=None, help="exchange prefix (env FIREWATCH_EXCHANGE_PREFIX)"
+        "--exchange-prefix",
+        default=None,
+        help="exchange prefix (env FIREWATCH_EXCHANGE_PREFIX; default: derived from the "
+        "log's platform identity)",
     )
     parser.add_argument("--window", type=int, default=DEFAULT_WINDOW, help="confirm window size")
     parser.add_argument("--confirm-timeout", type=float, default=30.0)
@@ -473,7 +527,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         checkpoint,
         args.name,
         event_filter,
-        topology=Topology(args.exchange_prefix),
+        topology=Topology(args.exchange_prefix, platform=store.platform_identity()),
         window=args.window,
         confirm_timeout=args.confirm_timeout,
     )

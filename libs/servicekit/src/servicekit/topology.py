@@ -6,10 +6,9 @@ with different arguments):
 
 - one durable topic exchange per owning service, `<prefix>.<service>`, where the owner
   of a stream category comes from eventlog's ownership map; the routing key is the
-  event type;
-- every service exchange has the alternate exchange `<prefix>.unrouted` (fanout) with
-  the quorum queue `<prefix>.unrouted`, so an event that no consumer is bound to yet is
-  kept rather than dropped;
+  event type. There is no alternate exchange: an event type no consumer binds is
+  returned to the relay, which counts it and moves on (ADR 0012). The broker keeps only
+  what a consumer will read; the log keeps everything;
 - per consumer queue (`QueueBinding`, its name put under the prefix by `qualified`, so
   platforms sharing a vhost never share a queue): the durable **quorum** queue itself, bound to
   its source exchange for each event type; one retry queue per distinct backoff delay,
@@ -18,7 +17,14 @@ with different arguments):
   queue: mixed per-message expirations in one queue would block short delays behind
   long ones); and the parking queue `<queue>.parking` for messages that exhausted their
   attempts. The main queue also dead-letters into parking, so a message that crashes
-  its consumer again and again (quorum `x-delivery-limit`) is parked, not dropped.
+  its consumer again and again (quorum `x-delivery-limit`) is parked, not dropped;
+- nameko RPC under the prefix too (`servicekit.rpc`): the exchange `<prefix>.rpc` and
+  one queue `<prefix>.rpc-<service>` per service, instead of nameko's shared
+  `nameko-rpc` / `rpc-<service>`.
+
+What bounds each queue (ADR 0012): a main queue holds what its consumer has not read
+yet; a retry queue holds a message at most its TTL; a parking queue grows with every
+parked message, which is counted, logged and meant to be alerted on.
 
 Dead-lettering uses RabbitMQ's at-least-once strategy (quorum queues, 3.10+), which
 needs `x-overflow: reject-publish`; without it a dead-lettered message can be lost.
@@ -27,8 +33,10 @@ needs `x-overflow: reject-publish`; without it a dead-lettered message can be lo
 consumer queue that exists before the first event is published is what lets a consumer
 that starts late still receive everything.
 
-The exchange prefix defaults to `firewatch`; `FIREWATCH_EXCHANGE_PREFIX` overrides it,
-which keeps tests (and several platforms on one broker) apart.
+The prefix is `FIREWATCH_EXCHANGE_PREFIX` when set, otherwise derived from the
+platform's identity (`firewatch-<first 12 hex digits of the platform id>`, see
+`eventlog.identity`), so two installations on one vhost get disjoint names without
+anyone configuring them.
 """
 
 from __future__ import annotations
@@ -40,11 +48,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from eventlog.identity import PlatformIdentity
 from eventlog.model import category_of
 from eventlog.ownership import PLATFORM_OWNERSHIP
 
-DEFAULT_PREFIX = "firewatch"
 PREFIX_ENV = "FIREWATCH_EXCHANGE_PREFIX"
+DERIVED_PREFIX_STEM = "firewatch"
+LEGACY_UNROUTED = "unrouted"
+"""`<prefix>.unrouted`: the alternate exchange and queue before ADR 0012; only deleted."""
 DEFAULT_MAX_ATTEMPTS = 5
 DEFAULT_FIRST_DELAY = 1.0
 DEFAULT_BACKOFF = 5.0
@@ -57,6 +68,11 @@ _NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,200}$")
 
 class TopologyError(ValueError):
     """A topology description that cannot be declared."""
+
+
+def derived_prefix(platform: PlatformIdentity) -> str:
+    """The default exchange prefix of a platform: `firewatch-<12 hex digits of its id>`."""
+    return f"{DERIVED_PREFIX_STEM}-{platform.short_id}"
 
 
 def exponential_delays(
@@ -150,6 +166,9 @@ class QueueSpec:
 class Topology:
     """Names and declarations under one exchange prefix.
 
+    The prefix is, in order: `prefix`, the `FIREWATCH_EXCHANGE_PREFIX` environment
+    variable, or the one derived from `platform` (the log's identity). There is no
+    fixed default: one would put every installation on a vhost into the same queues.
     `ownership` maps each service to the stream categories it owns; the platform map
     is the default, tests may pass their own.
     """
@@ -158,8 +177,18 @@ class Topology:
         self,
         prefix: str | None = None,
         ownership: Mapping[str, Iterable[str]] = PLATFORM_OWNERSHIP,
+        *,
+        platform: PlatformIdentity | None = None,
     ) -> None:
-        chosen = prefix if prefix is not None else os.environ.get(PREFIX_ENV, DEFAULT_PREFIX)
+        # An empty variable counts as unset (compose files often pass `VAR=`).
+        chosen = prefix or os.environ.get(PREFIX_ENV) or None
+        if chosen is None:
+            if platform is None:
+                raise TopologyError(
+                    f"no exchange prefix: pass the platform's identity (its log's "
+                    f"platform_identity()) or set {PREFIX_ENV}"
+                )
+            chosen = derived_prefix(platform)
         if not _NAME.match(chosen):
             raise TopologyError(f"exchange prefix {chosen!r} must be 1-200 of A-Z a-z 0-9 _ . : -")
         self.prefix = chosen
@@ -176,14 +205,6 @@ class Topology:
 
     # ------------------------------------------------------------------ names
 
-    @property
-    def unrouted_exchange(self) -> str:
-        return f"{self.prefix}.unrouted"
-
-    @property
-    def unrouted_queue(self) -> str:
-        return f"{self.prefix}.unrouted"
-
     def exchange_for_service(self, service: str) -> str:
         if service not in self.ownership:
             raise TopologyError(
@@ -195,15 +216,24 @@ class Topology:
     def owner_of_stream(self, stream: str) -> str | None:
         return self._owner_of.get(category_of(stream))
 
-    def exchange_for_stream(self, stream: str) -> str:
-        """The owner's exchange; an unowned category goes straight to the unrouted
-        exchange, so that it is kept for inspection instead of stalling a relay."""
+    def exchange_for_stream(self, stream: str) -> str | None:
+        """The owner's exchange; None for a category no service owns (such as the
+        log's own `platform-identity`), which no consumer could bind."""
         owner = self.owner_of_stream(stream)
-        return self.unrouted_exchange if owner is None else self.exchange_for_service(owner)
+        return None if owner is None else self.exchange_for_service(owner)
 
     @property
     def service_exchanges(self) -> list[str]:
         return [self.exchange_for_service(service) for service in sorted(self.ownership)]
+
+    @property
+    def rpc_exchange(self) -> str:
+        """nameko RPC's exchange for this platform (`servicekit.rpc`)."""
+        return f"{self.prefix}.rpc"
+
+    def rpc_queue(self, service: str) -> str:
+        """The queue a service's nameko RPC entrypoints consume (`servicekit.rpc`)."""
+        return f"{self.prefix}.rpc-{service}"
 
     # ------------------------------------------------------------------ arguments
 
@@ -216,9 +246,6 @@ class Topology:
         return dataclasses.replace(
             binding, service_queue_name=f"{self.prefix}.{binding.service_queue_name}"
         )
-
-    def exchange_arguments(self) -> dict[str, Any]:
-        return {"alternate-exchange": self.unrouted_exchange}
 
     def queue_specs(self, binding: QueueBinding) -> list[QueueSpec]:
         """Every queue one binding needs, parking first (it is the others' DLX target)."""
@@ -257,22 +284,13 @@ class Topology:
     # ------------------------------------------------------------------ declaring
 
     def declare_exchanges(self, channel: Any, services: Iterable[str] | None = None) -> None:
-        """The unrouted exchange and queue, then each service exchange (idempotent).
+        """Each service exchange (idempotent).
 
         `channel` is a py-amqp channel (kombu's `connection.channel()`).
         """
-        channel.exchange_declare(self.unrouted_exchange, "fanout", durable=True, auto_delete=False)
-        channel.queue_declare(
-            self.unrouted_queue, durable=True, auto_delete=False, arguments=dict(_QUORUM)
-        )
-        channel.queue_bind(self.unrouted_queue, self.unrouted_exchange, "")
         for service in sorted(self.ownership if services is None else set(services)):
             channel.exchange_declare(
-                self.exchange_for_service(service),
-                "topic",
-                durable=True,
-                auto_delete=False,
-                arguments=self.exchange_arguments(),
+                self.exchange_for_service(service), "topic", durable=True, auto_delete=False
             )
 
     def declare_binding(self, channel: Any, binding: QueueBinding) -> None:
@@ -295,7 +313,9 @@ class Topology:
             channel.close()
 
     def delete(self, connection: Any, bindings: Sequence[QueueBinding] = ()) -> None:
-        """Remove what `declare` created: for tests and for decommissioning a prefix.
+        """Remove what `declare` created, the RPC exchange and queues `servicekit.rpc`
+        declares, and a pre-ADR-0012 `<prefix>.unrouted` queue and exchange: for tests
+        and for decommissioning a prefix (deleting what does not exist is a no-op).
 
         Never run against a live platform: deleting a queue discards its messages.
         """
@@ -304,19 +324,18 @@ class Topology:
             for binding in bindings:
                 for spec in self.queue_specs(self.qualified(binding)):
                     channel.queue_delete(spec.name)
+            for service in sorted(self.ownership):
+                channel.queue_delete(self.rpc_queue(service))
+            channel.exchange_delete(self.rpc_exchange)
             for exchange in self.service_exchanges:
                 channel.exchange_delete(exchange)
-            channel.queue_delete(self.unrouted_queue)
-            channel.exchange_delete(self.unrouted_exchange)
+            channel.queue_delete(f"{self.prefix}.{LEGACY_UNROUTED}")
+            channel.exchange_delete(f"{self.prefix}.{LEGACY_UNROUTED}")
         finally:
             channel.close()
 
 
-def declare(
-    connection: Any, bindings: Sequence[QueueBinding], topology: Topology | None = None
-) -> Topology:
-    """Declare the platform's exchanges and the given consumer queues; returns the
-    topology used (the default prefix and platform ownership unless one is given)."""
-    chosen = topology or Topology()
-    chosen.declare(connection, bindings)
-    return chosen
+def declare(connection: Any, bindings: Sequence[QueueBinding], topology: Topology) -> Topology:
+    """Declare the platform's exchanges and the given consumer queues; returns `topology`."""
+    topology.declare(connection, bindings)
+    return topology

@@ -183,7 +183,7 @@ def _render_with_owner(category: str, events: Sequence[RecordedEvent]) -> dict[s
     service refactored it away), the generic fold is shown instead."""
     try:
         from detection_service import alert as detection_alert
-        from detection_service.api import to_alert
+        from detection_service.api_messages import to_alert
         from detection_service.registry import EVENTS as DETECTION_EVENTS
         from paging_service import api as paging_api
         from paging_service import escalation as esc

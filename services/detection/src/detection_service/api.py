@@ -1,8 +1,9 @@
 """The detection service's public gRPC API (firewatch.alert.v1.AlertService).
 
 A thin adapter: each method authenticates (apikit.rpc.guarded), turns the request into
-a DetectionApplication call and the result into protobuf. Deciding, appending and
-timers live in app.py. Plain threads, never eventlet (stock grpcio hangs under it).
+a DetectionApplication call and the result into protobuf (`api_messages`). Deciding,
+appending and timers live in the application layer. Plain threads, never eventlet
+(stock grpcio hangs under it).
 
 Where it runs (ADR 0008): the HTTP ingestion process serves it on the same
 application instance when FIREWATCH_DETECTION_API_ENABLED is set (`start_api`), so
@@ -17,38 +18,54 @@ PagerDuty-shaped names the application validates with.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import re
 import uuid
-from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
 
 import grpc
-from google.protobuf import duration_pb2
-from pydantic import ValidationError
 
 from apikit.auth import READERS, WRITERS, Principal, Role, TokenRegistry
 from apikit.rpc import (
     RunningServer,
-    TlsFiles,
     guarded,
     known_enum,
     optional_timestamp,
     read_timestamp,
-    set_timestamp,
+    serve_until_signalled,
     start_server,
+    tls_files,
 )
 from contracts.domain import InvalidCommandError, NotFoundError, PreconditionFailedError
 from detection_service import heartbeat as heartbeat_module
-from detection_service.alert import Alert, AlertStatus, SourceKind, SourceSeverity
+from detection_service.alert import Alert
+from detection_service.api_messages import (
+    ACTIONS,
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    MAX_RULES_YAML,
+    PD_FIELDS,
+    SEVERITY_FROM_PB,
+    STATUS_FROM_PB,
+    checked_annotations,
+    checked_labels,
+    from_matcher,
+    from_rule,
+    page_after,
+    page_token,
+    rule_problems,
+    sort_key,
+    span,
+    to_alert,
+    to_heartbeat,
+    to_rule,
+    to_silence,
+)
 from detection_service.app import DetectionApplication, InvalidPayloadError
 from detection_service.config import DetectionSettings
 from detection_service.heartbeat import HeartbeatMonitor
 from detection_service.integration import Integration, IntegrationKind
-from detection_service.labels import MAX_LABELS, Matcher, MatchOp, label_problem
-from detection_service.rule import RulesFileError, RuleSpec, SeriesSelector, parse_rules
+from detection_service.rule import RulesFileError, parse_rules
 from detection_service.silence import Silence
 from eventlog import EventLogError, StreamPermissionError
 from firewatch.alert.v1 import alert_pb2 as pb
@@ -61,300 +78,6 @@ SENDERS = frozenset({Role.ADMIN, Role.RESPONDER, Role.INTEGRATION})
 
 ID_NAMESPACE = uuid.UUID("7d3c8a52-2f0e-5b61-9a4d-6e1b0c9f2a37")
 """Fixed forever: derives dedup keys and silence ids from idempotency keys."""
-
-MAX_ANNOTATIONS = 64
-MAX_ANNOTATION_VALUE = 8192
-MAX_RULES_YAML = 1024 * 1024
-MAX_PAGE_SIZE = 500
-DEFAULT_PAGE_SIZE = 50
-
-K = TypeVar("K")
-V = TypeVar("V")
-
-
-def _invert(table: Mapping[K, V]) -> dict[V, K]:
-    return {v: k for k, v in table.items()}
-
-
-_ACTIONS = {1: "trigger", 2: "acknowledge", 3: "resolve"}
-_SEVERITY_TO_PB = {s: pb.AlertSeverity.Value(f"ALERT_SEVERITY_{s.name}") for s in SourceSeverity}
-_SEVERITY_FROM_PB = _invert(_SEVERITY_TO_PB)
-_STATUS_TO_PB = {
-    AlertStatus.PENDING: pb.ALERT_STATUS_PENDING,
-    AlertStatus.FIRING: pb.ALERT_STATUS_FIRING,
-    AlertStatus.RESOLVED: pb.ALERT_STATUS_RESOLVED,
-}
-_STATUS_FROM_PB = _invert(_STATUS_TO_PB)
-_SOURCE_TO_PB = {k: pb.AlertSource.Value(f"ALERT_SOURCE_{k.name}") for k in SourceKind}
-_OP_TO_PB = {
-    MatchOp.EQUAL: pb.MATCH_OPERATOR_EQUAL,
-    MatchOp.NOT_EQUAL: pb.MATCH_OPERATOR_NOT_EQUAL,
-    MatchOp.REGEX: pb.MATCH_OPERATOR_REGEX,
-    MatchOp.NOT_REGEX: pb.MATCH_OPERATOR_NOT_REGEX,
-}
-_OP_FROM_PB = {**_invert(_OP_TO_PB), pb.MATCH_OPERATOR_UNSPECIFIED: MatchOp.EQUAL}
-_KIND_TO_PB = {"threshold": pb.RULE_KIND_THRESHOLD, "ratio": pb.RULE_KIND_RATIO}
-_KIND_FROM_PB = _invert(_KIND_TO_PB)
-_AGG_TO_PB = {
-    "sum": pb.AGGREGATION_SUM,
-    "avg": pb.AGGREGATION_AVG,
-    "max": pb.AGGREGATION_MAX,
-    "min": pb.AGGREGATION_MIN,
-    "last": pb.AGGREGATION_LAST,
-}
-_AGG_FROM_PB = {**_invert(_AGG_TO_PB), pb.AGGREGATION_UNSPECIFIED: "sum"}
-_CMP_TO_PB = {
-    ">": pb.COMPARISON_GREATER,
-    ">=": pb.COMPARISON_GREATER_OR_EQUAL,
-    "<": pb.COMPARISON_LESS,
-    "<=": pb.COMPARISON_LESS_OR_EQUAL,
-    "==": pb.COMPARISON_EQUAL,
-    "!=": pb.COMPARISON_NOT_EQUAL,
-}
-_CMP_FROM_PB = _invert(_CMP_TO_PB)
-
-# The application validates SendAlert as a PagerDuty body; name the gRPC fields instead.
-_PD_FIELDS = {
-    "event_action": "action",
-    "payload.summary": "summary",
-    "payload.severity": "severity",
-    "payload.source": "origin",
-    "payload.timestamp": "started_at",
-}
-
-_RULE_PROBLEM = re.compile(
-    r"^.*?: rules\[(?P<index>\d+)\](?: \((?P<name>[^)]*)\))?\.(?P<field>[^:\s]+): (?P<problem>.*)$",
-    re.DOTALL,
-)
-
-
-def _span(duration: duration_pb2.Duration, field: str) -> timedelta:
-    try:
-        converted: timedelta = duration.ToTimedelta()
-    except (ValueError, OverflowError):
-        raise InvalidCommandError(field, "is not a valid duration") from None
-    if converted < timedelta(0):
-        raise InvalidCommandError(field, "cannot be negative")
-    return converted
-
-
-def _to_duration(value: timedelta) -> duration_pb2.Duration:
-    duration = duration_pb2.Duration()
-    duration.FromTimedelta(value)
-    return duration
-
-
-def _labels(values: Mapping[str, str], field: str) -> dict[str, str]:
-    """Every label checked, the offending one named as `<field>.<name>`."""
-    if len(values) > MAX_LABELS:
-        raise InvalidCommandError(field, f"at most {MAX_LABELS} labels")
-    for name, value in values.items():
-        problem = label_problem(name, value)
-        if problem:
-            raise InvalidCommandError(f"{field}.{name[:64]}", problem)
-    return dict(values)
-
-
-def _annotations(values: Mapping[str, str]) -> dict[str, str]:
-    # Annotations are free text, but they are recorded in the log forever: bound them
-    # as the PagerDuty path bounds custom_details.
-    if len(values) > MAX_ANNOTATIONS:
-        raise InvalidCommandError("annotations", f"at most {MAX_ANNOTATIONS} annotations")
-    for name, value in values.items():
-        if not name:
-            raise InvalidCommandError("annotations", "names must not be empty")
-        if len(name) > 256 or len(value) > MAX_ANNOTATION_VALUE:
-            raise InvalidCommandError(
-                f"annotations.{name[:64]}",
-                f"names are at most 256 and values at most {MAX_ANNOTATION_VALUE} characters",
-            )
-    return dict(values)
-
-
-def _field_path(prefix: str, loc: Sequence[int | str]) -> str:
-    parts = ["for_duration" if part == "for" else str(part) for part in loc]
-    return ".".join([prefix, *parts]) if parts else prefix
-
-
-def _first_error(error: ValidationError, prefix: str) -> InvalidCommandError:
-    first = error.errors()[0]
-    message = str(first["msg"]).removeprefix("Value error, ")
-    return InvalidCommandError(_field_path(prefix, first["loc"]), message)
-
-
-# ---------------------------------------------------------------------- conversions
-
-
-def to_alert(state: Alert, group_id: str | None = None) -> pb.Alert:
-    message = pb.Alert(
-        alert_id=state.alert_id,
-        dedup_key=state.alert_key,
-        integration=state.integration,
-        source=_SOURCE_TO_PB[state.source],
-        status=_STATUS_TO_PB.get(state.status, pb.ALERT_STATUS_UNSPECIFIED),
-        occurrence=state.occurrence,
-        labels=state.labels,
-        annotations=state.annotations,
-        summary=state.summary,
-        severity=_SEVERITY_TO_PB[state.severity],
-        resolve_reason=state.resolve_reason.value if state.resolve_reason else "",
-        acknowledged_by=state.acknowledged_by or "",
-        suppressed_by=state.suppressed_by or "",
-        suppression_reason=state.suppression_reason or "",
-        flapping=state.flapping,
-        group_id=group_id or "",
-    )
-    for field, value in (
-        ("pending_at", state.pending_at),
-        ("started_at", state.started_at),
-        ("fired_at", state.fired_at),
-        ("resolved_at", state.resolved_at),
-        ("acknowledged_at", state.acknowledged_at),
-        ("auto_resolve_at", state.auto_resolve_due if state.is_open else None),
-    ):
-        set_timestamp(message, field, value)
-    return message
-
-
-def to_silence(state: Silence, now: datetime) -> pb.Silence:
-    message = pb.Silence(
-        silence_id=state.silence_id,
-        matchers=[
-            pb.Matcher(name=m.name, operator=_OP_TO_PB[m.op], value=m.value) for m in state.matchers
-        ],
-        created_by=state.created_by,
-        comment=state.comment,
-        expired_by=state.expired_by or "",
-        active=state.active_at(now),
-    )
-    for field, value in (
-        ("starts_at", state.starts_at),
-        ("ends_at", state.ends_at),
-        ("created_at", state.created_at),
-        ("expired_at", state.expired_at),
-    ):
-        set_timestamp(message, field, value)
-    return message
-
-
-def _selector(value: SeriesSelector | None) -> pb.SeriesSelector | None:
-    return None if value is None else pb.SeriesSelector(name=value.name, labels=value.labels)
-
-
-def to_rule(spec: RuleSpec) -> pb.Rule:
-    return pb.Rule(
-        name=spec.name,
-        kind=_KIND_TO_PB[spec.kind],
-        series=_selector(spec.series),
-        numerator=_selector(spec.numerator),
-        denominator=_selector(spec.denominator),
-        aggregation=_AGG_TO_PB[spec.aggregation],
-        window=_to_duration(spec.window),
-        comparison=_CMP_TO_PB[spec.comparison],
-        threshold=spec.threshold,
-        for_duration=_to_duration(spec.for_),
-        keep_firing_for=_to_duration(spec.keep_firing_for),
-        severity=_SEVERITY_TO_PB[spec.severity],
-        labels=spec.labels,
-        annotations=spec.annotations,
-        group_by=list(spec.group_by),
-    )
-
-
-def from_rule(message: pb.Rule) -> RuleSpec:
-    """A RuleSpec, validated by the same model as rules files; errors name `rule.<field>`."""
-    body: dict[str, Any] = {
-        "name": message.name,
-        "kind": known_enum(
-            message.kind, _KIND_FROM_PB, "rule.kind", "rule kind (threshold, ratio)"
-        ),
-        "aggregation": known_enum(
-            message.aggregation, _AGG_FROM_PB, "rule.aggregation", "aggregation"
-        ),
-        "comparison": known_enum(message.comparison, _CMP_FROM_PB, "rule.comparison", "comparison"),
-        "threshold": message.threshold,
-        "severity": known_enum(
-            message.severity,
-            {**_SEVERITY_FROM_PB, pb.ALERT_SEVERITY_UNSPECIFIED: SourceSeverity.WARNING},
-            "rule.severity",
-            "severity",
-        ),
-        "labels": dict(message.labels),
-        "annotations": dict(message.annotations),
-        "group_by": tuple(message.group_by),
-    }
-    for field in ("series", "numerator", "denominator"):
-        if message.HasField(field):
-            selector = getattr(message, field)
-            body[field] = {"name": selector.name, "labels": dict(selector.labels)}
-    for field, key in (("window", "window"), ("for_duration", "for"), ("keep_firing_for", None)):
-        if message.HasField(field):
-            body[key or field] = _span(getattr(message, field), f"rule.{field}")
-    try:
-        return RuleSpec.model_validate(body)
-    except ValidationError as error:
-        raise _first_error(error, "rule") from None
-
-
-def to_heartbeat(state: HeartbeatMonitor) -> pb.Heartbeat:
-    message = pb.Heartbeat(
-        name=state.name,
-        interval=_to_duration(state.interval),
-        grace=_to_duration(state.grace),
-        labels=state.labels,
-        missed=state.missed,
-    )
-    for field, value in (
-        ("created_at", state.created_at),
-        ("last_ping_at", state.last_ping_at),
-        ("deadline", state.deadline),
-    ):
-        set_timestamp(message, field, value)
-    return message
-
-
-def rule_problems(error: RulesFileError) -> list[pb.RuleProblem]:
-    """parse_rules' messages, split into the rule and field they name."""
-    problems = []
-    for text in error.problems:
-        found = _RULE_PROBLEM.match(text)
-        if found is None:
-            problems.append(pb.RuleProblem(rule_index=-1, message=text))
-            continue
-        problems.append(
-            pb.RuleProblem(
-                rule_index=int(found["index"]),
-                rule_name=found["name"] or "",
-                field=found["field"],
-                message=text,
-            )
-        )
-    return problems
-
-
-# ---------------------------------------------------------------------- paging
-
-
-def _sort_key(state: Alert) -> tuple[str, str]:
-    when = state.fired_at or state.pending_at or datetime(1970, 1, 1, tzinfo=UTC)
-    return (when.isoformat(), state.alert_id)
-
-
-def _page_token(key: tuple[str, str]) -> str:
-    return base64.urlsafe_b64encode("|".join(key).encode()).decode()
-
-
-def _after(token: str) -> tuple[str, str] | None:
-    """The sort key a page token continues after (keyset paging: stable under inserts)."""
-    if not token:
-        return None
-    try:
-        when, _, alert_id = base64.urlsafe_b64decode(token.encode()).decode().partition("|")
-    except (binascii.Error, UnicodeError, ValueError):
-        raise InvalidCommandError("page_token", "is not a token this server issued") from None
-    if not alert_id:
-        raise InvalidCommandError("page_token", "is not a token this server issued")
-    return (when, alert_id)
 
 
 # ---------------------------------------------------------------------- servicer
@@ -382,16 +105,16 @@ class AlertServicer(pb_grpc.AlertServiceServicer):
         self, request: pb.SendAlertRequest, context: grpc.ServicerContext, who: Principal
     ) -> pb.SendAlertResponse:
         action = known_enum(
-            request.action, _ACTIONS, "action", "action (trigger, acknowledge, resolve)"
+            request.action, ACTIONS, "action", "action (trigger, acknowledge, resolve)"
         )
         trigger = action == "trigger"
         severity = (
-            known_enum(request.severity, _SEVERITY_FROM_PB, "severity", "severity").value
+            known_enum(request.severity, SEVERITY_FROM_PB, "severity", "severity").value
             if trigger
             else "error"
         )
-        labels = _labels(request.labels, "labels")
-        annotations = _annotations(request.annotations)
+        labels = checked_labels(request.labels, "labels")
+        annotations = checked_annotations(request.annotations)
         started_at = optional_timestamp(request, "started_at")
         source = self._source(request.integration, who)
         self._write()
@@ -416,7 +139,7 @@ class AlertServicer(pb_grpc.AlertServiceServicer):
             )
         except InvalidPayloadError as error:
             raise InvalidCommandError(
-                _PD_FIELDS.get(error.field, error.field), error.problem
+                PD_FIELDS.get(error.field, error.field), error.problem
             ) from None
         try:
             state: Alert | None = self.app.get_alert(result.alert_id)
@@ -446,15 +169,15 @@ class AlertServicer(pb_grpc.AlertServiceServicer):
     def ListAlerts(  # noqa: N802
         self, request: pb.ListAlertsRequest, context: grpc.ServicerContext, who: Principal
     ) -> pb.ListAlertsResponse:
-        statuses = {known_enum(s, _STATUS_FROM_PB, "statuses", "status") for s in request.statuses}
+        statuses = {known_enum(s, STATUS_FROM_PB, "statuses", "status") for s in request.statuses}
         severities = {
-            known_enum(s, _SEVERITY_FROM_PB, "severities", "severity") for s in request.severities
+            known_enum(s, SEVERITY_FROM_PB, "severities", "severity") for s in request.severities
         }
         wanted = dict(request.labels)
         if not 0 <= request.page_size <= MAX_PAGE_SIZE:
             raise InvalidCommandError("page_size", f"must be 1..{MAX_PAGE_SIZE} (0 means 50)")
         size = request.page_size or DEFAULT_PAGE_SIZE
-        after = _after(request.page_token)
+        after = page_after(request.page_token)
         found = [
             a
             for a in self.app.list_alerts()
@@ -463,11 +186,11 @@ class AlertServicer(pb_grpc.AlertServiceServicer):
             and (not request.integration or a.integration == request.integration)
             and all(a.labels.get(k) == v for k, v in wanted.items())
             and (not request.paging_only or a.pages)
-            and (after is None or _sort_key(a) < after)
+            and (after is None or sort_key(a) < after)
         ]
-        found.sort(key=_sort_key, reverse=True)  # newest first
+        found.sort(key=sort_key, reverse=True)  # newest first
         page = found[:size]
-        token = _page_token(_sort_key(page[-1])) if len(found) > size else ""
+        token = page_token(sort_key(page[-1])) if len(found) > size else ""
         return pb.ListAlertsResponse(
             alerts=[to_alert(a, self.app.group_of(a.alert_id)) for a in page],
             next_page_token=token,
@@ -479,7 +202,7 @@ class AlertServicer(pb_grpc.AlertServiceServicer):
     def CreateSilence(  # noqa: N802
         self, request: pb.CreateSilenceRequest, context: grpc.ServicerContext, who: Principal
     ) -> pb.CreateSilenceResponse:
-        matchers = [_matcher(m, f"matchers[{i}]") for i, m in enumerate(request.matchers)]
+        matchers = [from_matcher(m, f"matchers[{i}]") for i, m in enumerate(request.matchers)]
         now = self.app.clock()
         starts_at = optional_timestamp(request, "starts_at")
         has_end, has_duration = request.HasField("ends_at"), request.HasField("duration")
@@ -488,9 +211,9 @@ class AlertServicer(pb_grpc.AlertServiceServicer):
         if has_end:
             ends_at = read_timestamp(request.ends_at, "ends_at")
         elif has_duration:
-            span = _span(request.duration, "duration")
+            duration = span(request.duration, "duration")
             try:
-                ends_at = (starts_at or now) + span
+                ends_at = (starts_at or now) + duration
             except OverflowError:
                 raise InvalidCommandError("duration", "is too long") from None
         else:
@@ -598,9 +321,9 @@ class AlertServicer(pb_grpc.AlertServiceServicer):
     ) -> pb.CreateHeartbeatResponse:
         if not request.HasField("interval"):
             raise InvalidCommandError("interval", "is required (at least 1 second)")
-        interval = _span(request.interval, "interval")
-        grace = _span(request.grace, "grace") if request.HasField("grace") else timedelta(0)
-        labels = _labels(request.labels, "labels")
+        interval = span(request.interval, "interval")
+        grace = span(request.grace, "grace") if request.HasField("grace") else timedelta(0)
+        labels = checked_labels(request.labels, "labels")
         self._write()
         try:
             state = self.app.create_heartbeat(
@@ -704,26 +427,7 @@ def _token_integration(who: Principal, app: DetectionApplication) -> Integration
     )
 
 
-def _matcher(message: pb.Matcher, field: str) -> Matcher:
-    op = known_enum(message.operator, _OP_FROM_PB, f"{field}.operator", "match operator")
-    try:
-        return Matcher(name=message.name, op=op, value=message.value)
-    except ValidationError as error:
-        first = error.errors()[0]
-        # The regex check is a model validator (no location): it is about the value.
-        loc = first["loc"] or ("value",)
-        raise InvalidCommandError(
-            f"{field}.{loc[0]}", str(first["msg"]).removeprefix("Value error, ")
-        ) from None
-
-
 # ---------------------------------------------------------------------- processes
-
-
-def _tls(settings: DetectionSettings) -> TlsFiles | None:
-    if settings.detection_api_tls_cert and settings.detection_api_tls_key:
-        return TlsFiles(settings.detection_api_tls_cert, settings.detection_api_tls_key)
-    return None
 
 
 def start_api(
@@ -745,15 +449,12 @@ def start_api(
         port=settings.detection_api_port,
         register=register,
         service_names=[SERVICE_NAME],
-        tls=_tls(settings),
+        tls=tls_files(settings.detection_api_tls_cert, settings.detection_api_tls_key),
     )
 
 
 def serve(settings: DetectionSettings | None = None) -> None:
     """The read-only replica process, until SIGTERM/SIGINT: no ticker, writes refused."""
-    import signal
-    import threading
-
     from detection_service.routing import DetectionConfig, load_config
     from eventlog import open_store
     from eventlog.clock import system_clock
@@ -769,16 +470,12 @@ def serve(settings: DetectionSettings | None = None) -> None:
     store = open_store(settings.store_url)
     app = DetectionApplication(store, system_clock, config)
     running = start_api(app, tokens, settings, writable=False)
-    stopping = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
-    signal.signal(signal.SIGINT, lambda *_: stopping.set())
-    print(
+    tls = tls_files(settings.detection_api_tls_cert, settings.detection_api_tls_key)
+    serve_until_signalled(
+        running,
         f"detection api (read-only replica) listening on {settings.detection_api_host}:"
-        f"{running.port} ({'TLS' if _tls(settings) else 'plaintext'}), log {settings.store_url}",
-        flush=True,
+        f"{running.port} ({'TLS' if tls else 'plaintext'}), log {settings.store_url}",
     )
-    stopping.wait()
-    running.stop()
     store.close()
 
 

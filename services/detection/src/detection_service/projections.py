@@ -1,38 +1,26 @@
 """The detection read model: every detection aggregate's current state, folded from
 the log, with the indexes commands and timers need.
 
-Owns: aggregate state + stream version per stream (the application decides against
-these and appends with the version, so a stale model only costs a retry), the
-integration-key index, the open group per group key, alert → group membership, and
-`due(at)`, the projection of timers that are due (auto-resolve, flapping end, silence
-end, heartbeat deadline). It is a pure fold over recorded events: dropping it and
-replaying the log rebuilds it exactly.
+Owns: aggregate state + stream version per stream (the kit's `AggregateStates`; the
+command runner decides against these and appends with the version, so a stale model
+only costs a retry), the integration-key index, the open group per group key, alert →
+group membership, and `due(at)`, the projection of timers that are due (auto-resolve,
+flapping end, silence end, heartbeat deadline). It is a pure fold over recorded events:
+dropping it and replaying the log rebuilds it exactly (`ProjectionRunner.rebuild`).
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
+from appkit import AggregateStates
 from contracts.events import DomainEvent
 from detection_service import alert, group, heartbeat, integration, rule, silence
+from detection_service.aggregates import ALL
 from detection_service.events import EVENTS
-from eventlog import EventFilter, RecordedEvent, category_of
-
-Evolve = Callable[[Any, DomainEvent], Any]
-
-AGGREGATES: dict[str, tuple[Any, Evolve]] = {
-    alert.STREAM_CATEGORY: (alert.INITIAL, alert.evolve),
-    group.STREAM_CATEGORY: (group.INITIAL, group.evolve),
-    silence.STREAM_CATEGORY: (silence.INITIAL, silence.evolve),
-    heartbeat.STREAM_CATEGORY: (heartbeat.INITIAL, heartbeat.evolve),
-    integration.STREAM_CATEGORY: (integration.INITIAL, integration.evolve),
-    rule.STREAM_CATEGORY: (rule.INITIAL, rule.evolve),
-}
-FILTER = EventFilter.of(categories=list(AGGREGATES))
 
 
 class DueKind(enum.StrEnum):
@@ -48,34 +36,16 @@ class DueItem:
     due_at: datetime
 
 
-class DetectionReadModel:
+class DetectionReadModel(AggregateStates):
     def __init__(self) -> None:
-        self.position = 0
-        self._streams: dict[str, tuple[Any, int]] = {}
-        # Streams by category, so "every open alert" does not scan every stream of the log
-        # (that scan ran on every ingested alert and made ingest quadratic).
-        self._by_category: dict[str, dict[str, Any]] = {}
+        super().__init__("detection.read-model", EVENTS, ALL)
         self.integration_by_digest: dict[str, str] = {}
         self.open_group_by_key: dict[str, str] = {}
         self.group_of_alert: dict[str, str] = {}
 
     # ------------------------------------------------------------------ folding
 
-    def apply(self, recorded: RecordedEvent) -> None:
-        self.position = max(self.position, recorded.position)
-        category = category_of(recorded.stream)
-        aggregate = AGGREGATES.get(category)
-        if aggregate is None or recorded.type not in EVENTS:
-            return
-        initial, evolve = aggregate
-        event = EVENTS.from_recorded(recorded)
-        previous, _ = self._streams.get(recorded.stream, (initial, -1))
-        state = evolve(previous, event)
-        self._streams[recorded.stream] = (state, recorded.version)
-        self._by_category.setdefault(category_of(recorded.stream), {})[recorded.stream] = state
-        self._index(event)
-
-    def _index(self, event: DomainEvent) -> None:
+    def applied(self, event: DomainEvent) -> None:
         match event:
             case integration.IntegrationCreated():
                 self.integration_by_digest[event.key_sha256] = event.integration_id
@@ -89,40 +59,29 @@ class DetectionReadModel:
                 if self.group_of_alert.get(event.alert_id) == event.group_id:
                     del self.group_of_alert[event.alert_id]
             case group.AlertGroupResolved():
-                state, _ = self._streams[group.stream_for(event.group_id)]
+                state, _ = self.state(group.stream_for(event.group_id))
                 if self.open_group_by_key.get(state.group_key) == event.group_id:
                     del self.open_group_by_key[state.group_key]
 
     # ------------------------------------------------------------------ reading
 
-    def state(self, stream: str) -> tuple[Any, int | None]:
-        """(state, version) of a stream; (initial state, None) if it has no events."""
-        found = self._streams.get(stream)
-        if found is None:
-            initial, _ = AGGREGATES[category_of(stream)]
-            return initial, None
-        return found
-
-    def states(self, category: str) -> Iterator[Any]:
-        yield from list(self._by_category.get(category, {}).values())
-
     def alerts(self) -> Iterator[alert.Alert]:
-        return self.states(alert.STREAM_CATEGORY)
+        return iter(self.states(alert.STREAM_CATEGORY))
 
     def groups(self) -> Iterator[group.AlertGroup]:
-        return self.states(group.STREAM_CATEGORY)
+        return iter(self.states(group.STREAM_CATEGORY))
 
     def silences(self) -> Iterator[silence.Silence]:
-        return self.states(silence.STREAM_CATEGORY)
+        return iter(self.states(silence.STREAM_CATEGORY))
 
     def heartbeats(self) -> Iterator[heartbeat.HeartbeatMonitor]:
-        return self.states(heartbeat.STREAM_CATEGORY)
+        return iter(self.states(heartbeat.STREAM_CATEGORY))
 
     def integrations(self) -> Iterator[integration.Integration]:
-        return self.states(integration.STREAM_CATEGORY)
+        return iter(self.states(integration.STREAM_CATEGORY))
 
     def rules(self) -> Iterator[rule.Rule]:
-        return self.states(rule.STREAM_CATEGORY)
+        return iter(self.states(rule.STREAM_CATEGORY))
 
     def due(self, at: datetime) -> list[DueItem]:
         """Every timer due at `at`, earliest first."""

@@ -10,11 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from nameko.extensions import DependencyProvider
-from nameko.rpc import rpc
 
 from detection_service.app import DetectionApplication
 from eventlog import open_store
 from eventlog.clock import system_clock
+from servicekit.rpc import rpc
 
 SERVICE_NAME = "detection"
 

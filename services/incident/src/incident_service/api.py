@@ -26,6 +26,7 @@ from apikit.rpc import (
     to_log_event,
     to_timestamp,
 )
+from appkit import ProjectionRunner
 from contracts.domain import InvalidCommandError
 from eventlog import EventFilter, EventStore, RecordedEvent
 from firewatch.incident.v1 import incident_pb2 as pb
@@ -34,12 +35,7 @@ from incident_service import domain
 from incident_service.app import CommandResult, IncidentApplication
 from incident_service.config import IncidentSettings
 from incident_service.domain import Incident, MitigationKind, Severity, Status
-from incident_service.projections import (
-    IncidentListFilter,
-    IncidentReadModel,
-    ProjectionRunner,
-    timeline,
-)
+from incident_service.projections import IncidentListFilter, IncidentReadModel, timeline
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["IncidentService"].full_name
 
@@ -62,14 +58,12 @@ class IncidentServicer(pb_grpc.IncidentServiceServicer):
         self,
         app: IncidentApplication,
         store: EventStore,
-        model: IncidentReadModel,
-        runner: ProjectionRunner,
+        projections: ProjectionRunner[IncidentReadModel],
         tokens: TokenRegistry,
     ) -> None:
         self.app = app
         self.store = store
-        self.model = model
-        self.runner = runner
+        self.projections = projections
         self.tokens = tokens
 
     # ------------------------------------------------------------------ commands
@@ -224,8 +218,8 @@ class IncidentServicer(pb_grpc.IncidentServiceServicer):
             declared_before=optional_timestamp(request, "declared_before"),
         )
         # Read-your-writes: the list reflects everything committed before this call.
-        self.runner.catch_up()
-        page, token = self.model.list(
+        self.projections.catch_up()
+        page, token = self.projections.projection.list(
             query, page_size=request.page_size, page_token=request.page_token
         )
         return pb.ListIncidentsResponse(
@@ -245,9 +239,13 @@ class IncidentServicer(pb_grpc.IncidentServiceServicer):
             _incident(request.incident), as_of_position=position, as_of_time=instant
         )
         assert view.state.incident_id is not None
-        self.runner.catch_up()
+        self.projections.catch_up()
         events = timeline(
-            self.store, self.model, view.state.incident_id, to_position=position, until=instant
+            self.store,
+            self.projections.projection,
+            view.state.incident_id,
+            to_position=position,
+            until=instant,
         )
         return pb.GetTimelineResponse(
             incident=to_incident(view.state, view.version, view.position),
@@ -294,7 +292,8 @@ class IncidentServicer(pb_grpc.IncidentServiceServicer):
             subscription.close()
 
     def _answer(self, result: CommandResult) -> dict[str, Any]:
-        if result.state is not None and result.position:
+        if result.appended:
+            assert result.version is not None
             incident = to_incident(result.state, result.version, result.position)
         else:
             # A no-op or a replayed command: show the incident as it is now.
@@ -373,26 +372,19 @@ def to_incident(
 
 def serve(settings: IncidentSettings | None = None) -> None:
     """Run the API process until SIGTERM/SIGINT."""
-    import signal
-    import threading
-
-    from apikit.rpc import TlsFiles, start_server
+    from apikit.rpc import serve_until_signalled, start_server, tls_files
     from eventlog import open_store
     from eventlog.clock import system_clock
 
     settings = settings or IncidentSettings()
     store = open_store(settings.store_url, writer="incident")
     tokens = TokenRegistry(settings.tokens_file)
-    model = IncidentReadModel()
-    runner = ProjectionRunner(store, model).start()
+    projections = ProjectionRunner(store, IncidentReadModel)
+    projections.catch_up()
     servicer = IncidentServicer(
-        IncidentApplication(store, system_clock), store, model, runner, tokens
+        IncidentApplication(store, system_clock), store, projections, tokens
     )
-    tls = (
-        TlsFiles(settings.incident_api_tls_cert, settings.incident_api_tls_key)
-        if settings.incident_api_tls_cert and settings.incident_api_tls_key
-        else None
-    )
+    tls = tls_files(settings.incident_api_tls_cert, settings.incident_api_tls_key)
     running = start_server(
         host=settings.incident_api_host,
         port=settings.incident_api_port,
@@ -404,17 +396,11 @@ def serve(settings: IncidentSettings | None = None) -> None:
         service_names=[SERVICE_NAME],
         tls=tls,
     )
-    stopping = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
-    signal.signal(signal.SIGINT, lambda *_: stopping.set())
-    print(
+    serve_until_signalled(
+        running,
         f"incident api listening on {settings.incident_api_host}:{running.port} "
         f"({'TLS' if tls else 'plaintext'}), log {settings.store_url}",
-        flush=True,
     )
-    stopping.wait()
-    running.stop()
-    runner.stop()
     store.close()
 
 

@@ -3,8 +3,9 @@
 Owns the incident list (for List queries with filters and paging) and the
 correlation index (which log positions carry an incident's id, from any service) that
 the timeline reads. Both are pure folds over recorded events (`apply`), so dropping
-them and replaying the log rebuilds them exactly; `ProjectionRunner` only feeds them
-from the log when a query needs them.
+them and replaying the log rebuilds them exactly; the kit's `ProjectionRunner` feeds
+them from the log when a query needs them (`ProjectionRunner(store, IncidentReadModel)`).
+It never reads the store or a clock while applying.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from contracts.domain import InvalidCommandError
-from eventlog import EventStore, RecordedEvent
+from eventlog import EventFilter, EventStore, RecordedEvent
 from incident_service import domain
 from incident_service.domain import EVENTS, Incident, Severity, Status
 
@@ -67,12 +68,15 @@ PAGING_EXHAUSTED = "EscalationExhausted"
 class IncidentReadModel:
     """Every incident's current state plus the correlation index. Thread-safe."""
 
+    name = "incident.read-model"
+    filter: EventFilter | None = None
+    """Every event: the correlation index spans all services."""
+
     def __init__(self) -> None:
         self._incidents: dict[uuid.UUID, Listed] = {}
         self._correlated: dict[str, list[RecordedEvent]] = {}
         self._paging_alerts: dict[str, str] = {}
         self._lock = threading.Lock()
-        self.position = 0
 
     def apply(self, event: RecordedEvent) -> None:
         with self._lock:
@@ -89,7 +93,6 @@ class IncidentReadModel:
                     previous.incident if previous else domain.INITIAL, EVENTS.from_recorded(event)
                 )
                 self._incidents[incident_id] = Listed(state, event.version, event.position)
-            self.position = max(self.position, event.position)
 
     def correlated(self, incident_id: uuid.UUID) -> list[RecordedEvent]:
         """Every event, from any service, that carries the incident as correlation id.
@@ -137,38 +140,6 @@ def _decode_token(token: str) -> int | None:
     if not isinstance(value, int) or value < 1:
         raise InvalidCommandError("page_token", "is not a token this server issued")
     return value
-
-
-class ProjectionRunner:
-    """Feeds a read model from the log on demand.
-
-    Queries call `catch_up()` first, which applies every event committed since the last
-    call: callers always read their own writes, and the API process spends nothing on
-    read models between queries (a background subscriber applying every event as it
-    was appended measurably slowed the command path on two cores)."""
-
-    def __init__(self, store: EventStore, model: IncidentReadModel) -> None:
-        self.store = store
-        self.model = model
-        self._lock = threading.Lock()
-
-    def start(self) -> ProjectionRunner:
-        self.catch_up()
-        return self
-
-    def stop(self) -> None:
-        """Nothing runs between queries; kept so callers need not know that."""
-
-    def catch_up(self) -> int:
-        """Apply everything committed so far; returns the position now applied."""
-        with self._lock:
-            for event in self.store.read_all(from_position=self.model.position + 1):
-                self.model.apply(event)
-            return self.model.position
-
-    def wait_for(self, position: int) -> bool:
-        """True once every event up to `position` is applied (read-your-writes)."""
-        return self.catch_up() >= position
 
 
 def timeline(

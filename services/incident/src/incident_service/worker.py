@@ -12,13 +12,13 @@ from __future__ import annotations
 from typing import Any
 
 from nameko.extensions import DependencyProvider
-from nameko.rpc import rpc
 
 from eventlog import RecordedEvent, open_store
 from eventlog.clock import system_clock
 from incident_service import domain, reactions
 from incident_service.app import CommandResult, IncidentApplication
 from servicekit.consumer import reliable_handler
+from servicekit.rpc import rpc
 from servicekit.topology import QueueBinding
 
 SERVICE_NAME = "incident"

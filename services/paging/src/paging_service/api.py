@@ -420,7 +420,7 @@ def _definition(request: pb.CreatePolicyRequest | pb.RevisePolicyRequest) -> dic
 # ---------------------------------------------------------------------- answers
 
 
-def _outcome(result: CommandResult) -> pb.CommandOutcome:
+def _outcome(result: CommandResult[Any]) -> pb.CommandOutcome:
     return pb.CommandOutcome(
         stream=result.stream,
         version=result.version if result.version is not None else 0,
@@ -560,10 +560,7 @@ def _page(state: pg.Page) -> pb.Page:
 
 def serve(settings: PagingApiSettings | None = None) -> None:
     """Run the API process until SIGTERM/SIGINT."""
-    import signal
-    import threading
-
-    from apikit.rpc import TlsFiles, start_server
+    from apikit.rpc import serve_until_signalled, start_server, tls_files
     from eventlog import open_store
     from eventlog.clock import system_clock
 
@@ -572,11 +569,7 @@ def serve(settings: PagingApiSettings | None = None) -> None:
     tokens = TokenRegistry(settings.tokens_file)
     # No scheduler here: the paging worker runs tick(); this process only answers calls.
     servicer = OnCallServicer(PagingApplication(store, system_clock), tokens)
-    tls = (
-        TlsFiles(settings.paging_api_tls_cert, settings.paging_api_tls_key)
-        if settings.paging_api_tls_cert and settings.paging_api_tls_key
-        else None
-    )
+    tls = tls_files(settings.paging_api_tls_cert, settings.paging_api_tls_key)
     register: list[Callable[[grpc.Server], None]] = [
         lambda server: pb_grpc.add_OnCallServiceServicer_to_server(  # type: ignore[no-untyped-call]
             servicer, server
@@ -589,16 +582,11 @@ def serve(settings: PagingApiSettings | None = None) -> None:
         service_names=[SERVICE_NAME],
         tls=tls,
     )
-    stopping = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
-    signal.signal(signal.SIGINT, lambda *_: stopping.set())
-    print(
+    serve_until_signalled(
+        running,
         f"paging api listening on {settings.paging_api_host}:{running.port} "
         f"({'TLS' if tls else 'plaintext'}), log {settings.store_url}",
-        flush=True,
     )
-    stopping.wait()
-    running.stop()
     store.close()
 
 

@@ -26,9 +26,10 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import ClassVar
 
 from contracts.events import DomainEvent
-from eventlog import RecordedEvent
+from eventlog import EventFilter, RecordedEvent
 from paging_service import escalation as esc
 from paging_service import page as pg
 from paging_service import sender as snd
@@ -81,7 +82,11 @@ class DueItem:
 
 @dataclass
 class DueItems:
-    """Fold recorded events in log order with `apply`; ask `due(now)`."""
+    """Fold recorded events in log order with `apply`; ask `due(now)`. The scheduler
+    feeds it with the kit's `ProjectionRunner` (ADR 0013)."""
+
+    name: ClassVar[str] = "paging.due-items"
+    filter: ClassVar[EventFilter] = EventFilter.of(categories=CATEGORIES)
 
     position: int = 0
     """The last log position applied."""

@@ -567,9 +567,7 @@ def _outcome_unknown(
     through the same method (the next attempt says it may be a repeat) and, when the
     user has another method, try that too; a lost page is worse than a repeated one."""
     events: list[DomainEvent] = [
-        PageDeliveryUnconfirmed(
-            method_id=method_id, attempt=attempt, reason=reason, detected_at=at
-        )
+        PageDeliveryUnconfirmed(method_id=method_id, attempt=attempt, reason=reason, detected_at=at)
     ]
     if state.status is not Status.OPEN:
         return events  # acknowledged or cancelled meanwhile: nobody needs it any more

@@ -1,0 +1,281 @@
+"""The command runner: the one load-decide-append loop every service's use cases call.
+
+Owns, once for the platform:
+- loading an aggregate (from its stream, or from a caught-up model of aggregate states);
+- recognising a retried command by its idempotency key and returning the original
+  result instead of deciding again (or, for a service whose keys name a slot that
+  several commands compete for, deciding again and letting the log drop duplicates);
+- deciding with the pure decider;
+- deterministic event ids from the key (`appkit.ids`), random ones without a key;
+- the events' metadata: actor, correlation (the caller's, else the decider's), causation
+  and `occurred_at` (from a service-wide hook), filled one way;
+- appending with the version read, and on a concurrency conflict reloading and deciding
+  again, at most `max_attempts` times, after which the ConcurrencyError surfaces
+  (gRPC: ABORTED);
+- one result type, `CommandResult`.
+
+It must never know a framework (nameko, grpc), read the wall clock or catch a domain
+error: refusals reach the adapter unchanged, with their field names.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, Protocol, Self, TypeVar
+
+from appkit.decider import Decider, fold
+from appkit.ids import EventIds
+from contracts.domain import NotFoundError
+from contracts.events import DomainEvent, EventRegistry
+from eventlog import (
+    ConcurrencyError,
+    EventMetadata,
+    EventStore,
+    NewEvent,
+    RecordedEvent,
+    StreamState,
+)
+
+MAX_ATTEMPTS = 5
+"""Attempts per command when other writers keep moving the stream (ADR 0006)."""
+
+C = TypeVar("C")
+S = TypeVar("S")
+
+
+@dataclass(frozen=True, slots=True)
+class CommandResult(Generic[S]):
+    """What a command did. Services may subclass it to name what their callers need
+    (`incident_service.app.CommandResult.reference`), never to add state."""
+
+    stream: str
+    version: int | None
+    """The stream's version after the command (unchanged for a no-op; None: no stream)."""
+    position: int
+    """The log position of the command's last event (0 for a no-op)."""
+    event_types: tuple[str, ...]
+    state: S
+    """The aggregate after the command (as it is now for a no-op or a replay)."""
+    events: tuple[DomainEvent, ...] = ()
+    """What this call decided and appended; empty for a no-op or a replay."""
+    replayed: bool = False
+    """True when the idempotency key matched a command already applied."""
+
+    @property
+    def appended(self) -> bool:
+        return bool(self.events)
+
+    @classmethod
+    def of(cls, result: CommandResult[S]) -> Self:
+        """The same result as the subclass `cls` (a service's named view of it)."""
+        return cls(**{f.name: getattr(result, f.name) for f in dataclasses.fields(result)})
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded(Generic[S]):
+    """An aggregate as a source loaded it."""
+
+    state: S
+    version: int | None
+    """The version of the stream's last event; None when it has none."""
+    recorded: Sequence[RecordedEvent] | None = None
+    """The stream's events when the source read them (a model source does not)."""
+
+    @property
+    def exists(self) -> bool:
+        return self.version is not None
+
+
+class StateSource(Protocol):
+    """Where the runner loads aggregates from before deciding."""
+
+    def load(self, stream: str, decider: Decider[Any, S]) -> Loaded[S]: ...
+
+    def appended(self, stream: str) -> None:
+        """Called after each append; a model source catches up here."""
+        ...
+
+
+class LogSource:
+    """Reads the stream and folds it: always current, costs one read per command."""
+
+    def __init__(self, store: EventStore, events: EventRegistry) -> None:
+        self.store = store
+        self.events = events
+
+    def load(
+        self,
+        stream: str,
+        decider: Decider[Any, S],
+        *,
+        until: datetime | None = None,
+        to_position: int | None = None,
+    ) -> Loaded[S]:
+        recorded = self.store.read_stream(stream, until=until, to_position=to_position)
+        if not recorded:
+            return Loaded(decider.initial, None, recorded)
+        state = fold(decider, (self.events.from_recorded(e) for e in recorded))
+        return Loaded(state, recorded[-1].version, recorded)
+
+    def appended(self, stream: str) -> None:
+        """Nothing to refresh: the next load reads the log."""
+
+
+def no_occurred_at(event: DomainEvent) -> datetime | None:
+    return None
+
+
+class CommandRunner:
+    """Runs commands for one service: its store, event registry and id formula."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        events: EventRegistry,
+        ids: EventIds,
+        *,
+        source: StateSource | None = None,
+        occurred_at: Callable[[DomainEvent], datetime | None] = no_occurred_at,
+        max_attempts: int = MAX_ATTEMPTS,
+        replays: bool = True,
+    ) -> None:
+        """`replays`: a key names one command, so finding its events means the command
+        was applied and its original result is the answer (incident's client keys).
+        False: a key names a slot that different commands compete for (paging's
+        `outcome/<method>/<attempt>`, settled by a report *or* a timeout): the
+        command is decided again against the current state, and the log's idempotent
+        append drops ids already stored."""
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        self.store = store
+        self.events = events
+        self.ids = ids
+        self.log = LogSource(store, events)
+        self.source: StateSource = source or self.log
+        self.occurred_at = occurred_at
+        self.max_attempts = max_attempts
+        self.replays = replays
+
+    def execute(
+        self,
+        decider: Decider[C, S],
+        stream: str,
+        command: C,
+        *,
+        actor: str,
+        key: str | None = None,
+        causation_id: str | None = None,
+        correlation_id: str | None = None,
+        not_found: str | None = None,
+        prepare: Callable[[C], C] | None = None,
+        ids: EventIds | None = None,
+    ) -> CommandResult[S]:
+        """Load, decide, append with the version read; retry on a conflict.
+
+        - `key`: the idempotency key; event ids derive from it, and (unless the runner
+          was built with `replays=False`) a command whose events are already in the
+          stream returns its original result (`replayed`).
+        - `not_found`: the NotFoundError message when the stream has no events.
+        - `prepare(command)`: completes the command only once it will be decided
+          (after the existence and replay checks), e.g. with an allocated number. It
+          runs again on a retry, so it must be idempotent itself.
+        - `ids`: another id formula for this call (the service's by default).
+        """
+        key = key or None
+        formula = ids or self.ids
+        for attempt in range(1, self.max_attempts + 1):
+            loaded = self.source.load(stream, decider)
+            if not_found is not None and not loaded.exists:
+                raise NotFoundError(not_found)
+            if key is not None and self.replays:
+                replay = _replayed(stream, key, loaded, formula)
+                if replay is not None:
+                    return replay
+            decided = decider.decide(prepare(command) if prepare else command, loaded.state)
+            if not decided:
+                return CommandResult(stream, loaded.version, 0, (), loaded.state)
+            events = tuple(decided)
+            state = fold(decider, events, loaded.state)
+            metadata = EventMetadata(
+                correlation_id=correlation_id
+                if correlation_id is not None
+                else decider.correlation(stream, state),
+                causation_id=causation_id,
+                actor=actor,
+            )
+            new = [
+                self._new_event(event, metadata, formula, stream, key, loaded.version, index)
+                for index, event in enumerate(events)
+            ]
+            expected = StreamState.NO_STREAM if loaded.version is None else loaded.version
+            try:
+                appended = self.store.append(stream, new, expected)
+            except ConcurrencyError:
+                if attempt == self.max_attempts:
+                    raise
+                continue
+            self.source.appended(stream)
+            return CommandResult(
+                stream,
+                appended.current_version,
+                appended.last_position,
+                tuple(event.event_type() for event in events),
+                state,
+                events,
+            )
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def read(
+        self,
+        decider: Decider[Any, S],
+        stream: str,
+        *,
+        until: datetime | None = None,
+        to_position: int | None = None,
+    ) -> Loaded[S]:
+        """An aggregate from the log, optionally as it stood at a time or position."""
+        return self.log.load(stream, decider, until=until, to_position=to_position)
+
+    def _new_event(
+        self,
+        event: DomainEvent,
+        metadata: EventMetadata,
+        ids: EventIds,
+        stream: str,
+        key: str | None,
+        version: int | None,
+        index: int,
+    ) -> NewEvent:
+        occurred = self.occurred_at(event)
+        return self.events.to_new_event(
+            event,
+            event_id=None if key is None else ids.derive(stream, key, version, index),
+            metadata=metadata
+            if occurred is None
+            else dataclasses.replace(metadata, occurred_at=occurred),
+        )
+
+
+def _replayed(stream: str, key: str, loaded: Loaded[S], ids: EventIds) -> CommandResult[S] | None:
+    """The original result of a command whose key-derived events are already stored."""
+    # Versioned ids depend on the version the original decided at, which is unknown
+    # here; the log's idempotent append recognises those retries instead.
+    if ids.versioned or not loaded.recorded:
+        return None
+    by_id = {event.id: event for event in loaded.recorded}
+    batch: list[RecordedEvent] = []
+    while (found := by_id.get(ids.derive(stream, key, None, len(batch)))) is not None:
+        batch.append(found)
+    if not batch:
+        return None
+    return CommandResult(
+        stream,
+        batch[-1].version,
+        batch[-1].position,
+        tuple(event.type for event in batch),
+        loaded.state,
+        replayed=True,
+    )

@@ -1,0 +1,131 @@
+"""Two whole platforms on one RabbitMQ vhost, both with default settings (issue 8).
+
+This is `make test` next to a developer's `make run`, or staging next to production on
+one broker: each platform must declare exactly its own incidents and page its own
+mailbox, and a message of the other platform that reaches one of its queues must be
+parked, not acted on. It also checks, on the real services, that no queue keeps what
+nobody reads."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import amqp.exceptions
+import pytest
+from kombu import Connection
+
+from servicekit import envelope
+from tests.conftest import BROKER_URL
+from tests.e2e.localplatform import BINDINGS, LocalPlatform
+
+pytestmark = [pytest.mark.rabbitmq, pytest.mark.slow]
+
+
+@pytest.fixture
+def platforms(tmp_path: Path) -> Iterator[tuple[LocalPlatform, LocalPlatform]]:
+    with LocalPlatform(tmp_path / "one") as one, LocalPlatform(tmp_path / "two") as two:
+        yield one, two
+
+
+def send_alert(platform: LocalPlatform, summary: str) -> None:
+    """What a monitoring tool does: a PagerDuty Events v2 trigger over HTTP."""
+    keys = json.loads((platform.home / "integration-keys.json").read_text())
+    body = {
+        "routing_key": keys["pagerduty"],
+        "event_action": "trigger",
+        "payload": {"summary": summary, "source": "checkout-1", "severity": "critical"},
+    }
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{platform.env['FIREWATCH_DETECTION_HTTP_PORT']}/v2/enqueue",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 202
+
+
+def parked_messages(queue: str, count: int, timeout: float) -> list[Any]:
+    """Consume `count` messages from a parking queue, waiting on the socket."""
+    got: list[Any] = []
+    with Connection(BROKER_URL) as connection:
+        channel = connection.channel()
+        channel.basic_consume(queue, callback=got.append, no_ack=True)
+        deadline = time.monotonic() + timeout
+        while len(got) < count:
+            left = deadline - time.monotonic()
+            assert left > 0, f"{len(got)} of {count} messages in {queue} after {timeout}s"
+            with contextlib.suppress(TimeoutError):
+                connection.drain_events(timeout=min(left, 1.0))
+    return got
+
+
+def test_two_platforms_with_default_settings_on_one_vhost_keep_to_themselves(
+    platforms: tuple[LocalPlatform, LocalPlatform],
+) -> None:
+    one, two = platforms
+    assert one.identity() != two.identity()
+    prefixes = (one.topology().prefix, two.topology().prefix)
+    assert prefixes[0] != prefixes[1]
+    assert all(prefix.startswith("firewatch-") for prefix in prefixes), prefixes
+
+    send_alert(one, "Checkout returns 5xx on platform one")
+    send_alert(two, "Payments time out on platform two")
+    for platform, title in ((one, "Checkout returns 5xx"), (two, "Payments time out")):
+        platform.wait_for("PageDelivered")
+        (declared,) = platform.events("IncidentDeclared")
+        assert title in declared.data["title"], declared.data
+        (mail,) = platform.mails()
+        assert "Subject: [PAGE] INC-1 " in mail
+        assert title in mail
+        other = "Payments time out" if platform is one else "Checkout returns 5xx"
+        assert other not in mail
+
+    # Platform one's own alert-group event, injected into platform two's exchange (as a
+    # misconfigured shared prefix would deliver it): two's incident worker parks it.
+    (firing,) = one.events("AlertGroupFiring")
+    wire = envelope.encode(firing, str(one.identity().platform_id))
+    with Connection(BROKER_URL) as connection:
+        channel = connection.channel()
+        properties = wire.properties()
+        channel.basic_publish(
+            channel.prepare_message(
+                wire.body,
+                content_type=properties.pop("content_type"),
+                content_encoding=properties.pop("content_encoding"),
+                headers=properties.pop("headers"),
+                properties=properties,
+            ),
+            exchange=two.topology().exchange_for_service("detection"),
+            routing_key=firing.type,
+        )
+        channel.close()
+    incident_queue = two.topology().qualified(BINDINGS[0])
+    (parked,) = parked_messages(incident_queue.parking_queue, 1, timeout=60)
+    assert parked.properties["message_id"] == str(firing.id)
+    assert parked.headers["x-parked-reason"].startswith(
+        f"foreign platform: published by platform {one.identity().platform_id}"
+    )
+    refused = two.wait_for_output("consumer.event_refused")
+    assert refused.lstrip().startswith("incident-worker |"), refused
+    assert len(two.events("IncidentDeclared")) == 1, "the foreign alert was acted on"
+    assert len(one.events("IncidentDeclared")) == 1
+
+    # Nothing kept for nobody: every consumer queue of both platforms is empty (the
+    # parked message was consumed above), and there is no catch-all queue.
+    with Connection(BROKER_URL) as connection:
+        channel = connection.channel()
+        for platform in (one, two):
+            topology = platform.topology()
+            for binding in BINDINGS:
+                for spec in topology.queue_specs(topology.qualified(binding)):
+                    depth = channel.queue_declare(spec.name, passive=True).message_count
+                    assert depth == 0, f"{spec.name} holds {depth}"
+            with pytest.raises(amqp.exceptions.NotFound):
+                connection.channel().queue_declare(f"{topology.prefix}.unrouted", passive=True)
+        channel.close()
