@@ -15,6 +15,8 @@ Environment (all optional):
   FIREWATCH_INCIDENT_API_PORT    incident gRPC port (default 50051)
   FIREWATCH_EXCHANGE_PREFIX      RabbitMQ names (default firewatch-<platform id>, so two
                                  checkouts or homes on one broker never share queues)
+  FIREWATCH_COMMS_API_PORT       communications gRPC port (default 50055)
+  FIREWATCH_STATUSPAGE_PORT      the status page (default 8090)
 """
 
 from __future__ import annotations
@@ -166,6 +168,40 @@ def prepare_paging(home: Path, store_url: str) -> Path:
     return secret_file
 
 
+def prepare_comms(home: Path, store_url: str, page_url: str) -> tuple[Path, str]:
+    """Once: a secret, where each incident's two channels open (two distinct local
+    mailbox addresses) and a status page with one component. Returns the channels file
+    and the secret."""
+    secret_file = home / "comms.secret"
+    if not secret_file.exists():
+        secret_file.write_text(secrets.token_urlsafe(32) + "\n", encoding="utf-8")
+        secret_file.chmod(0o600)
+    channels = home / "comms-channels.yaml"
+    if not channels.exists():
+        channels.write_text(
+            "war_room:\n"
+            "  - {channel_id: war-room, kind: email, address: war-room@firewatch.local}\n"
+            "stakeholder:\n"
+            "  - {channel_id: stakeholders, kind: email, address: stakeholders@firewatch.local}\n",
+            encoding="utf-8",
+        )
+    marker = home / ".comms-bootstrapped"
+    if not marker.exists():
+        from comms_service.app import CommsApplication
+        from eventlog import open_store
+        from eventlog.clock import system_clock
+
+        store = open_store(store_url, writer="communications")
+        try:
+            comms = CommsApplication(store, system_clock, page_url=page_url)
+            comms.configure_page(name="Firewatch (local)", url=page_url, by="make run")
+            comms.add_component("checkout", "Checkout", by="make run")
+        finally:
+            store.close()
+        marker.touch()
+    return channels, secret_file.read_text(encoding="utf-8").strip()
+
+
 def declare_topology(env: dict[str, str]) -> tuple[str, str]:
     """Exchanges and every service's consumer queues exist before anything publishes,
     so a consumer that starts later still finds its events waiting. Reading the log's
@@ -173,8 +209,10 @@ def declare_topology(env: dict[str, str]) -> tuple[str, str]:
     Returns the platform id and the exchange prefix."""
     from kombu import Connection
 
+    from comms_service.worker import QUEUE_BINDINGS as COMMS_BINDINGS
     from incident_service.worker import QUEUE_BINDINGS as INCIDENT_BINDINGS
     from paging_service.worker import QUEUE_BINDINGS as PAGING_BINDINGS
+    from postmortem_service.worker import QUEUE_BINDINGS as POSTMORTEM_BINDINGS
     from servicekit.platform import STORE_URL_CONFIG_KEY, platform_topology
     from servicekit.topology import PREFIX_ENV
 
@@ -182,7 +220,10 @@ def declare_topology(env: dict[str, str]) -> tuple[str, str]:
         {STORE_URL_CONFIG_KEY: env["FIREWATCH_STORE_URL"], PREFIX_ENV: env.get(PREFIX_ENV)}
     )
     with Connection(env["FIREWATCH_BROKER_URL"]) as connection:
-        topology.declare(connection, [*INCIDENT_BINDINGS, *PAGING_BINDINGS])
+        topology.declare(
+            connection,
+            [*INCIDENT_BINDINGS, *PAGING_BINDINGS, *POSTMORTEM_BINDINGS, *COMMS_BINDINGS],
+        )
     return str(identity), topology.prefix
 
 
@@ -229,9 +270,20 @@ def main() -> int:
     env.setdefault("FIREWATCH_SMTP_PORT", "8025")
     env.setdefault("FIREWATCH_PAGING_HTTP_PORT", "8081")
     env.setdefault("FIREWATCH_PAGING_API_PORT", "50053")
+    env.setdefault("FIREWATCH_POSTMORTEM_API_PORT", "50054")
+    env.setdefault("FIREWATCH_POSTMORTEM_HTTP_PORT", "8083")
     # The operators' route when an escalation reaches nobody: the local mailbox too.
     env.setdefault("FIREWATCH_PAGING_FALLBACK_EMAILS", "operators@firewatch.local")
-    env.setdefault("FIREWATCH_AUDIT_API_PORT", "50054")
+    env.setdefault("FIREWATCH_COMMS_API_PORT", "50055")
+    env.setdefault("FIREWATCH_STATUSPAGE_PORT", "8090")
+    env.setdefault(
+        "FIREWATCH_STATUSPAGE_URL", f"http://127.0.0.1:{env['FIREWATCH_STATUSPAGE_PORT']}"
+    )
+    # Reminders and overdue escalations reach people through the local mailbox too.
+    env.setdefault(
+        "FIREWATCH_COMMS_CONTACTS", "alice=alice@firewatch.local,oncall=oncall@firewatch.local"
+    )
+    env.setdefault("FIREWATCH_AUDIT_API_PORT", "50056")
     env.setdefault("FIREWATCH_AUDIT_SEAL_FILE", str(home / "audit-seals.jsonl"))
     env.setdefault("PYTHONUNBUFFERED", "1")
     # eventlet and nameko announce their own deprecation on every start; it is known
@@ -245,6 +297,11 @@ def main() -> int:
     env.setdefault(
         "FIREWATCH_PAGING_ACK_SECRET_FILE", str(prepare_paging(home, env["FIREWATCH_STORE_URL"]))
     )
+    channels_file, comms_secret = prepare_comms(
+        home, env["FIREWATCH_STORE_URL"], env["FIREWATCH_STATUSPAGE_URL"]
+    )
+    env.setdefault("FIREWATCH_COMMS_CHANNELS_FILE", str(channels_file))
+    env.setdefault("FIREWATCH_COMMS_SECRET", comms_secret)
     env.setdefault("FIREWATCH_AUDIT_KEY_FILE", str(prepare_audit(home)))
     mailbox = home / "mail"
     platform_id, prefix = declare_topology(env)
@@ -280,6 +337,34 @@ def main() -> int:
                 "--config",
                 str(ROOT / "services/paging/config.yaml"),
                 "paging_service.worker",
+            ],
+        ),
+        Managed("postmortem-api", [PYTHON, "-m", "postmortem_service.api"]),
+        Managed("postmortem-http", [PYTHON, "-m", "postmortem_service.web"]),
+        Managed(
+            "postmortem-worker",
+            [
+                PYTHON,
+                "-m",
+                "nameko",
+                "run",
+                "--config",
+                str(ROOT / "services/postmortem/config.yaml"),
+                "postmortem_service.worker",
+            ],
+        ),
+        Managed("comms-api", [PYTHON, "-m", "comms_service.api"]),
+        Managed("statuspage", [PYTHON, "-m", "comms_service.web"]),
+        Managed(
+            "comms-worker",
+            [
+                PYTHON,
+                "-m",
+                "nameko",
+                "run",
+                "--config",
+                str(ROOT / "services/comms/config.yaml"),
+                "comms_service.worker",
             ],
         ),
         Managed(
@@ -331,6 +416,18 @@ def main() -> int:
             "firewatch.audit.v1.AuditService",
             timeout=60,
         )
+        wait_healthy(
+            f"127.0.0.1:{env['FIREWATCH_POSTMORTEM_API_PORT']}",
+            "firewatch.postmortem.v1.PostmortemService",
+            timeout=60,
+        )
+        wait_http(f"http://127.0.0.1:{env['FIREWATCH_POSTMORTEM_HTTP_PORT']}/healthz", timeout=60)
+        wait_healthy(
+            f"127.0.0.1:{env['FIREWATCH_COMMS_API_PORT']}",
+            "firewatch.comms.v1.CommsService",
+            timeout=60,
+        )
+        wait_http(f"{env['FIREWATCH_STATUSPAGE_URL']}/healthz", timeout=60)
         print(
             "\nFirewatch is running (Ctrl-C stops everything)\n"
             f"  incident api     {api_address}  gRPC with reflection and health checks\n"
@@ -343,6 +440,15 @@ def main() -> int:
             "(incidentctl oncall, incidentctl page)\n"
             f"  paging           worker on RabbitMQ; ack links http://127.0.0.1:"
             f"{env['FIREWATCH_PAGING_HTTP_PORT']}/ack/...\n"
+            f"  postmortem api   127.0.0.1:{env['FIREWATCH_POSTMORTEM_API_PORT']}  gRPC "
+            "(incidentctl postmortem, actions, report)\n"
+            f"  postmortems      http://127.0.0.1:{env['FIREWATCH_POSTMORTEM_HTTP_PORT']}"
+            "/postmortems (pages, exports, /metrics)\n"
+            f"  comms api        127.0.0.1:{env['FIREWATCH_COMMS_API_PORT']}  gRPC "
+            "CommsService (incidentctl comms)\n"
+            "  comms worker     war room + stakeholder channel per incident, update reminders\n"
+            f"  status page      {env['FIREWATCH_STATUSPAGE_URL']}/  "
+            f"(JSON: {env['FIREWATCH_STATUSPAGE_URL']}/api/v2/summary.json)\n"
             f"  local mailbox    smtp 127.0.0.1:{env['FIREWATCH_SMTP_PORT']} -> {mailbox}/new\n"
             f"  audit api        127.0.0.1:{env['FIREWATCH_AUDIT_API_PORT']}  gRPC "
             f"(incidentctl audit); seals -> {env['FIREWATCH_AUDIT_SEAL_FILE']}\n"

@@ -48,6 +48,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="skip the audit benchmarks (verify throughput, as-of replay)",
     )
+    parser.add_argument(
+        "--skip-postmortem",
+        action="store_true",
+        help="skip the postmortem benchmarks (metrics over 10,000 incidents, prefill p50)",
+    )
+    parser.add_argument(
+        "--skip-comms",
+        action="store_true",
+        help="skip the communications benchmarks (status page load, subscriber fan-out)",
+    )
     return parser.parse_args(argv)
 
 
@@ -171,6 +181,20 @@ def run_audit_benchmarks(*, quick: bool) -> str:
     return audit_bench.markdown(audit_bench.run(quick=quick, progress=progress))
 
 
+def run_postmortem_benchmarks(*, quick: bool) -> str:
+    """Metrics over 10,000 incidents vs a raw read; prefill p50 (markdown)."""
+    from tests.benchmarks import postmortem_bench
+
+    return postmortem_bench.run(quick=quick)
+
+
+def run_comms_benchmarks(*, quick: bool) -> str:
+    """Status page req/s vs a static file; 10,000-subscriber fan-out vs raw SMTP (markdown)."""
+    from tests.benchmarks import comms_bench
+
+    return comms_bench.run(quick=quick)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     config = bench.QUICK if args.quick else bench.FULL
@@ -205,6 +229,10 @@ def main(argv: list[str] | None = None) -> int:
         incident_section += "\n" + run_paging_path_benchmark(quick=args.quick)
     if not args.skip_audit:
         incident_section += "\n" + run_audit_benchmarks(quick=args.quick)
+    if not args.skip_postmortem:
+        incident_section += "\n" + run_postmortem_benchmarks(quick=args.quick)
+    if not args.skip_comms:
+        incident_section += "\n" + run_comms_benchmarks(quick=args.quick)
     if incident_section:
         print(incident_section)
     if args.write:

@@ -46,7 +46,9 @@ class LocalPlatform:
         workdir.mkdir(parents=True, exist_ok=True)
         if not (workdir / ".venv").exists():
             (workdir / ".venv").symlink_to(ROOT / ".venv")
-        api, alert, oncall, audit = free_port(), free_port(), free_port(), free_port()
+        api, alert, oncall, postmortem = free_port(), free_port(), free_port(), free_port()
+        comms = free_port()
+        audit = free_port()
         self.env = {
             **os.environ,
             "FIREWATCH_HOME": str(self.home),
@@ -59,6 +61,12 @@ class LocalPlatform:
             "FIREWATCH_PAGING_API_PORT": str(oncall),
             "FIREWATCH_ONCALL_SERVER": f"127.0.0.1:{oncall}",
             "FIREWATCH_SERVER": f"127.0.0.1:{api}",
+            "FIREWATCH_POSTMORTEM_API_PORT": str(postmortem),
+            "FIREWATCH_POSTMORTEM_SERVER": f"127.0.0.1:{postmortem}",
+            "FIREWATCH_POSTMORTEM_HTTP_PORT": str(free_port()),
+            "FIREWATCH_COMMS_API_PORT": str(comms),
+            "FIREWATCH_COMMS_SERVER": f"127.0.0.1:{comms}",
+            "FIREWATCH_STATUSPAGE_PORT": str(free_port()),
             "FIREWATCH_AUDIT_API_PORT": str(audit),
             "FIREWATCH_AUDIT_SERVER": f"127.0.0.1:{audit}",
         }

@@ -65,3 +65,13 @@ def test_the_readme_quick_start_declares_works_and_resolves_an_incident(
     assert "escalation on policy default rev 1 started" in out
     assert "{'" not in out
     assert "…" not in out
+    # The postmortem continuation: opened by the resolution, published, reported.
+    assert "PostmortemStarted" in out
+    assert re.search(r"INC-1 postmortem: .*\n.*published", out)
+    assert "Check the pool size against the connection limit in CI" in out
+    assert "MTTR" in out
+    assert "metric definition v1" in out
+    # Communications: the update reached the stakeholders' mailbox and the status page.
+    assert "Subject: Update on INC-1" in out
+    assert '"name": "Checkout errors"' in out
+    assert "no data was lost" in out

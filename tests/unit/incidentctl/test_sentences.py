@@ -24,16 +24,28 @@ ROOT = Path(__file__).resolve().parents[3]
 
 def registries() -> dict[str, EventRegistry]:
     loaded = {point.name: point.load() for point in entry_points(group="firewatch.events")}
-    assert {"incident", "detection", "paging"} <= set(loaded), loaded
+    assert {"incident", "detection", "paging", "communications", "postmortem"} <= set(loaded), (
+        loaded
+    )
     return loaded
+
+
+def fixture_folder(registry: EventRegistry) -> Path:
+    """services/<package>/fixtures of the service that owns `registry` (the entry point's
+    name is the writer, e.g. "communications", not always the folder, e.g. "comms")."""
+    for candidate in sorted((ROOT / "services").glob("*/fixtures")):
+        names = {path.parent.name for path in candidate.glob("*/v1.json")}
+        if names and names <= set(registry.types):
+            return candidate
+    raise AssertionError(f"no fixtures folder holds {registry.owner!r}'s events")
 
 
 def fixture_cases() -> list[Any]:
     """(type, data) for every stored fixture version, as the log holds it (the fixture's
     data) and as the current contract writes it (loaded, upcast and dumped again)."""
     cases = []
-    for owner, registry in registries().items():
-        folder = ROOT / "services" / owner / "fixtures"
+    for registry in registries().values():
+        folder = fixture_folder(registry)
         for path in sorted(folder.glob("*/v*.json")):
             event_type, version = path.parent.name, int(path.stem.removeprefix("v"))
             stored = json.loads(path.read_text(encoding="utf-8"))["data"]

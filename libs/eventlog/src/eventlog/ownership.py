@@ -18,8 +18,10 @@ PLATFORM_OWNERSHIP: Mapping[str, frozenset[str]] = {
     ),
     "incident": frozenset({"incident", "incidentnumber"}),
     "paging": frozenset({"schedule", "policy", "page", "user", "team", "escalation", "sender"}),
-    "communications": frozenset({"comms", "statuspage"}),
-    "postmortem": frozenset({"postmortem", "action"}),
+    "communications": frozenset(
+        {"comms", "statuspage", "statusincident", "subscriber", "dispatch", "commssender"}
+    ),
+    "postmortem": frozenset({"postmortem", "action", "pmhook"}),
     # The audit service records who read what, and its signed seals (docs/adr/0014).
     "audit": frozenset({"auditaccess", "auditseal"}),
 }

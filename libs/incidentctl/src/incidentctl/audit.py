@@ -4,7 +4,7 @@ Owns the audit command group: verify (with a progress bar and a cron-friendly ex
 code), seal, replay, diff, timeline (JSON Lines, Markdown, HTML), export and the
 offline `check` of an evidence bundle (bundlecheck.py, which needs no server), and
 why-paged / why-not. The server address is `--audit-server` (FIREWATCH_AUDIT_SERVER,
-default 127.0.0.1:50054); token, TLS and timeout are incidentctl's global options.
+default 127.0.0.1:50056); token, TLS and timeout are incidentctl's global options.
 Exit codes: 0 all good; 1 tampering found or the server refused; 2 usage; 3 connection.
 """
 
@@ -42,7 +42,7 @@ from incidentctl.client import ApiClient, Settings, open_channel
 from incidentctl.errors import CliError
 from incidentctl.values import AsOf, parse_as_of, parse_instant, to_timestamp
 
-DEFAULT_AUDIT_SERVER = "127.0.0.1:50054"
+DEFAULT_AUDIT_SERVER = "127.0.0.1:50056"
 
 audit_app = typer.Typer(
     help="Verify, seal, replay and export the log (the audit service's API; auditors).",

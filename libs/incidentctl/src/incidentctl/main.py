@@ -674,6 +674,16 @@ def _reference(client: IncidentClient, known: dict[str, str], event: event_pb2.L
 alerting.register(app)
 app.add_typer(oncall_app, name="oncall")
 app.add_typer(pages_app, name="page")
+
+# The postmortem service's commands (postmortems, action items, the metrics report).
+from incidentctl.postmortem import actions_app, postmortem_app, report_app  # noqa: E402
+
+app.add_typer(postmortem_app, name="postmortem")
+app.add_typer(actions_app, name="actions")
+app.add_typer(report_app, name="report")
+from incidentctl.comms import comms_app  # noqa: E402
+
+app.add_typer(comms_app, name="comms")
 from incidentctl.audit import audit_app  # noqa: E402
 
 app.add_typer(audit_app, name="audit")

@@ -1,10 +1,13 @@
 """One short sentence per event type, for people reading a timeline or a watch.
 
 Owns how every event type that can appear in an incident's timeline (the contracts
-the incident, detection and paging services register) reads as a line of English:
-"paged oncall by email", "escalation on policy default rev 1 started: P1, high
-urgency". tests/unit/incidentctl/test_sentences.py holds this table to every
-registered contract, so a new event type without a sentence fails a test.
+the incident, detection, paging, communications and postmortem services register)
+reads as a line of English: "paged oncall by email", "escalation on policy default
+rev 1 started: P1, high urgency", "next update promised by 2026-11-27T10:30:00Z",
+"action item reassigned to bob, was alice". A send whose outcome is unknown says so,
+and so does a resend that may be a repeat. tests/unit/incidentctl/test_sentences.py
+holds this table to every registered contract, so a new event type without a
+sentence fails a test.
 
 A sentence never shows a raw dict or list: nested data is named, joined or counted,
 and the full data is one flag away (`--json`, `-v`). Payloads are read tolerantly: a
@@ -201,6 +204,9 @@ INCIDENT: dict[str, Callable[[Fields], str]] = {
     "MitigationApplied": _mitigation,
     "IncidentResolved": _resolved,
     "RootCauseFollowUpRequired": lambda d: _with("root-cause follow-up owed", d.text("reason")),
+    "RootCauseFollowUpClosed": lambda d: _with(
+        _with("root-cause follow-up closed", d.text("closed_by"), " by "), d.text("root_cause")
+    ),
     "IncidentReopened": lambda d: _with("reopened", d.text("reason")),
     "AlertAttached": lambda d: _with(
         _join(d.text("source_severity"), "alert attached"), d.text("summary")
@@ -537,7 +543,360 @@ PAGING: dict[str, Callable[[Fields], str]] = {
     "BusinessHoursSet": _business_hours,
 }
 
-SENTENCES: Mapping[str, Callable[[Fields], str]] = {**INCIDENT, **DETECTION, **PAGING}
+# ---------------------------------------------------------------------- communications
+
+
+def _words(value: str) -> str:
+    """An enum value as words: `degraded_performance` reads `degraded performance`."""
+    return value.replace("_", " ")
+
+
+def _tries(d: Fields) -> str:
+    """`(attempt 2, possible repeat)` for one send."""
+    extras = _series(
+        [
+            f"attempt {d.number('attempt')}" if d.number("attempt") else "",
+            "possible repeat" if d.number("repeat_of") else "",
+        ]
+    )
+    return f" ({extras})" if extras else ""
+
+
+def _sends(attempts: list[Fields]) -> str:
+    """`war_room.war (attempt 2, possible repeat), stakeholder.execs (attempt 1)`."""
+    return _series(a.text("target_id") + _tries(a) for a in attempts if a.text("target_id"))
+
+
+_PURPOSES = {
+    "channel_opened": "channel-opened notice",
+    "war_room": "war-room message",
+    "stakeholder_update": "stakeholder update",
+    "reminder": "update reminder",
+    "overdue": "overdue-update notice",
+    "subscriber_notice": "subscriber notice",
+    "component_update": "component update",
+    "confirm_subscription": "subscription confirmation",
+}
+
+
+def _dispatch_queued(d: Fields) -> str:
+    purpose = d.text("purpose")
+    text = _join(_PURPOSES.get(purpose, _words(purpose)) or "message", "queued")
+    text = _with(text, _count(len(d.each("targets")), "recipient"), " for ")
+    return _with(text, _quoted(d.text("subject")))
+
+
+def _outcome(o: Fields) -> str:
+    target = o.text("target_id") + _tries(o)
+    if o.flag("delivered"):
+        return _join("delivered to", target)
+    text = _with(_join("failed for", target), o.text("reason"))
+    return text + (", not retrying it" if o.flag("permanent") else ", will retry")
+
+
+def _outcomes(d: Fields) -> str:
+    return "; ".join(_outcome(o) for o in d.each("outcomes")) or "delivery outcomes recorded"
+
+
+def _unconfirmed(d: Fields) -> str:
+    text = _with("outcome unknown", _sends(d.each("attempts")), " for ")
+    text = _with(text, d.text("reason"))
+    return text + "; sending again, marked as possible repeats"
+
+
+def _tracked(d: Fields) -> str:
+    text = _join("tracking", d.text("reference"), d.text("severity"), _quoted(d.text("title")))
+    text = _with(text, d.text("service"), " for ")
+    return _with(text, d.text("commander"), ", commander ")
+
+
+_ROLES = {"war_room": "war room", "stakeholder": "stakeholder channel"}
+
+
+def _channel_opened(d: Fields) -> str:
+    # The address is a webhook URL, often with its secret in it: the link is for people.
+    role = d.text("role")
+    text = _join(_ROLES.get(role, _words(role)) or "channel", d.text("channel_id"), "opened")
+    return _with(_with(text, d.text("kind"), " on "), d.text("link"))
+
+
+def _comms_lead(d: Fields) -> str:
+    return _join(d.text("comms_lead"), "is communications lead")
+
+
+def _stakeholder_update(d: Fields) -> str:
+    text = _join(d.text("audience"), "stakeholder update posted")
+    text = _with(text, _words(d.text("status")))
+    kept = d.text("promise_kept")
+    promise = {"yes": "on time", "no": "later than promised"}.get(kept, "")
+    return _with(text, promise, ", ")
+
+
+_PROMISED_BECAUSE = {
+    "declared": "",
+    "update": "",
+    "severity": "sooner: the severity went up",
+}
+
+
+def _promised(d: Fields) -> str:
+    text = _with("next update promised", d.when("due_by"), " by ")
+    reason = d.text("reason")
+    return _with(text, _PROMISED_BECAUSE.get(reason, reason), ", ")
+
+
+def _overdue(d: Fields) -> str:
+    text = _with("promised update missed", d.when("due_by"), ": was due by ")
+    return _with(text, d.text("escalated_to"), "; escalated to ")
+
+
+def _component_added(d: Fields) -> str:
+    text = _join("status page component", _quoted(d.text("name")) or d.text("component_id"))
+    text = _with(text + " added", d.text("group_id"), " in group ")
+    return text + (", shown only when degraded" if d.flag("only_show_if_degraded") else "")
+
+
+def _component_change(what: str, d: Fields) -> str:
+    old, new = _words(d.text("old_status")), _words(d.text("new_status"))
+    return _change(_join("component", what), old, new) if new else ""
+
+
+def _status_incident_drafted(d: Fields) -> str:
+    kind = d.text("kind")
+    what = "maintenance" if kind == "maintenance" else "incident"
+    text = _join("status page", what, _quoted(d.text("name")), "drafted")
+    impact = d.text("impact")
+    text = _with(text, f"{impact} impact" if impact else "")
+    text = _with(text, _series(d.texts("component_ids")), " on ")
+    start, end = d.when("scheduled_for"), d.when("scheduled_until")
+    text = _with(text, _join(start, f"to {end}" if end else "") if start else "", ", scheduled ")
+    return text + (" (internal only)" if d.flag("internal_only") else "")
+
+
+def _status_incident_updated(d: Fields) -> str:
+    text = _with("status page update posted", _words(d.text("status")))
+    impact = d.text("impact")
+    text = _with(text, f"{impact} impact" if impact else "", ", ")
+    changes = _series(
+        _component_change(c.text("component_id"), c) for c in d.each("affected_components")
+    )
+    text = _with(text, changes, "; ")
+    silent = d.text("deliver_notifications") == "no"
+    return text + ("; subscribers not notified" if silent else "")
+
+
+def _subscription_requested(d: Fields) -> str:
+    # The address stays out: a webhook subscriber's URL can carry its secret (see -v).
+    text = _join(d.text("kind"), "subscription requested")
+    components = _series(d.texts("component_ids"))
+    text = _with(text, components or "every component", " for ")
+    return text + (", awaiting confirmation" if d.text("confirm_token_sha256") else "")
+
+
+COMMS: dict[str, Callable[[Fields], str]] = {
+    "DispatchQueued": _dispatch_queued,
+    "DeliveriesAttempted": lambda d: _with("sending", _sends(d.each("attempts")), " to "),
+    "DeliveryOutcomesRecorded": _outcomes,
+    "DeliveriesUnconfirmed": _unconfirmed,
+    "IncidentTracked": _tracked,
+    "ChannelOpened": _channel_opened,
+    "WarRoomPosted": lambda d: _with(
+        "posted in the war room", d.text("text") or _words(d.text("change"))
+    ),
+    "CommsLeadAssigned": _comms_lead,
+    "StakeholderUpdatePosted": _stakeholder_update,
+    "UpdatePromised": _promised,
+    "UpdateDue": lambda d: _with(
+        _with("update due soon", d.when("due_by"), ": promised by "),
+        d.text("reminded"),
+        "; reminded ",
+    ),
+    "UpdateOverdue": _overdue,
+    "CommsSenderStarted": lambda d: _with(
+        _join("comms worker", d.text("sender"), "started"),
+        "earlier instance's unconfirmed messages will be resent"
+        if d.text("previous_instance")
+        else "",
+        "; ",
+    ),
+    "StatusPageConfigured": lambda d: _with(
+        _with(_join("status page", _quoted(d.text("name")), "configured"), d.text("url")),
+        d.text("time_zone"),
+        ", ",
+    ),
+    "ComponentGroupAdded": lambda d: _join(
+        "status page group", _quoted(d.text("name")) or d.text("group_id"), "added"
+    ),
+    "ComponentAdded": _component_added,
+    "ComponentStatusChanged": lambda d: (
+        _component_change(d.text("component_id"), d) or "component status changed"
+    ),
+    "StatusIncidentDrafted": _status_incident_drafted,
+    "StatusIncidentUpdated": _status_incident_updated,
+    "InternalNoteAdded": lambda d: _with("internal note", d.text("body")),
+    "StatusIncidentPublished": lambda _: "status page incident published",
+    "SubscriptionRequested": _subscription_requested,
+    "SubscriptionConfirmed": lambda _: "subscription confirmed",
+    "Unsubscribed": lambda d: _with("unsubscribed", d.text("via"), " via "),
+}
+
+
+# ---------------------------------------------------------------------- postmortem
+
+
+def _due(d: Fields) -> str:
+    """The due date as people set it (a day), else the instant."""
+    return d.text("due_on") or d.when("due_at")
+
+
+def _postmortem_started(d: Fields) -> str:
+    text = _join("postmortem", d.text("number"), "started")
+    text = _with(text, _join(d.text("severity"), _quoted(d.text("title"))), " for ")
+    text = _with(text, _series(d.texts("services")), " on ")
+    text = _with(text, d.text("owner"), ": owner ")
+    text = _with(text, _due(d), ", due ")
+    return text if d.flag("required") or not d.text("required") else f"{text} (optional)"
+
+
+def _owner_assigned(d: Fields) -> str:
+    text = _join(d.text("owner"), "owns the postmortem")
+    previous = d.text("previous_owner")
+    text = f"{text} (was {previous})" if previous else text
+    return _with(text, _due(d), ", due ")
+
+
+def _published(d: Fields) -> str:
+    text = _with("postmortem published", d.text("root_cause").rstrip("."), ", root cause: ")
+    if d.flag("closes_root_cause_follow_up"):
+        text += "; closes the root-cause follow-up"
+    overridden = _count(len(d.each("overridden_warnings")), "wording warning")
+    text = _with(text, _join(overridden, "overridden") if overridden else "", "; ")
+    return _with(text, d.text("override_reason") if overridden else "")
+
+
+def _amended(d: Fields) -> str:
+    section = _words(d.text("section"))
+    text = _join("published postmortem amended", f"in the {section} section" if section else "")
+    return _with(text, d.text("reason"))
+
+
+def _action_added(d: Fields) -> str:
+    priority = d.text("priority")
+    text = _join(f"{priority}-priority" if priority else "", d.text("kind"), "action item added")
+    text = _with(text, _quoted(d.text("title")))
+    text = _with(text, d.text("owner"), ", owner ")
+    text = _with(text, _due(d), ", due ")
+    return _with(text, d.text("tracker_url"), ", tracked at ")
+
+
+def _slot(d: Fields) -> str:
+    slot = d.text("slot")
+    if slot.startswith("overdue-"):
+        return _join("overdue reminder", slot.removeprefix("overdue-"))
+    return {
+        "before": "due-soon reminder",
+        "due": "due-today reminder",
+        "escalation": "overdue escalation",
+    }.get(slot, _join(slot, "reminder"))
+
+
+def _reminder_attempted(d: Fields) -> str:
+    target = d.fields("target")
+    text = _with(_join("sending", _slot(d)), target.text("user_id"), " to ")
+    text = _with(text, target.text("kind") or target.text("method_id"), " by ")
+    return text + _attempt(d) + (", marked as a possible repeat" if d.number("repeat_of") else "")
+
+
+def _reminder_failed(d: Fields) -> str:
+    text = _with(_join(_slot(d), "failed"), d.text("target_key"), " for ") + _attempt(d)
+    text = _with(text, d.text("reason"))
+    return text + ("; not retrying it" if d.flag("permanent") else "; will retry")
+
+
+def _webhook_attempted(d: Fields) -> str:
+    text = _with("sending", _count(d.number("events"), "change"), " ")
+    text = _with(text, d.text("url"), " to change webhook ")
+    start, end = d.number("from_position"), d.number("to_position")
+    span = f"{start}–{end}" if start is not None and end is not None else ""
+    return _with(text, span, ", log positions ")
+
+
+POSTMORTEM: dict[str, Callable[[Fields], str]] = {
+    "PostmortemStarted": _postmortem_started,
+    "IncidentResolutionRecorded": lambda d: _with(
+        _with(_join(d.text("severity"), "incident resolved again"), d.when("resolved_at"), " at "),
+        "the same postmortem covers it",
+        "; ",
+    ),
+    "RootCauseFollowUpNoted": lambda d: _with(
+        _with("root-cause follow-up owed", d.text("reason")),
+        "publishing the postmortem closes it",
+        "; ",
+    ),
+    "PostmortemOwnerAssigned": _owner_assigned,
+    "SectionEdited": lambda d: _join(_words(d.text("section")), "section edited"),
+    "RootCauseRecorded": lambda d: _with("root cause recorded", d.text("text")),
+    "ImpactStartSet": lambda d: _with("impact start set", d.when("impact_started_at"), " to "),
+    "TimelineEntryAdded": lambda d: _with(
+        _with("timeline entry added", d.when("occurred_at"), " at "), d.text("text")
+    ),
+    "TimelineEntryAnnotated": lambda d: _with("timeline entry annotated", d.text("text")),
+    "ReviewersRequested": lambda d: _with(
+        "review requested", _series(d.texts("reviewers")), " from "
+    ),
+    "PostmortemReviewApproved": lambda d: (
+        _join(d.text("reviewer"), "approved the postmortem")
+        if d.text("reviewer")
+        else "postmortem review approved"
+    ),
+    "PostmortemPublished": _published,
+    "PostmortemAmended": _amended,
+    "ActionItemAdded": _action_added,
+    "ActionItemStarted": lambda _: "action item started",
+    "ActionItemCompleted": lambda _: "action item done",
+    "ActionItemDeclined": lambda d: _with("action item declined", d.text("reason")),
+    "ActionItemReopened": lambda d: _with("action item reopened", d.text("reason")),
+    "ActionItemReassigned": lambda d: _with(
+        _with("action item reassigned", d.text("owner"), " to "),
+        d.text("previous_owner"),
+        ", was ",
+    ),
+    "ActionItemRescheduled": lambda d: _with(
+        _with("action item rescheduled", _due(d), ": now due "), d.text("reason"), ", "
+    ),
+    "ActionItemRetitled": lambda d: _with("action item renamed", _quoted(d.text("title")), " "),
+    "ActionItemPriorityChanged": lambda d: _with(
+        "action item priority now", d.text("priority"), " "
+    ),
+    "ActionItemTrackerLinked": lambda d: _with(
+        "action item linked to its tracker", d.text("tracker_url"), ": "
+    ),
+    "ActionItemOverdue": lambda d: _with("action item overdue", d.when("due_at"), ": was due "),
+    "ReminderAttempted": _reminder_attempted,
+    "ReminderDelivered": lambda d: (
+        _with(_join(_slot(d), "delivered"), d.text("target_key"), " to ") + _attempt(d)
+    ),
+    "ReminderFailed": _reminder_failed,
+    "ReminderUnconfirmed": lambda d: (
+        _with(_join("outcome of", _slot(d)), d.text("target_key"), " to ")
+        + " unknown"
+        + _attempt(d)
+        + "; sending again, marked as a possible repeat"
+    ),
+    "ChangeWebhookAttempted": _webhook_attempted,
+    "ChangeWebhookDelivered": lambda d: _with(
+        "change webhook delivered", d.text("to_position"), " up to log position "
+    ),
+}
+
+
+SENTENCES: Mapping[str, Callable[[Fields], str]] = {
+    **INCIDENT,
+    **DETECTION,
+    **PAGING,
+    **COMMS,
+    **POSTMORTEM,
+}
 """Every event type that has its own sentence."""
 
 # Who/when fields repeat the actor and time columns; ids mean little to a reader.

@@ -14,7 +14,7 @@ class AuditSettings(BaseSettings):
     store_url: str = Field(default="sqlite:///var/firewatch/eventlog.db")
     tokens_file: Path = Field(default=Path("var/firewatch/tokens.json"))
     audit_api_host: str = "127.0.0.1"
-    audit_api_port: int = Field(default=50054, ge=0, le=65535)
+    audit_api_port: int = Field(default=50056, ge=0, le=65535)
     audit_api_tls_cert: Path | None = None
     audit_api_tls_key: Path | None = None
     audit_key_file: Path | None = Field(

@@ -171,6 +171,19 @@ class RootCauseFollowUpRequired(DomainEvent):
 
 
 @EVENTS.register
+class RootCauseFollowUpClosed(DomainEvent):
+    """The postmortem found and published the root cause: the follow-up that
+    RootCauseFollowUpRequired opened is done (the postmortem service's
+    PostmortemPublished, consumed by this service's worker)."""
+
+    root_cause: str
+    closed_by: str
+    postmortem: str
+    """Where the cause is written down: the postmortem's stream."""
+    closed_at: datetime
+
+
+@EVENTS.register
 class IncidentReopened(DomainEvent):
     reason: str
     reopened_by: str
@@ -287,6 +300,12 @@ class RecordSourceAcknowledged(Command):
     acknowledged_by: Person
 
 
+class CloseRootCauseFollowUp(Command):
+    root_cause: str = Field(min_length=1, max_length=5000)
+    closed_by: Person
+    postmortem: str = Field(min_length=1, max_length=200)
+
+
 IncidentCommand = (
     DeclareIncident
     | AssignCommander
@@ -299,6 +318,7 @@ IncidentCommand = (
     | AttachAlert
     | RecordSourceResolved
     | RecordSourceAcknowledged
+    | CloseRootCauseFollowUp
 )
 
 
@@ -408,6 +428,14 @@ def evolve(state: Incident, event: DomainEvent) -> Incident:
             )
         case RootCauseFollowUpRequired():
             return replace(state, follow_up_required=True, history=history)
+        case RootCauseFollowUpClosed():
+            return replace(
+                state,
+                follow_up_required=False,
+                root_cause_pending=False,
+                last_changed_at=event.closed_at,
+                history=history,
+            )
         case AlertAttached():
             return replace(
                 state,
@@ -541,6 +569,17 @@ def decide(command: IncidentCommand, state: Incident) -> Sequence[DomainEvent]:
                     alert_key=command.alert_key,
                     acknowledged_by=command.acknowledged_by,
                     acknowledged_at=command.at,
+                )
+            ]
+        case CloseRootCauseFollowUp():
+            if not state.follow_up_required and not state.root_cause_pending:
+                return []  # nothing owed (or already closed): a republish changes nothing
+            return [
+                RootCauseFollowUpClosed(
+                    root_cause=command.root_cause,
+                    closed_by=command.closed_by,
+                    postmortem=command.postmortem,
+                    closed_at=command.at,
                 )
             ]
         case Reopen():

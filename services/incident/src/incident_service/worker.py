@@ -3,8 +3,10 @@
 Thin: each entrypoint translates arguments and delegates to IncidentApplication. It
 appends to the incident's own streams only; it never dispatches events itself — the
 relay publishes what the log holds, so a crash between append and publish loses
-nothing. Its reliable handler turns detection's alert-group events into incidents
-(see reactions.py); failures retry with backoff and end in a parking queue.
+nothing. Its reliable handlers turn detection's alert-group events into incidents
+(see reactions.py) and a published postmortem into the closing of the incident's
+root-cause follow-up (followups.py); failures retry with backoff and end in a parking
+queue.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from nameko.extensions import DependencyProvider
 
 from eventlog import RecordedEvent, open_store
 from eventlog.clock import system_clock
-from incident_service import domain, reactions
+from incident_service import domain, followups, reactions
 from incident_service.app import CommandResult, IncidentApplication
 from servicekit.consumer import reliable_handler
 from servicekit.rpc import rpc
@@ -24,9 +26,11 @@ from servicekit.topology import QueueBinding
 SERVICE_NAME = "incident"
 
 DETECTION_QUEUE = "incident.detection"
+POSTMORTEM_QUEUE = "incident.postmortem"
 
 QUEUE_BINDINGS: list[QueueBinding] = [
-    QueueBinding(DETECTION_QUEUE, reactions.SOURCE_SERVICE, reactions.EVENT_TYPES)
+    QueueBinding(DETECTION_QUEUE, reactions.SOURCE_SERVICE, reactions.EVENT_TYPES),
+    QueueBinding(POSTMORTEM_QUEUE, followups.SOURCE_SERVICE, followups.EVENT_TYPES),
 ]
 """The queues this worker consumes, declared at deploy time (deploy/local/run.py) as
 well as at startup, so events published before the worker starts wait for it."""
@@ -71,6 +75,15 @@ class IncidentWorker:
     def on_alert_group_event(self, event: RecordedEvent) -> None:
         """An alert group fired, grew, resolved or was acknowledged at its source."""
         reactions.AlertReactions(self.app).handle(event)
+
+    @reliable_handler(  # type: ignore[untyped-decorator]
+        source_service=followups.SOURCE_SERVICE,
+        event_types=followups.EVENT_TYPES,
+        queue=POSTMORTEM_QUEUE,
+    )
+    def on_postmortem_event(self, event: RecordedEvent) -> None:
+        """A postmortem was published: its root cause closes the incident's follow-up."""
+        followups.FollowUpReactions(self.app).handle(event)
 
     @rpc  # type: ignore[untyped-decorator]
     def declare_incident(

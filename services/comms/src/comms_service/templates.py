@@ -1,0 +1,70 @@
+"""Stakeholder update templates: one per audience, rendered in a sandbox.
+
+Owns which templates exist (internal, executive, public by default; deployments may
+add their own) and how a user-written template is rendered: jinja2's
+SandboxedEnvironment (no attribute access to internals, no imports), StrictUndefined
+(a misspelled variable is an error, not an empty string), no autoescape (the output is
+plain text; every HTML surface escapes it again). A bad template is refused as an
+InvalidCommandError naming the field. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+
+from jinja2 import StrictUndefined, TemplateError
+from jinja2.sandbox import SandboxedEnvironment
+
+from comms_service.common import MAX_BODY
+from contracts.domain import InvalidCommandError
+
+
+class Audience(enum.StrEnum):
+    INTERNAL = "internal"
+    EXECUTIVE = "executive"
+    PUBLIC = "public"
+
+
+DEFAULT_TEMPLATES: dict[Audience, str] = {
+    Audience.INTERNAL: (
+        "[{{ reference }} {{ severity }}] {{ status | upper }}: {{ title }}\n"
+        "{{ message }}\n"
+        "Commander: {{ commander or 'unassigned' }}."
+        "{% if next_update_by %} Next update by {{ next_update_by }}.{% endif %}"
+    ),
+    Audience.EXECUTIVE: (
+        "{{ reference }} ({{ severity }}) is {{ status }}. {{ message }}"
+        "{% if next_update_by %} Next update by {{ next_update_by }}.{% endif %}"
+    ),
+    Audience.PUBLIC: (
+        "{{ message }}"
+        "{% if next_update_by %} We will post another update by {{ next_update_by }}.{% endif %}"
+    ),
+}
+
+_ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+
+
+def render(source: str, variables: Mapping[str, object], *, field: str = "template") -> str:
+    """Render `source` with `variables`; InvalidCommandError(field) when it cannot be."""
+    if len(source) > MAX_BODY:
+        raise InvalidCommandError(field, f"at most {MAX_BODY} characters")
+    try:
+        text = _ENV.from_string(source).render(**variables)
+    except TemplateError as error:
+        raise InvalidCommandError(field, f"cannot be rendered: {error}") from None
+    text = text.strip()
+    if not text:
+        raise InvalidCommandError(field, "renders to an empty update")
+    if len(text) > MAX_BODY:
+        raise InvalidCommandError(field, f"renders to more than {MAX_BODY} characters")
+    return text
+
+
+def check(source: str, *, field: str = "template") -> None:
+    """Refuse a template that does not parse (checked when it is saved)."""
+    try:
+        _ENV.parse(source)
+    except TemplateError as error:
+        raise InvalidCommandError(field, f"is not a valid template: {error}") from None

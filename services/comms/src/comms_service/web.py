@@ -1,0 +1,465 @@
+"""The status page: `firewatch-statuspage` (WSGI on waitress, plain threads, no eventlet).
+
+Owns the HTTP surface, thin over `views.View` and `CommsApplication`:
+
+    GET  /                               the public page (HTML, no JavaScript needed)
+    GET  /incidents/<id>                 one public incident
+    GET  /api/v2/summary.json | status.json | components.json | incidents.json
+         /api/v2/incidents/unresolved.json
+         /api/v2/scheduled-maintenances.json | /upcoming.json | /active.json
+                                         the Statuspage v2 JSON API status tools read
+    GET  /history.atom, /history.rss     the incident history as feeds
+    POST /subscribe                      email subscription (double opt-in; rate-limited
+                                         per client address: 429 with Retry-After)
+    GET/POST /subscriptions/<id>/confirm?token=..   confirm (GET shows a button: mail
+                                         scanners fetch links, only a POST confirms)
+    GET/POST /unsubscribe/<id>/<sig>     one-click unsubscribe (RFC 8058 POST)
+    GET  /internal, /internal/api/summary.json   every incident, drafts, internal notes
+                                         and the incidents' promises; needs a token
+                                         (Authorization: Bearer) with a reader role
+    GET  /healthz
+    GET  /metrics                        Prometheus: promises kept/missed per severity,
+                                         deliveries per purpose and status
+
+Every response to a GET carries an ETag derived from the log position it was rendered
+at (a changed page has a new position), and If-None-Match answers 304. Rendered bodies
+are cached per (path, position): a page view costs a catch-up query and a dict lookup.
+User text is escaped by jinja2's autoescape in HTML and XML; JSON is json.dumps.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from prometheus_client import generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from apikit.auth import READERS, AuthenticationError, TokenRegistry
+from comms_service import room as rm
+from comms_service import status_incident as si
+from comms_service.app import CommsApplication
+from comms_service.metrics import registry_for
+from comms_service.views import View
+from contracts.domain import DomainError, InvalidCommandError, NotFoundError
+from eventlog.clock import Clock
+
+log = logging.getLogger(__name__)
+
+MAX_FORM_BYTES = 16 * 1024
+
+_TEMPLATES = Environment(
+    loader=PackageLoader("comms_service", "templates"),
+    autoescape=select_autoescape(["html", "atom", "rss", "xml"]),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def _rfc822(value: str | None) -> str:
+    if not value:
+        return ""
+    return format_datetime(datetime.fromisoformat(value.replace("Z", "+00:00")), usegmt=True)
+
+
+_TEMPLATES.globals["rfc822"] = _rfc822
+
+
+class RateLimiter:
+    """A token bucket per client address: `per_minute` requests, refilled continuously."""
+
+    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate = per_minute / 60.0
+        self.capacity = float(per_minute)
+        self.clock = clock
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, key: str) -> float:
+        """0 when allowed; otherwise the seconds to wait."""
+        now = self.clock()
+        with self._lock:
+            tokens, last = self._buckets.get(key, (self.capacity, now))
+            tokens = min(self.capacity, tokens + (now - last) * self.rate)
+            if tokens >= 1:
+                self._buckets[key] = (tokens - 1, now)
+                return 0.0
+            self._buckets[key] = (tokens, now)
+            return (1 - tokens) / self.rate if self.rate else 60.0
+
+
+class StatusPage:
+    """The WSGI application."""
+
+    def __init__(
+        self,
+        app: CommsApplication,
+        *,
+        tokens: TokenRegistry | None = None,
+        subscribe_per_minute: int = 5,
+        clock: Clock | None = None,
+    ) -> None:
+        self.app = app
+        self.tokens = tokens
+        self.clock = clock or app.clock
+        self.limiter = RateLimiter(subscribe_per_minute)
+        self.metrics = registry_for(app)
+        self._lock = threading.Lock()
+        self._cache: dict[tuple[str, bool], tuple[int, bytes, str]] = {}
+        self.urls = Map(
+            [
+                Rule("/", endpoint="index"),
+                Rule("/healthz", endpoint="health"),
+                Rule("/metrics", endpoint="metrics"),
+                Rule("/incidents/<incident_id>", endpoint="incident"),
+                Rule("/api/v2/<path:name>", endpoint="api"),
+                Rule("/history.atom", endpoint="atom"),
+                Rule("/history.rss", endpoint="rss"),
+                Rule("/subscribe", endpoint="subscribe", methods=["POST"]),
+                Rule("/subscriptions/<subscriber_id>/confirm", endpoint="confirm"),
+                Rule("/unsubscribe/<subscriber_id>/<signature>", endpoint="unsubscribe"),
+                Rule("/internal", endpoint="internal"),
+                Rule("/internal/api/<path:name>", endpoint="internal_api"),
+            ]
+        )
+
+    # ------------------------------------------------------------------ WSGI
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        request = Request(environ)
+        try:
+            adapter = self.urls.bind_to_environ(environ)
+            endpoint, values = adapter.match()
+            response: Response = getattr(self, f"on_{endpoint}")(request, **values)
+        except HTTPException as error:
+            response = error.get_response()
+        except Exception:
+            log.exception("statuspage: %s %s failed", request.method, request.path)
+            response = Response("internal error\n", status=500, mimetype="text/plain")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+        )
+        return response(environ, start_response)
+
+    # ------------------------------------------------------------------ rendering
+
+    def _cached(
+        self,
+        request: Request,
+        key: str,
+        internal: bool,
+        render: Callable[[View], tuple[bytes, str]],
+    ) -> Response:
+        with self._lock:
+            model = self.app.model
+            position = model.position
+            hit = self._cache.get((key, internal))
+            if hit is None or hit[0] != position:
+                body, mimetype = render(View(model, public=not internal, now=self.clock()))
+                if len(self._cache) > 512:
+                    self._cache.clear()
+                self._cache[(key, internal)] = (position, body, mimetype)
+            else:
+                body, mimetype = hit[1], hit[2]
+        etag = hashlib.sha256(b"%d|%s|%d" % (position, key.encode(), internal)).hexdigest()[:32]
+        response = Response(body, mimetype=mimetype)
+        response.set_etag(etag)
+        response.headers["Cache-Control"] = "private, no-store" if internal else "public, no-cache"
+        return response.make_conditional(request)
+
+    def _html(self, view: View, template: str, **extra: Any) -> tuple[bytes, str]:
+        internal = not view.public
+        components = view.components_json()
+        uptime = {c["id"]: view.uptime(c["id"]) for c in components if not c["group"]}
+        context: dict[str, Any] = {
+            "page": view.page_json(),
+            "status": view.status_json(),
+            "components": components,
+            "uptime": uptime,
+            "uptime_pct": {k: 100 * sum(f for _, f, _ in v) / len(v) for k, v in uptime.items()},
+            "incidents": [view.incident_json(i) for i in view.unresolved()],
+            "maintenances": [
+                view.incident_json(m)
+                for m in view.of_kind(si.Kind.MAINTENANCE)
+                if m.status is not si.IncidentStatus.COMPLETED
+            ],
+            "history": [view.incident_json(i) for i in view.of_kind(si.Kind.INCIDENT) if i.closed][
+                :20
+            ],
+            "internal": internal,
+            "rooms": [s for _, s in view.model.streams(rm.STREAM_CATEGORY)] if internal else [],
+        }
+        context.update(extra)
+        return _TEMPLATES.get_template(template).render(**context).encode(), "text/html"
+
+    def _message(
+        self,
+        heading: str,
+        text: str,
+        *,
+        status: int = 200,
+        action: str | None = None,
+        button: str = "",
+        fields: dict[str, str] | None = None,
+    ) -> Response:
+        view = View(self.app.model, public=True, now=self.clock())
+        body = _TEMPLATES.get_template("message.html").render(
+            page=view.page_json(),
+            internal=False,
+            heading=heading,
+            text=text,
+            action=action,
+            button=button,
+            fields=fields or {},
+        )
+        response = Response(body, status=status, mimetype="text/html")
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    # ------------------------------------------------------------------ public
+
+    def on_health(self, request: Request) -> Response:
+        return Response("ok\n", mimetype="text/plain")
+
+    def on_metrics(self, request: Request) -> Response:
+        with self._lock:
+            body = generate_latest(self.metrics)
+        return Response(body, content_type=CONTENT_TYPE_LATEST)
+
+    def on_index(self, request: Request) -> Response:
+        return self._cached(request, "index", False, lambda v: self._html(v, "status.html"))
+
+    def on_incident(self, request: Request, incident_id: str) -> Response:
+        try:
+            wanted = uuid.UUID(incident_id)
+        except ValueError:
+            raise NotFound() from None
+
+        def render(view: View) -> tuple[bytes, str]:
+            for incident in view.incidents():
+                if incident.drafted is not None and incident.drafted.status_incident_id == wanted:
+                    return self._html(
+                        view,
+                        "status.html",
+                        incidents=[view.incident_json(incident)],
+                        history=[],
+                        maintenances=[],
+                    )
+            return b"", ""
+
+        response = self._cached(request, f"incident/{wanted}", False, render)
+        if not response.get_data() and response.status_code == 200:
+            raise NotFound()
+        return response
+
+    def on_api(self, request: Request, name: str) -> Response:
+        return self._json(request, name, internal=False)
+
+    def _json(self, request: Request, name: str, *, internal: bool) -> Response:
+        endpoints: dict[str, Callable[[View], dict[str, Any]]] = {
+            "summary.json": lambda v: v.summary(),
+            "status.json": lambda v: {"page": v.page_json(), "status": v.status_json()},
+            "components.json": lambda v: {"page": v.page_json(), "components": v.components_json()},
+            "incidents.json": lambda v: {
+                "page": v.page_json(),
+                "incidents": [v.incident_json(i) for i in v.of_kind(si.Kind.INCIDENT)[:50]],
+            },
+            "incidents/unresolved.json": lambda v: {
+                "page": v.page_json(),
+                "incidents": [v.incident_json(i) for i in v.unresolved()],
+            },
+            "scheduled-maintenances.json": lambda v: {
+                "page": v.page_json(),
+                "scheduled_maintenances": v.maintenances("all"),
+            },
+            "scheduled-maintenances/upcoming.json": lambda v: {
+                "page": v.page_json(),
+                "scheduled_maintenances": v.maintenances("upcoming"),
+            },
+            "scheduled-maintenances/active.json": lambda v: {
+                "page": v.page_json(),
+                "scheduled_maintenances": v.maintenances("active"),
+            },
+        }
+        build = endpoints.get(name)
+        if build is None:
+            raise NotFound()
+
+        def render(view: View) -> tuple[bytes, str]:
+            return json.dumps(build(view), separators=(",", ":")).encode(), "application/json"
+
+        response = self._cached(request, f"api/{name}", internal, render)
+        if not internal:
+            response.headers["Access-Control-Allow-Origin"] = "*"
+        return response
+
+    def on_atom(self, request: Request) -> Response:
+        return self._cached(
+            request, "atom", False, lambda v: self._feed(v, "history.atom", "application/atom+xml")
+        )
+
+    def on_rss(self, request: Request) -> Response:
+        return self._cached(
+            request, "rss", False, lambda v: self._feed(v, "history.rss", "application/rss+xml")
+        )
+
+    def _feed(self, view: View, template: str, mimetype: str) -> tuple[bytes, str]:
+        body = _TEMPLATES.get_template(template).render(
+            page=view.page_json(), incidents=[view.incident_json(i) for i in view.incidents()[:50]]
+        )
+        return body.encode(), mimetype
+
+    # ------------------------------------------------------------------ subscriptions
+
+    def on_subscribe(self, request: Request) -> Response:
+        wait = self.limiter.allow(request.remote_addr or "?")
+        if wait:
+            response = self._message(
+                "Too many requests", "Please try again in a minute.", status=429
+            )
+            response.headers["Retry-After"] = str(int(wait) + 1)
+            return response
+        if (request.content_length or 0) > MAX_FORM_BYTES:
+            return self._message("Request too large", "The form is too large.", status=413)
+        email = request.form.get("email", "")
+        components = request.form.getlist("component")
+        try:
+            self.app.subscribe_email(email, components)
+        except InvalidCommandError as error:
+            return self._message("Cannot subscribe", str(error), status=400)
+        return self._message(
+            "Check your email",
+            "We sent a confirmation link. Nothing will be sent until you confirm.",
+            status=202,
+        )
+
+    def on_confirm(self, request: Request, subscriber_id: str) -> Response:
+        token = request.values.get("token", "")
+        try:
+            sub_id = uuid.UUID(subscriber_id)
+        except ValueError:
+            raise NotFound() from None
+        if request.method != "POST":
+            return self._message(
+                "Confirm your subscription",
+                "Press the button to start receiving updates.",
+                action=f"/subscriptions/{sub_id}/confirm",
+                button="Confirm",
+                fields={"token": token},
+            )
+        try:
+            self.app.confirm_subscription(sub_id, token)
+        except NotFoundError:
+            raise NotFound() from None
+        except DomainError as error:
+            return self._message("Cannot confirm", str(error), status=400)
+        return self._message("Subscribed", "You will receive updates from now on.")
+
+    def on_unsubscribe(self, request: Request, subscriber_id: str, signature: str) -> Response:
+        try:
+            sub_id = uuid.UUID(subscriber_id)
+        except ValueError:
+            raise NotFound() from None
+        if request.method != "POST":
+            return self._message(
+                "Unsubscribe",
+                "Press the button to stop receiving updates.",
+                action=f"/unsubscribe/{sub_id}/{signature}",
+                button="Unsubscribe",
+            )
+        try:
+            self.app.unsubscribe(sub_id, signature, via="one-click")
+        except NotFoundError:
+            raise NotFound() from None
+        except DomainError as error:
+            return self._message("Cannot unsubscribe", str(error), status=400)
+        return self._message("Unsubscribed", "You will not receive any more updates.")
+
+    # ------------------------------------------------------------------ internal
+
+    def _authorised(self, request: Request) -> Response | None:
+        header = request.headers.get("Authorization", "")
+        token = header[7:].strip() if header.lower().startswith("bearer ") else None
+        if self.tokens is None:
+            return Response("internal page disabled: no tokens file\n", status=403)
+        try:
+            principal = self.tokens.authenticate(token)
+        except AuthenticationError as error:
+            response = Response(f"{error}\n", status=401, mimetype="text/plain")
+            response.headers["WWW-Authenticate"] = 'Bearer realm="firewatch"'
+            return response
+        if principal.role not in READERS:
+            return Response("this role may not read the internal page\n", status=403)
+        return None
+
+    def on_internal(self, request: Request) -> Response:
+        refused = self._authorised(request)
+        if refused is not None:
+            return refused
+        return self._cached(request, "index", True, lambda v: self._html(v, "status.html"))
+
+    def on_internal_api(self, request: Request, name: str) -> Response:
+        refused = self._authorised(request)
+        if refused is not None:
+            return refused
+        return self._json(request, name, internal=True)
+
+
+def main() -> None:  # pragma: no cover - exercised by the e2e tests
+    import waitress  # type: ignore[import-untyped]
+
+    from comms_service.settings import CommsSettings
+    from eventlog import open_store
+    from eventlog.clock import system_clock
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = CommsSettings()
+    store = open_store(settings.store_url, writer="communications")
+    app = CommsApplication(
+        store,
+        system_clock,
+        secret=settings.secret(),
+        page_url=settings.page_url,
+        routing=settings.routing(),
+        cadence=settings.cadence(),
+    )
+    tokens = TokenRegistry(Path(settings.tokens_file)) if settings.tokens_file else None
+    wsgi = StatusPage(
+        app, tokens=tokens, subscribe_per_minute=settings.statuspage_subscribe_per_minute
+    )
+    log.info(
+        "statuspage: serving %s on %s:%d",
+        settings.page_url,
+        settings.statuspage_host,
+        settings.statuspage_port,
+    )
+    waitress.serve(
+        wsgi,
+        host=settings.statuspage_host,
+        port=settings.statuspage_port,
+        threads=8,
+        ident="firewatch-statuspage",
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,862 @@
+"""The Postmortem aggregate (stream `postmortem-<incident id>`): one blameless analysis
+per incident, from its resolution to its publication and later amendments.
+
+Rules:
+- it is opened when the incident is resolved (the application decides whether the
+  incident's severity and service require one, allow one or need none); the owner
+  defaults to the incident commander and the completion is due five business days
+  after the resolution in the owner's time zone; an incident reopened and resolved
+  again updates the *same* postmortem (one stream per incident);
+- sections are free text; the generated timeline is never stored here (it is read
+  from the log, so it cannot be retyped or edited), but its entries can be annotated
+  by their event id, and people can add manual entries;
+- the root cause is required to publish and must not merely restate a temporary
+  mitigation (a rollback or a restart is a mitigation, not a cause);
+- publishing runs the blameless check (`blameless.check`, with the directory's names
+  passed in the command); an open warning needs an explicit override with a reason,
+  recorded in PostmortemPublished and shown on the document;
+- requested reviewers must all sign off before publishing;
+- publishing freezes it: later changes are PostmortemAmended events, shown as
+  amendments with who and when.
+
+Pure: no I/O, no clock; time arrives in commands.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+
+from pydantic import Field
+
+from contracts.domain import InvalidCommandError, PreconditionFailedError
+from contracts.events import DomainEvent
+from postmortem_service import blameless
+from postmortem_service.common import (
+    EVENTS,
+    Command,
+    Instant,
+    Person,
+    Reason,
+    Severity,
+    Text,
+    Value,
+    business_due,
+)
+
+STREAM_CATEGORY = "postmortem"
+DEFAULT_DUE_BUSINESS_DAYS = 5
+
+
+def stream_for(incident_id: uuid.UUID) -> str:
+    return f"{STREAM_CATEGORY}-{incident_id}"
+
+
+class Section(enum.StrEnum):
+    SUMMARY = "summary"
+    IMPACT = "impact"
+    CONTRIBUTING_FACTORS = "contributing_factors"
+    WENT_WELL = "went_well"
+    WENT_WRONG = "went_wrong"
+    GOT_LUCKY = "got_lucky"
+    LESSONS = "lessons"
+
+
+SECTION_TITLES: dict[str, str] = {
+    "summary": "Summary",
+    "impact": "Impact",
+    "root_cause": "Root cause",
+    "contributing_factors": "Contributing factors",
+    "went_well": "What went well",
+    "went_wrong": "What went wrong",
+    "got_lucky": "Where we got lucky",
+    "lessons": "Lessons",
+}
+
+
+class RefusedError(PreconditionFailedError):
+    """A well-formed command the postmortem's state does not allow; names the field."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        self.field = field
+        self.problem = problem
+        super().__init__(f"{field}: {problem}")
+
+
+class OverriddenWarning(Value):
+    section: str
+    code: str
+    phrase: str
+    suggestion: str
+
+
+# ---------------------------------------------------------------------- events
+
+
+@EVENTS.register
+class PostmortemStarted(DomainEvent):
+    incident_id: uuid.UUID
+    number: int
+    title: str
+    severity: Severity
+    services: tuple[str, ...]
+    required: bool
+    owner: str
+    owner_time_zone: str
+    due_on: date
+    due_at: datetime
+    incident_declared_at: datetime | None
+    incident_resolved_at: datetime
+    temporary_mitigations: tuple[str, ...]
+    started_at: datetime
+
+
+@EVENTS.register
+class IncidentResolutionRecorded(DomainEvent):
+    """The incident was reopened and resolved again: the same postmortem covers it."""
+
+    resolved_at: datetime
+    severity: Severity
+    temporary_mitigations: tuple[str, ...]
+    recorded_at: datetime
+
+
+@EVENTS.register
+class RootCauseFollowUpNoted(DomainEvent):
+    """The incident was resolved on temporary mitigations only; publishing closes it."""
+
+    reason: str
+    temporary_mitigations: tuple[str, ...]
+    noted_at: datetime
+
+
+@EVENTS.register
+class PostmortemOwnerAssigned(DomainEvent):
+    owner: str
+    owner_time_zone: str
+    previous_owner: str
+    due_on: date
+    due_at: datetime
+    assigned_by: str
+    assigned_at: datetime
+
+
+@EVENTS.register
+class SectionEdited(DomainEvent):
+    section: Section
+    text: str
+    edited_by: str
+    edited_at: datetime
+
+
+@EVENTS.register
+class RootCauseRecorded(DomainEvent):
+    text: str
+    recorded_by: str
+    recorded_at: datetime
+
+
+@EVENTS.register
+class ImpactStartSet(DomainEvent):
+    """When the impact really began: every duration is measured from it."""
+
+    impact_started_at: datetime
+    set_by: str
+    set_at: datetime
+
+
+@EVENTS.register
+class TimelineEntryAdded(DomainEvent):
+    entry_id: str
+    occurred_at: datetime
+    text: str
+    added_by: str
+    added_at: datetime
+
+
+@EVENTS.register
+class TimelineEntryAnnotated(DomainEvent):
+    """A note on a timeline entry: a generated one (its log event id) or a manual one."""
+
+    entry_id: str
+    text: str
+    annotated_by: str
+    annotated_at: datetime
+
+
+@EVENTS.register
+class ReviewersRequested(DomainEvent):
+    reviewers: tuple[str, ...]
+    requested_by: str
+    requested_at: datetime
+
+
+@EVENTS.register
+class PostmortemReviewApproved(DomainEvent):
+    reviewer: str
+    signed_off_at: datetime
+
+
+@EVENTS.register
+class PostmortemPublished(DomainEvent):
+    published_by: str
+    published_at: datetime
+    root_cause: str
+    overridden_warnings: tuple[OverriddenWarning, ...]
+    override_reason: str | None
+    closes_root_cause_follow_up: bool
+    """True when the incident was resolved on temporary mitigations only: this event
+    is the one the incident service consumes to close its root-cause follow-up."""
+    as_of_position: int
+    """The log position the generated timeline is frozen at."""
+
+
+@EVENTS.register
+class PostmortemAmended(DomainEvent):
+    section: str
+    text: str
+    reason: str
+    amended_by: str
+    amended_at: datetime
+
+
+# ---------------------------------------------------------------------- commands
+
+
+class OpenOnResolution(Command):
+    """The incident was resolved (first time or again)."""
+
+    incident_id: uuid.UUID
+    number: int = Field(ge=0)
+    title: str = Field(max_length=500)
+    severity: Severity
+    services: tuple[str, ...] = ()
+    required: bool
+    owner: Person
+    owner_time_zone: str
+    incident_declared_at: Instant | None = None
+    resolved_at: Instant
+    temporary_mitigations: tuple[str, ...] = ()
+    due_business_days: int = Field(default=DEFAULT_DUE_BUSINESS_DAYS, ge=1, le=60)
+
+
+class NoteRootCauseFollowUp(Command):
+    reason: str = Field(max_length=2000)
+    temporary_mitigations: tuple[str, ...] = ()
+
+
+class AssignOwner(Command):
+    owner: Person
+    owner_time_zone: str
+    by: Person
+
+
+class EditSection(Command):
+    section: Section
+    text: Text
+    by: Person
+
+
+class RecordRootCause(Command):
+    text: Text
+    by: Person
+
+
+class SetImpactStart(Command):
+    impact_started_at: Instant
+    by: Person
+
+
+class AddTimelineEntry(Command):
+    entry_id: str = Field(min_length=1, max_length=100)
+    occurred_at: Instant
+    text: Text
+    by: Person
+
+
+class AnnotateTimelineEntry(Command):
+    entry_id: str = Field(min_length=1, max_length=100)
+    text: Text
+    by: Person
+
+
+class RequestReview(Command):
+    reviewers: tuple[Person, ...] = Field(min_length=1, max_length=20)
+    by: Person
+
+
+class SignOff(Command):
+    reviewer: Person
+
+
+class Publish(Command):
+    by: Person
+    people: tuple[str, ...] = ()
+    """Names and ids from the user directory, for the blameless check."""
+    override_reason: Reason | None = None
+    as_of_position: int = Field(ge=0)
+
+
+class Amend(Command):
+    section: str
+    text: Text
+    reason: Reason
+    by: Person
+
+
+PostmortemCommand = (
+    OpenOnResolution
+    | NoteRootCauseFollowUp
+    | AssignOwner
+    | EditSection
+    | RecordRootCause
+    | SetImpactStart
+    | AddTimelineEntry
+    | AnnotateTimelineEntry
+    | RequestReview
+    | SignOff
+    | Publish
+    | Amend
+)
+
+# ---------------------------------------------------------------------- state
+
+
+class Status(enum.StrEnum):
+    NONE = "none"
+    DRAFT = "draft"
+    IN_REVIEW = "in_review"
+    PUBLISHED = "published"
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    entry_id: str
+    occurred_at: datetime
+    text: str
+    added_by: str
+    added_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    entry_id: str
+    text: str
+    by: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Amendment:
+    section: str
+    text: str
+    reason: str
+    by: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Postmortem:
+    status: Status = Status.NONE
+    incident_id: uuid.UUID | None = None
+    number: int = 0
+    title: str = ""
+    severity: Severity = Severity.P4
+    services: tuple[str, ...] = ()
+    required: bool = False
+    owner: str = ""
+    owner_time_zone: str = "UTC"
+    due_on: date | None = None
+    due_at: datetime | None = None
+    started_at: datetime | None = None
+    declared_at: datetime | None = None
+    resolved_at: datetime | None = None
+    resolutions: int = 0
+    temporary_mitigations: tuple[str, ...] = ()
+    follow_up_required: bool = False
+    follow_up_reason: str = ""
+    sections: dict[str, str] = field(default_factory=dict)
+    root_cause: str | None = None
+    impact_started_at: datetime | None = None
+    entries: tuple[Entry, ...] = ()
+    notes: tuple[Note, ...] = ()
+    reviewers: tuple[str, ...] = ()
+    signed_off: frozenset[str] = frozenset()
+    published_at: datetime | None = None
+    published_by: str | None = None
+    overridden: tuple[OverriddenWarning, ...] = ()
+    override_reason: str | None = None
+    as_of_position: int | None = None
+    amendments: tuple[Amendment, ...] = ()
+    last_changed_at: datetime | None = None
+
+    @property
+    def exists(self) -> bool:
+        return self.status is not Status.NONE
+
+    @property
+    def published(self) -> bool:
+        return self.status is Status.PUBLISHED
+
+    def narrative(self) -> dict[str, str]:
+        """The cause and narrative sections the blameless check reads (amended text
+        included), in document order."""
+        texts: dict[str, str] = {}
+        if self.root_cause:
+            texts["root_cause"] = self.root_cause
+        for section in Section:
+            if section.value in self.sections:
+                texts[section.value] = self.sections[section.value]
+        for amendment in self.amendments:
+            texts[amendment.section] = amendment.text
+        return texts
+
+
+INITIAL = Postmortem()
+
+
+def evolve(state: Postmortem, event: DomainEvent) -> Postmortem:
+    match event:
+        case PostmortemStarted():
+            return replace(
+                state,
+                status=Status.DRAFT,
+                incident_id=event.incident_id,
+                number=event.number,
+                title=event.title,
+                severity=event.severity,
+                services=event.services,
+                required=event.required,
+                owner=event.owner,
+                owner_time_zone=event.owner_time_zone,
+                due_on=event.due_on,
+                due_at=event.due_at,
+                started_at=event.started_at,
+                declared_at=event.incident_declared_at,
+                resolved_at=event.incident_resolved_at,
+                resolutions=1,
+                temporary_mitigations=event.temporary_mitigations,
+                last_changed_at=event.started_at,
+            )
+        case IncidentResolutionRecorded():
+            return replace(
+                state,
+                resolved_at=event.resolved_at,
+                resolutions=state.resolutions + 1,
+                severity=event.severity,
+                temporary_mitigations=tuple(
+                    dict.fromkeys((*state.temporary_mitigations, *event.temporary_mitigations))
+                ),
+                last_changed_at=event.recorded_at,
+            )
+        case RootCauseFollowUpNoted():
+            return replace(
+                state,
+                follow_up_required=True,
+                follow_up_reason=event.reason,
+                temporary_mitigations=tuple(
+                    dict.fromkeys((*state.temporary_mitigations, *event.temporary_mitigations))
+                ),
+            )
+        case PostmortemOwnerAssigned():
+            return replace(
+                state,
+                owner=event.owner,
+                owner_time_zone=event.owner_time_zone,
+                due_on=event.due_on,
+                due_at=event.due_at,
+                last_changed_at=event.assigned_at,
+            )
+        case SectionEdited():
+            return replace(
+                state,
+                sections={**state.sections, event.section.value: event.text},
+                last_changed_at=event.edited_at,
+            )
+        case RootCauseRecorded():
+            return replace(state, root_cause=event.text, last_changed_at=event.recorded_at)
+        case ImpactStartSet():
+            return replace(
+                state, impact_started_at=event.impact_started_at, last_changed_at=event.set_at
+            )
+        case TimelineEntryAdded():
+            entry = Entry(
+                event.entry_id, event.occurred_at, event.text, event.added_by, event.added_at
+            )
+            return replace(state, entries=(*state.entries, entry), last_changed_at=event.added_at)
+        case TimelineEntryAnnotated():
+            note = Note(event.entry_id, event.text, event.annotated_by, event.annotated_at)
+            return replace(state, notes=(*state.notes, note), last_changed_at=event.annotated_at)
+        case ReviewersRequested():
+            return replace(
+                state,
+                status=Status.IN_REVIEW,
+                reviewers=tuple(dict.fromkeys((*state.reviewers, *event.reviewers))),
+                last_changed_at=event.requested_at,
+            )
+        case PostmortemReviewApproved():
+            return replace(
+                state,
+                signed_off=state.signed_off | {event.reviewer},
+                last_changed_at=event.signed_off_at,
+            )
+        case PostmortemPublished():
+            return replace(
+                state,
+                status=Status.PUBLISHED,
+                published_at=event.published_at,
+                published_by=event.published_by,
+                overridden=event.overridden_warnings,
+                override_reason=event.override_reason,
+                as_of_position=event.as_of_position,
+                follow_up_required=False
+                if event.closes_root_cause_follow_up
+                else state.follow_up_required,
+                last_changed_at=event.published_at,
+            )
+        case PostmortemAmended():
+            amendment = Amendment(
+                event.section, event.text, event.reason, event.amended_by, event.amended_at
+            )
+            return replace(
+                state, amendments=(*state.amendments, amendment), last_changed_at=event.amended_at
+            )
+    return state
+
+
+def fold(events: Iterable[DomainEvent], state: Postmortem = INITIAL) -> Postmortem:
+    for event in events:
+        state = evolve(state, event)
+    return state
+
+
+# ---------------------------------------------------------------------- rules
+
+_MITIGATION_WORDS = frozenset(
+    {
+        "rollback",
+        "rolled",
+        "roll",
+        "back",
+        "revert",
+        "reverted",
+        "reverting",
+        "restart",
+        "restarted",
+        "restarting",
+        "reboot",
+        "rebooted",
+        "bounce",
+        "bounced",
+        "failover",
+        "failed",
+        "over",
+        "redeploy",
+        "redeployed",
+        "scaled",
+        "scale",
+        "up",
+        "out",
+        "flushed",
+        "cleared",
+        "cache",
+        "killed",
+        "kill",
+        "pod",
+        "pods",
+        "service",
+        "server",
+        "servers",
+        "node",
+        "nodes",
+        "deploy",
+        "deployment",
+        "release",
+        "previous",
+        "version",
+        "restored",
+        "traffic",
+        "shifted",
+        "disabled",
+        "flag",
+    }
+)
+_MITIGATION_VERBS = frozenset(
+    {"rollback", "rolled", "revert", "reverted", "restart", "restarted", "reboot", "rebooted",
+     "bounce", "bounced", "failover", "redeploy", "redeployed", "killed", "flushed"}
+)  # fmt: skip
+_STOP = frozenset(
+    {
+        "the", "a", "an", "to", "of", "and", "was", "were", "is", "it", "we", "by", "on",
+        "in", "for", "root", "cause", "because", "due", "that", "this", "had", "be", "been",
+        "fixed", "fix", "resolved", "issue", "problem", "incident", "after", "then", "so",
+    }
+)  # fmt: skip
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in _WORD.findall(text.lower()) if w not in _STOP]
+
+
+def restates_mitigation(root_cause: str, mitigations: Sequence[str]) -> str | None:
+    """Why `root_cause` is only a mitigation, or None when it explains something.
+
+    A cause made only of mitigation vocabulary ("rolled back the deploy", "restarted the
+    pods") or whose words are nearly all those of a recorded temporary mitigation says
+    what stopped the bleeding, not why it bled."""
+    words = _words(root_cause)
+    if not words:
+        return "says nothing once filler words are removed"
+    if all(w in _MITIGATION_WORDS for w in words):
+        return (
+            "only describes a mitigation (a rollback or a restart is a mitigation, not a "
+            "cause): say why the system failed"
+        )
+    if words[0] in _MITIGATION_VERBS and len(words) <= 6:
+        return (
+            f"starts with the mitigation {words[0]!r} and says little else (a rollback or a "
+            "restart is a mitigation, not a cause): say why the system failed"
+        )
+    for mitigation in mitigations:
+        known = set(_words(mitigation))
+        if known and len(set(words) - known - _MITIGATION_WORDS) == 0:
+            return f"restates the temporary mitigation {mitigation!r}: say why the system needed it"
+    return None
+
+
+def _refuse_if_published(state: Postmortem, field: str) -> None:
+    if state.published:
+        raise RefusedError(
+            field,
+            "the postmortem is published and frozen; record the change as an amendment "
+            "(with a reason) instead",
+        )
+
+
+def _require_exists(state: Postmortem) -> None:
+    if not state.exists:
+        raise RefusedError("incident_id", "this incident has no postmortem")
+
+
+def open_warnings(state: Postmortem, people: Iterable[str]) -> list[blameless.Warning]:
+    return blameless.check(state.narrative(), people)
+
+
+def decide(command: PostmortemCommand, state: Postmortem) -> Sequence[DomainEvent]:
+    match command:
+        case OpenOnResolution():
+            if not state.exists:
+                due_on, due_at = business_due(
+                    command.resolved_at, command.due_business_days, command.owner_time_zone
+                )
+                return [
+                    PostmortemStarted(
+                        incident_id=command.incident_id,
+                        number=command.number,
+                        title=command.title,
+                        severity=command.severity,
+                        services=command.services,
+                        required=command.required,
+                        owner=command.owner,
+                        owner_time_zone=command.owner_time_zone,
+                        due_on=due_on,
+                        due_at=due_at,
+                        incident_declared_at=command.incident_declared_at,
+                        incident_resolved_at=command.resolved_at,
+                        temporary_mitigations=command.temporary_mitigations,
+                        started_at=command.at,
+                    )
+                ]
+            if state.resolved_at is not None and command.resolved_at <= state.resolved_at:
+                return []  # the same resolution delivered again
+            return [
+                IncidentResolutionRecorded(
+                    resolved_at=command.resolved_at,
+                    severity=command.severity,
+                    temporary_mitigations=command.temporary_mitigations,
+                    recorded_at=command.at,
+                )
+            ]
+        case NoteRootCauseFollowUp():
+            _require_exists(state)
+            if state.published and not state.follow_up_required:
+                # Resolved on band-aids again after publication: the obligation returns.
+                pass
+            elif state.follow_up_required and set(command.temporary_mitigations) <= set(
+                state.temporary_mitigations
+            ):
+                return []
+            return [
+                RootCauseFollowUpNoted(
+                    reason=command.reason,
+                    temporary_mitigations=command.temporary_mitigations,
+                    noted_at=command.at,
+                )
+            ]
+        case AssignOwner():
+            _require_exists(state)
+            _refuse_if_published(state, "owner")
+            if command.owner == state.owner:
+                return []
+            assert state.resolved_at is not None
+            due_on, due_at = business_due(
+                state.resolved_at, DEFAULT_DUE_BUSINESS_DAYS, command.owner_time_zone
+            )
+            return [
+                PostmortemOwnerAssigned(
+                    owner=command.owner,
+                    owner_time_zone=command.owner_time_zone,
+                    previous_owner=state.owner,
+                    due_on=due_on,
+                    due_at=due_at,
+                    assigned_by=command.by,
+                    assigned_at=command.at,
+                )
+            ]
+        case EditSection():
+            _require_exists(state)
+            _refuse_if_published(state, command.section.value)
+            if state.sections.get(command.section.value) == command.text:
+                return []
+            return [
+                SectionEdited(
+                    section=command.section,
+                    text=command.text,
+                    edited_by=command.by,
+                    edited_at=command.at,
+                )
+            ]
+        case RecordRootCause():
+            _require_exists(state)
+            _refuse_if_published(state, "root_cause")
+            problem = restates_mitigation(command.text, state.temporary_mitigations)
+            if problem is not None:
+                raise InvalidCommandError("root_cause", problem)
+            if state.root_cause == command.text:
+                return []
+            return [
+                RootCauseRecorded(text=command.text, recorded_by=command.by, recorded_at=command.at)
+            ]
+        case SetImpactStart():
+            _require_exists(state)
+            _refuse_if_published(state, "impact_started_at")
+            if state.resolved_at is not None and command.impact_started_at > state.resolved_at:
+                raise InvalidCommandError("impact_started_at", "is after the incident was resolved")
+            if state.impact_started_at == command.impact_started_at:
+                return []
+            return [
+                ImpactStartSet(
+                    impact_started_at=command.impact_started_at,
+                    set_by=command.by,
+                    set_at=command.at,
+                )
+            ]
+        case AddTimelineEntry():
+            _require_exists(state)
+            _refuse_if_published(state, "timeline")
+            if any(e.entry_id == command.entry_id for e in state.entries):
+                return []
+            return [
+                TimelineEntryAdded(
+                    entry_id=command.entry_id,
+                    occurred_at=command.occurred_at,
+                    text=command.text,
+                    added_by=command.by,
+                    added_at=command.at,
+                )
+            ]
+        case AnnotateTimelineEntry():
+            _require_exists(state)
+            _refuse_if_published(state, "timeline")
+            return [
+                TimelineEntryAnnotated(
+                    entry_id=command.entry_id,
+                    text=command.text,
+                    annotated_by=command.by,
+                    annotated_at=command.at,
+                )
+            ]
+        case RequestReview():
+            _require_exists(state)
+            _refuse_if_published(state, "reviewers")
+            new = tuple(r for r in dict.fromkeys(command.reviewers) if r not in state.reviewers)
+            if not new:
+                return []
+            return [
+                ReviewersRequested(reviewers=new, requested_by=command.by, requested_at=command.at)
+            ]
+        case SignOff():
+            _require_exists(state)
+            _refuse_if_published(state, "reviewer")
+            if command.reviewer not in state.reviewers:
+                raise RefusedError("reviewer", f"{command.reviewer!r} was not asked to review")
+            if command.reviewer in state.signed_off:
+                return []
+            return [PostmortemReviewApproved(reviewer=command.reviewer, signed_off_at=command.at)]
+        case Publish():
+            return _publish(command, state)
+        case Amend():
+            _require_exists(state)
+            if not state.published:
+                raise RefusedError(
+                    "section", "only a published postmortem is amended; edit it instead"
+                )
+            if command.section not in SECTION_TITLES:
+                raise InvalidCommandError("section", f"must be one of {', '.join(SECTION_TITLES)}")
+            if command.section == "root_cause":
+                problem = restates_mitigation(command.text, state.temporary_mitigations)
+                if problem is not None:
+                    raise InvalidCommandError("text", problem)
+            return [
+                PostmortemAmended(
+                    section=command.section,
+                    text=command.text,
+                    reason=command.reason,
+                    amended_by=command.by,
+                    amended_at=command.at,
+                )
+            ]
+    raise TypeError(f"unknown command {type(command).__name__}")  # pragma: no cover
+
+
+def _publish(command: Publish, state: Postmortem) -> Sequence[DomainEvent]:
+    _require_exists(state)
+    if state.published:
+        raise RefusedError("status", "the postmortem is already published")
+    if not state.root_cause:
+        raise RefusedError("root_cause", "is required to publish (record it first)")
+    problem = restates_mitigation(state.root_cause, state.temporary_mitigations)
+    if problem is not None:
+        raise InvalidCommandError("root_cause", problem)
+    pending = [r for r in state.reviewers if r not in state.signed_off]
+    if pending:
+        raise RefusedError("reviewers", f"waiting for sign-off from {', '.join(pending)}")
+    warnings = open_warnings(state, command.people)
+    if warnings and command.override_reason is None:
+        listed = "; ".join(f"{w.section}: {w.phrase!r} ({w.code})" for w in warnings[:10])
+        raise RefusedError(
+            "override_reason",
+            f"{len(warnings)} blameless-language warning(s) are open ({listed}); reword "
+            "them, or publish with an override and its reason",
+        )
+    return [
+        PostmortemPublished(
+            published_by=command.by,
+            published_at=command.at,
+            root_cause=state.root_cause,
+            overridden_warnings=tuple(
+                OverriddenWarning(
+                    section=w.section, code=w.code, phrase=w.phrase, suggestion=w.suggestion
+                )
+                for w in warnings
+            ),
+            override_reason=command.override_reason if warnings else None,
+            closes_root_cause_follow_up=state.follow_up_required,
+            as_of_position=command.as_of_position,
+        )
+    ]

@@ -1,0 +1,323 @@
+"""Prefill: the postmortem's generated timeline, responders and key durations, read
+from the log and never retyped.
+
+The incident's cross-service timeline is every event carrying its id as
+`metadata.correlation_id`, in log order (DESIGN "One logical log"), plus the detection
+events of the alert that declared it (correlated with the alert group, and the alert's
+own stream, where its pending and firing instants and sample values live).
+
+`TimelineIndex` is the projection that finds them; `prefill` turns them into entries
+and durations. Generated entries are immutable (they are log events); they are
+annotated by their event id. Durations follow docs/metrics.md (definition v1): every
+clock starts at the impact start, which is editable (ImpactStartSet) and defaults to
+the first alert pending/firing instant, else the declaration.
+
+Pure except for reading the recorded events it is handed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from eventlog import EventFilter, RecordedEvent
+
+ALERT_STARTS = {"AlertPending": "pending_at", "AlertTriggered": "fired_at"}
+ACKS = {
+    "PageAcknowledged": ("acknowledged_at", "by"),
+    "SourceAlertAcknowledged": ("acknowledged_at", "acknowledged_by"),
+    "AlertAcknowledged": ("acknowledged_at", "acknowledged_by"),
+    "AlertGroupAcknowledged": ("acknowledged_at", "acknowledged_by"),
+}
+_TIME_FIELDS = (
+    "applied_at",
+    "pending_at",
+    "fired_at",
+    "acknowledged_at",
+    "declared_at",
+    "resolved_at",
+    "reopened_at",
+    "changed_at",
+    "assigned_at",
+    "added_at",
+    "paged_at",
+    "delivered_at",
+    "attached_at",
+    "required_at",
+    "posted_at",
+    "executed_at",
+)
+_PEOPLE_FIELDS = (
+    "declared_by",
+    "commander",
+    "changed_by",
+    "applied_by",
+    "resolved_by",
+    "reopened_by",
+    "author",
+    "by",
+    "user_id",
+    "acknowledged_by",
+    "executed_by",
+    "posted_by",
+)
+_SKIP_TYPES = frozenset({"IncidentNumberAllocated"})
+
+
+class TimelineIndex:
+    """Events by correlation id, and alert-group firings by their event id (the
+    declaration's causation). Keeps the recorded events whole so a prefill needs no
+    read per event."""
+
+    name = "postmortem.timeline"
+    filter: EventFilter | None = None
+
+    def __init__(self) -> None:
+        self.correlated: dict[str, list[RecordedEvent]] = {}
+        self.firings: dict[str, tuple[str, str | None]] = {}
+        """AlertGroupFiring event id -> (group id, alert id)."""
+
+    def apply(self, event: RecordedEvent) -> None:
+        correlation = event.metadata.correlation_id
+        if correlation and event.type not in _SKIP_TYPES:
+            self.correlated.setdefault(correlation, []).append(event)
+        if event.type == "AlertGroupFiring":
+            data = event.data
+            self.firings[str(event.id)] = (str(data.get("group_id")), data.get("alert_id"))
+
+
+@dataclass(frozen=True, slots=True)
+class GeneratedEntry:
+    entry_id: str
+    """The log event's id: what annotations name."""
+    position: int
+    at: datetime
+    source: str
+    """The stream category it came from (incident, page, alert, ...)."""
+    event_type: str
+    text: str
+    actor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Durations:
+    impact_started_at: datetime | None
+    impact_start_source: str
+    """"edited", "alert" (first pending/firing) or "declared"."""
+    detected_at: datetime | None
+    first_alert_at: datetime | None
+    acknowledged_at: datetime | None
+    mitigated_at: datetime | None
+    resolved_at: datetime | None
+    time_to_detect: timedelta | None
+    time_to_acknowledge: timedelta | None
+    time_to_mitigate: timedelta | None
+    time_to_resolve: timedelta | None
+
+
+@dataclass(frozen=True, slots=True)
+class Prefill:
+    entries: tuple[GeneratedEntry, ...]
+    responders: tuple[str, ...]
+    durations: Durations
+    components: tuple[str, ...] = field(default=())
+
+
+def parse_timestamp(text: str) -> datetime:
+    """An ISO-8601 instant as pydantic writes it; naive values are taken as UTC."""
+    value = datetime.fromisoformat(text)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _time(data: dict[str, Any], fallback: datetime) -> datetime:
+    for name in _TIME_FIELDS:
+        value = data.get(name)
+        if isinstance(value, str):
+            try:
+                return parse_timestamp(value)
+            except ValueError:
+                continue
+    return fallback
+
+
+def describe(event: RecordedEvent) -> str:
+    d: dict[str, Any] = dict(event.data)
+    match event.type:
+        case "AlertPending":
+            return f"Alert pending: {d.get('summary', '')} {_sample(d)}".strip()
+        case "AlertTriggered":
+            return f"Alert firing: {d.get('summary', '')} {_sample(d)}".strip()
+        case "AlertGroupFiring":
+            return f"Alert group firing: {d.get('title') or d.get('summary', '')}"
+        case "IncidentDeclared":
+            return f"Incident declared ({d.get('severity')}): {d.get('title', '')}"
+        case "CommanderAssigned":
+            return f"{d.get('commander')} became incident commander"
+        case "SeverityChanged":
+            return (
+                f"Severity {d.get('from_severity')} → {d.get('to_severity')}: {d.get('reason', '')}"
+            )
+        case "StatusChanged":
+            return f"Status {d.get('from_status')} → {d.get('to_status')}"
+        case "MitigationApplied":
+            temp = " (temporary)" if d.get("temporary") else ""
+            return f"Mitigation{temp}, {d.get('kind')}: {d.get('description', '')}"
+        case "TimelineNoteAdded":
+            return f"Note by {d.get('author')}: {d.get('text', '')}"
+        case "IncidentResolved":
+            return f"Resolved: {d.get('summary', '')}"
+        case "IncidentReopened":
+            return f"Reopened: {d.get('reason', '')}"
+        case "RootCauseFollowUpRequired":
+            return "Root cause follow-up required (resolved on temporary mitigations)"
+        case "ResponderPaged":
+            return f"Paged {d.get('user_id')} (step {d.get('step')})"
+        case "PageDelivered":
+            return f"Page delivered via {d.get('method_id')}"
+        case "PageAcknowledged":
+            return f"Page acknowledged by {d.get('by')}"
+        case "EscalationExhausted":
+            return f"Escalation reached nobody: {d.get('reason', '')}"
+        case "RunbookStepExecuted":
+            step = d.get("step") or d.get("description") or d.get("title") or ""
+            return f"Runbook step: {step}".rstrip(": ")
+        case "StakeholderUpdatePosted":
+            return f"Stakeholder update: {d.get('text') or d.get('message') or ''}".rstrip(": ")
+    # Events of services this module does not know yet still appear, by type.
+    return event.type
+
+
+def _sample(d: dict[str, Any]) -> str:
+    annotations = d.get("annotations") or {}
+    value = annotations.get("value") if isinstance(annotations, dict) else None
+    return f"(value {value})" if value else ""
+
+
+def _iso(value: Any) -> datetime | None:
+    if isinstance(value, str):
+        try:
+            return parse_timestamp(value)
+        except ValueError:
+            return None
+    return None
+
+
+def prefill(
+    events: Iterable[RecordedEvent],
+    *,
+    impact_started_at: datetime | None = None,
+) -> Prefill:
+    """Entries, responders and durations from an incident's correlated events (any
+    order; deduplicated by id, sorted by log position)."""
+    unique = {event.id: event for event in events}
+    ordered = sorted(unique.values(), key=lambda e: e.position)
+    entries: list[GeneratedEntry] = []
+    responders: dict[str, None] = {}
+    components: dict[str, None] = {}
+    first_alert: datetime | None = None
+    declared: datetime | None = None
+    acknowledged: datetime | None = None
+    mitigated: datetime | None = None
+    resolved: datetime | None = None
+    for event in ordered:
+        data: dict[str, Any] = dict(event.data)
+        at = _time(data, event.recorded_at)
+        if event.metadata.occurred_at is not None:
+            at = event.metadata.occurred_at
+        entries.append(
+            GeneratedEntry(
+                str(event.id),
+                event.position,
+                at,
+                event.category,
+                event.type,
+                describe(event),
+                event.metadata.actor,
+            )
+        )
+        for name in _PEOPLE_FIELDS:
+            value = data.get(name)
+            if (
+                isinstance(value, str)
+                and value
+                and ":" not in value
+                and event.type != "ResponderPaged"
+            ):
+                responders[value] = None
+        match event.type:
+            case "AlertPending" | "AlertTriggered":
+                began = _iso(data.get(ALERT_STARTS[event.type])) or at
+                first_alert = began if first_alert is None else min(first_alert, began)
+            case "AlertGroupFiring":
+                began = _iso(data.get("fired_at")) or at
+                first_alert = began if first_alert is None else min(first_alert, began)
+            case "IncidentDeclared":
+                declared = _iso(data.get("declared_at")) or at
+                for service in data.get("services") or ():
+                    components[str(service)] = None
+            case "MitigationApplied":
+                applied = _iso(data.get("applied_at")) or at
+                mitigated = applied if mitigated is None else min(mitigated, applied)
+            case "IncidentResolved":
+                resolved = _iso(data.get("resolved_at")) or at  # the last one counts
+            case "IncidentReopened":
+                resolved = None
+            case _ if event.type in ACKS:
+                ack_field, by_field = ACKS[event.type]
+                by = data.get(by_field)
+                if isinstance(by, str) and by:
+                    responders[by] = None
+                ack = _iso(data.get(ack_field)) or at
+                acknowledged = ack if acknowledged is None else min(acknowledged, ack)
+    start: datetime | None
+    if impact_started_at is not None:
+        start, source = impact_started_at, "edited"
+    elif first_alert is not None:
+        start, source = first_alert, "alert"
+    else:
+        start, source = declared, "declared"
+    triggered = first_alert or declared
+
+    def span(end: datetime | None, begin: datetime | None) -> timedelta | None:
+        if end is None or begin is None:
+            return None
+        return max(end - begin, timedelta(0))
+
+    durations = Durations(
+        impact_started_at=start,
+        impact_start_source=source,
+        detected_at=declared,
+        first_alert_at=first_alert,
+        acknowledged_at=acknowledged,
+        mitigated_at=mitigated,
+        resolved_at=resolved,
+        time_to_detect=span(declared, start),
+        time_to_acknowledge=span(acknowledged, triggered),
+        time_to_mitigate=span(mitigated, start),
+        time_to_resolve=span(resolved, start),
+    )
+    return Prefill(tuple(entries), tuple(responders), durations, tuple(components))
+
+
+def incident_events(
+    index: TimelineIndex,
+    incident_id: uuid.UUID,
+    own: Sequence[RecordedEvent],
+    alert_stream: Any,
+) -> list[RecordedEvent]:
+    """The incident's own events (`own`: pass them when they may lack the correlation
+    id), every event correlated with it, and the events of the alert group and alert
+    that declared it (`alert_stream(name)` reads a stream)."""
+    correlated = index.correlated.get(str(incident_id), [])
+    events = [*own, *correlated]
+    declared = next((e for e in events if e.type == "IncidentDeclared"), None)
+    cause = declared.metadata.causation_id if declared is not None else None
+    if cause and cause in index.firings:
+        group_id, alert_id = index.firings[cause]
+        events.extend(index.correlated.get(group_id, []))
+        if alert_id:
+            events.extend(alert_stream(f"alert-{alert_id}"))
+    return events

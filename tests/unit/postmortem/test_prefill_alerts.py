@@ -1,0 +1,74 @@
+"""Prefill follows the declaration back to its alert: the pending and firing instants
+and the sample value come from detection's streams, and the impact starts there."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from eventlog import EventMetadata, NewEvent, Ownership, StreamState
+from eventlog.sqlite import SQLiteEventStore
+from incident_service import domain as inc
+from tests.unit.postmortem.conftest import World
+
+
+def test_the_alert_pending_instant_starts_the_clocks_and_appears_on_the_timeline(
+    world: World,
+) -> None:
+    path = world.app.store.path  # type: ignore[attr-defined]
+    detection = SQLiteEventStore(
+        path, writer="detection", ownership=Ownership.platform(), clock=world.clock
+    )
+    alert_id, group_id = "a1", "g1"
+    pending_at = world.clock()
+    fired_at = pending_at + timedelta(minutes=2)
+    alert = {"alert_id": alert_id, "alert_key": "k", "integration": "am", "source": "alertmanager",
+             "labels": {}, "annotations": {"value": "3.2%"}, "summary": "5xx above 1%",
+             "severity": "critical"}  # fmt: skip
+    detection.append(
+        f"alert-{alert_id}",
+        [
+            NewEvent("AlertPending", {**alert, "pending_at": pending_at.isoformat()}),
+            NewEvent(
+                "AlertTriggered",
+                {
+                    **alert,
+                    "occurrence": 1,
+                    "started_at": pending_at.isoformat(),
+                    "fired_at": fired_at.isoformat(),
+                    "pending_at": pending_at.isoformat(),
+                },
+            ),
+        ],
+        StreamState.NO_STREAM,
+    )
+    firing = NewEvent(
+        "AlertGroupFiring",
+        {"group_id": group_id, "group_key": "g", "title": "5xx", "labels": {},
+         "incident_severity": "P1", "services": ["checkout"], "alert_key": "k",
+         "summary": "5xx above 1%", "fired_at": fired_at.isoformat(), "alert_id": alert_id},
+        id=uuid.uuid4(),
+        metadata=EventMetadata(correlation_id=group_id),
+    )  # fmt: skip
+    detection.append(f"alertgroup-{group_id}", [firing], StreamState.NO_STREAM)
+    world.clock.advance(timedelta(minutes=3))
+    declared = world.incidents.declare(
+        title="5xx", severity="P1", services=["checkout"], declared_by="detection",
+        causation_id=str(firing.id),
+    )  # fmt: skip
+    world.clock.advance(timedelta(minutes=10))
+    world.incidents.execute(
+        declared.incident_id, inc.Resolve, actor="alice", summary="ok", resolved_by="alice"
+    )
+    resolved = world.incidents.store.read_stream(inc.stream_for(declared.incident_id))[-1]
+    world.app.incident_resolved(declared.incident_id, causation_id=str(resolved.id))
+
+    filled = world.app.prefill(declared.incident_id)
+    texts = [e.text for e in filled.entries]
+    assert texts[0] == "Alert pending: 5xx above 1% (value 3.2%)"
+    assert "Alert group firing: 5xx" in texts
+    d = filled.durations
+    assert d.impact_start_source == "alert"
+    assert d.impact_started_at == pending_at
+    assert d.time_to_detect == timedelta(minutes=3)  # pending -> declared
+    assert d.time_to_resolve == timedelta(minutes=13)
