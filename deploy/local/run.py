@@ -96,6 +96,21 @@ def prepare_home(home: Path) -> Path:
     return token_file
 
 
+def prepare_audit(home: Path) -> Path:
+    """Once: the audit service's sealing key and a local auditor token."""
+    from audit_service.keys import generate_key
+
+    key_file = home / "audit" / "seal.pem"
+    if not key_file.exists():
+        generate_key(key_file)
+    token_file = home / "auditor.token"
+    if not token_file.exists():
+        token = issue_token(home / "tokens.json", "local-auditor", Role.AUDITOR)
+        token_file.write_text(token + "\n", encoding="utf-8")
+        token_file.chmod(0o600)
+    return key_file
+
+
 def prepare_integrations(home: Path, store_url: str) -> Path:
     """Once: an Alertmanager and a PagerDuty-style integration, keys kept in the home."""
     keys_file = home / "integration-keys.json"
@@ -268,6 +283,8 @@ def main() -> int:
     env.setdefault(
         "FIREWATCH_COMMS_CONTACTS", "alice=alice@firewatch.local,oncall=oncall@firewatch.local"
     )
+    env.setdefault("FIREWATCH_AUDIT_API_PORT", "50056")
+    env.setdefault("FIREWATCH_AUDIT_SEAL_FILE", str(home / "audit-seals.jsonl"))
     env.setdefault("PYTHONUNBUFFERED", "1")
     # eventlet and nameko announce their own deprecation on every start; it is known
     # (docs/adr) and would bury the lines that matter.
@@ -285,6 +302,7 @@ def main() -> int:
     )
     env.setdefault("FIREWATCH_COMMS_CHANNELS_FILE", str(channels_file))
     env.setdefault("FIREWATCH_COMMS_SECRET", comms_secret)
+    env.setdefault("FIREWATCH_AUDIT_KEY_FILE", str(prepare_audit(home)))
     mailbox = home / "mail"
     platform_id, prefix = declare_topology(env)
 
@@ -308,6 +326,7 @@ def main() -> int:
         ),
         Managed("paging-http", [PYTHON, "-m", "paging_service.http"]),
         Managed("paging-api", [PYTHON, "-m", "paging_service.api"]),
+        Managed("audit-api", [PYTHON, "-m", "audit_service.server"]),
         Managed(
             "paging-worker",
             [
@@ -393,6 +412,11 @@ def main() -> int:
             timeout=60,
         )
         wait_healthy(
+            f"127.0.0.1:{env['FIREWATCH_AUDIT_API_PORT']}",
+            "firewatch.audit.v1.AuditService",
+            timeout=60,
+        )
+        wait_healthy(
             f"127.0.0.1:{env['FIREWATCH_POSTMORTEM_API_PORT']}",
             "firewatch.postmortem.v1.PostmortemService",
             timeout=60,
@@ -426,6 +450,8 @@ def main() -> int:
             f"  status page      {env['FIREWATCH_STATUSPAGE_URL']}/  "
             f"(JSON: {env['FIREWATCH_STATUSPAGE_URL']}/api/v2/summary.json)\n"
             f"  local mailbox    smtp 127.0.0.1:{env['FIREWATCH_SMTP_PORT']} -> {mailbox}/new\n"
+            f"  audit api        127.0.0.1:{env['FIREWATCH_AUDIT_API_PORT']}  gRPC "
+            f"(incidentctl audit); seals -> {env['FIREWATCH_AUDIT_SEAL_FILE']}\n"
             f"  relay            event log -> RabbitMQ exchanges {prefix}.<service>\n"
             f"  event log        {env['FIREWATCH_STORE_URL']}\n"
             f"  platform         {platform_id} (RabbitMQ names under {prefix}.)\n"

@@ -44,6 +44,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="skip the alert-to-page latency benchmark (detection, incident, paging, SMTP)",
     )
     parser.add_argument(
+        "--skip-audit",
+        action="store_true",
+        help="skip the audit benchmarks (verify throughput, as-of replay)",
+    )
+    parser.add_argument(
         "--skip-postmortem",
         action="store_true",
         help="skip the postmortem benchmarks (metrics over 10,000 incidents, prefill p50)",
@@ -169,6 +174,13 @@ def run_paging_path_benchmark(*, quick: bool) -> str:
     return paging_path_bench.run(BROKER_URL, quick=quick)
 
 
+def run_audit_benchmarks(*, quick: bool) -> str:
+    """Verify throughput vs raw read + SHA-256; as-of replay vs eventsourcing (markdown)."""
+    from tests.benchmarks import audit_bench
+
+    return audit_bench.markdown(audit_bench.run(quick=quick, progress=progress))
+
+
 def run_postmortem_benchmarks(*, quick: bool) -> str:
     """Metrics over 10,000 incidents vs a raw read; prefill p50 (markdown)."""
     from tests.benchmarks import postmortem_bench
@@ -215,6 +227,8 @@ def main(argv: list[str] | None = None) -> int:
         incident_section += "\n" + run_detection_benchmarks(quick=args.quick)
     if not args.skip_paging_path:
         incident_section += "\n" + run_paging_path_benchmark(quick=args.quick)
+    if not args.skip_audit:
+        incident_section += "\n" + run_audit_benchmarks(quick=args.quick)
     if not args.skip_postmortem:
         incident_section += "\n" + run_postmortem_benchmarks(quick=args.quick)
     if not args.skip_comms:

@@ -48,6 +48,7 @@ class LocalPlatform:
             (workdir / ".venv").symlink_to(ROOT / ".venv")
         api, alert, oncall, postmortem = free_port(), free_port(), free_port(), free_port()
         comms = free_port()
+        audit = free_port()
         self.env = {
             **os.environ,
             "FIREWATCH_HOME": str(self.home),
@@ -66,6 +67,8 @@ class LocalPlatform:
             "FIREWATCH_COMMS_API_PORT": str(comms),
             "FIREWATCH_COMMS_SERVER": f"127.0.0.1:{comms}",
             "FIREWATCH_STATUSPAGE_PORT": str(free_port()),
+            "FIREWATCH_AUDIT_API_PORT": str(audit),
+            "FIREWATCH_AUDIT_SERVER": f"127.0.0.1:{audit}",
         }
         # The defaults a developer's `make run` has: the log in the home, and RabbitMQ
         # names derived from that log's platform identity.

@@ -21,7 +21,7 @@ import abc
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -386,12 +386,14 @@ class EventStore(abc.ABC):
     def verify_all(self, progress: Callable[[int, int], None] | None = None) -> VerificationReport:
         """Verify every stream. `progress(done, total)` is called once per stream."""
         streams = group_by_stream(self._iterate_all(0, None, None, None, None))
-        for name in self._stream_names():
+        heads = self._stream_heads()
+        for name in heads if heads is not None else self._stream_names():
             streams.setdefault(name, [])
         report = VerificationReport()
         total = len(streams)
         for done, (name, events) in enumerate(sorted(streams.items()), start=1):
-            report.merge(verify_stream_events(name, events, self._stream_head(name)))
+            head = heads.get(name) if heads is not None else self._stream_head(name)
+            report.merge(verify_stream_events(name, events, head))
             if progress is not None:
                 progress(done, total)
         return report
@@ -472,6 +474,11 @@ class EventStore(abc.ABC):
     def _stream_names(self) -> Sequence[str]:
         """Streams known to the backend's bookkeeping, so emptied streams are verified."""
         return ()
+
+    def _stream_heads(self) -> Mapping[str, StreamHead] | None:
+        """Every stream head in one read, for backends that can (verify_all would
+        otherwise ask once per stream); None means "ask per stream"."""
+        return None
 
 
 class Subscription(Iterator[RecordedEvent]):

@@ -113,19 +113,8 @@ def _to_us(value: datetime) -> int:
 
 
 def _row_to_event(row: TupleRow) -> RecordedEvent:
-    return RecordedEvent.from_row(
-        position=row[0],
-        id=row[1],
-        stream=row[2],
-        version=row[3],
-        type=row[4],
-        schema_version=row[5],
-        data_json=row[6],
-        metadata_json=row[7],
-        recorded_at_us=row[8],
-        prev_hash=row[9],
-        hash=row[10],
-    )
+    # _COLUMNS is in from_tuple's order: the positional hot path, as on SQLite.
+    return RecordedEvent.from_tuple(row)
 
 
 def _lock_key(purpose: str, schema: str) -> int:
@@ -480,6 +469,11 @@ class PostgresEventStore(EventStore):
             rows = connection.execute(self._sql.stream_names).fetchall()
         return [str(row[0]) for row in rows]
 
+    def _stream_heads(self) -> dict[str, StreamHead]:
+        with self._connection() as connection:
+            rows = connection.execute(self._sql.stream_heads).fetchall()
+        return {str(row[0]): StreamHead(int(row[1]), str(row[2])) for row in rows}
+
     def _scalar(self, query: bytes, params: Sequence[object]) -> int | None:
         with self._connection() as connection:
             row = connection.execute(query, params).fetchone()
@@ -609,6 +603,7 @@ class _Statements:
         ).encode()
         self.stream_head = f"SELECT version, last_hash FROM {streams} WHERE stream = %s".encode()
         self.stream_names = f"SELECT stream FROM {streams}".encode()
+        self.stream_heads = f"SELECT stream, version, last_hash FROM {streams}".encode()
 
 
 def _add_cut(

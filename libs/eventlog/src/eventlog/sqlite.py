@@ -414,3 +414,7 @@ class SQLiteEventStore(EventStore):
 
     def _stream_names(self) -> Sequence[str]:
         return [str(row[0]) for row in self._query("SELECT stream FROM streams", ())]
+
+    def _stream_heads(self) -> dict[str, StreamHead]:
+        rows = self._query("SELECT stream, version, last_hash FROM streams", ())
+        return {str(row[0]): StreamHead(int(row[1]), str(row[2])) for row in rows}

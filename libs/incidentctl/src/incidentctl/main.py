@@ -684,3 +684,6 @@ app.add_typer(report_app, name="report")
 from incidentctl.comms import comms_app  # noqa: E402
 
 app.add_typer(comms_app, name="comms")
+from incidentctl.audit import audit_app  # noqa: E402
+
+app.add_typer(audit_app, name="audit")
