@@ -209,6 +209,14 @@ class RecordedEvent:
         return self._id  # type: ignore[no-any-return]
 
     @property
+    def data_json(self) -> str | None:
+        """The payload's JSON text exactly as stored, for an event read from a store;
+        None for one built in memory. Contracts validate it directly (pydantic's
+        validate_json), which is about twice as fast as `json.loads` plus a dict
+        validation on a long replay."""
+        return self._data_json
+
+    @property
     def data(self) -> Mapping[str, Any]:
         if self._data is _UNSET:
             self._data = json.loads(self._data_json or "{}")

@@ -14,7 +14,7 @@ import json
 import threading
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -133,33 +133,20 @@ class SnapshotCache:
             state = _evolve_incident(state, events[index])
             if (index + 1) % SNAPSHOT_EVERY == 0 and index not in known:
                 with self._lock:
-                    known[index] = (events[index].hash, _with_history(state, events, index))
-        return _with_history(state, events, len(events) - 1)
-
-
-_HISTORY_RESET = 64
+                    known[index] = (events[index].hash, state)
+        return state
 
 
 def _evolve_incident(state: Any, event: RecordedEvent) -> Any:
-    """The incident domain's evolve, keeping its `history` tuple short: evolve copies the
-    whole tuple per event (quadratic over a long incident) and nothing reads it but
-    tests, so it is cleared here every _HISTORY_RESET events and rebuilt once at the end
-    (`_with_history`)."""
-    if len(state.history) >= _HISTORY_RESET:
-        state = replace(state, history=())
     return incident_domain.evolve(state, incident_domain.EVENTS.from_recorded(event))
 
 
-def _with_history(state: Any, events: Sequence[RecordedEvent], last: int) -> Any:
-    return replace(state, history=tuple(e.type for e in events[: last + 1]))
-
-
 def fold_incident(events: Sequence[RecordedEvent]) -> Any:
-    """incident_domain.fold over recorded events, in linear time (see _evolve_incident)."""
+    """incident_domain.fold over recorded events."""
     state = incident_domain.INITIAL
     for event in events:
         state = _evolve_incident(state, event)
-    return _with_history(state, events, len(events) - 1)
+    return state
 
 
 SNAPSHOTS = SnapshotCache()
