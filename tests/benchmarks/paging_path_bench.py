@@ -41,7 +41,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.parse
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
@@ -222,60 +221,21 @@ class BrokerScope:
 
 @contextlib.contextmanager
 def private_broker(broker_url: str, run: str, topology: Topology) -> Iterator[BrokerScope]:
-    """A vhost of this run's own on the local RabbitMQ, deleted afterwards.
+    """This run's own exchanges and queues on the broker's default vhost, deleted after.
 
-    Why not only the exchange prefix: `Topology` prefixes exchanges but not consumer
-    queues (`incident.detection`, `paging.incident`), so on a shared vhost another
-    incident worker (an e2e test, `make run`) competes for this run's messages, and
-    deleting "our" queues would delete theirs. Without rabbitmqctl (a remote broker),
-    fall back to the default vhost and delete only what nobody else uses."""
-    parts = urllib.parse.urlsplit(broker_url)
-    vhost = f"firewatch-bench-{run}"
-    user = urllib.parse.unquote(parts.username or "guest")
-    local = parts.hostname in ("127.0.0.1", "localhost", "::1")
-    created = local and _rabbitmqctl("add_vhost", vhost)
-    if created and _rabbitmqctl("set_permissions", "-p", vhost, user, ".*", ".*", ".*"):
-        url = urllib.parse.urlunsplit(parts._replace(path="/" + urllib.parse.quote(vhost, safe="")))
-        try:
-            with Connection(url) as connection:
-                topology.declare(connection, BINDINGS)
-            yield BrokerScope(url, f"a vhost of its own (`{vhost}`, deleted afterwards)")
-        finally:
-            _rabbitmqctl("delete_vhost", vhost)
-        return
-    if created:
-        _rabbitmqctl("delete_vhost", vhost)
+    The topology's prefix is unique to the run and qualifies every exchange and
+    consumer queue (`Topology.qualified`), so nothing is shared with another platform
+    on the same vhost (an e2e test, `make run`). No vhost is created: `rabbitmqctl
+    delete_vhost` once hung a loaded broker for minutes, and the bench needs no admin
+    rights this way."""
+    del run  # the prefix already carries the run id
     with Connection(broker_url) as connection:
         topology.declare(connection, BINDINGS)
     try:
-        yield BrokerScope(
-            broker_url,
-            f"exchange prefix `{topology.prefix}` only (no rabbitmqctl): consumer queues are "
-            "shared with any other platform on this vhost, so its workers may take messages",
-        )
+        yield BrokerScope(broker_url, f"its own exchange and queue prefix `{topology.prefix}`")
     finally:
         with Connection(broker_url) as connection:
-            channel = connection.channel()
-            for binding in BINDINGS:
-                for spec in topology.queue_specs(topology.qualified(binding)):
-                    # Shared names: delete only if idle and empty (nobody else's).
-                    with contextlib.suppress(Exception):
-                        channel.queue_delete(spec.name, if_unused=True, if_empty=True)
-                    if not channel.is_open:
-                        channel = connection.channel()
-            topology.delete(connection, [])
-
-
-def _rabbitmqctl(*args: str) -> bool:
-    try:
-        done = subprocess.run(
-            ["rabbitmqctl", *args], check=False, capture_output=True, text=True, timeout=60
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    if done.returncode != 0:
-        _progress(f"rabbitmqctl {' '.join(args)}: {done.stderr.strip()[:200]}")
-    return done.returncode == 0
+            topology.delete(connection, BINDINGS)
 
 
 # --------------------------------------------------------------------------- processes
