@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
 import time
 from collections.abc import Sequence
+from importlib.metadata import entry_points
 
 import amqp.exceptions
 from kombu import Connection
 
+from servicekit.topology import QueueBinding
 from tests.conftest import BROKER_URL
 
 
@@ -34,3 +37,20 @@ def _consumers(connection: Connection, queue: str) -> int:
         return 0  # not declared yet: the worker declares it as it starts (closes the channel)
     channel.close()
     return count
+
+
+def every_worker_binding() -> list[QueueBinding]:
+    """The consumer queues of every installed service's worker (`<package>.worker`'s
+    QUEUE_BINDINGS), found through the `firewatch.events` entry points that each service
+    registers. Teardown deletes these, so a new service's quorum queues are not left on
+    the shared broker by every test platform (hundreds of leftover quorum queues slow
+    RabbitMQ's boot and every declaration)."""
+    bindings: list[QueueBinding] = []
+    for entry in sorted(entry_points(group="firewatch.events"), key=lambda e: e.value):
+        package = entry.value.split(":")[0].split(".")[0]
+        try:
+            worker = importlib.import_module(f"{package}.worker")
+        except ModuleNotFoundError:
+            continue  # a service with no worker consumes nothing
+        bindings.extend(getattr(worker, "QUEUE_BINDINGS", ()))
+    return bindings

@@ -21,13 +21,11 @@ from types import TracebackType
 from kombu import Connection
 
 from eventlog import EventFilter, PlatformIdentity, RecordedEvent, open_store
-from incident_service.worker import QUEUE_BINDINGS as INCIDENT_BINDINGS
-from paging_service.worker import QUEUE_BINDINGS as PAGING_BINDINGS
-from servicekit.topology import PREFIX_ENV, QueueBinding, Topology
+from servicekit.topology import PREFIX_ENV, Topology
+from tests.broker import every_worker_binding
 from tests.conftest import BROKER_URL
 
 ROOT = Path(__file__).resolve().parents[2]
-BINDINGS: list[QueueBinding] = [*INCIDENT_BINDINGS, *PAGING_BINDINGS]
 START_TIMEOUT = 180.0
 
 
@@ -121,7 +119,7 @@ class LocalPlatform:
         process.wait(timeout=90)
         if (self.home / "eventlog.db").exists():
             with Connection(BROKER_URL) as connection:
-                self.topology().delete(connection, BINDINGS)
+                self.topology().delete(connection, every_worker_binding())
         assert "run: stopped" in self.text(), self.text()
 
     # ------------------------------------------------------------------ looking inside

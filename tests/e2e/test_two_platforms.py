@@ -20,9 +20,11 @@ import amqp.exceptions
 import pytest
 from kombu import Connection
 
+from incident_service.worker import QUEUE_BINDINGS as INCIDENT_BINDINGS
 from servicekit import envelope
+from tests.broker import every_worker_binding
 from tests.conftest import BROKER_URL
-from tests.e2e.localplatform import BINDINGS, LocalPlatform
+from tests.e2e.localplatform import LocalPlatform
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.slow]
 
@@ -108,7 +110,7 @@ def test_two_platforms_with_default_settings_on_one_vhost_keep_to_themselves(
             routing_key=firing.type,
         )
         channel.close()
-    incident_queue = two.topology().qualified(BINDINGS[0])
+    incident_queue = two.topology().qualified(INCIDENT_BINDINGS[0])
     (parked,) = parked_messages(incident_queue.parking_queue, 1, timeout=60)
     assert parked.properties["message_id"] == str(firing.id)
     assert parked.headers["x-parked-reason"].startswith(
@@ -125,7 +127,7 @@ def test_two_platforms_with_default_settings_on_one_vhost_keep_to_themselves(
         channel = connection.channel()
         for platform in (one, two):
             topology = platform.topology()
-            for binding in BINDINGS:
+            for binding in every_worker_binding():
                 for spec in topology.queue_specs(topology.qualified(binding)):
                     depth = channel.queue_declare(spec.name, passive=True).message_count
                     assert depth == 0, f"{spec.name} holds {depth}"
