@@ -183,10 +183,10 @@ class AuditApplication:
     # ------------------------------------------------------------------ reading
 
     def replay(self, target: str, as_of: AsOf) -> rp.Replayed:
-        return rp.replay(self.store, target, as_of)
+        return rp.replay(self.store, target, as_of, clock=self.clock)
 
     def diff(self, stream: str, start: AsOf, end: AsOf) -> rp.Diff:
-        return rp.diff(self.store, stream, start, end)
+        return rp.diff(self.store, stream, start, end, clock=self.clock)
 
     def timeline(self, incident: str, as_of: AsOf) -> tuple[uuid.UUID, list[RecordedEvent]]:
         incident_id = rp.incident_id_of(self.store, _required(incident, "incident"))
