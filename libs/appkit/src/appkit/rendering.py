@@ -141,7 +141,7 @@ def load_entry_point(entry: EntryPoint) -> Renderers:
     loaded = entry.load()
     if not isinstance(loaded, Renderers):
         raise TypeError(
-            f"entry point {entry.name} = {entry.value} in {ENTRY_POINT_GROUP} is not a "
+            f"entry point {entry.name} = {entry.value} in {ENTRY_POINT_GROUP} is not an "
             f"appkit.rendering.Renderers (got {type(loaded).__name__})"
         )
     return loaded
