@@ -224,6 +224,8 @@ def seal(ctx: typer.Context, server: AuditServer = DEFAULT_AUDIT_SERVER) -> None
 def _renderer_label(renderer: str) -> str:
     if renderer in ("", "generic"):
         return "generic fold (no service renders this stream: the latest value of every field)"
+    if renderer.startswith("generic"):
+        return f"generic fold (the latest value of every field){renderer[len('generic') :]}"
     return f"{renderer} (the owning service's live API message)"
 
 

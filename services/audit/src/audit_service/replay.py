@@ -26,6 +26,7 @@ from google.protobuf.json_format import MessageToDict
 
 from appkit.rendering import AsOfLog, RendererRegistry, installed_renderers
 from contracts.domain import InvalidCommandError, NotFoundError
+from contracts.events import EventLoadError, UnknownEventTypeError
 from eventlog import EventStore, RecordedEvent, category_of
 from eventlog.clock import Clock, system_clock
 from eventlog.validation import validate_stream_name
@@ -55,7 +56,8 @@ class Replayed:
     position: int
     events: Sequence[RecordedEvent]
     renderer: str
-    """What rendered `state`: the owner's `module:function`, or GENERIC."""
+    """What rendered `state`: the owner's `module:function`, or GENERIC (followed by the
+    reason when the owner's renderer could not read the stream's events)."""
 
 
 GENERIC = "generic"
@@ -221,11 +223,17 @@ def render_state(
         message = to_incident(state, events[-1].version, events[-1].position)
         return dict(MessageToDict(message, preserving_proto_field_name=True)), INCIDENT_RENDERER
     registered = (registry or renderers()).get(category)
-    if registered is not None:
+    if registered is None:
+        return generic_state(events), GENERIC
+    try:
         rendered = registered.render(stream, events, log)
-        if rendered is not None:
-            return dict(MessageToDict(rendered, preserving_proto_field_name=True)), registered.name
-    return generic_state(events), GENERIC
+    except (EventLoadError, UnknownEventTypeError) as error:
+        # An event the owner's contracts cannot read (forged, or newer than this code):
+        # the auditor still gets the stream, with the reason its owner could not show it.
+        return generic_state(events), f"{GENERIC} ({registered.name} could not read it: {error})"
+    if rendered is None:
+        return generic_state(events), GENERIC
+    return dict(MessageToDict(rendered, preserving_proto_field_name=True)), registered.name
 
 
 @dataclass(frozen=True)
