@@ -330,9 +330,6 @@ class CommsServicer(pb_grpc.CommsServiceServicer):
         )
 
 
-# ---------------------------------------------------------------------- process
-
-
 # ---------------------------------------------------------------------- answers
 # Module-level so comms_service.rendering shows a replayed stream with exactly these
 # (appkit.rendering, the audit service's replay).
@@ -413,6 +410,9 @@ def status_incident_message(state: si.StatusIncident) -> pb.StatusIncident:
         updates=len(state.updates),
         internal_notes=len(state.notes),
     )
+
+
+# ---------------------------------------------------------------------- process
 
 
 class CommsApiSettings(BaseSettings):
