@@ -440,3 +440,26 @@ def test_postmortem_streams_replay_as_the_postmortem_api_answered_then(
         assert renderer.startswith("postmortem_service.rendering:render_"), stream
         assert state == as_dict(answer), stream
         assert replayed(audit_api, stream)[0] != as_dict(answer), f"{stream} never changed"
+
+
+def test_the_instant_a_replay_stands_for_is_the_time_asked_or_when_the_position_was_written(
+    audit_api: AuditApi,
+) -> None:
+    from audit_service.replay import AsOf, log_as_of
+    from eventlog import NewEvent, StreamState
+
+    log = audit_api.log
+    store = log.open("paging")
+    first = store.append("user-x", [NewEvent("UserRegistered", {})], StreamState.ANY)
+    written_at = log.clock()
+    log.clock.advance(timedelta(minutes=10))
+    store.append("user-x", [NewEvent("UserTimeZoneChanged", {})], StreamState.ANY)
+    log.clock.advance(timedelta(minutes=10))
+    asked = written_at + timedelta(minutes=5)
+
+    assert log_as_of(store, AsOf(position=first.positions[0]), log.clock).at == written_at
+    assert log_as_of(store, AsOf(time=asked), log.clock).at == asked
+    assert log_as_of(store, AsOf(), log.clock).at == log.clock()
+    cut = log_as_of(store, AsOf(position=first.positions[0]), log.clock)
+    assert [e.type for e in cut.stream("user-x")] == ["UserRegistered"]
+    assert [e.type for e in log_as_of(store, AsOf(time=asked)).events()] == ["UserRegistered"]
