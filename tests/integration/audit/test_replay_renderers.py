@@ -459,6 +459,7 @@ def test_the_instant_a_replay_stands_for_is_the_time_asked_or_when_the_position_
 
     assert log_as_of(store, AsOf(position=first.positions[0]), log.clock).at == written_at
     assert log_as_of(store, AsOf(time=asked), log.clock).at == asked
+    assert log_as_of(store, AsOf(position=first.positions[0], time=asked)).at == written_at
     assert log_as_of(store, AsOf(), log.clock).at == log.clock()
     cut = log_as_of(store, AsOf(position=first.positions[0]), log.clock)
     assert [e.type for e in cut.stream("user-x")] == ["UserRegistered"]

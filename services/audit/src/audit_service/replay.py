@@ -128,18 +128,20 @@ def replay(
 
 def log_as_of(store: EventStore, as_of: AsOf, clock: Clock = system_clock) -> AsOfLog:
     """The log cut where `as_of` says, and the instant that cut stands for: the time
-    asked for; for a bare position, when the event at that position was recorded (the
-    log stood so from then until the next append); now for now."""
-    at = as_of.time
-    if at is None and as_of.position is not None:
-        at_position = next(
+    asked for; for a position, when the event at that position was recorded (the log
+    stood so from then until the next append); with both, the earlier; now for now."""
+    instants = [as_of.time] if as_of.time is not None else []
+    if as_of.position is not None:
+        written = next(
             iter(store.read_all(from_position=as_of.position, to_position=as_of.position)), None
         )
-        if at_position is None:  # a gap in positions: the last event before it
+        if written is None:  # a gap in positions: the last event before it
             before = list(store.read_all(to_position=as_of.position))
-            at_position = before[-1] if before else None
-        at = at_position.recorded_at if at_position is not None else None
-    return AsOfLog(store, at or clock(), to_position=as_of.position, until=as_of.time)
+            written = before[-1] if before else None
+        if written is not None:
+            instants.append(written.recorded_at)
+    at = min(instants) if instants else clock()
+    return AsOfLog(store, at, to_position=as_of.position, until=as_of.time)
 
 
 SNAPSHOT_EVERY = 500
