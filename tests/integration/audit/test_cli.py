@@ -14,6 +14,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 import incidentctl.bundlecheck
+from eventlog import NewEvent, StreamState
 from incident_service import domain
 from incident_service.app import IncidentApplication
 from incidentctl.main import app
@@ -103,6 +104,28 @@ def test_verify_with_the_seal_file_catches_a_consistent_rewrite(audit_api: Audit
     assert without.exit_code == 0, without.output
     assert with_seals.exit_code == 1, with_seals.output
     assert "REWRITTEN: incident-2" in with_seals.output
+
+
+def test_replay_names_the_renderer_it_used(audit_api: AuditApi) -> None:
+    reference = busy_incident(audit_api)
+    fill(audit_api.log, streams=1, events=1)  # policy-0 holds a type paging never wrote
+    audit_api.log.open("communications").append(
+        "commssender-x", [NewEvent("CommsSenderStarted", {"sender": "x"})], StreamState.ANY
+    )
+
+    incident = run(audit_api, "replay", reference)
+    unreadable = run(audit_api, "replay", "policy-0", "--json")
+    unrendered = run(audit_api, "replay", "commssender-x")
+
+    assert incident.exit_code == 0, incident.output
+    assert "rendered by incident_service.api:to_incident" in incident.output
+    assert unreadable.exit_code == 0, unreadable.output
+    assert json.loads(unreadable.output)["renderer"] == (
+        "generic (paging_service.rendering:render_policy could not read it: "
+        "no contract is registered for event type 'PolicyDefined')"
+    )
+    assert unrendered.exit_code == 0, unrendered.output
+    assert "rendered by generic fold (no service renders this stream" in unrendered.output
 
 
 def test_timeline_exports_json_lines_markdown_and_html(audit_api: AuditApi, tmp_path: Path) -> None:

@@ -282,9 +282,11 @@ def test_replay_renders_schedules_and_pages_as_the_on_call_api_did(audit_api: Au
 
     assert then.kind == "schedule"
     assert "overrides" not in json.loads(then.state_json)
-    assert json.loads(now.state_json) == live(sch.fold, paging_api._schedule, "schedule-primary")
+    assert json.loads(now.state_json) == live(
+        sch.fold, paging_api.schedule_message, "schedule-primary"
+    )
     assert [o["user_id"] for o in json.loads(now.state_json)["overrides"]] == ["carol"]
-    assert json.loads(page.state_json) == live(pg.fold, paging_api._page, f"page-{page_id}")
+    assert json.loads(page.state_json) == live(pg.fold, paging_api.page_message, f"page-{page_id}")
     assert reference == "INC-1"
 
 

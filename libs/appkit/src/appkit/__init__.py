@@ -7,7 +7,10 @@
   `CommandResult`;
 - `EventIds` (`appkit.ids`): a service's fixed formula for deterministic event ids;
 - `ProjectionRunner`, `AggregateStates`, `ModelSource` (`appkit.projections`): read
-  models caught up from the log with one checkpoint, rebuilt with one call.
+  models caught up from the log with one checkpoint, rebuilt with one call;
+- `Renderers`, `AsOfLog`, `installed_renderers` (`appkit.rendering`): the
+  `firewatch.renderers` plug-in point through which each service shows its streams
+  as its live API did at an instant (the audit service's replay).
 
 docs/adding-a-service.md walks through them; ADR 0013 says why they are shaped so.
 Pure except for the store port: no framework, no clock, no broker.

@@ -221,6 +221,14 @@ def seal(ctx: typer.Context, server: AuditServer = DEFAULT_AUDIT_SERVER) -> None
 # ---------------------------------------------------------------------- reading history
 
 
+def _renderer_label(renderer: str) -> str:
+    if renderer in ("", "generic"):
+        return "generic fold (no service renders this stream: the latest value of every field)"
+    if renderer.startswith("generic"):
+        return f"generic fold (the latest value of every field){renderer[len('generic') :]}"
+    return f"{renderer} (the owning service's live API message)"
+
+
 @audit_app.command()
 def replay(
     ctx: typer.Context,
@@ -243,6 +251,7 @@ def replay(
                     "kind": answer.kind,
                     "version": answer.version,
                     "position": answer.position,
+                    "renderer": answer.renderer,
                     "state": state,
                     "events": [event_json(e) for e in answer.events],
                 }
@@ -256,6 +265,7 @@ def replay(
             f"log position {answer.position}"
         )
     )
+    console.print(Text(f"rendered by {_renderer_label(answer.renderer)}"))
     console.print_json(json.dumps(state))
     console.print(_events_table(answer.events))
 

@@ -1,13 +1,13 @@
 """One short sentence per event type, for people reading a timeline or a watch.
 
 Owns how every event type that can appear in an incident's timeline (the contracts
-the incident, detection, paging, communications and postmortem services register)
-reads as a line of English: "paged oncall by email", "escalation on policy default
-rev 1 started: P1, high urgency", "next update promised by 2026-11-27T10:30:00Z",
-"action item reassigned to bob, was alice". A send whose outcome is unknown says so,
-and so does a resend that may be a repeat. tests/unit/incidentctl/test_sentences.py
-holds this table to every registered contract, so a new event type without a
-sentence fails a test.
+the incident, detection, paging, communications, postmortem and audit services
+register) reads as a line of English: "paged oncall by email", "escalation on policy
+default rev 1 started: P1, high urgency", "next update promised by
+2026-11-27T10:30:00Z", "action item reassigned to bob, was alice". A send whose
+outcome is unknown says so, and so does a resend that may be a repeat.
+tests/unit/incidentctl/test_sentences.py holds this table to every registered
+contract, so a new event type without a sentence fails a test.
 
 A sentence never shows a raw dict or list: nested data is named, joined or counted,
 and the full data is one flag away (`--json`, `-v`). Payloads are read tolerantly: a
@@ -84,6 +84,11 @@ class Fields:
         if not isinstance(value, list | tuple):
             return []
         return [Fields(item) for item in value if isinstance(item, Mapping)]
+
+    def size(self, key: str) -> int:
+        """How many entries a map or list holds (0 for anything else)."""
+        value = self._data.get(key)
+        return len(value) if isinstance(value, Mapping | list | tuple) else 0
 
     def pairs(self, key: str) -> str:
         """A string map as `name=value, name=value` (labels)."""
@@ -890,12 +895,39 @@ POSTMORTEM: dict[str, Callable[[Fields], str]] = {
 }
 
 
+# ---------------------------------------------------------------------- audit
+
+
+def _log_sealed(d: Fields) -> str:
+    return _with(
+        _with("log sealed", d.text("position"), " at position "),
+        _join(_count(d.size("streams"), "stream"), "by key", d.text("key_id")),
+        ": ",
+    )
+
+
+AUDIT: Mapping[str, Callable[[Fields], str]] = {
+    "AuditRecordAccessed": lambda d: _with(
+        _join(d.text("principal") or "someone", "called", d.text("method") or "an audit method"),
+        d.text("target"),
+        " on ",
+    ),
+    "SealKeyAdopted": lambda d: _with(
+        _join("sealing key", d.text("key_id"), "adopted"),
+        d.text("previous_key_id"),
+        ", replacing ",
+    ),
+    "LogSealed": _log_sealed,
+}
+
+
 SENTENCES: Mapping[str, Callable[[Fields], str]] = {
     **INCIDENT,
     **DETECTION,
     **PAGING,
     **COMMS,
     **POSTMORTEM,
+    **AUDIT,
 }
 """Every event type that has its own sentence."""
 

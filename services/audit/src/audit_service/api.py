@@ -143,6 +143,7 @@ class AuditServicer(pb_grpc.AuditServiceServicer):
             version=result.version,
             position=result.position,
             events=[to_log_event(e) for e in result.events],
+            renderer=result.renderer,
         )
 
     @guarded(AUDITORS)

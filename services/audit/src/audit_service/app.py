@@ -19,6 +19,7 @@ from typing import Any
 
 from audit_service import backtest, bundle, explain, oncall, seals
 from audit_service import replay as rp
+from audit_service.events import EVENTS, AuditRecordAccessed
 from audit_service.keys import SigningKey, digest
 from audit_service.replay import AsOf
 from contracts.domain import InvalidCommandError, NotFoundError, PreconditionFailedError
@@ -35,7 +36,7 @@ from eventlog.chain import format_timestamp
 
 log = logging.getLogger(__name__)
 
-ACCESS_EVENT = "AuditRecordAccessed"
+ACCESS_EVENT = AuditRecordAccessed.event_type()
 
 
 def _record_id(record: dict[str, Any]) -> uuid.UUID:
@@ -68,15 +69,10 @@ class AuditApplication:
     def record_access(self, who: str, method: str, target: str) -> None:
         """Append who read what, now. One stream per UTC day keeps streams short."""
         now = self.clock()
+        event = AuditRecordAccessed(principal=who, method=method, target=target)
         self.store.append(
             f"auditaccess-{now:%Y%m%d}",
-            [
-                NewEvent(
-                    ACCESS_EVENT,
-                    {"principal": who, "method": method, "target": target},
-                    metadata=EventMetadata(actor=who),
-                )
-            ],
+            [EVENTS.to_new_event(event, metadata=EventMetadata(actor=who))],
             StreamState.ANY,
         )
 
@@ -113,6 +109,9 @@ class AuditApplication:
         expected = record["sequence"] - 1 if record["sequence"] else StreamState.NO_STREAM
         event_type = seals.KEY_EVENT if record["kind"] == "key" else seals.SEAL_EVENT
         try:
+            # The record is stored as it was signed (the dict, not a model's dump); the
+            # contract only checks it, so a record that drifted from it is never written.
+            EVENTS.load(event_type, 1, record)
             self.store.append(
                 seals.SEAL_STREAM,
                 [NewEvent(event_type, record, id=_record_id(record))],
@@ -183,10 +182,10 @@ class AuditApplication:
     # ------------------------------------------------------------------ reading
 
     def replay(self, target: str, as_of: AsOf) -> rp.Replayed:
-        return rp.replay(self.store, target, as_of)
+        return rp.replay(self.store, target, as_of, clock=self.clock)
 
     def diff(self, stream: str, start: AsOf, end: AsOf) -> rp.Diff:
-        return rp.diff(self.store, stream, start, end)
+        return rp.diff(self.store, stream, start, end, clock=self.clock)
 
     def timeline(self, incident: str, as_of: AsOf) -> tuple[uuid.UUID, list[RecordedEvent]]:
         incident_id = rp.incident_id_of(self.store, _required(incident, "incident"))

@@ -3,9 +3,13 @@
 Owns how the audit service turns a stream's events (cut at an instant or position)
 into a state an auditor reads. Incidents are folded with the incident service's own
 `evolve` and rendered as its public API's `Incident` message, so a replay shows exactly
-what `GetIncident` answered at that instant. Other streams are shown as a generic fold:
-every field any event of the stream set, the latest value winning, with the events
-themselves beside it. It never appends and never reads a service's private projections.
+what `GetIncident` answered at that instant. Every other category is rendered by the
+renderer its owning service registers (appkit.rendering, the `firewatch.renderers`
+entry points): the owner's own message builders over its streams cut at the same
+point. A category no service renders is shown as a generic fold: every field any event
+of the stream set, the latest value winning, with the events themselves beside it.
+Each replay names the renderer used. It never appends and never imports a service's
+private code.
 """
 
 from __future__ import annotations
@@ -20,9 +24,11 @@ from typing import Any
 
 from google.protobuf.json_format import MessageToDict
 
+from appkit.rendering import AsOfLog, RendererRegistry, installed_renderers
 from contracts.domain import InvalidCommandError, NotFoundError
+from contracts.events import EventLoadError, UnknownEventTypeError
 from eventlog import EventStore, RecordedEvent, category_of
-from eventlog.clock import system_clock
+from eventlog.clock import Clock, system_clock
 from eventlog.validation import validate_stream_name
 from incident_service import domain as incident_domain
 from incident_service.api import to_incident
@@ -49,6 +55,14 @@ class Replayed:
     version: int
     position: int
     events: Sequence[RecordedEvent]
+    renderer: str
+    """What rendered `state`: the owner's `module:function`, or GENERIC (followed by the
+    reason when the owner's renderer could not read the stream's events)."""
+
+
+GENERIC = "generic"
+"""The renderer name of the generic field fold (no owner renders the category)."""
+INCIDENT_RENDERER = "incident_service.api:to_incident"
 
 
 def generic_state(events: Iterable[RecordedEvent]) -> dict[str, Any]:
@@ -76,7 +90,14 @@ def incident_id_of(store: EventStore, reference: str) -> uuid.UUID:
     return IncidentApplication(store, system_clock).resolve_reference(reference)
 
 
-def replay(store: EventStore, target: str, as_of: AsOf, *, use_cache: bool = True) -> Replayed:
+def replay(
+    store: EventStore,
+    target: str,
+    as_of: AsOf,
+    *,
+    use_cache: bool = True,
+    clock: Clock = system_clock,
+) -> Replayed:
     """`target` is an incident reference (INC-42 or its uuid) or any stream name."""
     if not target.strip():
         raise InvalidCommandError("target", "is required: a stream name or INC-N")
@@ -91,14 +112,36 @@ def replay(store: EventStore, target: str, as_of: AsOf, *, use_cache: bool = Tru
     if not events:
         when = "" if as_of.is_now else " at that point"
         raise NotFoundError(f"{target} did not exist{when}")
+    state, renderer = render_state(
+        stream, events, log_as_of(store, as_of, clock), SNAPSHOTS if use_cache else None
+    )
     return Replayed(
         stream,
         category_of(stream),
-        render_state(stream, events, SNAPSHOTS if use_cache else None),
+        state,
         events[-1].version,
         events[-1].position,
         events,
+        renderer,
     )
+
+
+def log_as_of(store: EventStore, as_of: AsOf, clock: Clock = system_clock) -> AsOfLog:
+    """The log cut where `as_of` says, and the instant that cut stands for: the time
+    asked for; for a position, when the event at that position was recorded (the log
+    stood so from then until the next append); with both, the earlier; now for now."""
+    instants = [as_of.time] if as_of.time is not None else []
+    if as_of.position is not None:
+        written = next(
+            iter(store.read_all(from_position=as_of.position, to_position=as_of.position)), None
+        )
+        if written is None:  # a gap in positions: the last event before it
+            before = list(store.read_all(to_position=as_of.position))
+            written = before[-1] if before else None
+        if written is not None:
+            instants.append(written.recorded_at)
+    at = min(instants) if instants else clock()
+    return AsOfLog(store, at, to_position=as_of.position, until=as_of.time)
 
 
 SNAPSHOT_EVERY = 500
@@ -152,50 +195,47 @@ def fold_incident(events: Sequence[RecordedEvent]) -> Any:
 SNAPSHOTS = SnapshotCache()
 
 
+_REGISTRY: RendererRegistry | None = None
+_REGISTRY_LOCK = threading.Lock()
+
+
+def renderers() -> RendererRegistry:
+    """The installed services' renderers, loaded once (a duplicate category is an
+    error naming both owners, raised here)."""
+    global _REGISTRY  # noqa: PLW0603 - a process-wide cache of installed entry points
+    with _REGISTRY_LOCK:
+        if _REGISTRY is None:
+            _REGISTRY = installed_renderers()
+        return _REGISTRY
+
+
 def render_state(
-    stream: str, events: Sequence[RecordedEvent], cache: SnapshotCache | None = None
-) -> dict[str, Any]:
-    if category_of(stream) == incident_domain.STREAM_CATEGORY:
+    stream: str,
+    events: Sequence[RecordedEvent],
+    log: AsOfLog,
+    cache: SnapshotCache | None = None,
+    registry: RendererRegistry | None = None,
+) -> tuple[dict[str, Any], str]:
+    """The state as the owner's live API showed it, and which renderer produced it."""
+    category = category_of(stream)
+    if category == incident_domain.STREAM_CATEGORY:
+        # Built in, with a snapshot cache: incidents are the long streams auditors
+        # replay at many instants (ADR 0014, performance).
         state = fold_incident(events) if cache is None else cache.fold(stream, events)
         message = to_incident(state, events[-1].version, events[-1].position)
-        return dict(MessageToDict(message, preserving_proto_field_name=True))
-    rendered = _render_with_owner(category_of(stream), events)
-    return rendered if rendered is not None else generic_state(events)
-
-
-def _render_with_owner(category: str, events: Sequence[RecordedEvent]) -> dict[str, Any] | None:
-    """Paging's and detection's own fold and public-API message for their aggregates, so
-    a replay shows what GetSchedule/GetPolicy/ListPages/GetAlert answered then. These
-    renderers live in the owning services' API modules; if one is not importable (a
-    service refactored it away), the generic fold is shown instead."""
+        return dict(MessageToDict(message, preserving_proto_field_name=True)), INCIDENT_RENDERER
+    registered = (registry or renderers()).get(category)
+    if registered is None:
+        return generic_state(events), GENERIC
     try:
-        from detection_service import alert as detection_alert
-        from detection_service.api_messages import to_alert
-        from detection_service.registry import EVENTS as DETECTION_EVENTS
-        from paging_service import api as paging_api
-        from paging_service import escalation as esc
-        from paging_service import page as pg
-        from paging_service import policy as pol
-        from paging_service import schedule as sch
-        from paging_service.common import EVENTS as PAGING_EVENTS
-    except ImportError:  # pragma: no cover - depends on other services' layout
-        return None
-    paging: dict[str, tuple[Any, Any]] = {
-        "schedule": (sch.fold, paging_api._schedule),
-        "policy": (pol.fold, paging_api._policy),
-        "escalation": (esc.fold, paging_api._escalation),
-        "page": (pg.fold, paging_api._page),
-    }
-    if category in paging:
-        fold, render = paging[category]
-        state = fold(PAGING_EVENTS.from_recorded(e) for e in events)
-        message = render(state)
-    elif category == "alert":
-        state = detection_alert.fold(DETECTION_EVENTS.from_recorded(e) for e in events)
-        message = to_alert(state)
-    else:
-        return None
-    return dict(MessageToDict(message, preserving_proto_field_name=True))
+        rendered = registered.render(stream, events, log)
+    except (EventLoadError, UnknownEventTypeError) as error:
+        # An event the owner's contracts cannot read (forged, or newer than this code):
+        # the auditor still gets the stream, with the reason its owner could not show it.
+        return generic_state(events), f"{GENERIC} ({registered.name} could not read it: {error})"
+    if rendered is None:
+        return generic_state(events), GENERIC
+    return dict(MessageToDict(rendered, preserving_proto_field_name=True)), registered.name
 
 
 @dataclass(frozen=True)
@@ -214,7 +254,9 @@ def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
     return {prefix: value}
 
 
-def diff(store: EventStore, stream: str, start: AsOf, end: AsOf) -> Diff:
+def diff(
+    store: EventStore, stream: str, start: AsOf, end: AsOf, *, clock: Clock = system_clock
+) -> Diff:
     """The events of `stream` after `start` up to `end`, and the fields they changed."""
     target = validate_target_stream(store, stream)
     everything = store.read_stream(target, to_position=end.position, until=end.time)
@@ -226,8 +268,12 @@ def diff(store: EventStore, stream: str, start: AsOf, end: AsOf) -> Diff:
     cut = len(before)
     if len(everything) < cut:
         raise InvalidCommandError("from", "is later than 'to'")
-    old = flatten(render_state(target, before)) if before else {}
-    new = flatten(render_state(target, everything)) if everything else {}
+    old = flatten(render_state(target, before, log_as_of(store, start, clock))[0]) if before else {}
+    new = (
+        flatten(render_state(target, everything, log_as_of(store, end, clock))[0])
+        if everything
+        else {}
+    )
     changes = [
         (name, old.get(name), new.get(name))
         for name in sorted(set(old) | set(new))

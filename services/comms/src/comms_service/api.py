@@ -12,7 +12,7 @@ Settings: FIREWATCH_STORE_URL, FIREWATCH_TOKENS_FILE, FIREWATCH_COMMS_API_HOST/_
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,6 +23,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from apikit.auth import READERS, WRITERS, Principal, Role, TokenRegistry
 from apikit.rpc import guarded, optional_timestamp, to_timestamp
 from comms_service import dispatch as dsp
+from comms_service import room as rm
 from comms_service import status_incident as si
 from comms_service import statuspage as sp
 from comms_service.app import CommsApplication
@@ -101,45 +102,11 @@ class CommsServicer(pb_grpc.CommsServiceServicer):
         self, request: pb.GetIncidentCommsRequest, context: grpc.ServicerContext, who: Principal
     ) -> pb.GetIncidentCommsResponse:
         incident_id = self.app.find_incident(request.incident)
-        room = self.app.room(incident_id)
-        dispatches = self.app.dispatches_for(incident_id)
-        response = pb.GetIncidentCommsResponse(
-            reference=room.reference,
-            incident_id=str(incident_id),
-            title=room.title,
-            severity=room.severity.value if room.severity else "",
-            commander=room.commander or "",
-            comms_lead=room.comms_lead or "",
-            channels=[
-                pb.Channel(
-                    channel_id=c.channel_id,
-                    role=c.role.value,
-                    kind=c.kind.value,
-                    address=c.address,
-                    link=c.link or "",
-                    open_status=self.app.open_status(incident_id, c),
-                )
-                for c in room.channels
-            ],
-            updates_posted=len(room.updates),
-            deliveries_delivered=sum(d.count(dsp.TargetStatus.DELIVERED) for d in dispatches),
-            deliveries_pending=sum(
-                d.count(dsp.TargetStatus.PENDING) + d.count(dsp.TargetStatus.IN_FLIGHT)
-                for d in dispatches
-            ),
-            deliveries_failed=sum(d.count(dsp.TargetStatus.FAILED) for d in dispatches),
+        return incident_comms_message(
+            self.app.room(incident_id),
+            self.app.dispatches_for(incident_id),
+            lambda channel: self.app.open_status(incident_id, channel),
         )
-        if room.promise is not None:
-            response.promise.CopyFrom(
-                pb.Promise(
-                    seq=room.promise.seq,
-                    due_by=to_timestamp(room.promise.due_by),
-                    remind_at=to_timestamp(room.promise.remind_at),
-                    reminded=room.promise.reminded,
-                    overdue=room.promise.overdue,
-                )
-            )
-        return response
 
     @guarded(WRITERS)
     def AssignCommsLead(  # noqa: N802
@@ -260,19 +227,7 @@ class CommsServicer(pb_grpc.CommsServiceServicer):
     def ListComponents(  # noqa: N802
         self, request: pb.ListComponentsRequest, context: grpc.ServicerContext, who: Principal
     ) -> pb.ListComponentsResponse:
-        view = View(self.app.model, public=False, now=self.app.clock())
-        return pb.ListComponentsResponse(
-            components=[
-                pb.Component(
-                    component_id=c["id"],
-                    name=c["name"],
-                    group_id=c["group_id"] or "",
-                    status=_reverse(COMPONENT_STATUSES, sp.ComponentStatus(c["status"])),
-                    group=c["group"],
-                )
-                for c in view.components_json()
-            ]
-        )
+        return components_message(View(self.app.model, public=False, now=self.app.clock()))
 
     # ------------------------------------------------------------------ status incidents
 
@@ -342,24 +297,9 @@ class CommsServicer(pb_grpc.CommsServiceServicer):
         self, request: pb.ListStatusIncidentsRequest, context: grpc.ServicerContext, who: Principal
     ) -> pb.ListStatusIncidentsResponse:
         view = View(self.app.model, public=False, now=self.app.clock())
-        out = []
-        for state in view.incidents():
-            drafted = state.drafted
-            assert drafted is not None
-            out.append(
-                pb.StatusIncident(
-                    status_incident_id=str(drafted.status_incident_id),
-                    name=drafted.name,
-                    kind=_reverse(KINDS, drafted.kind),
-                    status=_reverse(STATUSES, state.status),
-                    impact=_reverse(IMPACTS, state.impact),
-                    published=state.public,
-                    internal_only=drafted.internal_only,
-                    updates=len(state.updates),
-                    internal_notes=len(state.notes),
-                )
-            )
-        return pb.ListStatusIncidentsResponse(incidents=out)
+        return pb.ListStatusIncidentsResponse(
+            incidents=[status_incident_message(state) for state in view.incidents()]
+        )
 
     # ------------------------------------------------------------------ subscribers
 
@@ -388,6 +328,88 @@ class CommsServicer(pb_grpc.CommsServiceServicer):
                 for s in self.app.subscribers()
             ]
         )
+
+
+# ---------------------------------------------------------------------- answers
+# Module-level so comms_service.rendering shows a replayed stream with exactly these
+# (appkit.rendering, the audit service's replay).
+
+
+def incident_comms_message(
+    room: rm.Room,
+    dispatches: Sequence[dsp.Dispatch],
+    open_status: Callable[[rm.Destination], str],
+) -> pb.GetIncidentCommsResponse:
+    """GetIncidentComms' answer: the room, its channels (each with how the message that
+    opened it fared) and the delivery counts of every dispatch queued for it."""
+    response = pb.GetIncidentCommsResponse(
+        reference=room.reference,
+        incident_id=str(room.incident_id),
+        title=room.title,
+        severity=room.severity.value if room.severity else "",
+        commander=room.commander or "",
+        comms_lead=room.comms_lead or "",
+        channels=[
+            pb.Channel(
+                channel_id=c.channel_id,
+                role=c.role.value,
+                kind=c.kind.value,
+                address=c.address,
+                link=c.link or "",
+                open_status=open_status(c),
+            )
+            for c in room.channels
+        ],
+        updates_posted=len(room.updates),
+        deliveries_delivered=sum(d.count(dsp.TargetStatus.DELIVERED) for d in dispatches),
+        deliveries_pending=sum(
+            d.count(dsp.TargetStatus.PENDING) + d.count(dsp.TargetStatus.IN_FLIGHT)
+            for d in dispatches
+        ),
+        deliveries_failed=sum(d.count(dsp.TargetStatus.FAILED) for d in dispatches),
+    )
+    if room.promise is not None:
+        response.promise.CopyFrom(
+            pb.Promise(
+                seq=room.promise.seq,
+                due_by=to_timestamp(room.promise.due_by),
+                remind_at=to_timestamp(room.promise.remind_at),
+                reminded=room.promise.reminded,
+                overdue=room.promise.overdue,
+            )
+        )
+    return response
+
+
+def components_message(view: View) -> pb.ListComponentsResponse:
+    return pb.ListComponentsResponse(
+        components=[
+            pb.Component(
+                component_id=c["id"],
+                name=c["name"],
+                group_id=c["group_id"] or "",
+                status=_reverse(COMPONENT_STATUSES, sp.ComponentStatus(c["status"])),
+                group=c["group"],
+            )
+            for c in view.components_json()
+        ]
+    )
+
+
+def status_incident_message(state: si.StatusIncident) -> pb.StatusIncident:
+    drafted = state.drafted
+    assert drafted is not None
+    return pb.StatusIncident(
+        status_incident_id=str(drafted.status_incident_id),
+        name=drafted.name,
+        kind=_reverse(KINDS, drafted.kind),
+        status=_reverse(STATUSES, state.status),
+        impact=_reverse(IMPACTS, state.impact),
+        published=state.public,
+        internal_only=drafted.internal_only,
+        updates=len(state.updates),
+        internal_notes=len(state.notes),
+    )
 
 
 # ---------------------------------------------------------------------- process

@@ -24,6 +24,7 @@ from comms_service import room as rm
 from comms_service import sender as snd
 from comms_service import status_incident as si
 from comms_service.common import derived_id
+from comms_service.model import CommsModel
 from comms_service.outbox import Outbox
 from comms_service.runtime import Runtime
 
@@ -289,27 +290,41 @@ class Scheduler:
 
     def open_status(self, incident_id: uuid.UUID, destination: rm.Destination) -> str:
         """How the message that opened `destination` fared."""
-        opened = self.dispatch(
-            derived_id(rm.stream_for(incident_id), "opened", destination.role.value)
-        )
-        target = opened.targets.get(f"{destination.role.value}.{destination.channel_id}")
-        if target is None:
-            return "pending"
-        if target.status is dsp.TargetStatus.DELIVERED:
-            return "delivered"
-        if target.status is dsp.TargetStatus.FAILED:
-            return f"failed: {target.reason}"
-        if target.reason:
-            return f"retrying: {target.reason}"
-        return "pending"
+        return open_status_in(self.runtime.model, incident_id, destination)
 
     def dispatch(self, dispatch_id: uuid.UUID) -> dsp.Dispatch:
         state, _ = self.runtime.model.state(dsp.stream_for(dispatch_id))
         return state  # type: ignore[no-any-return]
 
     def dispatches_for(self, incident_id: uuid.UUID) -> list[dsp.Dispatch]:
-        return [
-            s
-            for _, s in self.runtime.model.streams(dsp.STREAM_CATEGORY)
-            if s.queued is not None and s.queued.incident_id == incident_id
-        ]
+        return dispatches_of(self.runtime.model, incident_id)
+
+
+# Reads over the model, shared with the replay renderers (comms_service.rendering),
+# which run them on the model rebuilt as of an instant.
+
+
+def open_status_in(model: CommsModel, incident_id: uuid.UUID, destination: rm.Destination) -> str:
+    """How the message that opened `destination` fared, as `model` has it."""
+    opened: dsp.Dispatch = model.state(
+        dsp.stream_for(derived_id(rm.stream_for(incident_id), "opened", destination.role.value))
+    )[0]
+    target = opened.targets.get(f"{destination.role.value}.{destination.channel_id}")
+    if target is None:
+        return "pending"
+    if target.status is dsp.TargetStatus.DELIVERED:
+        return "delivered"
+    if target.status is dsp.TargetStatus.FAILED:
+        return f"failed: {target.reason}"
+    if target.reason:
+        return f"retrying: {target.reason}"
+    return "pending"
+
+
+def dispatches_of(model: CommsModel, incident_id: uuid.UUID) -> list[dsp.Dispatch]:
+    """The dispatches queued for an incident, as `model` has them."""
+    return [
+        s
+        for _, s in model.streams(dsp.STREAM_CATEGORY)
+        if s.queued is not None and s.queued.incident_id == incident_id
+    ]

@@ -147,7 +147,7 @@ class OnCallServicer(pb_grpc.OnCallServiceServicer):
             actor=who.name,
         )
         return pb.RegisterUserResponse(
-            outcome=_outcome(result), user=_user(self.app.get_user(request.user_id.strip()))
+            outcome=_outcome(result), user=user_message(self.app.get_user(request.user_id.strip()))
         )
 
     @guarded(ADMINS)
@@ -160,7 +160,7 @@ class OnCallServicer(pb_grpc.OnCallServiceServicer):
             user_id, method["method_id"], method["kind"], method["address"], actor=who.name
         )
         return pb.AddContactMethodResponse(
-            outcome=_outcome(result), user=_user(self.app.get_user(user_id))
+            outcome=_outcome(result), user=user_message(self.app.get_user(user_id))
         )
 
     # ------------------------------------------------------------------ schedules
@@ -247,7 +247,7 @@ class OnCallServicer(pb_grpc.OnCallServiceServicer):
                 request.policy_id, request.name, actor=who.name, **_definition(request)
             )
         return pb.CreatePolicyResponse(
-            outcome=_outcome(result), policy=_policy(self.app.get_policy(request.policy_id))
+            outcome=_outcome(result), policy=policy_message(self.app.get_policy(request.policy_id))
         )
 
     @guarded(ADMINS)
@@ -260,7 +260,7 @@ class OnCallServicer(pb_grpc.OnCallServiceServicer):
                 policy_id, request.name, actor=who.name, **_definition(request)
             )
         return pb.RevisePolicyResponse(
-            outcome=_outcome(result), policy=_policy(self.app.get_policy(policy_id))
+            outcome=_outcome(result), policy=policy_message(self.app.get_policy(policy_id))
         )
 
     @guarded(READERS)
@@ -269,7 +269,7 @@ class OnCallServicer(pb_grpc.OnCallServiceServicer):
     ) -> pb.GetPolicyResponse:
         as_of = optional_timestamp(request, "as_of")
         policy = self.app.get_policy(_required(request.policy_id, "policy_id"), as_of=as_of)
-        return pb.GetPolicyResponse(policy=_policy(policy))
+        return pb.GetPolicyResponse(policy=policy_message(policy))
 
     # ------------------------------------------------------------------ pages
 
@@ -283,7 +283,7 @@ class OnCallServicer(pb_grpc.OnCallServiceServicer):
         via = known_enum(request.via, _VIA_FROM_PB, "via", "acknowledgement channel")
         subject = {which: _uuid(getattr(request, which), which)}
         state = self.app.acknowledge(by=who.name, via=via.value, **subject)
-        return pb.AcknowledgeResponse(escalation=_escalation(state))
+        return pb.AcknowledgeResponse(escalation=escalation_message(state))
 
     @guarded(READERS)
     def ListPages(  # noqa: N802
@@ -292,12 +292,14 @@ class OnCallServicer(pb_grpc.OnCallServiceServicer):
         incident_id = _uuid(request.incident_id, "incident_id")
         state = self.app.get_escalation(incident_id)
         pages = self.app.list_pages(incident_id)
-        return pb.ListPagesResponse(escalation=_escalation(state), pages=[_page(p) for p in pages])
+        return pb.ListPagesResponse(
+            escalation=escalation_message(state), pages=[page_message(p) for p in pages]
+        )
 
     # ------------------------------------------------------------------ helpers
 
     def _schedule(self, schedule_id: str, as_of: datetime | None = None) -> pb.Schedule:
-        return _schedule(self.app.get_schedule(schedule_id.strip(), as_of=as_of))
+        return schedule_message(self.app.get_schedule(schedule_id.strip(), as_of=as_of))
 
     def _names(self, user_ids: set[str]) -> dict[str, str]:
         names = {}
@@ -418,6 +420,8 @@ def _definition(request: pb.CreatePolicyRequest | pb.RevisePolicyRequest) -> dic
 
 
 # ---------------------------------------------------------------------- answers
+# The message builders are public: paging_service.rendering shows a replayed stream
+# with exactly these (appkit.rendering, the audit service's replay).
 
 
 def _outcome(result: CommandResult[Any]) -> pb.CommandOutcome:
@@ -435,7 +439,7 @@ def _window(window: TimeWindow) -> pb.TimeWindow:
     )
 
 
-def _user(state: usr.User) -> pb.User:
+def user_message(state: usr.User) -> pb.User:
     return pb.User(
         user_id=state.user_id,
         name=state.name,
@@ -468,7 +472,7 @@ def _layer(layer: sch.Layer) -> pb.Layer:
     )
 
 
-def _schedule(state: sch.Schedule) -> pb.Schedule:
+def schedule_message(state: sch.Schedule) -> pb.Schedule:
     return pb.Schedule(
         schedule_id=state.schedule_id,
         name=state.name,
@@ -497,7 +501,7 @@ def _shift(shift: sch.Shift, name: str) -> pb.Shift:
     )
 
 
-def _policy(state: pol.Policy) -> pb.Policy:
+def policy_message(state: pol.Policy) -> pb.Policy:
     return pb.Policy(
         policy_id=state.policy_id,
         name=state.name,
@@ -511,7 +515,7 @@ def _policy(state: pol.Policy) -> pb.Policy:
     )
 
 
-def _escalation(state: esc.Escalation) -> pb.Escalation:
+def escalation_message(state: esc.Escalation) -> pb.Escalation:
     return pb.Escalation(
         incident_id=str(state.incident_id or ""),
         status=_ESCALATION_STATUS_TO_PB.get(state.status, pb.ESCALATION_STATUS_UNSPECIFIED),
@@ -529,7 +533,7 @@ def _escalation(state: esc.Escalation) -> pb.Escalation:
     )
 
 
-def _page(state: pg.Page) -> pb.Page:
+def page_message(state: pg.Page) -> pb.Page:
     return pb.Page(
         page_id=str(state.page_id),
         incident_id=str(state.incident_id),

@@ -31,7 +31,7 @@ from __future__ import annotations
 import itertools
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -93,6 +93,48 @@ class WebhookBatch:
     """Events at or below this position may have reached the receiver already."""
 
 
+def aggregates(
+    policy: ac.ReminderPolicy,
+) -> tuple[
+    Aggregate[pm.PostmortemCommand, pm.Postmortem], Aggregate[ac.ActionCommand, ac.ActionItem]
+]:
+    """The postmortem and action-item aggregates (items decide with the reminder policy)."""
+    postmortems: Aggregate[pm.PostmortemCommand, pm.Postmortem] = Aggregate(
+        pm.STREAM_CATEGORY, pm.INITIAL, pm.decide, pm.evolve
+    )
+    actions: Aggregate[ac.ActionCommand, ac.ActionItem] = Aggregate(
+        ac.STREAM_CATEGORY,
+        ac.INITIAL,
+        lambda command, state: ac.decide(command, state, policy),
+        ac.evolve,
+        correlation=lambda stream, state: str(state.incident_id) if state.incident_id else None,
+    )
+    return postmortems, actions
+
+
+def prefill_from(
+    index: TimelineIndex,
+    state: pm.Postmortem | None,
+    incident_id: uuid.UUID,
+    read_stream: Callable[[str], Sequence[RecordedEvent]],
+) -> Prefill:
+    """The generated timeline, responders and durations from the timeline index (as of
+    publication, for a published postmortem). Shared with the replay renderer."""
+    # The incident service correlates every event of its stream with the incident,
+    # so the index already holds them: no second read of a long stream.
+    events = incident_events(index, incident_id, [], read_stream)
+    if state is not None and state.as_of_position is not None:
+        limit = state.as_of_position
+        events = [e for e in events if e.position <= limit]
+    events = [e for e in events if e.category not in (pm.STREAM_CATEGORY, ac.STREAM_CATEGORY)]
+    return prefill(events, impact_started_at=state.impact_started_at if state else None)
+
+
+def in_list_order(items: Iterable[ac.ActionItem], now: datetime) -> list[ac.ActionItem]:
+    """ListActionItems' order: due first (an item with no due time counts as due now)."""
+    return sorted(items, key=lambda i: (i.due_at or now, i.title))
+
+
 class PostmortemApplication:
     def __init__(
         self,
@@ -112,16 +154,7 @@ class PostmortemApplication:
         self.sender = f"{sender}:{uuid.uuid4().hex[:8]}"
         self.runner = CommandRunner(store, EVENTS, EventIds(ID_NAMESPACE))
         policy = self.policy
-        self.postmortems: Aggregate[pm.PostmortemCommand, pm.Postmortem] = Aggregate(
-            pm.STREAM_CATEGORY, pm.INITIAL, pm.decide, pm.evolve
-        )
-        self.actions: Aggregate[ac.ActionCommand, ac.ActionItem] = Aggregate(
-            ac.STREAM_CATEGORY,
-            ac.INITIAL,
-            lambda command, state: ac.decide(command, state, policy),
-            ac.evolve,
-            correlation=lambda stream, state: str(state.incident_id) if state.incident_id else None,
-        )
+        self.postmortems, self.actions = aggregates(policy)
         self.feeds: Aggregate[Any, wh.Feed] = Aggregate(
             wh.STREAM_CATEGORY, wh.INITIAL, wh.decide, wh.evolve, correlation=uncorrelated
         )
@@ -373,14 +406,7 @@ class PostmortemApplication:
         as of publication, for a published postmortem)."""
         self.timeline.catch_up()
         state = self.find_postmortem(incident_id)
-        # The incident service correlates every event of its stream with the incident,
-        # so the index already holds them: no second read of a long stream.
-        events = incident_events(self.timeline.projection, incident_id, [], self.store.read_stream)
-        if state is not None and state.as_of_position is not None:
-            limit = state.as_of_position
-            events = [e for e in events if e.position <= limit]
-        events = [e for e in events if e.category not in (pm.STREAM_CATEGORY, ac.STREAM_CATEGORY)]
-        return prefill(events, impact_started_at=state.impact_started_at if state else None)
+        return prefill_from(self.timeline.projection, state, incident_id, self.store.read_stream)
 
     # ================================================================ action items
 
@@ -477,7 +503,7 @@ class PostmortemApplication:
         model = self.model.projection
         items = model.items_of(incident_id) if incident_id else model.action_items()
         members = self._team_members(team)
-        return sorted(
+        return in_list_order(
             (
                 i
                 for i in items
@@ -486,7 +512,7 @@ class PostmortemApplication:
                 and (status is None or i.status.value == status)
                 and (overdue is None or i.overdue(now) == overdue)
             ),
-            key=lambda i: (i.due_at or now, i.title),
+            now,
         )
 
     # ================================================================ the scheduler (scheduler.py)

@@ -12,6 +12,7 @@ import io
 import json
 import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -22,7 +23,7 @@ from postmortem_service import action as ac
 from postmortem_service import postmortem as pm
 from postmortem_service.app import PostmortemApplication
 from postmortem_service.blameless import Warning as BlamelessWarning
-from postmortem_service.prefill import Durations
+from postmortem_service.prefill import Durations, Prefill
 
 _TEMPLATES = Environment(
     loader=PackageLoader("postmortem_service", "templates"),
@@ -84,6 +85,20 @@ def reference(state: pm.Postmortem) -> str:
 def build_view(app: PostmortemApplication, incident_id: uuid.UUID) -> View:
     state = app.get_postmortem(incident_id)
     filled = app.prefill(incident_id)
+    warnings = () if state.published else tuple(app.warnings(incident_id))
+    items = app.list_action_items(incident_id=incident_id)
+    return assemble_view(state, filled, warnings, items, app.clock())
+
+
+def assemble_view(
+    state: pm.Postmortem,
+    filled: Prefill,
+    warnings: Sequence[BlamelessWarning],
+    items: Sequence[ac.ActionItem],
+    now: datetime,
+) -> View:
+    """The view from its parts, read as of now (build_view) or as of an instant (the
+    replay renderer, postmortem_service.rendering)."""
     notes: dict[str, list[pm.Note]] = {}
     for note in state.notes:
         notes.setdefault(note.entry_id, []).append(note)
@@ -111,7 +126,6 @@ def build_view(app: PostmortemApplication, incident_id: uuid.UUID) -> View:
         for e in state.entries
     ]
     lines.sort(key=lambda line: line.at)
-    warnings = () if state.published else tuple(app.warnings(incident_id))
     return View(
         state,
         reference(state),
@@ -119,9 +133,9 @@ def build_view(app: PostmortemApplication, incident_id: uuid.UUID) -> View:
         filled.responders,
         filled.components,
         filled.durations,
-        warnings,
-        tuple(app.list_action_items(incident_id=incident_id)),
-        app.clock(),
+        tuple(warnings),
+        tuple(items),
+        now,
     )
 
 

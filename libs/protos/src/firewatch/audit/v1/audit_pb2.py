@@ -26,7 +26,7 @@ from firewatch.eventlog.v1 import event_pb2 as firewatch_dot_eventlog_dot_v1_dot
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1e\x66irewatch/audit/v1/audit.proto\x12\x12\x66irewatch.audit.v1\x1a!firewatch/eventlog/v1/event.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"B\n\x04\x41sOf\x12(\n\x04time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08position\x18\x02 \x01(\x03\"Z\n\x07\x46inding\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\x0e\n\x06stream\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x03\x12\x10\n\x08\x65vent_id\x18\x04 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x05 \x01(\t\"@\n\x10VerifyLogRequest\x12\x13\n\x0bseals_jsonl\x18\x01 \x01(\x0c\x12\x17\n\x0ftrusted_key_ids\x18\x02 \x03(\t\"=\n\x0eVerifyProgress\x12\x14\n\x0cstreams_done\x18\x01 \x01(\x03\x12\x15\n\rstreams_total\x18\x02 \x01(\x03\"\xa8\x01\n\x0cVerifyReport\x12\n\n\x02ok\x18\x01 \x01(\x08\x12\x17\n\x0fstreams_checked\x18\x02 \x01(\x03\x12\x16\n\x0e\x65vents_checked\x18\x03 \x01(\x03\x12\x15\n\rseals_checked\x18\x04 \x01(\x03\x12-\n\x08\x66indings\x18\x05 \x03(\x0b\x32\x1b.firewatch.audit.v1.Finding\x12\x15\n\rhead_position\x18\x06 \x01(\x03\"\x89\x01\n\x11VerifyLogResponse\x12\x36\n\x08progress\x18\x01 \x01(\x0b\x32\".firewatch.audit.v1.VerifyProgressH\x00\x12\x32\n\x06report\x18\x02 \x01(\x0b\x32 .firewatch.audit.v1.VerifyReportH\x00\x42\x08\n\x06result\"\x10\n\x0eSealLogRequest\"8\n\x0fSealLogResponse\x12\x13\n\x0brecord_json\x18\x01 \x01(\t\x12\x10\n\x08position\x18\x02 \x01(\x03\"H\n\rReplayRequest\x12\x0e\n\x06target\x18\x01 \x01(\t\x12\'\n\x05\x61s_of\x18\x02 \x01(\x0b\x32\x18.firewatch.audit.v1.AsOf\"\x96\x01\n\x0eReplayResponse\x12\x0e\n\x06stream\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x12\n\nstate_json\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\x03\x12\x10\n\x08position\x18\x05 \x01(\x03\x12/\n\x06\x65vents\x18\x06 \x03(\x0b\x32\x1f.firewatch.eventlog.v1.LogEvent\"q\n\x11\x44iffStreamRequest\x12\x0e\n\x06stream\x18\x01 \x01(\t\x12&\n\x04\x66rom\x18\x02 \x01(\x0b\x32\x18.firewatch.audit.v1.AsOf\x12$\n\x02to\x18\x03 \x01(\x0b\x32\x18.firewatch.audit.v1.AsOf\"E\n\x0b\x46ieldChange\x12\r\n\x05\x66ield\x18\x01 \x01(\t\x12\x13\n\x0b\x62\x65\x66ore_json\x18\x02 \x01(\t\x12\x12\n\nafter_json\x18\x03 \x01(\t\"\x87\x01\n\x12\x44iffStreamResponse\x12\x0e\n\x06stream\x18\x01 \x01(\t\x12/\n\x06\x65vents\x18\x02 \x03(\x0b\x32\x1f.firewatch.eventlog.v1.LogEvent\x12\x30\n\x07\x63hanges\x18\x03 \x03(\x0b\x32\x1f.firewatch.audit.v1.FieldChange\"W\n\x1aGetIncidentTimelineRequest\x12\x10\n\x08incident\x18\x01 \x01(\t\x12\'\n\x05\x61s_of\x18\x02 \x01(\x0b\x32\x18.firewatch.audit.v1.AsOf\"v\n\x1bGetIncidentTimelineResponse\x12\x13\n\x0bincident_id\x18\x01 \x01(\t\x12\x11\n\treference\x18\x02 \x01(\t\x12/\n\x06\x65vents\x18\x03 \x03(\x0b\x32\x1f.firewatch.eventlog.v1.LogEvent\"\'\n\x13\x45xportBundleRequest\x12\x10\n\x08incident\x18\x01 \x01(\t\"9\n\x14\x45xportBundleResponse\x12\x0e\n\x06\x62undle\x18\x01 \x01(\x0c\x12\x11\n\tfile_name\x18\x02 \x01(\t\"T\n\x04Step\x12\x0c\n\x04what\x18\x01 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x02 \x01(\t\x12.\n\x05\x65vent\x18\x03 \x01(\x0b\x32\x1f.firewatch.eventlog.v1.LogEvent\"\"\n\x12\x45xplainPageRequest\x12\x0c\n\x04page\x18\x01 \x01(\t\">\n\x13\x45xplainPageResponse\x12\'\n\x05steps\x18\x01 \x03(\x0b\x32\x18.firewatch.audit.v1.Step\"8\n\x16\x45xplainNotPagedRequest\x12\x0c\n\x04user\x18\x01 \x01(\t\x12\x10\n\x08incident\x18\x02 \x01(\t\"S\n\x17\x45xplainNotPagedResponse\x12\x0f\n\x07verdict\x18\x01 \x01(\t\x12\'\n\x05steps\x18\x02 \x03(\x0b\x32\x18.firewatch.audit.v1.Step\"M\n\x13WhoWasOnCallRequest\x12\x0e\n\x06target\x18\x01 \x01(\t\x12&\n\x02\x61t\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"H\n\tOnCallRow\x12\r\n\x05level\x18\x01 \x01(\x05\x12\x0e\n\x06target\x18\x02 \x01(\t\x12\x0f\n\x07user_id\x18\x03 \x01(\t\x12\x0b\n\x03via\x18\x04 \x01(\t\"o\n\x14WhoWasOnCallResponse\x12\x11\n\tpolicy_id\x18\x01 \x01(\t\x12\x17\n\x0fpolicy_revision\x18\x02 \x01(\x05\x12+\n\x04rows\x18\x03 \x03(\x0b\x32\x1d.firewatch.audit.v1.OnCallRow\"u\n\x0f\x42\x61\x63ktestRequest\x12(\n\x04\x66rom\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12&\n\x02to\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08proposal\x18\x03 \x01(\t\"\'\n\x10\x42\x61\x63ktestResponse\x12\x13\n\x0breport_json\x18\x01 \x01(\t2\xcd\x07\n\x0c\x41uditService\x12Z\n\tVerifyLog\x12$.firewatch.audit.v1.VerifyLogRequest\x1a%.firewatch.audit.v1.VerifyLogResponse0\x01\x12R\n\x07SealLog\x12\".firewatch.audit.v1.SealLogRequest\x1a#.firewatch.audit.v1.SealLogResponse\x12O\n\x06Replay\x12!.firewatch.audit.v1.ReplayRequest\x1a\".firewatch.audit.v1.ReplayResponse\x12[\n\nDiffStream\x12%.firewatch.audit.v1.DiffStreamRequest\x1a&.firewatch.audit.v1.DiffStreamResponse\x12v\n\x13GetIncidentTimeline\x12..firewatch.audit.v1.GetIncidentTimelineRequest\x1a/.firewatch.audit.v1.GetIncidentTimelineResponse\x12\x61\n\x0c\x45xportBundle\x12\'.firewatch.audit.v1.ExportBundleRequest\x1a(.firewatch.audit.v1.ExportBundleResponse\x12\x61\n\x0cWhoWasOnCall\x12\'.firewatch.audit.v1.WhoWasOnCallRequest\x1a(.firewatch.audit.v1.WhoWasOnCallResponse\x12U\n\x08\x42\x61\x63ktest\x12#.firewatch.audit.v1.BacktestRequest\x1a$.firewatch.audit.v1.BacktestResponse\x12^\n\x0b\x45xplainPage\x12&.firewatch.audit.v1.ExplainPageRequest\x1a\'.firewatch.audit.v1.ExplainPageResponse\x12j\n\x0f\x45xplainNotPaged\x12*.firewatch.audit.v1.ExplainNotPagedRequest\x1a+.firewatch.audit.v1.ExplainNotPagedResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1e\x66irewatch/audit/v1/audit.proto\x12\x12\x66irewatch.audit.v1\x1a!firewatch/eventlog/v1/event.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"B\n\x04\x41sOf\x12(\n\x04time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08position\x18\x02 \x01(\x03\"Z\n\x07\x46inding\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\x0e\n\x06stream\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x03\x12\x10\n\x08\x65vent_id\x18\x04 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x05 \x01(\t\"@\n\x10VerifyLogRequest\x12\x13\n\x0bseals_jsonl\x18\x01 \x01(\x0c\x12\x17\n\x0ftrusted_key_ids\x18\x02 \x03(\t\"=\n\x0eVerifyProgress\x12\x14\n\x0cstreams_done\x18\x01 \x01(\x03\x12\x15\n\rstreams_total\x18\x02 \x01(\x03\"\xa8\x01\n\x0cVerifyReport\x12\n\n\x02ok\x18\x01 \x01(\x08\x12\x17\n\x0fstreams_checked\x18\x02 \x01(\x03\x12\x16\n\x0e\x65vents_checked\x18\x03 \x01(\x03\x12\x15\n\rseals_checked\x18\x04 \x01(\x03\x12-\n\x08\x66indings\x18\x05 \x03(\x0b\x32\x1b.firewatch.audit.v1.Finding\x12\x15\n\rhead_position\x18\x06 \x01(\x03\"\x89\x01\n\x11VerifyLogResponse\x12\x36\n\x08progress\x18\x01 \x01(\x0b\x32\".firewatch.audit.v1.VerifyProgressH\x00\x12\x32\n\x06report\x18\x02 \x01(\x0b\x32 .firewatch.audit.v1.VerifyReportH\x00\x42\x08\n\x06result\"\x10\n\x0eSealLogRequest\"8\n\x0fSealLogResponse\x12\x13\n\x0brecord_json\x18\x01 \x01(\t\x12\x10\n\x08position\x18\x02 \x01(\x03\"H\n\rReplayRequest\x12\x0e\n\x06target\x18\x01 \x01(\t\x12\'\n\x05\x61s_of\x18\x02 \x01(\x0b\x32\x18.firewatch.audit.v1.AsOf\"\xa8\x01\n\x0eReplayResponse\x12\x0e\n\x06stream\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x12\n\nstate_json\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\x03\x12\x10\n\x08position\x18\x05 \x01(\x03\x12/\n\x06\x65vents\x18\x06 \x03(\x0b\x32\x1f.firewatch.eventlog.v1.LogEvent\x12\x10\n\x08renderer\x18\x07 \x01(\t\"q\n\x11\x44iffStreamRequest\x12\x0e\n\x06stream\x18\x01 \x01(\t\x12&\n\x04\x66rom\x18\x02 \x01(\x0b\x32\x18.firewatch.audit.v1.AsOf\x12$\n\x02to\x18\x03 \x01(\x0b\x32\x18.firewatch.audit.v1.AsOf\"E\n\x0b\x46ieldChange\x12\r\n\x05\x66ield\x18\x01 \x01(\t\x12\x13\n\x0b\x62\x65\x66ore_json\x18\x02 \x01(\t\x12\x12\n\nafter_json\x18\x03 \x01(\t\"\x87\x01\n\x12\x44iffStreamResponse\x12\x0e\n\x06stream\x18\x01 \x01(\t\x12/\n\x06\x65vents\x18\x02 \x03(\x0b\x32\x1f.firewatch.eventlog.v1.LogEvent\x12\x30\n\x07\x63hanges\x18\x03 \x03(\x0b\x32\x1f.firewatch.audit.v1.FieldChange\"W\n\x1aGetIncidentTimelineRequest\x12\x10\n\x08incident\x18\x01 \x01(\t\x12\'\n\x05\x61s_of\x18\x02 \x01(\x0b\x32\x18.firewatch.audit.v1.AsOf\"v\n\x1bGetIncidentTimelineResponse\x12\x13\n\x0bincident_id\x18\x01 \x01(\t\x12\x11\n\treference\x18\x02 \x01(\t\x12/\n\x06\x65vents\x18\x03 \x03(\x0b\x32\x1f.firewatch.eventlog.v1.LogEvent\"\'\n\x13\x45xportBundleRequest\x12\x10\n\x08incident\x18\x01 \x01(\t\"9\n\x14\x45xportBundleResponse\x12\x0e\n\x06\x62undle\x18\x01 \x01(\x0c\x12\x11\n\tfile_name\x18\x02 \x01(\t\"T\n\x04Step\x12\x0c\n\x04what\x18\x01 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x02 \x01(\t\x12.\n\x05\x65vent\x18\x03 \x01(\x0b\x32\x1f.firewatch.eventlog.v1.LogEvent\"\"\n\x12\x45xplainPageRequest\x12\x0c\n\x04page\x18\x01 \x01(\t\">\n\x13\x45xplainPageResponse\x12\'\n\x05steps\x18\x01 \x03(\x0b\x32\x18.firewatch.audit.v1.Step\"8\n\x16\x45xplainNotPagedRequest\x12\x0c\n\x04user\x18\x01 \x01(\t\x12\x10\n\x08incident\x18\x02 \x01(\t\"S\n\x17\x45xplainNotPagedResponse\x12\x0f\n\x07verdict\x18\x01 \x01(\t\x12\'\n\x05steps\x18\x02 \x03(\x0b\x32\x18.firewatch.audit.v1.Step\"M\n\x13WhoWasOnCallRequest\x12\x0e\n\x06target\x18\x01 \x01(\t\x12&\n\x02\x61t\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"H\n\tOnCallRow\x12\r\n\x05level\x18\x01 \x01(\x05\x12\x0e\n\x06target\x18\x02 \x01(\t\x12\x0f\n\x07user_id\x18\x03 \x01(\t\x12\x0b\n\x03via\x18\x04 \x01(\t\"o\n\x14WhoWasOnCallResponse\x12\x11\n\tpolicy_id\x18\x01 \x01(\t\x12\x17\n\x0fpolicy_revision\x18\x02 \x01(\x05\x12+\n\x04rows\x18\x03 \x03(\x0b\x32\x1d.firewatch.audit.v1.OnCallRow\"u\n\x0f\x42\x61\x63ktestRequest\x12(\n\x04\x66rom\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12&\n\x02to\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08proposal\x18\x03 \x01(\t\"\'\n\x10\x42\x61\x63ktestResponse\x12\x13\n\x0breport_json\x18\x01 \x01(\t2\xcd\x07\n\x0c\x41uditService\x12Z\n\tVerifyLog\x12$.firewatch.audit.v1.VerifyLogRequest\x1a%.firewatch.audit.v1.VerifyLogResponse0\x01\x12R\n\x07SealLog\x12\".firewatch.audit.v1.SealLogRequest\x1a#.firewatch.audit.v1.SealLogResponse\x12O\n\x06Replay\x12!.firewatch.audit.v1.ReplayRequest\x1a\".firewatch.audit.v1.ReplayResponse\x12[\n\nDiffStream\x12%.firewatch.audit.v1.DiffStreamRequest\x1a&.firewatch.audit.v1.DiffStreamResponse\x12v\n\x13GetIncidentTimeline\x12..firewatch.audit.v1.GetIncidentTimelineRequest\x1a/.firewatch.audit.v1.GetIncidentTimelineResponse\x12\x61\n\x0c\x45xportBundle\x12\'.firewatch.audit.v1.ExportBundleRequest\x1a(.firewatch.audit.v1.ExportBundleResponse\x12\x61\n\x0cWhoWasOnCall\x12\'.firewatch.audit.v1.WhoWasOnCallRequest\x1a(.firewatch.audit.v1.WhoWasOnCallResponse\x12U\n\x08\x42\x61\x63ktest\x12#.firewatch.audit.v1.BacktestRequest\x1a$.firewatch.audit.v1.BacktestResponse\x12^\n\x0b\x45xplainPage\x12&.firewatch.audit.v1.ExplainPageRequest\x1a\'.firewatch.audit.v1.ExplainPageResponse\x12j\n\x0f\x45xplainNotPaged\x12*.firewatch.audit.v1.ExplainNotPagedRequest\x1a+.firewatch.audit.v1.ExplainNotPagedResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -52,41 +52,41 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_REPLAYREQUEST']._serialized_start=798
   _globals['_REPLAYREQUEST']._serialized_end=870
   _globals['_REPLAYRESPONSE']._serialized_start=873
-  _globals['_REPLAYRESPONSE']._serialized_end=1023
-  _globals['_DIFFSTREAMREQUEST']._serialized_start=1025
-  _globals['_DIFFSTREAMREQUEST']._serialized_end=1138
-  _globals['_FIELDCHANGE']._serialized_start=1140
-  _globals['_FIELDCHANGE']._serialized_end=1209
-  _globals['_DIFFSTREAMRESPONSE']._serialized_start=1212
-  _globals['_DIFFSTREAMRESPONSE']._serialized_end=1347
-  _globals['_GETINCIDENTTIMELINEREQUEST']._serialized_start=1349
-  _globals['_GETINCIDENTTIMELINEREQUEST']._serialized_end=1436
-  _globals['_GETINCIDENTTIMELINERESPONSE']._serialized_start=1438
-  _globals['_GETINCIDENTTIMELINERESPONSE']._serialized_end=1556
-  _globals['_EXPORTBUNDLEREQUEST']._serialized_start=1558
-  _globals['_EXPORTBUNDLEREQUEST']._serialized_end=1597
-  _globals['_EXPORTBUNDLERESPONSE']._serialized_start=1599
-  _globals['_EXPORTBUNDLERESPONSE']._serialized_end=1656
-  _globals['_STEP']._serialized_start=1658
-  _globals['_STEP']._serialized_end=1742
-  _globals['_EXPLAINPAGEREQUEST']._serialized_start=1744
-  _globals['_EXPLAINPAGEREQUEST']._serialized_end=1778
-  _globals['_EXPLAINPAGERESPONSE']._serialized_start=1780
-  _globals['_EXPLAINPAGERESPONSE']._serialized_end=1842
-  _globals['_EXPLAINNOTPAGEDREQUEST']._serialized_start=1844
-  _globals['_EXPLAINNOTPAGEDREQUEST']._serialized_end=1900
-  _globals['_EXPLAINNOTPAGEDRESPONSE']._serialized_start=1902
-  _globals['_EXPLAINNOTPAGEDRESPONSE']._serialized_end=1985
-  _globals['_WHOWASONCALLREQUEST']._serialized_start=1987
-  _globals['_WHOWASONCALLREQUEST']._serialized_end=2064
-  _globals['_ONCALLROW']._serialized_start=2066
-  _globals['_ONCALLROW']._serialized_end=2138
-  _globals['_WHOWASONCALLRESPONSE']._serialized_start=2140
-  _globals['_WHOWASONCALLRESPONSE']._serialized_end=2251
-  _globals['_BACKTESTREQUEST']._serialized_start=2253
-  _globals['_BACKTESTREQUEST']._serialized_end=2370
-  _globals['_BACKTESTRESPONSE']._serialized_start=2372
-  _globals['_BACKTESTRESPONSE']._serialized_end=2411
-  _globals['_AUDITSERVICE']._serialized_start=2414
-  _globals['_AUDITSERVICE']._serialized_end=3387
+  _globals['_REPLAYRESPONSE']._serialized_end=1041
+  _globals['_DIFFSTREAMREQUEST']._serialized_start=1043
+  _globals['_DIFFSTREAMREQUEST']._serialized_end=1156
+  _globals['_FIELDCHANGE']._serialized_start=1158
+  _globals['_FIELDCHANGE']._serialized_end=1227
+  _globals['_DIFFSTREAMRESPONSE']._serialized_start=1230
+  _globals['_DIFFSTREAMRESPONSE']._serialized_end=1365
+  _globals['_GETINCIDENTTIMELINEREQUEST']._serialized_start=1367
+  _globals['_GETINCIDENTTIMELINEREQUEST']._serialized_end=1454
+  _globals['_GETINCIDENTTIMELINERESPONSE']._serialized_start=1456
+  _globals['_GETINCIDENTTIMELINERESPONSE']._serialized_end=1574
+  _globals['_EXPORTBUNDLEREQUEST']._serialized_start=1576
+  _globals['_EXPORTBUNDLEREQUEST']._serialized_end=1615
+  _globals['_EXPORTBUNDLERESPONSE']._serialized_start=1617
+  _globals['_EXPORTBUNDLERESPONSE']._serialized_end=1674
+  _globals['_STEP']._serialized_start=1676
+  _globals['_STEP']._serialized_end=1760
+  _globals['_EXPLAINPAGEREQUEST']._serialized_start=1762
+  _globals['_EXPLAINPAGEREQUEST']._serialized_end=1796
+  _globals['_EXPLAINPAGERESPONSE']._serialized_start=1798
+  _globals['_EXPLAINPAGERESPONSE']._serialized_end=1860
+  _globals['_EXPLAINNOTPAGEDREQUEST']._serialized_start=1862
+  _globals['_EXPLAINNOTPAGEDREQUEST']._serialized_end=1918
+  _globals['_EXPLAINNOTPAGEDRESPONSE']._serialized_start=1920
+  _globals['_EXPLAINNOTPAGEDRESPONSE']._serialized_end=2003
+  _globals['_WHOWASONCALLREQUEST']._serialized_start=2005
+  _globals['_WHOWASONCALLREQUEST']._serialized_end=2082
+  _globals['_ONCALLROW']._serialized_start=2084
+  _globals['_ONCALLROW']._serialized_end=2156
+  _globals['_WHOWASONCALLRESPONSE']._serialized_start=2158
+  _globals['_WHOWASONCALLRESPONSE']._serialized_end=2269
+  _globals['_BACKTESTREQUEST']._serialized_start=2271
+  _globals['_BACKTESTREQUEST']._serialized_end=2388
+  _globals['_BACKTESTRESPONSE']._serialized_start=2390
+  _globals['_BACKTESTRESPONSE']._serialized_end=2429
+  _globals['_AUDITSERVICE']._serialized_start=2432
+  _globals['_AUDITSERVICE']._serialized_end=3405
 # @@protoc_insertion_point(module_scope)

@@ -90,20 +90,22 @@ class ReplayRequest(_message.Message):
     def __init__(self, target: _Optional[str] = ..., as_of: _Optional[_Union[AsOf, _Mapping]] = ...) -> None: ...
 
 class ReplayResponse(_message.Message):
-    __slots__ = ("stream", "kind", "state_json", "version", "position", "events")
+    __slots__ = ("stream", "kind", "state_json", "version", "position", "events", "renderer")
     STREAM_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     STATE_JSON_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     POSITION_FIELD_NUMBER: _ClassVar[int]
     EVENTS_FIELD_NUMBER: _ClassVar[int]
+    RENDERER_FIELD_NUMBER: _ClassVar[int]
     stream: str
     kind: str
     state_json: str
     version: int
     position: int
     events: _containers.RepeatedCompositeFieldContainer[_event_pb2.LogEvent]
-    def __init__(self, stream: _Optional[str] = ..., kind: _Optional[str] = ..., state_json: _Optional[str] = ..., version: _Optional[int] = ..., position: _Optional[int] = ..., events: _Optional[_Iterable[_Union[_event_pb2.LogEvent, _Mapping]]] = ...) -> None: ...
+    renderer: str
+    def __init__(self, stream: _Optional[str] = ..., kind: _Optional[str] = ..., state_json: _Optional[str] = ..., version: _Optional[int] = ..., position: _Optional[int] = ..., events: _Optional[_Iterable[_Union[_event_pb2.LogEvent, _Mapping]]] = ..., renderer: _Optional[str] = ...) -> None: ...
 
 class DiffStreamRequest(_message.Message):
     __slots__ = ("stream", "to")
