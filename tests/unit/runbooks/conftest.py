@@ -56,9 +56,7 @@ class World:
     app: RunbooksApplication
     new_app: Callable[..., RunbooksApplication]
 
-    def declare(
-        self, severity: str = "P1", services: tuple[str, ...] = ("checkout",)
-    ) -> uuid.UUID:
+    def declare(self, severity: str = "P1", services: tuple[str, ...] = ("checkout",)) -> uuid.UUID:
         """Declare an incident and react to it as the worker would."""
         declared = self.incidents.declare(
             title="Checkout 5xx", severity=severity, services=list(services), declared_by="bob"

@@ -161,7 +161,8 @@ def test_a_timeout_is_a_result_retried_only_when_idempotent(world: World) -> Non
     world.app.record_result(world.app.claim()[0], timeout)
     [run] = world.app.view("INC-1").runs
     assert run.status == rn.RunStatus.UNKNOWN
-    assert run.last_result is not None and run.last_result["timed_out"] is True
+    assert run.last_result is not None
+    assert run.last_result["timed_out"] is True
 
 
 def test_an_idempotent_failure_is_retried_with_backoff(world: World) -> None:

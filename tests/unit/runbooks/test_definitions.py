@@ -64,8 +64,11 @@ def test_every_revision_is_kept_and_the_same_content_is_not_a_new_one(world: Wor
     second = world.app.publish(document, by="alice")
     assert (first.state.revision, again.appended, second.state.revision) == (1, False, 2)
     state = world.app.runbook("checkout-5xx")
-    assert state.at(1) is not None and state.at(1).text.endswith("dashboard first.")
-    assert state.current is not None and state.current.text.endswith("Revised.")
+    first_revision = state.at(1)
+    assert first_revision is not None
+    assert first_revision.text.endswith("dashboard first.")
+    assert state.current is not None
+    assert state.current.text.endswith("Revised.")
     assert [e.type for e in world.app.store.read_stream(rb.stream_for("checkout-5xx"))] == [
         "RunbookPublished", "RunbookPublished",
     ]  # fmt: skip

@@ -272,7 +272,7 @@ class RunbooksApplication:
         command = build(
             ir.MarkStep, at=self.clock(), runbook_id=runbook_id, step_id=step_id,
             status=status, note=note, by=by,
-            mitigation=None if not mitigation else {"description": mitigation, "temporary": temporary},
+            mitigation={"description": mitigation, "temporary": temporary} if mitigation else None,
         )  # fmt: skip
         return self.runner.execute(
             self.incidents, ir.stream_for(incident_id), command, actor=by,
@@ -338,9 +338,7 @@ class RunbooksApplication:
         key: str,
         causation_id: str | None = None,
     ) -> CommandResult[rn.Ledger]:
-        run_id = uuid.uuid5(
-            ID_NAMESPACE, f"run/{incident.incident_id}/{found.id}/{step.id}/{key}"
-        )
+        run_id = uuid.uuid5(ID_NAMESPACE, f"run/{incident.incident_id}/{found.id}/{step.id}/{key}")
         labels, _ = self._labels(incident)
         variables: dict[str, object] = {
             "incident": {

@@ -53,9 +53,7 @@ def _printable(value: str) -> str:
 
 
 Instant = Annotated[datetime, AfterValidator(_aware)]
-Person = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
-]
+Person = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Note = Annotated[
     str,
     StringConstraints(strip_whitespace=True, max_length=MAX_NOTE),

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 from runbooks_service.app import Job, Result
 from runbooks_service.run import EXCERPT_BYTES
 
-SECRET_PREFIX = "FIREWATCH_RUNBOOK_SECRET_"
+SECRET_PREFIX = "FIREWATCH_RUNBOOK_SECRET_"  # noqa: S105 - a variable name prefix
 
 Secrets = Callable[[str], str | None]
 
@@ -75,7 +75,9 @@ def http_execute(job: Job, secrets: Secrets) -> Result:
     if request.get("hmac_secret"):
         key = secrets(str(request["hmac_secret"]))
         if key is None:
-            return Result(False, None, 0, error=f"secret {request['hmac_secret']} is not configured")
+            return Result(
+                False, None, 0, error=f"secret {request['hmac_secret']} is not configured"
+            )
         headers["X-Firewatch-Signature"] = sign(key.encode(), body, int(time.time()))
     url = urlsplit(str(request["url"]))
     timeout = float(request.get("timeout_seconds") or 10.0)

@@ -158,7 +158,9 @@ def decide(command: IncidentRunbooksCommand, state: IncidentRunbooks) -> list[Do
         case Attach():
             known = {r.runbook_id for r in state.runbooks}
             new = tuple(r for r in command.runbooks if r.runbook_id not in known)
-            links = tuple(link for link in command.external_links if link not in state.external_links)
+            links = tuple(
+                link for link in command.external_links if link not in state.external_links
+            )
             if state.exists and not new and not links:
                 return []
             return [

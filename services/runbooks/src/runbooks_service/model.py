@@ -130,13 +130,13 @@ class IncidentFacts:
             if incident.number:
                 self.by_number[incident.number] = incident_id
             return
-        incident = self.incidents.get(incident_id)
-        if incident is None:
+        known = self.incidents.get(incident_id)
+        if known is None:
             return
         if event.type == "CommanderAssigned":
-            incident.commander = str(data.get("commander") or "") or None
+            known.commander = str(data.get("commander") or "") or None
         elif event.type == "SeverityChanged":
-            incident.severity = str(data.get("to_severity", incident.severity))
+            known.severity = str(data.get("to_severity", known.severity))
 
 
 def _strings(value: Any) -> dict[str, str]:

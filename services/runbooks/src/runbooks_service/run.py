@@ -296,7 +296,7 @@ def _refusal(command: RequestRun, state: Ledger) -> str | None:
     return None
 
 
-def decide(command: RunCommand, state: Ledger) -> list[DomainEvent]:  # noqa: C901 - one match
+def decide(command: RunCommand, state: Ledger) -> list[DomainEvent]:
     match command:
         case RequestRun():
             if command.run_id in state.runs or command.run_id in state.refused:
@@ -494,9 +494,10 @@ def evolve(state: Ledger, event: DomainEvent) -> Ledger:
         case ActionRunRefused():
             return replace(state, refused=state.refused | {event.run_id})
     run_id = getattr(event, "run_id", None)
-    run = state.runs.get(run_id) if isinstance(run_id, uuid.UUID) else None
-    if run is None:
+    found = state.runs.get(run_id) if isinstance(run_id, uuid.UUID) else None
+    if found is None:
         return state
+    run = found
     match event:
         case ActionRunApproved():
             run = replace(run, status=RunStatus.QUEUED, approved_by=event.approved_by)

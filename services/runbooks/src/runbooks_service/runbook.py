@@ -96,9 +96,9 @@ def decide(command: RunbookCommand, state: Runbook) -> list[DomainEvent]:
     match command:
         case PublishRunbook():
             document = command.definition.document()
-            if state.current is not None and state.current.document() == document:
-                if not state.retired:
-                    return []  # the same content again: nothing new to keep
+            current = state.current
+            if current is not None and current.document() == document and not state.retired:
+                return []  # the same content again: nothing new to keep
             return [
                 RunbookPublished(
                     runbook_id=command.definition.id,

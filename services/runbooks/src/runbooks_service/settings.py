@@ -23,9 +23,7 @@ class RunbooksSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FIREWATCH_", env_file=".env", extra="ignore")
 
     store_url: str = "sqlite:///var/firewatch/eventlog.db"
-    runbooks_sender: str = Field(
-        default_factory=lambda: socket.gethostname()[:60] or "runbooks-0"
-    )
+    runbooks_sender: str = Field(default_factory=lambda: socket.gethostname()[:60] or "runbooks-0")
     runbooks_outcome_timeout_seconds: float = Field(default=120.0, gt=0)
     tokens_file: str = "var/firewatch/tokens.json"
     runbooks_api_host: str = "127.0.0.1"

@@ -76,10 +76,7 @@ class Automator:
         with self.lock:
             results = self.app.incident_declared(incident_id, causation_id=str(event.id))
             runs = [
-                e.run_id
-                for r in results
-                for e in r.events
-                if isinstance(e, rn.ActionRunRequested)
+                e.run_id for r in results for e in r.events if isinstance(e, rn.ActionRunRequested)
             ]
             jobs = self.app.claim(runs) if runs else []
         self._spawn(jobs)
