@@ -18,6 +18,8 @@ Environment (all optional):
   FIREWATCH_COMMS_API_PORT       communications gRPC port (default 50055)
   FIREWATCH_STATUSPAGE_PORT      the status page (default 8090)
   FIREWATCH_RUNBOOKS_API_PORT    runbooks gRPC port (default 50057)
+  FIREWATCH_DEMO_AUTOMATION_PORT a stand-in automation endpoint runbook actions can
+                                 call locally (default 8097)
 """
 
 from __future__ import annotations
@@ -294,6 +296,7 @@ def main() -> int:
     env.setdefault("FIREWATCH_AUDIT_API_PORT", "50056")
     env.setdefault("FIREWATCH_RUNBOOKS_API_PORT", "50057")
     env.setdefault("FIREWATCH_RUNBOOKS_SENDER", "runbooks-local")
+    env.setdefault("FIREWATCH_DEMO_AUTOMATION_PORT", "8097")
     env.setdefault("FIREWATCH_AUDIT_SEAL_FILE", str(home / "audit-seals.jsonl"))
     env.setdefault("PYTHONUNBUFFERED", "1")
     # eventlet and nameko announce their own deprecation on every start; it is known
@@ -378,6 +381,16 @@ def main() -> int:
             ],
         ),
         Managed("runbooks-api", [PYTHON, "-m", "runbooks_service.api"]),
+        Managed(
+            "demo-automation",
+            [
+                PYTHON,
+                "-m",
+                "runbooks_service.demo_receiver",
+                "--port",
+                env["FIREWATCH_DEMO_AUTOMATION_PORT"],
+            ],
+        ),
         Managed(
             "runbooks-worker",
             [
@@ -483,6 +496,8 @@ def main() -> int:
             f"  runbooks api     127.0.0.1:{env['FIREWATCH_RUNBOOKS_API_PORT']}  gRPC "
             "RunbookService (incidentctl runbook)\n"
             "  runbooks worker  attaches runbooks to incidents, runs automated steps\n"
+            f"  demo automation  http://127.0.0.1:{env['FIREWATCH_DEMO_AUTOMATION_PORT']}/  "
+            "(a stand-in endpoint for runbook actions)\n"
             f"  relay            event log -> RabbitMQ exchanges {prefix}.<service>\n"
             f"  event log        {env['FIREWATCH_STORE_URL']}\n"
             f"  platform         {platform_id} (RabbitMQ names under {prefix}.)\n"

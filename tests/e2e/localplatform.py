@@ -72,6 +72,7 @@ class LocalPlatform:
             "FIREWATCH_AUDIT_SERVER": f"127.0.0.1:{audit}",
             "FIREWATCH_RUNBOOKS_API_PORT": str(runbooks),
             "FIREWATCH_RUNBOOKS_SERVER": f"127.0.0.1:{runbooks}",
+            "FIREWATCH_DEMO_AUTOMATION_PORT": str(free_port()),
         }
         # The defaults a developer's `make run` has: the log in the home, and RabbitMQ
         # names derived from that log's platform identity.

@@ -22,7 +22,6 @@ import typer
 from google.protobuf.json_format import MessageToDict
 from google.protobuf.message import Message
 from rich import box
-from rich.markdown import Markdown
 from rich.table import Table
 
 from firewatch.runbooks.v1 import runbooks_pb2 as pb
@@ -112,6 +111,12 @@ def _step_flags(step: pb.Step) -> str:
     return ", ".join(flags)
 
 
+def _markdown(text: str) -> None:
+    # As written: Markdown reads well as plain text, and a pipe or a log keeps it intact.
+    for line in text.splitlines():
+        typer.echo(f"  {line}".rstrip())
+
+
 def _show_runbook(runbook: pb.Runbook) -> None:
     console = render.console()
     retired = " (retired)" if runbook.retired else ""
@@ -121,10 +126,12 @@ def _show_runbook(runbook: pb.Runbook) -> None:
     )  # fmt: skip
     attached = [*(f"service={s}" for s in runbook.services), *runbook.matchers]
     console.print(f"  attached to: {', '.join(attached)}", highlight=False)
-    if runbook.text:
-        console.print(Markdown(runbook.text))
+    _markdown(runbook.text)
     for index, step in enumerate(runbook.steps, start=1):
-        console.print(f"  {index}. {step.id}: {step.title} [{_step_flags(step)}]", highlight=False)
+        console.print(
+            f"  {index}. {step.id}: {step.title} ({_step_flags(step)})",
+            markup=False, highlight=False,
+        )  # fmt: skip
 
 
 _RUN_WORDS = {
@@ -143,8 +150,7 @@ def _show_incident(answer: pb.GetIncidentRunbooksResponse) -> None:
             f"{runbook.revision}: {runbook.title}",
             markup=True, highlight=False,
         )  # fmt: skip
-        if runbook.text:
-            console.print(Markdown(runbook.text))
+        _markdown(runbook.text)
         table = _table("#", "step", "kind", "status", "note", "by")
         for index, step in enumerate(runbook.steps, start=1):
             table.add_row(
