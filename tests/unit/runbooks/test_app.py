@@ -173,3 +173,21 @@ def test_an_idempotent_failure_is_retried_with_backoff(world: World) -> None:
     world.clock.advance(timedelta(seconds=2))
     [retry] = world.app.claim()
     assert (retry.attempt, retry.repeat_of) == (2, None)
+
+
+def test_the_worker_records_request_and_first_attempt_in_one_append_then_attaches(
+    world: World,
+) -> None:
+    world.app.publish(rollback_runbook(), by="alice")
+    declared = world.incidents.declare(
+        title="Checkout 5xx", severity="P1", services=["checkout"], declared_by="bob"
+    )
+    event = world.incidents.store.read_stream(f"incident-{declared.incident_id}")[0]
+    [job] = world.app.incident_declared(
+        declared.incident_id, causation_id=str(event.id), perform=True
+    )
+    assert world.app.claim() == []  # already in flight
+    ledger = world.app.store.read_stream(job.stream)
+    assert [e.type for e in ledger] == ["ActionRunRequested", "ActionAttempted"]
+    assert ledger[0].position + 1 == ledger[1].position  # one append, before the call
+    assert [r.runbook_id for r in world.app.view("INC-1").record.runbooks] == ["checkout-5xx"]

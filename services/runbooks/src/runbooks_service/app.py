@@ -5,9 +5,11 @@ and the injected clock; it never sends anything and never reads the wall clock.
 
 Call sequence for the worker
 ----------------------------
-1. IncidentDeclared -> ``incident_declared(incident_id, causation_id=<event id>)``:
-   attaches every matching runbook (revision in force now) and requests the runs of
-   their automatic steps (guard rails decided in run.py). Idempotent per event.
+1. IncidentDeclared -> ``incident_declared(incident_id, causation_id=<event id>,
+   perform=True)``: requests the runs of the matching runbooks' automatic steps
+   (guard rails decided in run.py), each with its first attempt in the same append,
+   returns those attempts as Jobs to perform now, then attaches every matching runbook
+   (revision in force now). Idempotent per event.
 2. ``jobs = app.claim()``: records ActionAttempted for every run that needs an
    attempt from this process now (queued, retry due, or an attempt lost by an earlier
    instance of this worker slot: resent if idempotent, otherwise outcome unknown) and
@@ -198,14 +200,29 @@ class RunbooksApplication:
         return labels, links
 
     def incident_declared(
-        self, incident_id: uuid.UUID, *, causation_id: str
-    ) -> list[CommandResult[rn.Ledger]]:
-        """Attach the matching runbooks and request their automatic steps' runs."""
+        self, incident_id: uuid.UUID, *, causation_id: str, perform: bool = False
+    ) -> list[Job]:
+        """Request the matching runbooks' automatic steps, then attach the runbooks.
+
+        `perform`: the caller (the worker) performs the runs at once; each run's first
+        attempt is recorded in the same append as its request (fewest appends before
+        the call) and returned as a Job. Otherwise the runs wait for `claim`. The
+        attachment comes after the requests, off the path to the call; a crash in
+        between is repaired by the redelivered event (both are keyed by it)."""
         incident = self.incident(incident_id)
         labels, links = self._labels(incident)
         matches = self.match(incident.services, labels)
         if not matches and not links:
             return []
+        jobs: list[Job] = []
+        for m in matches:
+            for step in m.definition.steps:
+                if step.automatic:
+                    result = self._request(
+                        incident, m.definition, m.revision, step, by=ACTOR, automatic=True,
+                        key="auto", causation_id=causation_id, perform=perform,
+                    )  # fmt: skip
+                    jobs.extend(self._jobs(result))
         attached = tuple(
             ir.AttachedRunbook(
                 runbook_id=m.definition.id, revision=m.revision, title=m.definition.title,
@@ -222,17 +239,7 @@ class RunbooksApplication:
             self.incidents, ir.stream_for(incident_id), command, actor=ACTOR,
             key=f"declared/{causation_id}", causation_id=causation_id,
         )  # fmt: skip
-        results = []
-        for m in matches:
-            for step in m.definition.steps:
-                if step.automatic:
-                    results.append(
-                        self._request(
-                            incident, m.definition, m.revision, step, by=ACTOR, automatic=True,
-                            key="auto", causation_id=causation_id,
-                        )
-                    )  # fmt: skip
-        return results
+        return jobs
 
     def attach(self, reference: str, runbook_id: str, *, by: str) -> ir.IncidentRunbooks:
         """Attach a runbook by hand (its current revision)."""
@@ -337,6 +344,7 @@ class RunbooksApplication:
         automatic: bool,
         key: str,
         causation_id: str | None = None,
+        perform: bool = False,
     ) -> CommandResult[rn.Ledger]:
         run_id = uuid.uuid5(ID_NAMESPACE, f"run/{incident.incident_id}/{found.id}/{step.id}/{key}")
         labels, _ = self._labels(incident)
@@ -361,6 +369,7 @@ class RunbooksApplication:
             severity=Severity(incident.severity), runbook_id=found.id, revision=revision,
             step_id=step.id, kind=step.kind, target=target or "-", request=request,
             idempotent=step.idempotent, guards=step.guards, automatic=automatic, by=by,
+            claim=self._claim_command(run_id) if perform else None,
         )  # fmt: skip
         return self.runner.execute(
             self.ledgers, rn.stream_for(found.id, step.id), command, actor=by,
@@ -399,20 +408,29 @@ class RunbooksApplication:
             run = self.model.projection.run(stream, run_id)
             if run is None:
                 continue
-            command = rn.Claim(
-                at=self.clock(), run_id=run_id, sender=self.sender, instance=self.instance,
-                timeout=self.outcome_timeout,
-            )  # fmt: skip
             result = self.runner.execute(
-                self.ledgers, stream, command, actor=f"{ACTOR}:{self.sender}",
-                correlation_id=str(run.incident_id),
+                self.ledgers, stream, self._claim_command(run_id),
+                actor=f"{ACTOR}:{self.sender}", correlation_id=str(run.incident_id),
             )  # fmt: skip
-            for event in result.events:
-                if isinstance(event, rn.ActionAttempted) and event.sender_instance == self.instance:
-                    jobs.append(
-                        Job(stream, run_id, run.incident_id, event.attempt, run.kind,
-                            run.request, event.idempotency_key, event.repeat_of)
-                    )  # fmt: skip
+            jobs.extend(self._jobs(result))
+        return jobs
+
+    def _claim_command(self, run_id: uuid.UUID) -> rn.Claim:
+        return rn.Claim(
+            at=self.clock(), run_id=run_id, sender=self.sender, instance=self.instance,
+            timeout=self.outcome_timeout,
+        )  # fmt: skip
+
+    def _jobs(self, result: CommandResult[rn.Ledger]) -> list[Job]:
+        """The attempts this process recorded in `result`, to perform now."""
+        jobs = []
+        for event in result.events:
+            if isinstance(event, rn.ActionAttempted) and event.sender_instance == self.instance:
+                run = result.state.runs[event.run_id]
+                jobs.append(
+                    Job(result.stream, run.run_id, run.incident_id, event.attempt, run.kind,
+                        run.request, event.idempotency_key, event.repeat_of)
+                )  # fmt: skip
         return jobs
 
     def record_result(self, job: Job, result: Result) -> CommandResult[rn.Ledger]:

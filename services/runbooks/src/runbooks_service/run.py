@@ -175,6 +175,15 @@ class ActionDryRunRecorded(DomainEvent):
 # -------------------------------------------------------------------------- commands
 
 
+class Claim(Command):
+    """The worker asks: does run `run_id` need an attempt from me now?"""
+
+    run_id: uuid.UUID
+    sender: str
+    instance: str
+    timeout: timedelta
+
+
 class RequestRun(Command):
     run_id: uuid.UUID
     incident_id: uuid.UUID
@@ -189,6 +198,9 @@ class RequestRun(Command):
     guards: Guards
     automatic: bool
     by: Person
+    claim: Claim | None = None
+    """The worker requesting a run it will perform at once: the first attempt is
+    decided with the request, so one append records both before the call."""
 
 
 class ApproveRun(Command):
@@ -196,15 +208,6 @@ class ApproveRun(Command):
     by: Person
     commander: str | None
     """The incident's commander now (read by the application from the incident)."""
-
-
-class Claim(Command):
-    """The worker asks: does run `run_id` need an attempt from me now?"""
-
-    run_id: uuid.UUID
-    sender: str
-    instance: str
-    timeout: timedelta
 
 
 class RecordResult(Command):
@@ -315,24 +318,26 @@ def decide(command: RunCommand, state: Ledger) -> list[DomainEvent]:
                         refused_at=command.at,
                     )
                 ]
-            return [
-                ActionRunRequested(
-                    run_id=command.run_id,
-                    incident_id=command.incident_id,
-                    runbook_id=command.runbook_id,
-                    revision=command.revision,
-                    step_id=command.step_id,
-                    kind=command.kind,
-                    target=command.target,
-                    request=command.request,
-                    idempotent=command.idempotent,
-                    needs_approval=command.guards.needs_approval,
-                    dry_run=command.guards.dry_run,
-                    automatic=command.automatic,
-                    requested_by=command.by,
-                    requested_at=command.at,
-                )
-            ]
+            requested = ActionRunRequested(
+                run_id=command.run_id,
+                incident_id=command.incident_id,
+                runbook_id=command.runbook_id,
+                revision=command.revision,
+                step_id=command.step_id,
+                kind=command.kind,
+                target=command.target,
+                request=command.request,
+                idempotent=command.idempotent,
+                needs_approval=command.guards.needs_approval,
+                dry_run=command.guards.dry_run,
+                automatic=command.automatic,
+                requested_by=command.by,
+                requested_at=command.at,
+            )
+            if command.claim is None:
+                return [requested]
+            after = evolve(state, requested)
+            return [requested, *_claim(command.claim, after.runs.get(command.run_id))]
         case ApproveRun():
             run = state.run(command.run_id)
             if run.status != RunStatus.AWAITING_APPROVAL:

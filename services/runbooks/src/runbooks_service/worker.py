@@ -3,8 +3,9 @@ out.
 
 Thin adapter over `RunbooksApplication`:
 
-    IncidentDeclared -> incident_declared (attach runbooks, request automatic runs), then
-                        at once claim and perform those runs (no wait for the timer)
+    IncidentDeclared -> incident_declared(perform=True): each automatic run is requested
+                        with its first attempt in one append and performed at once
+                        (no wait for the timer), then the runbooks are attached
     every second     -> tick(): claim every run due (queued, approved, retry due, or an
                         attempt lost by an earlier instance of this slot) and perform it
 
@@ -37,7 +38,6 @@ from nameko.timer import timer
 from eventlog import RecordedEvent, open_store
 from eventlog.clock import system_clock
 from runbooks_service import executors
-from runbooks_service import run as rn
 from runbooks_service.app import Job, Result, RunbooksApplication
 from runbooks_service.settings import RunbooksSettings
 from servicekit import faults
@@ -74,11 +74,7 @@ class Automator:
     def handle(self, event: RecordedEvent) -> None:
         incident_id = uuid.UUID(event.stream.partition("-")[2])
         with self.lock:
-            results = self.app.incident_declared(incident_id, causation_id=str(event.id))
-            runs = [
-                e.run_id for r in results for e in r.events if isinstance(e, rn.ActionRunRequested)
-            ]
-            jobs = self.app.claim(runs) if runs else []
+            jobs = self.app.incident_declared(incident_id, causation_id=str(event.id), perform=True)
         self._spawn(jobs)
 
     def tick(self) -> int:
