@@ -8,9 +8,10 @@ submitted; one that cannot be rendered for an incident refuses that run. Pure: n
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
 from contracts.domain import InvalidCommandError
@@ -29,10 +30,16 @@ def check(source: str, *, field: str) -> None:
         raise InvalidCommandError(field, f"is not a valid template: {error}") from None
 
 
+@functools.lru_cache(maxsize=512)
+def _compiled(source: str) -> Template:
+    # Compiling is most of a render's cost; a step's templates are rendered per run.
+    return _ENV.from_string(source)
+
+
 def render(source: str, variables: Mapping[str, object], *, field: str) -> str:
     """`source` rendered with `variables`; InvalidCommandError(field) when it cannot be."""
     try:
-        text = _ENV.from_string(source).render(**variables)
+        text = _compiled(source).render(**variables)
     except TemplateError as error:
         raise InvalidCommandError(field, f"cannot be rendered: {error}") from None
     if len(text) > MAX_RENDERED:
