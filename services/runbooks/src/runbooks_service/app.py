@@ -5,11 +5,13 @@ and the injected clock; it never sends anything and never reads the wall clock.
 
 Call sequence for the worker
 ----------------------------
-1. IncidentDeclared -> ``incident_declared(incident_id, causation_id=<event id>,
+1. IncidentDeclared -> ``request_automatic(incident_id, causation_id=<event id>,
    perform=True)``: requests the runs of the matching runbooks' automatic steps
    (guard rails decided in run.py), each with its first attempt in the same append,
-   returns those attempts as Jobs to perform now, then attaches every matching runbook
-   (revision in force now). Idempotent per event.
+   and returns those attempts as Jobs to perform now; then
+   ``attach_matching(incident_id, causation_id=...)`` attaches every matching runbook
+   (revision in force now). Both idempotent per event (``incident_declared`` does
+   both).
 2. ``jobs = app.claim()``: records ActionAttempted for every run that needs an
    attempt from this process now (queued, retry due, or an attempt lost by an earlier
    instance of this worker slot: resent if idempotent, otherwise outcome unknown) and
@@ -202,18 +204,28 @@ class RunbooksApplication:
     def incident_declared(
         self, incident_id: uuid.UUID, *, causation_id: str, perform: bool = False
     ) -> list[Job]:
-        """Request the matching runbooks' automatic steps, then attach the runbooks.
+        """Request the matching runbooks' automatic steps, then attach the runbooks
+        (`request_automatic`, then `attach_matching`); returns the jobs to perform."""
+        jobs = self.request_automatic(incident_id, causation_id=causation_id, perform=perform)
+        self.attach_matching(incident_id, causation_id=causation_id)
+        return jobs
 
-        `perform`: the caller (the worker) performs the runs at once; each run's first
-        attempt is recorded in the same append as its request (fewest appends before
-        the call) and returned as a Job. Otherwise the runs wait for `claim`. The
-        attachment comes after the requests, off the path to the call; a crash in
-        between is repaired by the redelivered event (both are keyed by it)."""
+    def _matching(
+        self, incident_id: uuid.UUID
+    ) -> tuple[Incident, dict[str, str], list[str], list[Match]]:
         incident = self.incident(incident_id)
         labels, links = self._labels(incident)
-        matches = self.match(incident.services, labels)
-        if not matches and not links:
-            return []
+        return incident, labels, links, self.match(incident.services, labels)
+
+    def request_automatic(
+        self, incident_id: uuid.UUID, *, causation_id: str, perform: bool = False
+    ) -> list[Job]:
+        """Request the runs of the matching runbooks' automatic steps.
+
+        `perform`: the caller (the worker) performs the runs at once; each run's first
+        attempt is recorded in the same append as its request (the one append before
+        the call) and returned as a Job. Otherwise the runs wait for `claim`."""
+        incident, _, _, matches = self._matching(incident_id)
         jobs: list[Job] = []
         for m in matches:
             for step in m.definition.steps:
@@ -223,6 +235,15 @@ class RunbooksApplication:
                         key="auto", causation_id=causation_id, perform=perform,
                     )  # fmt: skip
                     jobs.extend(self._jobs(result))
+        return jobs
+
+    def attach_matching(self, incident_id: uuid.UUID, *, causation_id: str) -> None:
+        """Attach every matching runbook (the revision in force now) and the alerts'
+        runbook links, once per declaration event. The worker does it after the calls
+        are on their way; a crash in between is repaired by the redelivered event."""
+        incident, labels, links, matches = self._matching(incident_id)
+        if not matches and not links:
+            return
         attached = tuple(
             ir.AttachedRunbook(
                 runbook_id=m.definition.id, revision=m.revision, title=m.definition.title,
@@ -239,7 +260,6 @@ class RunbooksApplication:
             self.incidents, ir.stream_for(incident_id), command, actor=ACTOR,
             key=f"declared/{causation_id}", causation_id=causation_id,
         )  # fmt: skip
-        return jobs
 
     def attach(self, reference: str, runbook_id: str, *, by: str) -> ir.IncidentRunbooks:
         """Attach a runbook by hand (its current revision)."""

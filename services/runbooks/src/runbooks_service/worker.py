@@ -3,9 +3,9 @@ out.
 
 Thin adapter over `RunbooksApplication`:
 
-    IncidentDeclared -> incident_declared(perform=True): each automatic run is requested
+    IncidentDeclared -> request_automatic(perform=True): each automatic run is requested
                         with its first attempt in one append and performed at once
-                        (no wait for the timer), then the runbooks are attached
+                        (no wait for the timer); then attach_matching
     every second     -> tick(): claim every run due (queued, approved, retry due, or an
                         attempt lost by an earlier instance of this slot) and perform it
 
@@ -73,9 +73,13 @@ class Automator:
 
     def handle(self, event: RecordedEvent) -> None:
         incident_id = uuid.UUID(event.stream.partition("-")[2])
+        cause = str(event.id)
         with self.lock:
-            jobs = self.app.incident_declared(incident_id, causation_id=str(event.id), perform=True)
+            jobs = self.app.request_automatic(incident_id, causation_id=cause, perform=True)
         self._spawn(jobs)
+        eventlet.sleep(0)  # the calls leave before the attachment's append
+        with self.lock:
+            self.app.attach_matching(incident_id, causation_id=cause)
 
     def tick(self) -> int:
         with self.lock:
