@@ -17,6 +17,9 @@ Environment (all optional):
                                  checkouts or homes on one broker never share queues)
   FIREWATCH_COMMS_API_PORT       communications gRPC port (default 50055)
   FIREWATCH_STATUSPAGE_PORT      the status page (default 8090)
+  FIREWATCH_RUNBOOKS_API_PORT    runbooks gRPC port (default 50057)
+  FIREWATCH_DEMO_AUTOMATION_PORT a stand-in automation endpoint runbook actions can
+                                 call locally (default 8097)
 """
 
 from __future__ import annotations
@@ -213,6 +216,7 @@ def declare_topology(env: dict[str, str]) -> tuple[str, str]:
     from incident_service.worker import QUEUE_BINDINGS as INCIDENT_BINDINGS
     from paging_service.worker import QUEUE_BINDINGS as PAGING_BINDINGS
     from postmortem_service.worker import QUEUE_BINDINGS as POSTMORTEM_BINDINGS
+    from runbooks_service.worker import QUEUE_BINDINGS as RUNBOOKS_BINDINGS
     from servicekit.platform import STORE_URL_CONFIG_KEY, platform_topology
     from servicekit.topology import PREFIX_ENV
 
@@ -222,7 +226,13 @@ def declare_topology(env: dict[str, str]) -> tuple[str, str]:
     with Connection(env["FIREWATCH_BROKER_URL"]) as connection:
         topology.declare(
             connection,
-            [*INCIDENT_BINDINGS, *PAGING_BINDINGS, *POSTMORTEM_BINDINGS, *COMMS_BINDINGS],
+            [
+                *INCIDENT_BINDINGS,
+                *PAGING_BINDINGS,
+                *POSTMORTEM_BINDINGS,
+                *COMMS_BINDINGS,
+                *RUNBOOKS_BINDINGS,
+            ],
         )
     return str(identity), topology.prefix
 
@@ -284,6 +294,9 @@ def main() -> int:
         "FIREWATCH_COMMS_CONTACTS", "alice=alice@firewatch.local,oncall=oncall@firewatch.local"
     )
     env.setdefault("FIREWATCH_AUDIT_API_PORT", "50056")
+    env.setdefault("FIREWATCH_RUNBOOKS_API_PORT", "50057")
+    env.setdefault("FIREWATCH_RUNBOOKS_SENDER", "runbooks-local")
+    env.setdefault("FIREWATCH_DEMO_AUTOMATION_PORT", "8097")
     env.setdefault("FIREWATCH_AUDIT_SEAL_FILE", str(home / "audit-seals.jsonl"))
     env.setdefault("PYTHONUNBUFFERED", "1")
     # eventlet and nameko announce their own deprecation on every start; it is known
@@ -367,6 +380,29 @@ def main() -> int:
                 "comms_service.worker",
             ],
         ),
+        Managed("runbooks-api", [PYTHON, "-m", "runbooks_service.api"]),
+        Managed(
+            "demo-automation",
+            [
+                PYTHON,
+                "-m",
+                "runbooks_service.demo_receiver",
+                "--port",
+                env["FIREWATCH_DEMO_AUTOMATION_PORT"],
+            ],
+        ),
+        Managed(
+            "runbooks-worker",
+            [
+                PYTHON,
+                "-m",
+                "nameko",
+                "run",
+                "--config",
+                str(ROOT / "services/runbooks/config.yaml"),
+                "runbooks_service.worker",
+            ],
+        ),
         Managed(
             "incident-worker",
             [
@@ -428,6 +464,11 @@ def main() -> int:
             timeout=60,
         )
         wait_http(f"{env['FIREWATCH_STATUSPAGE_URL']}/healthz", timeout=60)
+        wait_healthy(
+            f"127.0.0.1:{env['FIREWATCH_RUNBOOKS_API_PORT']}",
+            "firewatch.runbooks.v1.RunbookService",
+            timeout=60,
+        )
         print(
             "\nFirewatch is running (Ctrl-C stops everything)\n"
             f"  incident api     {api_address}  gRPC with reflection and health checks\n"
@@ -452,6 +493,11 @@ def main() -> int:
             f"  local mailbox    smtp 127.0.0.1:{env['FIREWATCH_SMTP_PORT']} -> {mailbox}/new\n"
             f"  audit api        127.0.0.1:{env['FIREWATCH_AUDIT_API_PORT']}  gRPC "
             f"(incidentctl audit); seals -> {env['FIREWATCH_AUDIT_SEAL_FILE']}\n"
+            f"  runbooks api     127.0.0.1:{env['FIREWATCH_RUNBOOKS_API_PORT']}  gRPC "
+            "RunbookService (incidentctl runbook)\n"
+            "  runbooks worker  attaches runbooks to incidents, runs automated steps\n"
+            f"  demo automation  http://127.0.0.1:{env['FIREWATCH_DEMO_AUTOMATION_PORT']}/  "
+            "(a stand-in endpoint for runbook actions)\n"
             f"  relay            event log -> RabbitMQ exchanges {prefix}.<service>\n"
             f"  event log        {env['FIREWATCH_STORE_URL']}\n"
             f"  platform         {platform_id} (RabbitMQ names under {prefix}.)\n"

@@ -58,6 +58,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="skip the communications benchmarks (status page load, subscriber fan-out)",
     )
+    parser.add_argument(
+        "--skip-runbooks",
+        action="store_true",
+        help="skip the runbooks benchmark (declaration to automated action at 20/s)",
+    )
     return parser.parse_args(argv)
 
 
@@ -195,6 +200,14 @@ def run_comms_benchmarks(*, quick: bool) -> str:
     return comms_bench.run(quick=quick)
 
 
+def run_runbooks_benchmark(*, quick: bool) -> str:
+    """Declaration to automated action at 20 incidents/s vs its same-run floor (markdown)."""
+    from tests.benchmarks import runbooks_bench
+    from tests.conftest import BROKER_URL
+
+    return runbooks_bench.run(BROKER_URL, quick=quick)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     config = bench.QUICK if args.quick else bench.FULL
@@ -233,6 +246,8 @@ def main(argv: list[str] | None = None) -> int:
         incident_section += "\n" + run_postmortem_benchmarks(quick=args.quick)
     if not args.skip_comms:
         incident_section += "\n" + run_comms_benchmarks(quick=args.quick)
+    if not args.skip_runbooks:
+        incident_section += "\n" + run_runbooks_benchmark(quick=args.quick)
     if incident_section:
         print(incident_section)
     if args.write:

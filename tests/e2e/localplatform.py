@@ -47,6 +47,7 @@ class LocalPlatform:
         api, alert, oncall, postmortem = free_port(), free_port(), free_port(), free_port()
         comms = free_port()
         audit = free_port()
+        runbooks = free_port()
         self.env = {
             **os.environ,
             "FIREWATCH_HOME": str(self.home),
@@ -67,6 +68,9 @@ class LocalPlatform:
             "FIREWATCH_STATUSPAGE_PORT": str(free_port()),
             "FIREWATCH_AUDIT_API_PORT": str(audit),
             "FIREWATCH_AUDIT_SERVER": f"127.0.0.1:{audit}",
+            "FIREWATCH_RUNBOOKS_API_PORT": str(runbooks),
+            "FIREWATCH_RUNBOOKS_SERVER": f"127.0.0.1:{runbooks}",
+            "FIREWATCH_DEMO_AUTOMATION_PORT": str(free_port()),
         }
         # The defaults a developer's `make run` has: the log in the home, and RabbitMQ
         # names derived from that log's platform identity.

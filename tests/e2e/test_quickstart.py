@@ -75,3 +75,10 @@ def test_the_readme_quick_start_declares_works_and_resolves_an_incident(
     assert "Subject: Update on INC-1" in out
     assert '"name": "Checkout errors"' in out
     assert "no data was lost" in out
+    # Runbooks: INC-1 shows the runbook it matched, and the automated rollback's call
+    # is in its timeline (requested, attempted, result).
+    assert "checkout-5xx rev 1 published" in out
+    assert re.search(r"INC-1 runbook checkout-5xx rev 1", out), out
+    assert "action checkout-5xx/rollback started automatically" in out
+    assert re.search(r"action succeeded: HTTP 202", out), out
+    assert "runbook step checkout-5xx/dashboard done" in out

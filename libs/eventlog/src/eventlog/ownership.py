@@ -22,6 +22,8 @@ PLATFORM_OWNERSHIP: Mapping[str, frozenset[str]] = {
         {"comms", "statuspage", "statusincident", "subscriber", "dispatch", "commssender"}
     ),
     "postmortem": frozenset({"postmortem", "action", "pmhook"}),
+    # Runbooks, each incident's runbooks and the action ledgers (docs/adr/0018).
+    "runbooks": frozenset({"runbook", "rbincident", "rbaction"}),
     # The audit service records who read what, and its signed seals (docs/adr/0014).
     "audit": frozenset({"auditaccess", "auditseal"}),
 }

@@ -687,3 +687,6 @@ app.add_typer(comms_app, name="comms")
 from incidentctl.audit import audit_app  # noqa: E402
 
 app.add_typer(audit_app, name="audit")
+from incidentctl.runbooks import runbook_app  # noqa: E402
+
+app.add_typer(runbook_app, name="runbook")

@@ -921,6 +921,101 @@ AUDIT: Mapping[str, Callable[[Fields], str]] = {
 }
 
 
+# ---------------------------------------------------------------------- runbooks
+
+
+def _runbooks_attached(d: Fields) -> str:
+    names = _series(
+        _join(r.text("runbook_id"), f"rev {r.text('revision')}" if r.text("revision") else "")
+        for r in d.each("runbooks")
+    )
+    text = _with("runbook attached", names) if names else ""
+    links = _series(d.texts("external_links"))
+    if links:
+        text = _join(text + ("," if text else ""), _with("external runbook", links, " "))
+    return text or "runbooks attached"
+
+
+def _step_marked(d: Fields) -> str:
+    step = f"{d.text('runbook_id')}/{d.text('step_id')}" if d.text("step_id") else ""
+    text = _with(_join("runbook step", step, d.text("status")), d.text("note"))
+    mitigation = d.fields("mitigation")
+    if mitigation.text("description"):
+        lasting = "temporary" if mitigation.flag("temporary") else "permanent"
+        text += f"; {lasting} mitigation: {mitigation.text('description')}"
+    return text
+
+
+def _action(d: Fields) -> str:
+    step = d.text("step_id")
+    return _join("action", step and f"{d.text('runbook_id')}/{step}".lstrip("/"))
+
+
+def _run_requested(d: Fields) -> str:
+    request = d.fields("request")
+    how = "started automatically" if d.flag("automatic") else "requested"
+    text = _with(_join(_action(d), how), _join(request.text("method"), request.text("url")))
+    if d.flag("dry_run"):
+        text += " (dry run)"
+    if d.flag("needs_approval"):
+        text += ", awaiting the incident commander's approval"
+    return text
+
+
+def _run_attempted(d: Fields) -> str:
+    # Recorded just before the call: the intent, not the delivery.
+    text = f"calling the automation{_attempt(d)}"
+    repeat = d.number("repeat_of")
+    return f"{text}, repeating attempt {repeat} whose result was lost" if repeat else text
+
+
+def _run_result(d: Fields) -> str:
+    code = d.number("status_code")
+    took = d.number("duration_ms")
+    detail = _series(
+        [f"HTTP {code}" if code else "", f"{took} ms" if took is not None else "", d.text("error")]
+    )
+    outcome = d.text("outcome")
+    words = {
+        "succeeded": "action succeeded",
+        "failed": "action failed",
+        "retrying": "action failed, will retry",
+        "unknown": "action outcome unknown, check by hand",
+    }.get(outcome, _join("action result", outcome))
+    if d.flag("timed_out"):
+        words += " (timed out)"
+    return _with(words, detail)
+
+
+RUNBOOKS: dict[str, Callable[[Fields], str]] = {
+    "RunbookPublished": lambda d: _join(
+        "runbook",
+        d.text("runbook_id"),
+        "published",
+        (f"as rev {d.text('revision')}" if d.text("revision") else ""),
+    ),
+    "RunbookRetired": lambda d: _with(
+        _join("runbook", d.text("runbook_id"), "retired"), d.text("reason")
+    ),
+    "RunbooksAttached": _runbooks_attached,
+    "StepMarked": _step_marked,
+    "ActionRunRequested": _run_requested,
+    "ActionRunRefused": lambda d: _with(
+        _join(_action(d), "refused by a guard rail"), d.text("reason")
+    ),
+    "ActionRunApproved": lambda d: _with("action approved", d.text("approved_by"), " by "),
+    "ActionAttempted": _run_attempted,
+    "ActionResultRecorded": _run_result,
+    "ActionOutcomeUnconfirmed": lambda d: _with(
+        f"action outcome unknown, check by hand{_attempt(d)}", d.text("reason")
+    ),
+    "ActionDryRunRecorded": lambda d: _with(
+        "dry run: action not sent",
+        _join(d.fields("request").text("method"), d.fields("request").text("url")),
+    ),
+}
+
+
 SENTENCES: Mapping[str, Callable[[Fields], str]] = {
     **INCIDENT,
     **DETECTION,
@@ -928,6 +1023,7 @@ SENTENCES: Mapping[str, Callable[[Fields], str]] = {
     **COMMS,
     **POSTMORTEM,
     **AUDIT,
+    **RUNBOOKS,
 }
 """Every event type that has its own sentence."""
 

@@ -49,6 +49,9 @@ class Notification:
     """An earlier send of this message may have arrived (its outcome was never known):
     every channel says so, and `idempotency_key` is that earlier send's."""
     extra: dict[str, str] = field(default_factory=dict)
+    runbooks: tuple[str, ...] = ()
+    """The incident's runbooks, most specific first: each a line to show ("Checkout 5xx
+    (checkout-5xx rev 2): incidentctl runbook show INC-1") or an external http(s) link."""
 
     @property
     def subject(self) -> str:

@@ -4,8 +4,9 @@ Thin: each entrypoint translates arguments and delegates to IncidentApplication.
 appends to the incident's own streams only; it never dispatches events itself — the
 relay publishes what the log holds, so a crash between append and publish loses
 nothing. Its reliable handlers turn detection's alert-group events into incidents
-(see reactions.py) and a published postmortem into the closing of the incident's
-root-cause follow-up (followups.py); failures retry with backoff and end in a parking
+(see reactions.py), a published postmortem into the closing of the incident's
+root-cause follow-up (followups.py) and a runbook step's mitigation into a
+MitigationApplied (runbook_steps.py); failures retry with backoff and end in a parking
 queue.
 """
 
@@ -17,7 +18,7 @@ from nameko.extensions import DependencyProvider
 
 from eventlog import RecordedEvent, open_store
 from eventlog.clock import system_clock
-from incident_service import domain, followups, reactions
+from incident_service import domain, followups, reactions, runbook_steps
 from incident_service.app import CommandResult, IncidentApplication
 from servicekit.consumer import reliable_handler
 from servicekit.rpc import rpc
@@ -27,10 +28,12 @@ SERVICE_NAME = "incident"
 
 DETECTION_QUEUE = "incident.detection"
 POSTMORTEM_QUEUE = "incident.postmortem"
+RUNBOOKS_QUEUE = "incident.runbooks"
 
 QUEUE_BINDINGS: list[QueueBinding] = [
     QueueBinding(DETECTION_QUEUE, reactions.SOURCE_SERVICE, reactions.EVENT_TYPES),
     QueueBinding(POSTMORTEM_QUEUE, followups.SOURCE_SERVICE, followups.EVENT_TYPES),
+    QueueBinding(RUNBOOKS_QUEUE, runbook_steps.SOURCE_SERVICE, runbook_steps.EVENT_TYPES),
 ]
 """The queues this worker consumes, declared at deploy time (deploy/local/run.py) as
 well as at startup, so events published before the worker starts wait for it."""
@@ -84,6 +87,15 @@ class IncidentWorker:
     def on_postmortem_event(self, event: RecordedEvent) -> None:
         """A postmortem was published: its root cause closes the incident's follow-up."""
         followups.FollowUpReactions(self.app).handle(event)
+
+    @reliable_handler(  # type: ignore[untyped-decorator]
+        source_service=runbook_steps.SOURCE_SERVICE,
+        event_types=runbook_steps.EVENT_TYPES,
+        queue=RUNBOOKS_QUEUE,
+    )
+    def on_runbook_event(self, event: RecordedEvent) -> None:
+        """A runbook step was marked done with a mitigation: record it on the incident."""
+        runbook_steps.RunbookStepReactions(self.app).handle(event)
 
     @rpc  # type: ignore[untyped-decorator]
     def declare_incident(

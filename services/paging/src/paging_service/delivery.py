@@ -34,6 +34,11 @@ log = logging.getLogger(__name__)
 INCIDENT_CATEGORY = "incident"
 """The incident service's stream category (its published log layout): paging reads the
 declaration for the human reference ("INC-42"); it never writes there."""
+RUNBOOKS_CATEGORY = "rbincident"
+"""The runbooks service's per-incident stream (its published log layout): its first
+event, RunbooksAttached, names the runbooks that matched and the alerts' runbook_url
+links. A page links what is attached when it is sent (usually within milliseconds of
+the declaration; a page that wins the race goes without)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +48,7 @@ class IncidentContext:
     reference: str
     severity: str
     service: str | None
+    runbooks: tuple[str, ...] = ()
 
 
 def incident_context(app: PagingApplication, incident_id: uuid.UUID) -> IncidentContext:
@@ -56,7 +62,28 @@ def incident_context(app: PagingApplication, incident_id: uuid.UUID) -> Incident
     if declared and isinstance(declared[0].data.get("number"), int):
         reference = f"INC-{declared[0].data['number']}"
     severity = escalation.severity.value if escalation.severity is not None else "P?"
-    return IncidentContext(reference, severity, escalation.service)
+    return IncidentContext(
+        reference, severity, escalation.service, runbook_lines(app, incident_id, reference)
+    )
+
+
+def runbook_lines(
+    app: PagingApplication, incident_id: uuid.UUID, reference: str
+) -> tuple[str, ...]:
+    """A tolerant read of runbooks' RunbooksAttached: a line per runbook, then links."""
+    attached = app.store.read_stream(f"{RUNBOOKS_CATEGORY}-{incident_id}", limit=1)
+    if not attached or attached[0].type != "RunbooksAttached":
+        return ()
+    data = attached[0].data
+    lines: list[str] = []
+    for runbook in data.get("runbooks") or []:
+        if isinstance(runbook, dict) and runbook.get("runbook_id"):
+            lines.append(
+                f"{runbook.get('title', '')} ({runbook['runbook_id']} rev "
+                f"{runbook.get('revision', '?')}): incidentctl runbook show {reference}"
+            )
+    lines.extend(str(link) for link in data.get("external_links") or [] if link)
+    return tuple(lines[:5])
 
 
 def notification(delivery: Delivery, context: IncidentContext) -> Notification:
@@ -87,6 +114,7 @@ def notification(delivery: Delivery, context: IncidentContext) -> Notification:
         # that deduplicate drop a repeat.
         idempotency_key=str(delivery.idempotency_key or delivery.attempt_event_id),
         possible_repeat=delivery.possible_repeat,
+        runbooks=context.runbooks,
     )
 
 

@@ -1,0 +1,149 @@
+"""The runbooks worker (nameko, eventlet): incident declarations in; automated actions
+out.
+
+Thin adapter over `RunbooksApplication`:
+
+    IncidentDeclared -> request_automatic(perform=True): each automatic run is requested
+                        with its first attempt in one append and performed at once
+                        (no wait for the timer); then attach_matching
+    every second     -> tick(): claim every run due (queued, approved, retry due, or an
+                        attempt lost by an earlier instance of this slot) and perform it
+
+Each performed job: ActionAttempted is in the log before the call (app.claim), the
+call runs in a real thread (eventlet's tpool), ActionResultRecorded after it.
+
+Fault points (servicekit.faults, armed only by tests): "runbooks.attempt-recorded"
+(the intent is in the log, nothing sent) and "runbooks.sent" (sent, result not
+recorded). After a restart in the same slot, an idempotent run is sent again with the
+same idempotency key, a non-idempotent one becomes 'outcome unknown'.
+
+The handler is `@reliable_handler` on the quorum queue `runbooks.incident`, declared
+at deploy time (QUEUE_BINDINGS). Application calls are idempotent by derived ids.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import eventlet
+import eventlet.semaphore
+from eventlet import tpool
+from nameko.extensions import DependencyProvider
+from nameko.timer import timer
+
+from eventlog import RecordedEvent, open_store
+from eventlog.clock import system_clock
+from runbooks_service import executors
+from runbooks_service.app import Job, Result, RunbooksApplication
+from runbooks_service.settings import RunbooksSettings
+from servicekit import faults
+from servicekit.consumer import reliable_handler
+from servicekit.topology import QueueBinding
+
+log = logging.getLogger(__name__)
+
+SERVICE_NAME = "runbooks"
+SOURCE_SERVICE = "incident"
+EVENT_TYPES = ("IncidentDeclared",)
+INCIDENT_QUEUE = "runbooks.incident"
+TICK_SECONDS = 1.0
+
+QUEUE_BINDINGS: list[QueueBinding] = [QueueBinding(INCIDENT_QUEUE, SOURCE_SERVICE, EVENT_TYPES)]
+
+
+class Automator:
+    """One per worker process: the application, the lock and the calls in flight."""
+
+    def __init__(
+        self,
+        app: RunbooksApplication,
+        *,
+        execute: Callable[[Job], Result] = executors.execute,
+        run_blocking: Callable[..., Any] = tpool.execute,
+    ) -> None:
+        self.app = app
+        self.execute = execute
+        self.run_blocking = run_blocking
+        self.lock = eventlet.semaphore.Semaphore(1)
+        self.calls = eventlet.GreenPool(50)
+
+    def handle(self, event: RecordedEvent) -> None:
+        incident_id = uuid.UUID(event.stream.partition("-")[2])
+        cause = str(event.id)
+        with self.lock:
+            jobs = self.app.request_automatic(incident_id, causation_id=cause, perform=True)
+        self._spawn(jobs)
+        eventlet.sleep(0)  # the calls leave before the attachment's append
+        with self.lock:
+            self.app.attach_matching(incident_id, causation_id=cause)
+
+    def tick(self) -> int:
+        with self.lock:
+            jobs = self.app.claim()
+        self._spawn(jobs)
+        return len(jobs)
+
+    def _spawn(self, jobs: list[Job]) -> None:
+        for job in jobs:
+            self.calls.spawn_n(self._perform, job)
+
+    def _perform(self, job: Job) -> None:
+        try:
+            faults.point("runbooks.attempt-recorded")
+            result = self.run_blocking(self.execute, job)
+            faults.point("runbooks.sent")
+            with self.lock:
+                self.app.record_result(job, result)
+        except Exception:
+            # Nothing is lost: the attempt without a result is settled at its deadline
+            # (resent if idempotent, otherwise outcome unknown).
+            log.exception("runbooks: run %s attempt %s failed", job.run_id, job.attempt)
+
+    def drain(self) -> None:
+        self.calls.waitall()
+
+
+class AutomatorProvider(DependencyProvider):  # type: ignore[misc]
+    def setup(self) -> None:
+        settings = RunbooksSettings()
+        self.store = open_store(settings.store_url, writer=SERVICE_NAME)
+        app = RunbooksApplication(
+            self.store,
+            system_clock,
+            sender=settings.runbooks_sender,
+            outcome_timeout=timedelta(seconds=settings.runbooks_outcome_timeout_seconds),
+        )
+        log.info("runbooks: acting as %s (instance %s)", app.sender, app.instance)
+        self.automator = Automator(app)
+
+    def stop(self) -> None:
+        self.automator.drain()
+        self.store.close()
+
+    def kill(self) -> None:
+        self.store.close()
+
+    def get_dependency(self, worker_ctx: Any) -> Automator:
+        return self.automator
+
+
+class RunbooksWorker:
+    name = SERVICE_NAME
+
+    automator: Automator = AutomatorProvider()
+
+    @reliable_handler(  # type: ignore[untyped-decorator]
+        source_service=SOURCE_SERVICE, event_types=EVENT_TYPES, queue=INCIDENT_QUEUE
+    )
+    def on_incident_event(self, event: RecordedEvent) -> None:
+        """An incident was declared: attach its runbooks, run its automatic steps."""
+        self.automator.handle(event)
+
+    @timer(interval=TICK_SECONDS)  # type: ignore[untyped-decorator]
+    def tick(self) -> None:
+        """Every run due (retries, approvals, lost attempts) is claimed and performed."""
+        self.automator.tick()
