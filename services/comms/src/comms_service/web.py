@@ -409,6 +409,8 @@ class StatusPage:
             return response
         if principal.role not in READERS:
             return Response("this role may not read the internal page\n", status=403)
+        if not principal.may_call("comms"):
+            return Response("this token is not scoped to communications\n", status=403)
         return None
 
     def on_internal(self, request: Request) -> Response:

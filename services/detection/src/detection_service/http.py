@@ -153,7 +153,8 @@ class DetectionHttp:
         except (ValueError, UnicodeDecodeError) as exc:
             return None, f"body: malformed JSON: {exc}"
 
-    def _integration(self, request: Request) -> Integration | None:
+    def _integration(self, request: Request) -> Integration | str:
+        """The integration the request speaks for, or why it has none (for the 401)."""
         credential = _bearer(request)
         try:
             return self.app.authenticate(credential)
@@ -162,19 +163,26 @@ class DetectionHttp:
         if self.tokens is not None and credential:
             try:
                 principal = self.tokens.authenticate(credential)
-            except AuthenticationError:
-                return None
-            if principal.role in (Role.ADMIN, Role.INTEGRATION):
-                return Integration(
-                    integration_id=f"token.{principal.name}"[:63],
-                    name=principal.name,
-                    kind=IntegrationKind.API,
-                    created_at=self.app.clock(),
+            except AuthenticationError as error:
+                return str(error)  # expired, revoked or unknown, each said plainly
+            if principal.role not in (Role.ADMIN, Role.INTEGRATION):
+                return (
+                    f"{principal.credential} has role {principal.role.value}; sending "
+                    "alerts needs admin or integration"
                 )
-        return None
+            if not principal.may_call("alert"):
+                return f"token {principal.credential!r} is not scoped to the alert API"
+            # The token's own name, never a bound person's: it names the sending tool.
+            return Integration(
+                integration_id=f"token.{principal.credential}"[:63],
+                name=principal.credential,
+                kind=IntegrationKind.API,
+                created_at=self.app.clock(),
+            )
+        return "unknown or revoked key"
 
-    def _unauthorized(self) -> Response:
-        response = _json(401, {"status": "unauthorized", "message": "unknown or revoked key"})
+    def _unauthorized(self, message: str = "unknown or revoked key") -> Response:
+        response = _json(401, {"status": "unauthorized", "message": message})
         response.headers["WWW-Authenticate"] = 'Bearer realm="firewatch-detection"'
         return response
 
@@ -185,8 +193,8 @@ class DetectionHttp:
 
     def alertmanager(self, request: Request) -> Response:
         integration = self._integration(request)
-        if integration is None:
-            return self._unauthorized()
+        if isinstance(integration, str):
+            return self._unauthorized(integration)
         body, problem = self._body(request)
         if problem is not None:
             status = 413 if "limit" in problem else 400
@@ -238,8 +246,8 @@ class DetectionHttp:
 
     def samples(self, request: Request) -> Response:
         integration = self._integration(request)
-        if integration is None:
-            return self._unauthorized()
+        if isinstance(integration, str):
+            return self._unauthorized(integration)
         body, problem = self._body(request)
         if problem is not None:
             status = 413 if "limit" in problem else 400
