@@ -90,7 +90,8 @@ def test_issuing_records_who_issued_what_but_never_the_token(home: Home) -> None
     [(kind, data, actor)] = home.credential_events()
     assert (kind, actor) == ("TokenIssued", "root")
     assert data["fingerprint"] == fingerprint(token) == hash_token(token)[:12]
-    assert data["user"] == "oncall" and data["services"] == ["incident", "oncall"]
+    assert data["user"] == "oncall"
+    assert data["services"] == ["incident", "oncall"]
     assert data["expires_at"] == "2026-12-27T02:00:00Z"
     log_bytes = (home.path / "eventlog.db").read_bytes()
     assert token.encode() not in log_bytes
@@ -153,7 +154,8 @@ def test_expired_revoked_and_unknown_tokens_get_distinct_reasons(
     assert str(unknown).startswith(f"unknown token (fingerprint {fingerprint(stranger)})")
     assert rejection(None).reason is Rejection.MISSING
     logged = caplog.text
-    assert fingerprint(stranger) in logged and fingerprint(revoked) in logged
+    assert fingerprint(stranger) in logged
+    assert fingerprint(revoked) in logged
     for secret in (expiring, revoked, stranger):
         assert secret not in logged
         assert hash_token(secret) not in logged
@@ -188,7 +190,8 @@ def test_a_token_issued_before_tokens_were_recorded_can_still_be_revoked_on_the_
     old = issue_token(home.tokens_file, "local-admin", Role.ADMIN)
     home.admin.revoke("local-admin", by="root", reason="replaced")
     [(kind, data, _)] = home.credential_events()
-    assert kind == "TokenRevoked" and data["fingerprint"] == fingerprint(old)
+    assert kind == "TokenRevoked"
+    assert data["fingerprint"] == fingerprint(old)
     with pytest.raises(AuthenticationError, match="revoked"):
         home.registry().authenticate(old)
 
@@ -202,7 +205,7 @@ def test_rotation_keeps_role_user_and_scope_and_stops_the_old_secret_at_once(
     registry = home.registry()
     registry.authenticate(old)
     new = home.admin.rotate("oncall-laptop", by="root", expires_at=T0 + timedelta(days=7))
-    with pytest.raises(AuthenticationError, match="'oncall-laptop' was revoked .*rotated"):
+    with pytest.raises(AuthenticationError, match=r"'oncall-laptop' was revoked .*rotated"):
         registry.authenticate(old)
     principal = registry.authenticate(new)
     assert (principal.name, principal.role, principal.services) == (
@@ -295,8 +298,10 @@ def test_the_cli_issues_lists_rotates_and_revokes(
     assert token.startswith("fwt_")
     assert main(["list", *common, "--json"]) == 0
     [listed] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert listed["user"] == "oncall" and listed["services"] == ["incident", "oncall"]
-    assert listed["fingerprint"] == fingerprint(token) and listed["status"] == "active"
+    assert listed["user"] == "oncall"
+    assert listed["services"] == ["incident", "oncall"]
+    assert listed["fingerprint"] == fingerprint(token)
+    assert listed["status"] == "active"
     assert main(["rotate", *common, "--name", "pager"]) == 0
     rotated = capsys.readouterr().out.strip()
     assert rotated != token
