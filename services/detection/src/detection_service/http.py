@@ -29,11 +29,11 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
-from werkzeug.routing import Map, Rule
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
 from apikit.auth import AuthenticationError, Role, TokenRegistry
+from apikit.endpoints import Access, Endpoint, url_map
 from contracts.domain import DomainError, InvalidCommandError
 from detection_service.app import DetectionApplication, InvalidPayloadError, UnknownIntegrationError
 from detection_service.config import DetectionSettings
@@ -73,6 +73,16 @@ def _bearer(request: Request) -> str | None:
     return credential.strip()
 
 
+ENDPOINTS = (
+    Endpoint("/v1/alertmanager", "alertmanager", Access.SENDERS, ("POST",)),
+    Endpoint("/v2/enqueue", "enqueue", Access.INTEGRATION_KEY, ("POST",)),
+    Endpoint("/v1/samples", "samples", Access.SENDERS, ("POST",)),
+    Endpoint("/healthz", "healthz", Access.OPEN, ("GET",)),
+    Endpoint("/metrics", "metrics", Access.OPEN, ("GET",)),
+)
+"""Every path this server answers, and who may call it (apikit.endpoints)."""
+
+
 class DetectionHttp:
     """The WSGI application. `tokens` (API tokens) may also send samples and alerts."""
 
@@ -99,15 +109,7 @@ class DetectionHttp:
             "Events appended by timers (auto-resolve, heartbeats, rules, silences)",
             registry=self.metrics,
         )
-        self.routes = Map(
-            [
-                Rule("/v1/alertmanager", endpoint="alertmanager", methods=["POST"]),
-                Rule("/v2/enqueue", endpoint="enqueue", methods=["POST"]),
-                Rule("/v1/samples", endpoint="samples", methods=["POST"]),
-                Rule("/healthz", endpoint="healthz", methods=["GET"]),
-                Rule("/metrics", endpoint="metrics", methods=["GET"]),
-            ]
-        )
+        self.routes = url_map(ENDPOINTS)
         self.handlers: dict[str, Handler] = {
             "alertmanager": self.alertmanager,
             "enqueue": self.enqueue,
@@ -153,8 +155,9 @@ class DetectionHttp:
         except (ValueError, UnicodeDecodeError) as exc:
             return None, f"body: malformed JSON: {exc}"
 
-    def _integration(self, request: Request) -> Integration | str:
-        """The integration the request speaks for, or why it has none (for the 401)."""
+    def _integration(self, request: Request) -> Integration | str | Response:
+        """The integration the request speaks for; else why it has none (a 401's
+        message), or the 403 for a token that authenticated but may not send."""
         credential = _bearer(request)
         try:
             return self.app.authenticate(credential)
@@ -166,12 +169,14 @@ class DetectionHttp:
             except AuthenticationError as error:
                 return str(error)  # expired, revoked or unknown, each said plainly
             if principal.role not in (Role.ADMIN, Role.INTEGRATION):
-                return (
+                return self._forbidden(
                     f"{principal.credential} has role {principal.role.value}; sending "
                     "alerts needs admin or integration"
                 )
             if not principal.may_call("alert"):
-                return f"token {principal.credential!r} is not scoped to the alert API"
+                return self._forbidden(
+                    f"token {principal.credential!r} is not scoped to the alert API"
+                )
             # The token's own name, never a bound person's: it names the sending tool.
             return Integration(
                 integration_id=f"token.{principal.credential}"[:63],
@@ -180,6 +185,9 @@ class DetectionHttp:
                 created_at=self.app.clock(),
             )
         return "unknown or revoked key"
+
+    def _forbidden(self, message: str) -> Response:
+        return _json(403, {"status": "forbidden", "message": message})
 
     def _unauthorized(self, message: str = "unknown or revoked key") -> Response:
         response = _json(401, {"status": "unauthorized", "message": message})
@@ -193,6 +201,8 @@ class DetectionHttp:
 
     def alertmanager(self, request: Request) -> Response:
         integration = self._integration(request)
+        if isinstance(integration, Response):
+            return integration
         if isinstance(integration, str):
             return self._unauthorized(integration)
         body, problem = self._body(request)
@@ -246,6 +256,8 @@ class DetectionHttp:
 
     def samples(self, request: Request) -> Response:
         integration = self._integration(request)
+        if isinstance(integration, Response):
+            return integration
         if isinstance(integration, str):
             return self._unauthorized(integration)
         body, problem = self._body(request)
