@@ -65,8 +65,12 @@ class AuditApplication:
 
     # ------------------------------------------------------------------ access records
 
-    def record_access(self, who: str, method: str, target: str) -> None:
-        """Append who read what, now. One stream per UTC day keeps streams short."""
+    def record_access(
+        self, who: str, method: str, target: str, *, credential: str | None = None
+    ) -> None:
+        """Append who read what, now, and with which API token (`credential`, when the
+        reader is a person a token is bound to). One stream per UTC day keeps streams
+        short."""
         now = self.clock()
         self.store.append(
             f"auditaccess-{now:%Y%m%d}",
@@ -74,7 +78,7 @@ class AuditApplication:
                 NewEvent(
                     ACCESS_EVENT,
                     {"principal": who, "method": method, "target": target},
-                    metadata=EventMetadata(actor=who),
+                    metadata=EventMetadata(actor=who, credential=credential),
                 )
             ],
             StreamState.ANY,
