@@ -15,11 +15,13 @@ import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import grpc
 import pytest
 
+from apikit.auth import Role, issue_token
 from eventlog import EventFilter, open_store
 from firewatch.incident.v1 import incident_pb2 as ipb
 from firewatch.incident.v1 import incident_pb2_grpc
@@ -182,3 +184,20 @@ def test_a_rotated_token_stops_working_everywhere_and_its_successor_works_everyw
         code is grpc.StatusCode.UNAUTHENTICATED and details.startswith("unknown token")
         for code, details in unknown
     )
+
+
+def test_an_expiry_written_while_processes_run_is_enforced_by_every_one_of_them(
+    platform: Platform,
+) -> None:
+    """Expiry is checked on every call against each process's own clock, from the entry
+    it reloaded; an instant already past stands in for waiting for one (the clock side is
+    tested with a FakeClock in tests/unit/apikit)."""
+    token = issue_token(
+        Path(platform.env["FIREWATCH_TOKENS_FILE"]),
+        "night-shift",
+        Role.RESPONDER,
+        expires_at=datetime.now(UTC) - timedelta(seconds=1),
+    )
+    for code, details in _codes(platform, token):
+        assert code is grpc.StatusCode.UNAUTHENTICATED
+        assert "token 'night-shift' expired at" in details

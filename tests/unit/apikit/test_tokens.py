@@ -25,7 +25,7 @@ from apikit.auth import (
     hash_token,
     issue_token,
 )
-from apikit.tokens import TokenAdmin, main, parse_expiry
+from apikit.tokens import TokenAdmin, api_names, main, parse_expiry
 from appkit import acting_with
 from contracts.domain import InvalidCommandError, NotFoundError, PreconditionFailedError
 from contracts.fixtures import replay_fixtures
@@ -315,3 +315,14 @@ def test_the_cli_issues_lists_rotates_and_revokes(
     for secret in (token, rotated):
         with pytest.raises(AuthenticationError, match="revoked"):
             registry.authenticate(secret)
+
+
+def test_a_scope_names_known_apis_and_a_typo_is_refused(
+    home: Home, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert {"incident", "alert", "oncall", "comms", "postmortem", "audit"} <= api_names()
+    assert "eventlog" not in api_names()  # messages only, no service
+    common = ["--file", str(home.tokens_file), "--store", home.url]
+    assert main(["issue", *common, "--name", "x", "--role", "admin", "--services", "incdent"]) == 1
+    assert "services: 'incdent' is not an API" in capsys.readouterr().err
+    assert home.credential_events() == []

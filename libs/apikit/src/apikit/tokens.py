@@ -77,6 +77,30 @@ def parse_instant(text: str, field: str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def api_names() -> frozenset[str]:
+    """The APIs a token can be scoped to: every `firewatch.<name>.v1` package with a
+    gRPC service in the generated stubs, so a new service is scopable at once."""
+    import firewatch
+
+    return frozenset(
+        path.relative_to(root).parts[0]
+        for root in map(Path, firewatch.__path__)
+        for path in root.glob("*/v*/*_pb2_grpc.py")
+        if "Servicer" in path.read_text(encoding="utf-8")
+    )
+
+
+def _services(text: str | None) -> tuple[str, ...]:
+    names = _names(text, "services")
+    known = api_names()
+    for name in names:
+        if name not in known:
+            raise InvalidCommandError(
+                "services", f"{name!r} is not an API; choose from {', '.join(sorted(known))}"
+            )
+    return names
+
+
 def _names(text: str | None, field: str) -> tuple[str, ...]:
     if not text:
         return ()
@@ -361,7 +385,7 @@ def _run(admin: TokenAdmin, args: argparse.Namespace, by: str) -> int:
             by=by,
             user=args.user or None,
             expires_at=parse_expiry(args.expires, now),
-            services=_names(args.services, "services"),
+            services=_services(args.services),
             integrations=_names(args.integrations, "integrations"),
         )
         print(token)
