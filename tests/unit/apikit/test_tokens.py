@@ -326,3 +326,16 @@ def test_a_scope_names_known_apis_and_a_typo_is_refused(
     assert main(["issue", *common, "--name", "x", "--role", "admin", "--services", "incdent"]) == 1
     assert "services: 'incdent' is not an API" in capsys.readouterr().err
     assert home.credential_events() == []
+
+
+def test_an_issue_recorded_but_never_stored_is_not_rotated_but_revoked_and_reissued(
+    home: Home,
+) -> None:
+    home.admin.issue("alice", Role.RESPONDER, by="root")
+    home.tokens_file.write_text('{"tokens": []}\n', encoding="utf-8")  # the file write "failed"
+    with pytest.raises(InvalidCommandError, match="revoke it and issue a new one"):
+        home.admin.rotate("alice", by="root")
+    assert [kind for kind, _, _ in home.credential_events()] == ["TokenIssued"]
+    home.admin.revoke("alice", by="root")
+    token = home.admin.issue("alice", Role.RESPONDER, by="root")
+    assert home.registry().authenticate(token).credential == "alice"

@@ -227,6 +227,15 @@ class TokenAdmin:
         """Replace the token's secret (same role, user and scope); the old one stops
         working at once. Returns the new token."""
         cr.check_name(name)
+        recorded = self.runner.read(CREDENTIAL, cr.stream_for(name)).state
+        live = any(e.name == name and not e.revoked for e in self._file_entries())
+        if recorded.status is cr.Status.ACTIVE and not live:
+            # Checked before recording, so a rotation is never recorded but not applied;
+            # an issue that was recorded but never reached the file lands here too.
+            raise InvalidCommandError(
+                "name",
+                f"no live token named {name!r} in {self.path}; revoke it and issue a new one",
+            )
         token = new_token()
         now = self.clock()
         command = cr.Rotate(
