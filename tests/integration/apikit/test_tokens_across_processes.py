@@ -201,3 +201,15 @@ def test_an_expiry_written_while_processes_run_is_enforced_by_every_one_of_them(
     for code, details in _codes(platform, token):
         assert code is grpc.StatusCode.UNAUTHENTICATED
         assert "token 'night-shift' expired at" in details
+
+
+def test_a_token_scoped_to_one_api_is_refused_by_the_others(platform: Platform) -> None:
+    issued = platform.token("issue", "--name", "pager-bot", "--role", "responder",
+                            "--services", "oncall")  # fmt: skip
+    assert issued.returncode == 0, issued.stderr
+    (incident_code, incident_details), (oncall_code, _) = _codes(platform, issued.stdout.strip())
+    assert incident_code is grpc.StatusCode.PERMISSION_DENIED
+    assert incident_details == (
+        "token 'pager-bot' is scoped to oncall; it may not call the incident API"
+    )
+    assert oncall_code is grpc.StatusCode.NOT_FOUND  # authenticated, and nothing there
