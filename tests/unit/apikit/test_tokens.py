@@ -294,8 +294,10 @@ def test_the_cli_issues_lists_rotates_and_revokes(
     common = ["--file", str(home.tokens_file), "--store", home.url, "--by", "root"]
     assert main(["issue", *common, "--name", "pager", "--role", "responder", "--user", "oncall",
                  "--expires", "30d", "--services", "oncall,incident"]) == 0  # fmt: skip
-    token = capsys.readouterr().out.strip()
+    issued = capsys.readouterr()
+    token = issued.out.strip()
     assert token.startswith("fwt_")
+    assert f"recorded by root in the log at {home.url}" in issued.err
     assert main(["list", *common, "--json"]) == 0
     [listed] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert listed["user"] == "oncall"
@@ -339,3 +341,10 @@ def test_an_issue_recorded_but_never_stored_is_not_rotated_but_revoked_and_reiss
     home.admin.revoke("alice", by="root")
     token = home.admin.issue("alice", Role.RESPONDER, by="root")
     assert home.registry().authenticate(token).credential == "alice"
+
+
+def test_messages_never_show_a_store_password() -> None:
+    from apikit.tokens import _redacted
+
+    assert _redacted("postgresql://fw:s3cret@db:5432/x") == "postgresql://fw:***@db:5432/x"
+    assert _redacted("sqlite:///var/firewatch/eventlog.db") == "sqlite:///var/firewatch/eventlog.db"

@@ -323,6 +323,11 @@ def _default_store(path: Path) -> str:
     return os.environ.get("FIREWATCH_STORE_URL") or f"sqlite:///{path.parent / 'eventlog.db'}"
 
 
+def _redacted(url: str) -> str:
+    """The store URL without a password, for messages."""
+    return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", url)
+
+
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -370,19 +375,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     path: Path = args.file or _default_file()
     by = args.by or os.environ.get("FIREWATCH_ACTOR") or getpass.getuser()
+    url = args.store or _default_store(path)
     try:
-        store = open_store(args.store or _default_store(path), writer=cr.WRITER)
+        store = open_store(url, writer=cr.WRITER)
     except (EventLogError, OSError) as error:
         print(f"firewatch-token: cannot open the event log: {error}", file=sys.stderr)
         return 2
     try:
-        admin = TokenAdmin(store, path)
-        return _run(admin, args, by)
+        status = _run(TokenAdmin(store, path), args, by)
     except DomainError as error:
         print(f"firewatch-token: {error}", file=sys.stderr)
         return 1
     finally:
         store.close()
+    if args.command != "list":
+        # Say where the record went: a wrong --store would otherwise go unnoticed.
+        print(f"recorded by {by} in the log at {_redacted(url)}", file=sys.stderr)
+    return status
 
 
 def _run(admin: TokenAdmin, args: argparse.Namespace, by: str) -> int:
