@@ -1,9 +1,10 @@
 """`make run`: start the platform's processes locally and stop them together.
 
 Owns only process supervision for a developer machine: it prepares the local state
-folder (the SQLite log and its platform identity, checkpoints, an admin token),
-declares the RabbitMQ topology under the platform's own prefix (ADR 0012),
-starts each service's processes with the same environment, prefixes their output,
+folder (the SQLite log and its platform identity, checkpoints, and API tokens on the
+record: admin, auditor, and the `oncall` user's own responder token), declares the
+RabbitMQ topology under the platform's own prefix (ADR 0012), starts each service's
+processes with the same environment, prefixes their output,
 reports where each listens once the APIs answer health checks, and on Ctrl-C or
 SIGTERM stops every process it started (SIGTERM, then SIGKILL after a grace period).
 Production deployments use deploy/compose.yaml or deploy/k8s instead.
@@ -42,7 +43,7 @@ from urllib.parse import urlparse
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from apikit.auth import Role, issue_token
+from apikit.auth import Role
 
 warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 
@@ -88,29 +89,48 @@ def ensure_broker(url: str) -> None:
     )
 
 
-def prepare_home(home: Path) -> Path:
-    """Create the state folder and, once, an admin token for the local user."""
-    home.mkdir(parents=True, exist_ok=True)
-    token_file = home / "admin.token"
-    if not token_file.exists():
-        token = issue_token(home / "tokens.json", "local-admin", Role.ADMIN)
-        token_file.write_text(token + "\n", encoding="utf-8")
-        token_file.chmod(0o600)
+def local_token(
+    home: Path, store_url: str, file_name: str, name: str, role: Role, user: str | None = None
+) -> Path:
+    """Once: a token for the local user, kept in `home/file_name`, issued on the record
+    (a `TokenIssued` event in the log, apikit.tokens) like any `firewatch-token issue`."""
+    from apikit.tokens import TokenAdmin
+    from contracts.domain import DomainError
+    from eventlog import open_store
+
+    token_file = home / file_name
+    if token_file.exists():
+        return token_file
+    store = open_store(store_url, writer="credentials")
+    try:
+        admin = TokenAdmin(store, home / "tokens.json")
+        try:
+            token = admin.issue(name, role, by="make run", user=user)
+        except DomainError:
+            # The name is live but its token file was lost: retire it, then reissue.
+            admin.revoke(name, by="make run", reason=f"{file_name} was lost")
+            token = admin.issue(name, role, by="make run", user=user)
+    finally:
+        store.close()
+    token_file.write_text(token + "\n", encoding="utf-8")
+    token_file.chmod(0o600)
     return token_file
 
 
-def prepare_audit(home: Path) -> Path:
+def prepare_home(home: Path, store_url: str) -> Path:
+    """Create the state folder and, once, an admin token for the local user."""
+    home.mkdir(parents=True, exist_ok=True)
+    return local_token(home, store_url, "admin.token", "local-admin", Role.ADMIN)
+
+
+def prepare_audit(home: Path, store_url: str) -> Path:
     """Once: the audit service's sealing key and a local auditor token."""
     from audit_service.keys import generate_key
 
     key_file = home / "audit" / "seal.pem"
     if not key_file.exists():
         generate_key(key_file)
-    token_file = home / "auditor.token"
-    if not token_file.exists():
-        token = issue_token(home / "tokens.json", "local-auditor", Role.AUDITOR)
-        token_file.write_text(token + "\n", encoding="utf-8")
-        token_file.chmod(0o600)
+    local_token(home, store_url, "auditor.token", "local-auditor", Role.AUDITOR)
     return key_file
 
 
@@ -305,7 +325,7 @@ def main() -> int:
     api_address = f"127.0.0.1:{env['FIREWATCH_INCIDENT_API_PORT']}"
 
     ensure_broker(env["FIREWATCH_BROKER_URL"])
-    token_file = prepare_home(home)
+    token_file = prepare_home(home, env["FIREWATCH_STORE_URL"])
     keys_file = prepare_integrations(home, env["FIREWATCH_STORE_URL"])
     env.setdefault(
         "FIREWATCH_PAGING_ACK_SECRET_FILE", str(prepare_paging(home, env["FIREWATCH_STORE_URL"]))
@@ -315,7 +335,12 @@ def main() -> int:
     )
     env.setdefault("FIREWATCH_COMMS_CHANNELS_FILE", str(channels_file))
     env.setdefault("FIREWATCH_COMMS_SECRET", comms_secret)
-    env.setdefault("FIREWATCH_AUDIT_KEY_FILE", str(prepare_audit(home)))
+    env.setdefault("FIREWATCH_AUDIT_KEY_FILE", str(prepare_audit(home, env["FIREWATCH_STORE_URL"])))
+    # The on-call engineer's own token: a responder bound to the paging user `oncall`,
+    # so what they do (the quick start's ack) is recorded as done by them.
+    local_token(
+        home, env["FIREWATCH_STORE_URL"], "oncall.token", "oncall-cli", Role.RESPONDER, "oncall"
+    )
     mailbox = home / "mail"
     platform_id, prefix = declare_topology(env)
 

@@ -174,6 +174,7 @@ def test_data_and_metadata_round_trip_exactly(log: LogUnderTest) -> None:
         causation_id=str(uuid.uuid4()),
         actor="alice",
         occurred_at=occurred,
+        credential="alice-laptop",
     )
     event_id = uuid.uuid4()
     log.store.append(
@@ -186,6 +187,7 @@ def test_data_and_metadata_round_trip_exactly(log: LogUnderTest) -> None:
     assert event.data == data
     assert event.metadata == metadata
     assert event.schema_version == 3
+    assert log.store.verify(log.stream()).ok
 
 
 def test_recorded_at_comes_from_the_injected_clock(log: LogUnderTest) -> None:

@@ -255,6 +255,20 @@ def test_an_integration_sends_as_itself_or_as_its_named_integration(alert_api: A
     assert revoked.code() is grpc.StatusCode.FAILED_PRECONDITION
 
 
+def test_a_token_scoped_to_integrations_sends_only_as_those(alert_api: AlertApi) -> None:
+    alert_api.tokens["relay"] = issue_token(
+        alert_api.tokens_file, "relay", Role.INTEGRATION, integrations=["pd-tool"]
+    )
+    alert_api.app.create_integration("grafana", "api", created_by="root")
+    allowed = alert_api.call("SendAlert", trigger(integration="pd-tool"), who="relay")
+    assert allowed.alert.integration == "pd-tool"
+    denied = _error(
+        lambda: alert_api.call("SendAlert", trigger(integration="grafana"), who="relay")
+    )
+    assert denied.code() is grpc.StatusCode.PERMISSION_DENIED
+    assert "scoped to the integrations pd-tool, not 'grafana'" in (denied.details() or "")
+
+
 def test_list_alerts_filters_and_pages_newest_first(alert_api: AlertApi) -> None:
     keys = []
     for index in range(5):

@@ -436,6 +436,48 @@ def test_pages_are_listed_and_acknowledged_by_page_or_by_incident(oncall: OnCall
     assert closed.status == pb.PAGE_STATUS_CANCELLED
 
 
+def test_a_token_bound_to_a_person_acknowledges_as_them_only_if_they_were_paged(
+    oncall: OnCall, tmp_path: Path
+) -> None:
+    """The documented rule (ADR 0017): a bound token acts as its person, who must have
+    been paged for the incident (and, for a page, be its recipient); an unbound token
+    acts under its own name and is not checked."""
+    seed(oncall)
+    single_level_policy(oncall)  # pages alice
+    tokens_file = tmp_path / "tokens.json"
+    oncall.tokens["alice-phone"] = issue_token(
+        tokens_file, "alice-phone", Role.RESPONDER, user="alice"
+    )
+    oncall.tokens["bob-laptop"] = issue_token(tokens_file, "bob-laptop", Role.RESPONDER, user="bob")
+    incident = escalate(oncall)
+    [page] = oncall.call("ListPages", pb.ListPagesRequest(incident_id=str(incident))).pages
+    assert page.user_id == "alice"
+
+    for request in (
+        pb.AcknowledgeRequest(incident_id=str(incident)),
+        pb.AcknowledgeRequest(page_id=page.page_id),
+    ):
+        with pytest.raises(grpc.RpcError) as refused:
+            oncall.call("Acknowledge", request, who="bob-laptop")
+        assert refused.value.code() is grpc.StatusCode.FAILED_PRECONDITION
+        assert "bob" in refused.value.details()
+    assert (
+        oncall.call("ListPages", pb.ListPagesRequest(incident_id=str(incident))).escalation.status
+        == pb.ESCALATION_STATUS_ACTIVE
+    )
+
+    acked = oncall.call(
+        "Acknowledge", pb.AcknowledgeRequest(incident_id=str(incident)), who="alice-phone"
+    ).escalation
+    assert (acked.status, acked.acknowledged_by) == (pb.ESCALATION_STATUS_ACKNOWLEDGED, "alice")
+    [stopped] = [
+        e
+        for e in oncall.store.read_stream(f"escalation-{incident}")
+        if e.type == "EscalationStopped"
+    ]
+    assert (stopped.metadata.actor, stopped.metadata.credential) == ("alice", "alice-phone")
+
+
 # ---------------------------------------------------------------------- refusals
 
 

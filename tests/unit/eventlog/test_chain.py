@@ -40,6 +40,7 @@ instants = st.datetimes(
     recorded=instants,
     stream=st.text(min_size=1),
     event_type=st.text(min_size=1),
+    credential=st.none() | st.text(),
 )
 def test_the_hand_written_encoding_equals_canonical_json_of_the_whole_event(
     data: dict[str, object],
@@ -49,8 +50,11 @@ def test_the_hand_written_encoding_equals_canonical_json_of_the_whole_event(
     recorded: datetime,
     stream: str,
     event_type: str,
+    credential: str | None,
 ) -> None:
-    metadata = EventMetadata(correlation_id=correlation, actor=actor, occurred_at=occurred)
+    metadata = EventMetadata(
+        correlation_id=correlation, actor=actor, occurred_at=occurred, credential=credential
+    )
     encoded = canonical_encoding(
         event_id="7d3c2f0e-0000-4000-8000-000000000001",
         stream=stream,
@@ -74,6 +78,9 @@ def test_the_hand_written_encoding_equals_canonical_json_of_the_whole_event(
         "stream": stream,
         "type": event_type,
     }
+    if credential is not None:
+        # Only present when set, so events recorded before it existed keep their hash.
+        whole["credential"] = credential
     assert encoded == encode_json(whole, "event").encode()
     assert json.loads(encoded) == json.loads(encode_json(whole, "event"))
 
@@ -105,3 +112,38 @@ def test_timestamps_are_normalised_to_utc_with_microseconds() -> None:
     local = datetime(2026, 3, 29, 3, 30, 0, 5, tzinfo=timezone(timedelta(hours=2)))
     assert format_timestamp(local) == "2026-03-29T01:30:00.000005Z"
     assert parse_timestamp(format_timestamp(local)) == local
+
+
+def test_the_credential_is_hashed_when_present_and_the_audit_checker_agrees() -> None:
+    from incidentctl.bundlecheck import event_hash as checker_hash
+
+    fields = {
+        "event_id": "7d3c2f0e-0000-4000-8000-000000000001",
+        "stream": "page-1",
+        "event_type": "PageAcknowledged",
+        "schema_version": 1,
+        "data_json": "{}",
+        "recorded_at": datetime(2026, 11, 27, 2, 17, tzinfo=UTC),
+        "prev_hash": "0" * 64,
+    }
+    plain = event_hash(**fields, metadata=EventMetadata(actor="oncall"))  # type: ignore[arg-type]
+    signed = event_hash(
+        **fields,  # type: ignore[arg-type]
+        metadata=EventMetadata(actor="oncall", credential="oncall-laptop"),
+    )
+    assert plain != signed
+    record = {
+        "id": fields["event_id"],
+        "stream": "page-1",
+        "type": "PageAcknowledged",
+        "schema_version": 1,
+        "data_json": "{}",
+        "actor": "oncall",
+        "causation_id": None,
+        "correlation_id": None,
+        "occurred_at": None,
+        "recorded_at": "2026-11-27T02:17:00.000000Z",
+        "prev_hash": "0" * 64,
+    }
+    assert checker_hash(record) == plain
+    assert checker_hash({**record, "credential": "oncall-laptop"}) == signed

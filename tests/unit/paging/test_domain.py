@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from contracts.domain import InvalidCommandError
+from contracts.domain import InvalidCommandError, PreconditionFailedError
 from contracts.events import DomainEvent
 from paging_service import ack_token
 from paging_service import escalation as esc
@@ -87,6 +87,20 @@ def test_an_ack_stops_the_escalation_and_schedules_the_un_ack_timeout() -> None:
     assert stopped.pending is None
     late = esc.FireStep(at=T0 + timedelta(minutes=5), step=1, responders=("u1",))
     assert esc.decide(late, stopped) == []
+
+
+def test_a_person_who_was_not_paged_cannot_acknowledge_but_an_unbound_credential_can() -> None:
+    state = given(start(), esc.FireStep(at=T0, step=0, responders=("u0",)))
+    stranger = esc.Acknowledge(at=T0, by="u9", paged_only=True)
+    with pytest.raises(PreconditionFailedError, match=r"u9 was not paged .*\(paged: u0\)"):
+        esc.decide(stranger, state)
+    assert types(list(esc.decide(stranger.model_copy(update={"by": "u0"}), state))) == [
+        "EscalationStopped"
+    ]
+    # A script's or an admin's unbound token is recorded under its own name, unchecked.
+    assert types(list(esc.decide(esc.Acknowledge(at=T0, by="ci-bot"), state))) == [
+        "EscalationStopped"
+    ]
 
 
 def test_a_low_urgency_step_outside_business_hours_is_deferred_and_a_p1_brings_it_back() -> None:

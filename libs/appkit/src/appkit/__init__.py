@@ -5,6 +5,8 @@
 - `CommandRunner` (`appkit.commands`): load, decide, append with the version read,
   retry on conflict, ids from an idempotency key, metadata filled one way, and one
   `CommandResult`;
+- `acting_with` / `current_credential` (`appkit.acting`): the API token name of the
+  call being handled, stamped into the events' metadata by the runner;
 - `EventIds` (`appkit.ids`): a service's fixed formula for deterministic event ids;
 - `ProjectionRunner`, `AggregateStates`, `ModelSource` (`appkit.projections`): read
   models caught up from the log with one checkpoint, rebuilt with one call;
@@ -16,6 +18,7 @@ docs/adding-a-service.md walks through them; ADR 0013 says why they are shaped s
 Pure except for the store port: no framework, no clock, no broker.
 """
 
+from appkit.acting import acting_with, current_credential
 from appkit.commands import (
     MAX_ATTEMPTS,
     CommandResult,
@@ -43,7 +46,9 @@ __all__ = [
     "Projection",
     "ProjectionRunner",
     "StateSource",
+    "acting_with",
     "by_stream_id",
+    "current_credential",
     "fold",
     "stream_id",
     "uncorrelated",

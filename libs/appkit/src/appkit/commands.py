@@ -7,8 +7,9 @@ Owns, once for the platform:
   several commands compete for, deciding again and letting the log drop duplicates);
 - deciding with the pure decider;
 - deterministic event ids from the key (`appkit.ids`), random ones without a key;
-- the events' metadata: actor, correlation (the caller's, else the decider's), causation
-  and `occurred_at` (from a service-wide hook), filled one way;
+- the events' metadata: actor, correlation (the caller's, else the decider's), causation,
+  `occurred_at` (from a service-wide hook) and the API credential of the call being
+  handled (appkit.acting), filled one way;
 - appending with the version read, and on a concurrency conflict reloading and deciding
   again, at most `max_attempts` times, after which the ConcurrencyError surfaces
   (gRPC: ABORTED);
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, Protocol, Self, TypeVar
 
+from appkit.acting import current_credential
 from appkit.decider import Decider, fold
 from appkit.ids import EventIds
 from contracts.domain import NotFoundError
@@ -205,6 +207,7 @@ class CommandRunner:
                 else decider.correlation(stream, state),
                 causation_id=causation_id,
                 actor=actor,
+                credential=current_credential(),
             )
             new = [
                 self._new_event(event, metadata, formula, stream, key, loaded.version, index)

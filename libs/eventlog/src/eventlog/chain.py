@@ -9,6 +9,7 @@ Canonical encoding of one event, hashed as UTF-8 bytes with SHA-256:
     JSON object, keys sorted, separators "," and ":", no insignificant whitespace,
     non-ASCII characters kept as UTF-8, NaN/Infinity refused, with exactly these keys:
       actor, causation_id, correlation_id   string or null
+      credential                            string, present only when set (ADR 0017)
       data                                  the event's JSON object
       id                                    lowercase hyphenated uuid
       occurred_at                           "YYYY-MM-DDTHH:MM:SS.ffffffZ" or null
@@ -68,10 +69,18 @@ def canonical_encoding(
     whole object.
     """
     occurred = metadata.occurred_at
+    # `credential` is hashed only when present, so every event recorded before it
+    # existed keeps its hash (docs/adr/0017).
+    credential = (
+        ""
+        if metadata.credential is None
+        else f'"credential":{encode_basestring(metadata.credential)},'
+    )
     return (
         f'{{"actor":{_json_string(metadata.actor)},'
         f'"causation_id":{_json_string(metadata.causation_id)},'
         f'"correlation_id":{_json_string(metadata.correlation_id)},'
+        f"{credential}"
         f'"data":{data_json},'
         f'"id":{encode_basestring(event_id)},'
         f'"occurred_at":{_json_string(format_timestamp(occurred) if occurred else None)},'
@@ -164,6 +173,8 @@ def metadata_to_json(metadata: EventMetadata) -> dict[str, Any]:
         out["actor"] = metadata.actor
     if metadata.occurred_at is not None:
         out["occurred_at"] = format_timestamp(metadata.occurred_at)
+    if metadata.credential is not None:
+        out["credential"] = metadata.credential
     return out
 
 

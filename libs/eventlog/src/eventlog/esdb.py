@@ -84,7 +84,7 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_METADATA_FIELDS = ("correlation_id", "causation_id", "actor", "occurred_at")
+_METADATA_FIELDS = ("correlation_id", "causation_id", "actor", "occurred_at", "credential")
 _PROBE_REVISION = 2**62
 """An expected revision no stream can have: appending zero events with it makes the
 server answer with the stream's revision from its own index, and write nothing."""

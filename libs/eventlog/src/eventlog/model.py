@@ -43,12 +43,15 @@ class EventMetadata:
     `causation_id` names the event or command that caused this one; `occurred_at` is set
     only when the fact happened earlier than it was recorded (a mitigation applied at
     02:10 and recorded at 02:25). Corrections are new events, never edits.
+    `actor` is who acted (a person when the API token is bound to one);
+    `credential` names the API token the command came with, for audit (docs/adr/0017).
     """
 
     correlation_id: str | None = None
     causation_id: str | None = None
     actor: str | None = None
     occurred_at: datetime | None = None
+    credential: str | None = None
 
 
 def time_ordered_uuid() -> uuid.UUID:
@@ -232,6 +235,7 @@ class RecordedEvent:
                 causation_id=raw.get("causation_id"),
                 actor=raw.get("actor"),
                 occurred_at=parse_timestamp(occurred) if occurred else None,
+                credential=raw.get("credential"),
             )
         return self._metadata  # type: ignore[no-any-return]
 

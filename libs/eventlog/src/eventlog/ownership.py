@@ -26,6 +26,8 @@ PLATFORM_OWNERSHIP: Mapping[str, frozenset[str]] = {
     "runbooks": frozenset({"runbook", "rbincident", "rbaction"}),
     # The audit service records who read what, and its signed seals (docs/adr/0014).
     "audit": frozenset({"auditaccess", "auditseal"}),
+    # `firewatch-token` records every issue, revocation and rotation (docs/adr/0017).
+    "credentials": frozenset({"credential"}),
 }
 """The stream categories each service owns (see ../shared/DESIGN.md)."""
 

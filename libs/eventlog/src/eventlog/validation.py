@@ -176,7 +176,7 @@ def validate_events(events: object) -> list[NewEvent]:
 def _validate_metadata(metadata: object, field: str) -> None:
     if not isinstance(metadata, EventMetadata):
         raise InvalidEventError(field, f"must be an EventMetadata, got {type(metadata).__name__}")
-    for name in ("correlation_id", "causation_id", "actor"):
+    for name in ("correlation_id", "causation_id", "actor", "credential"):
         value = getattr(metadata, name)
         if value is None:
             continue

@@ -42,11 +42,13 @@ def _text(value: Any) -> str:
 
 def event_hash(event: Mapping[str, Any]) -> str:
     """Step 3: SHA-256 over the event's canonical encoding (docs/adr/0002)."""
+    credential = event.get("credential")
     text = (
         f'{{"actor":{_text(event.get("actor"))},'
         f'"causation_id":{_text(event.get("causation_id"))},'
         f'"correlation_id":{_text(event.get("correlation_id"))},'
-        f'"data":{event["data_json"]},'
+        + ("" if credential is None else f'"credential":{_text(credential)},')
+        + f'"data":{event["data_json"]},'
         f'"id":{_text(event["id"])},'
         f'"occurred_at":{_text(event.get("occurred_at"))},'
         f'"prev_hash":{_text(event["prev_hash"])},'

@@ -120,6 +120,8 @@ def event_json(event: event_pb2.LogEvent) -> Json:
         "event_id": event.event_id,
         "schema_version": event.schema_version,
         "actor": event.actor or None,
+        # The API token the actor used (ADR 0017): audit wants both.
+        "credential": event.credential or None,
         "occurred_at": _instant(event, "occurred_at"),
         "recorded_at": _instant(event, "recorded_at"),
         "correlation_id": event.correlation_id or None,

@@ -56,7 +56,7 @@ class AuditServicer(pb_grpc.AuditServiceServicer):
         self.tokens = tokens
 
     def _record(self, who: Principal, method: str, target: str) -> None:
-        self.app.record_access(who.name, method, target)
+        self.app.record_access(who.name, method, target, credential=who.credential)
 
     @guarded(AUDITORS)
     def VerifyLog(  # noqa: N802 - gRPC method names

@@ -66,13 +66,17 @@ class AuditApplication:
 
     # ------------------------------------------------------------------ access records
 
-    def record_access(self, who: str, method: str, target: str) -> None:
-        """Append who read what, now. One stream per UTC day keeps streams short."""
+    def record_access(
+        self, who: str, method: str, target: str, *, credential: str | None = None
+    ) -> None:
+        """Append who read what, now, and with which API token (`credential`, when the
+        reader is a person a token is bound to). One stream per UTC day keeps streams
+        short."""
         now = self.clock()
         event = AuditRecordAccessed(principal=who, method=method, target=target)
         self.store.append(
             f"auditaccess-{now:%Y%m%d}",
-            [EVENTS.to_new_event(event, metadata=EventMetadata(actor=who))],
+            [EVENTS.to_new_event(event, metadata=EventMetadata(actor=who, credential=credential))],
             StreamState.ANY,
         )
 

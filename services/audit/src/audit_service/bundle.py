@@ -37,7 +37,7 @@ _REFERENCE_KEYS = {
 def event_record(event: RecordedEvent) -> dict[str, Any]:
     """An event exactly as it was hashed (data as its canonical JSON text)."""
     metadata = event.metadata
-    return {
+    record: dict[str, Any] = {
         "id": str(event.id),
         "stream": event.stream,
         "version": event.version,
@@ -53,6 +53,10 @@ def event_record(event: RecordedEvent) -> dict[str, Any]:
         "prev_hash": event.prev_hash,
         "hash": event.hash,
     }
+    if metadata.credential is not None:
+        # Present only when set, as in the hash itself (docs/adr/0017).
+        record["credential"] = metadata.credential
+    return record
 
 
 def referenced_streams(events: Iterable[RecordedEvent]) -> dict[str, str]:

@@ -45,10 +45,10 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from prometheus_client import generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from werkzeug.exceptions import HTTPException, NotFound
-from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from apikit.auth import READERS, AuthenticationError, TokenRegistry
+from apikit.endpoints import Access, Endpoint, url_map
 from comms_service import room as rm
 from comms_service import status_incident as si
 from comms_service.app import CommsApplication
@@ -77,6 +77,24 @@ def _rfc822(value: str | None) -> str:
 
 
 _TEMPLATES.globals["rfc822"] = _rfc822
+
+
+ENDPOINTS = (
+    Endpoint("/", "index", Access.OPEN),
+    Endpoint("/healthz", "health", Access.OPEN),
+    Endpoint("/metrics", "metrics", Access.OPEN),
+    Endpoint("/incidents/<incident_id>", "incident", Access.OPEN),
+    Endpoint("/api/v2/<path:name>", "api", Access.OPEN),
+    Endpoint("/history.atom", "atom", Access.OPEN),
+    Endpoint("/history.rss", "rss", Access.OPEN),
+    Endpoint("/subscribe", "subscribe", Access.OPEN, ("POST",)),
+    # The subscription links carry their own signed token or signature.
+    Endpoint("/subscriptions/<subscriber_id>/confirm", "confirm", Access.SIGNED_LINK),
+    Endpoint("/unsubscribe/<subscriber_id>/<signature>", "unsubscribe", Access.SIGNED_LINK),
+    Endpoint("/internal", "internal", Access.READERS),
+    Endpoint("/internal/api/<path:name>", "internal_api", Access.READERS),
+)
+"""Every path the status page answers, and who may call it (apikit.endpoints)."""
 
 
 class RateLimiter:
@@ -120,22 +138,7 @@ class StatusPage:
         self.metrics = registry_for(app)
         self._lock = threading.Lock()
         self._cache: dict[tuple[str, bool], tuple[int, bytes, str]] = {}
-        self.urls = Map(
-            [
-                Rule("/", endpoint="index"),
-                Rule("/healthz", endpoint="health"),
-                Rule("/metrics", endpoint="metrics"),
-                Rule("/incidents/<incident_id>", endpoint="incident"),
-                Rule("/api/v2/<path:name>", endpoint="api"),
-                Rule("/history.atom", endpoint="atom"),
-                Rule("/history.rss", endpoint="rss"),
-                Rule("/subscribe", endpoint="subscribe", methods=["POST"]),
-                Rule("/subscriptions/<subscriber_id>/confirm", endpoint="confirm"),
-                Rule("/unsubscribe/<subscriber_id>/<signature>", endpoint="unsubscribe"),
-                Rule("/internal", endpoint="internal"),
-                Rule("/internal/api/<path:name>", endpoint="internal_api"),
-            ]
-        )
+        self.urls = url_map(ENDPOINTS)
 
     # ------------------------------------------------------------------ WSGI
 
@@ -409,6 +412,8 @@ class StatusPage:
             return response
         if principal.role not in READERS:
             return Response("this role may not read the internal page\n", status=403)
+        if not principal.may_call("comms"):
+            return Response("this token is not scoped to communications\n", status=403)
         return None
 
     def on_internal(self, request: Request) -> Response:

@@ -393,11 +393,18 @@ class AlertServicer(pb_grpc.AlertServiceServicer):
         """Whose dedup-key namespace the alert lives in (see SendAlertRequest.integration)."""
         if not name:
             return _token_integration(who, self.app)
-        if who.role is Role.INTEGRATION and name != who.name:
+        if who.integrations:
+            # A token scoped to integrations may send as those and no other.
+            if not who.may_use_integration(name):
+                raise ForeignIntegrationError(
+                    f"token {who.credential!r} is scoped to the integrations "
+                    f"{', '.join(sorted(who.integrations))}, not {name[:64]!r}"
+                )
+        elif who.role is Role.INTEGRATION and name != who.credential:
             # An integration token must not resolve or acknowledge another tool's alerts.
             raise ForeignIntegrationError(
-                f"{who.name} has role integration and may send only as its own integration, "
-                f"not as {name[:64]!r}"
+                f"{who.credential} has role integration and may send only as its own "
+                f"integration, not as {name[:64]!r}"
             )
         found = next((i for i in self.app.list_integrations() if i.name == name), None)
         if found is None:
@@ -419,9 +426,10 @@ class ForeignIntegrationError(StreamPermissionError):
 def _token_integration(who: Principal, app: DetectionApplication) -> Integration:
     # The same identity the HTTP endpoints give an API token, so an alert sent by
     # one path can be resolved by the other.
+    # The token's own name, never a bound person's: it names the sending tool.
     return Integration(
-        integration_id=f"token.{who.name}"[:63],
-        name=who.name,
+        integration_id=f"token.{who.credential}"[:63],
+        name=who.credential,
         kind=IntegrationKind.API,
         created_at=app.clock(),
     )

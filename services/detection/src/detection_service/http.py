@@ -29,11 +29,11 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
-from werkzeug.routing import Map, Rule
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
 from apikit.auth import AuthenticationError, Role, TokenRegistry
+from apikit.endpoints import Access, Endpoint, url_map
 from contracts.domain import DomainError, InvalidCommandError
 from detection_service.app import DetectionApplication, InvalidPayloadError, UnknownIntegrationError
 from detection_service.config import DetectionSettings
@@ -73,6 +73,16 @@ def _bearer(request: Request) -> str | None:
     return credential.strip()
 
 
+ENDPOINTS = (
+    Endpoint("/v1/alertmanager", "alertmanager", Access.SENDERS, ("POST",)),
+    Endpoint("/v2/enqueue", "enqueue", Access.INTEGRATION_KEY, ("POST",)),
+    Endpoint("/v1/samples", "samples", Access.SENDERS, ("POST",)),
+    Endpoint("/healthz", "healthz", Access.OPEN, ("GET",)),
+    Endpoint("/metrics", "metrics", Access.OPEN, ("GET",)),
+)
+"""Every path this server answers, and who may call it (apikit.endpoints)."""
+
+
 class DetectionHttp:
     """The WSGI application. `tokens` (API tokens) may also send samples and alerts."""
 
@@ -99,15 +109,7 @@ class DetectionHttp:
             "Events appended by timers (auto-resolve, heartbeats, rules, silences)",
             registry=self.metrics,
         )
-        self.routes = Map(
-            [
-                Rule("/v1/alertmanager", endpoint="alertmanager", methods=["POST"]),
-                Rule("/v2/enqueue", endpoint="enqueue", methods=["POST"]),
-                Rule("/v1/samples", endpoint="samples", methods=["POST"]),
-                Rule("/healthz", endpoint="healthz", methods=["GET"]),
-                Rule("/metrics", endpoint="metrics", methods=["GET"]),
-            ]
-        )
+        self.routes = url_map(ENDPOINTS)
         self.handlers: dict[str, Handler] = {
             "alertmanager": self.alertmanager,
             "enqueue": self.enqueue,
@@ -153,7 +155,9 @@ class DetectionHttp:
         except (ValueError, UnicodeDecodeError) as exc:
             return None, f"body: malformed JSON: {exc}"
 
-    def _integration(self, request: Request) -> Integration | None:
+    def _integration(self, request: Request) -> Integration | str | Response:
+        """The integration the request speaks for; else why it has none (a 401's
+        message), or the 403 for a token that authenticated but may not send."""
         credential = _bearer(request)
         try:
             return self.app.authenticate(credential)
@@ -162,19 +166,31 @@ class DetectionHttp:
         if self.tokens is not None and credential:
             try:
                 principal = self.tokens.authenticate(credential)
-            except AuthenticationError:
-                return None
-            if principal.role in (Role.ADMIN, Role.INTEGRATION):
-                return Integration(
-                    integration_id=f"token.{principal.name}"[:63],
-                    name=principal.name,
-                    kind=IntegrationKind.API,
-                    created_at=self.app.clock(),
+            except AuthenticationError as error:
+                return str(error)  # expired, revoked or unknown, each said plainly
+            if principal.role not in (Role.ADMIN, Role.INTEGRATION):
+                return self._forbidden(
+                    f"{principal.credential} has role {principal.role.value}; sending "
+                    "alerts needs admin or integration"
                 )
-        return None
+            if not principal.may_call("alert"):
+                return self._forbidden(
+                    f"token {principal.credential!r} is not scoped to the alert API"
+                )
+            # The token's own name, never a bound person's: it names the sending tool.
+            return Integration(
+                integration_id=f"token.{principal.credential}"[:63],
+                name=principal.credential,
+                kind=IntegrationKind.API,
+                created_at=self.app.clock(),
+            )
+        return "unknown or revoked key"
 
-    def _unauthorized(self) -> Response:
-        response = _json(401, {"status": "unauthorized", "message": "unknown or revoked key"})
+    def _forbidden(self, message: str) -> Response:
+        return _json(403, {"status": "forbidden", "message": message})
+
+    def _unauthorized(self, message: str = "unknown or revoked key") -> Response:
+        response = _json(401, {"status": "unauthorized", "message": message})
         response.headers["WWW-Authenticate"] = 'Bearer realm="firewatch-detection"'
         return response
 
@@ -185,8 +201,10 @@ class DetectionHttp:
 
     def alertmanager(self, request: Request) -> Response:
         integration = self._integration(request)
-        if integration is None:
-            return self._unauthorized()
+        if isinstance(integration, Response):
+            return integration
+        if isinstance(integration, str):
+            return self._unauthorized(integration)
         body, problem = self._body(request)
         if problem is not None:
             status = 413 if "limit" in problem else 400
@@ -238,8 +256,10 @@ class DetectionHttp:
 
     def samples(self, request: Request) -> Response:
         integration = self._integration(request)
-        if integration is None:
-            return self._unauthorized()
+        if isinstance(integration, Response):
+            return integration
+        if isinstance(integration, str):
+            return self._unauthorized(integration)
         body, problem = self._body(request)
         if problem is not None:
             status = 413 if "limit" in problem else 400

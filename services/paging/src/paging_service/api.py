@@ -282,7 +282,11 @@ class OnCallServicer(pb_grpc.OnCallServiceServicer):
             raise InvalidCommandError("incident_id", "name the incident_id or the page_id")
         via = known_enum(request.via, _VIA_FROM_PB, "via", "acknowledgement channel")
         subject = {which: _uuid(getattr(request, which), which)}
-        state = self.app.acknowledge(by=who.name, via=via.value, **subject)
+        # A token bound to a person acts as that person, who must have been paged;
+        # an unbound one acts under its own name (docs/adr/0017).
+        state = self.app.acknowledge(
+            by=who.name, via=via.value, as_person=who.user is not None, **subject
+        )
         return pb.AcknowledgeResponse(escalation=escalation_message(state))
 
     @guarded(READERS)

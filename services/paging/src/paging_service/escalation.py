@@ -38,7 +38,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from contracts.domain import InvalidCommandError, NotFoundError
+from contracts.domain import InvalidCommandError, NotFoundError, PreconditionFailedError
 from contracts.events import DomainEvent
 from paging_service.common import EVENTS, Command, Instant, Severity, Urgency, derived_id
 from paging_service.policy import PolicySnapshot, Step, plan
@@ -211,6 +211,9 @@ class Acknowledge(Command):
     by: str
     page_id: uuid.UUID | None = None
     via: str = "api"
+    paged_only: bool = False
+    """`by` is a person (a signed link, or an API token bound to a paging user): refuse
+    the ack unless that person was paged for this incident (docs/adr/0017)."""
 
 
 class FireUnackTimeout(Command):
@@ -307,6 +310,11 @@ class Escalation:
 
     def plan(self) -> list[Step]:
         return plan(self.policy) if self.policy is not None else []
+
+    @property
+    def paged_users(self) -> tuple[str, ...]:
+        """Everyone a fired step paged so far, in order, once each."""
+        return tuple(dict.fromkeys(user for f in self.fired for user in f.responders))
 
 
 INITIAL = Escalation()
@@ -580,6 +588,16 @@ def _fire(command: FireStep, state: Escalation) -> Sequence[DomainEvent]:
 
 
 def _acknowledge(command: Acknowledge, state: Escalation) -> Sequence[DomainEvent]:
+    if command.paged_only and command.by not in state.paged_users:
+        # An ack names the person who took the page; someone who was never paged
+        # taking it would make the timeline and time-to-acknowledge name the wrong
+        # person. An unbound credential (a script, an admin token) is not refused.
+        paged = ", ".join(state.paged_users) or "nobody yet"
+        raise PreconditionFailedError(
+            f"{command.by} was not paged for this incident (paged: {paged}); only a paged "
+            "responder can acknowledge: add an on-call override for them, or acknowledge "
+            "with an unbound admin token, which is recorded under the token's name"
+        )
     if state.status is not Status.ACTIVE:
         return []  # already acknowledged, or resolved: acking twice is harmless
     events: list[DomainEvent] = [

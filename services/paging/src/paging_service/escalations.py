@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from appkit import CommandResult, CommandRunner
-from contracts.domain import InvalidCommandError, NotFoundError
+from contracts.domain import InvalidCommandError, NotFoundError, PreconditionFailedError
 from eventlog.clock import Clock
 from paging_service import ack_token
 from paging_service import escalation as esc
@@ -136,10 +136,15 @@ class Escalations:
         page_id: uuid.UUID | None = None,
         incident_id: uuid.UUID | None = None,
         via: str = "api",
+        as_person: bool = False,
     ) -> esc.Escalation:
         """Acknowledge one page, or an incident's paging as a whole: stops the
         escalation (scheduling the un-ack timeout if the policy has one) and closes
-        every open page of the incident."""
+        every open page of the incident.
+
+        `as_person`: `by` is a person (the paged user of a signed link, or the user an
+        API token is bound to), who must have been paged for the incident, and for a
+        page, must be the one it was sent to (docs/adr/0017)."""
         channel = build(pg.AcknowledgePage, at=self.clock(), by=by, via=via)
         if page_id is None and incident_id is None:
             raise InvalidCommandError("page_id", "name the page or the incident to acknowledge")
@@ -152,11 +157,20 @@ class Escalations:
                 raise InvalidCommandError(
                     "incident_id", f"page {page_id} belongs to another incident"
                 )
+            if as_person and page_state.user_id != by:
+                raise PreconditionFailedError(
+                    f"page {page_id} was sent to {page_state.user_id}, not {by}; "
+                    "acknowledge your own page, or the incident"
+                )
             incident_id = page_state.incident_id
         assert incident_id is not None
         current = self.get_escalation(incident_id)
         command = esc.Acknowledge(
-            at=channel.at, by=channel.by, page_id=page_id, via=channel.via.value
+            at=channel.at,
+            by=channel.by,
+            page_id=page_id,
+            via=channel.via.value,
+            paged_only=as_person,
         )
         state = self.escalate(
             incident_id, command, key=f"ack/{current.round}", causation_id=None, actor=by
@@ -171,7 +185,8 @@ class Escalations:
         if self.links.secret is None:
             raise InvalidCommandError("token", "acknowledgement links are not enabled")
         claim = ack_token.verify(self.links.secret, token, self.clock())
-        return self.acknowledge(by=claim.user_id, page_id=claim.page_id, via="link")
+        # The link names the page's own user: the person who acts is the one paged.
+        return self.acknowledge(by=claim.user_id, page_id=claim.page_id, via="link", as_person=True)
 
     def record_delivery_outcome(
         self,

@@ -37,10 +37,10 @@ from typing import Any
 
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException, NotFound
-from werkzeug.routing import Map, Rule
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
+from apikit.endpoints import Access, Endpoint, url_map
 from contracts.domain import DomainError, NotFoundError
 from eventlog import open_store
 from eventlog.clock import system_clock
@@ -60,6 +60,13 @@ _STYLE = (
     "button{font-size:1.2rem;padding:.6rem 1.4rem;background:#b00020;color:#fff;"
     "border:0;border-radius:.3rem;cursor:pointer}.muted{color:#555}"
 )
+
+
+ENDPOINTS = (
+    Endpoint("/ack/<token>", "ack", Access.SIGNED_LINK, ("GET", "POST")),
+    Endpoint("/healthz", "health", Access.OPEN, ("GET",)),
+)
+"""Every path this server answers, and who may call it (apikit.endpoints)."""
 
 
 class RefusedError(Exception):
@@ -102,12 +109,7 @@ class AckSite:
             raise SettingsError("the ack-link server needs FIREWATCH_PAGING_ACK_SECRET")
         self.app = app
         self.secret: bytes = app.ack_secret
-        self.urls = Map(
-            [
-                Rule("/ack/<token>", endpoint="ack", methods=["GET", "POST"]),
-                Rule("/healthz", endpoint="health", methods=["GET"]),
-            ]
-        )
+        self.urls = url_map(ENDPOINTS)
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         request = Request(environ)

@@ -26,11 +26,27 @@ from urllib.parse import parse_qs
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
+from apikit.endpoints import Access, Endpoint
 from contracts.domain import DomainError, InvalidCommandError, NotFoundError
 from postmortem_service import metrics, views
 from postmortem_service.app import PostmortemApplication
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
+
+
+ENDPOINTS = (
+    Endpoint("/healthz", "health", Access.OPEN, ("GET",)),
+    Endpoint("/", "index", Access.DEPLOYMENT_SECRET, ("GET", "HEAD")),
+    Endpoint("/postmortems", "list", Access.DEPLOYMENT_SECRET, ("GET", "HEAD")),
+    Endpoint("/postmortems.csv", "list_csv", Access.DEPLOYMENT_SECRET, ("GET", "HEAD")),
+    Endpoint("/postmortems.json", "list_json", Access.DEPLOYMENT_SECRET, ("GET", "HEAD")),
+    Endpoint("/actions.csv", "actions_csv", Access.DEPLOYMENT_SECRET, ("GET", "HEAD")),
+    Endpoint("/actions.json", "actions_json", Access.DEPLOYMENT_SECRET, ("GET", "HEAD")),
+    Endpoint("/metrics", "metrics", Access.DEPLOYMENT_SECRET, ("GET", "HEAD")),
+    Endpoint("/postmortems/<name>", "postmortem", Access.DEPLOYMENT_SECRET, ("GET", "HEAD")),
+)
+"""Every path these pages answer, and who may call them (apikit.endpoints). Routed by
+hand (`WebApp._route`); FIREWATCH_POSTMORTEM_HTTP_TOKEN is the deployment secret."""
 
 
 class LiveMetrics:
