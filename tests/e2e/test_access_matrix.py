@@ -45,6 +45,7 @@ GRPC_PORTS = {
     "comms": "FIREWATCH_COMMS_API_PORT",
     "postmortem": "FIREWATCH_POSTMORTEM_API_PORT",
     "audit": "FIREWATCH_AUDIT_API_PORT",
+    "runbooks": "FIREWATCH_RUNBOOKS_API_PORT",
 }
 """Where `make run` serves each proto package; a new one must be added here."""
 HTTP_PORTS = {
