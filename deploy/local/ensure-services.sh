@@ -6,6 +6,23 @@ set -euo pipefail
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# Debian's wrapper starts the broker through `su rabbitmq`, whose PAM session leaves
+# it 1,024 file descriptors. RabbitMQ 3.10 reserves one per socket and queue file from
+# that budget (file_handle_cache); a full test suite's connections and quorum queues
+# exhaust it, and then every new connection blocks in setup_socket forever: the broker
+# listens but never answers AMQP. Started as root, we switch to the rabbitmq user
+# without PAM and with a real limit.
+RABBITMQ_NOFILE=65536
+start_rabbitmq() {
+  if [[ $(id -u) == 0 ]] && command -v setpriv >/dev/null && id rabbitmq >/dev/null 2>&1; then
+    ulimit -n "$RABBITMQ_NOFILE" 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+    (cd /var/lib/rabbitmq && setpriv --reuid=rabbitmq --regid=rabbitmq --init-groups \
+      env HOME=/var/lib/rabbitmq /usr/lib/rabbitmq/bin/rabbitmq-server -detached)
+  else
+    rabbitmq-server -detached
+  fi
+}
+
 wait_for() {  # name port seconds
   local name=$1 port=$2 deadline=$((SECONDS + $3))
   until port_open "$port"; do
@@ -20,7 +37,7 @@ wait_for() {  # name port seconds
 if ! port_open 5672; then
   if command -v rabbitmq-server >/dev/null; then
     echo "ensure-services: starting RabbitMQ"
-    rabbitmq-server -detached
+    start_rabbitmq
     wait_for RabbitMQ 5672 120
   else
     echo "ensure-services: RabbitMQ is not reachable on 127.0.0.1:5672 and not installed." >&2
@@ -56,7 +73,7 @@ if ! wait_amqp 60; then
     for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done  # sleep-ok
     kill -KILL "$pid" 2>/dev/null || true
   fi
-  rabbitmq-server -detached
+  start_rabbitmq
   wait_for RabbitMQ 5672 120
   wait_amqp 120 || { echo "ensure-services: RabbitMQ does not answer AMQP" >&2; exit 1; }
 fi
