@@ -155,3 +155,24 @@ def test_compose_service_builds_its_image_and_runs_its_command(name: str) -> Non
         assert any(
             str(mapping).endswith(f":{process.port}") for mapping in service.get("ports", [])
         ), f"{name} does not publish {process.port}"
+
+
+def test_detection_config_map_is_a_configuration_detection_loads(tmp_path: Path) -> None:
+    from detection_service.config import DetectionSettings
+    from detection_service.http import build_app
+
+    (config_map,) = [
+        d
+        for d in documents(ROOT / "deploy" / "k8s" / "detection.yaml")
+        if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "firewatch-detection-config"
+    ]
+    for name, text in config_map["data"].items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    settings = DetectionSettings(
+        store_url=f"sqlite:///{tmp_path / 'log.db'}", detection_config=tmp_path / "detection.yaml"
+    )
+    app = build_app(settings)
+    try:
+        assert app.config.rules_files, "the example rules file is not loaded"
+    finally:
+        app.store.close()
