@@ -19,6 +19,7 @@ import sys
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 HEALTHCHECK_SOURCE = "deploy/images/healthcheck.py"
@@ -267,10 +268,15 @@ def workspace_packages(root: Path = ROOT) -> dict[str, str]:
     return found
 
 
+def _project(root: Path, folder: str) -> dict[str, Any]:
+    project: dict[str, Any] = tomllib.loads(
+        (root / folder / "pyproject.toml").read_text(encoding="utf-8")
+    )["project"]
+    return project
+
+
 def _requirements(root: Path, folder: str, extras: set[str]) -> list[str]:
-    project = tomllib.loads((root / folder / "pyproject.toml").read_text(encoding="utf-8"))[
-        "project"
-    ]
+    project = _project(root, folder)
     requirements = list(project.get("dependencies", []))
     for extra in sorted(extras):
         optional = project.get("optional-dependencies", {})
@@ -339,6 +345,16 @@ def render(image: Image, root: Path = ROOT) -> str:
         lines.append(f"#   {'':<{width}}FIREWATCH_HEALTHCHECK={process.healthcheck_target()}")
     for entry in image.other_entry_points:
         lines.append(f"#   also: {entry}")
+    used = {p.command[0] for p in image.processes}
+    tools = sorted(
+        script
+        for folder in folders
+        if folder.startswith("libs/")
+        for script in _project(root, folder).get("scripts", {})
+        if script not in used
+    )
+    if tools:
+        lines.append(f"#   tools from the libraries: {', '.join(tools)}")
     lines += [
         "# Environment, ports and metrics per process: README, 'Deploying a service on its own'.",
         f"# Build from the repository root: docker build -f services/{image.service}/Dockerfile .",
