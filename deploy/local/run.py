@@ -50,6 +50,8 @@ warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
 GRACE_SECONDS = 10.0
+# Stand-ins for what production has elsewhere: a mail relay and an automation system.
+LOCAL_ONLY = frozenset({"mailbox", "demo-automation"})
 
 
 @dataclass
@@ -284,67 +286,11 @@ def wait_http(url: str, timeout: float) -> None:
         time.sleep(0.2)  # sleep-ok: waiting for a process we started to open its port
 
 
-def main() -> int:
-    home = Path(os.environ.get("FIREWATCH_HOME", ROOT / "var" / "firewatch")).resolve()
-    env = dict(os.environ)
-    env.setdefault("FIREWATCH_STORE_URL", f"sqlite:///{home / 'eventlog.db'}")
-    env.setdefault("FIREWATCH_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
-    env.setdefault("FIREWATCH_CHECKPOINT_URL", f"sqlite:///{home / 'checkpoints.db'}")
-    env.setdefault("FIREWATCH_TOKENS_FILE", str(home / "tokens.json"))
-    env.setdefault("FIREWATCH_INCIDENT_API_PORT", "50051")
-    env.setdefault("FIREWATCH_DETECTION_HTTP_PORT", "8080")
-    env.setdefault("FIREWATCH_DETECTION_CONFIG", str(ROOT / "deploy/local/detection.yaml"))
-    env.setdefault("FIREWATCH_DETECTION_API_ENABLED", "1")
-    env.setdefault("FIREWATCH_DETECTION_API_PORT", "50052")
-    env.setdefault("FIREWATCH_SMTP_HOST", "127.0.0.1")
-    env.setdefault("FIREWATCH_SMTP_PORT", "8025")
-    env.setdefault("FIREWATCH_PAGING_HTTP_PORT", "8081")
-    env.setdefault("FIREWATCH_PAGING_API_PORT", "50053")
-    env.setdefault("FIREWATCH_POSTMORTEM_API_PORT", "50054")
-    env.setdefault("FIREWATCH_POSTMORTEM_HTTP_PORT", "8083")
-    # The operators' route when an escalation reaches nobody: the local mailbox too.
-    env.setdefault("FIREWATCH_PAGING_FALLBACK_EMAILS", "operators@firewatch.local")
-    env.setdefault("FIREWATCH_COMMS_API_PORT", "50055")
-    env.setdefault("FIREWATCH_STATUSPAGE_PORT", "8090")
-    env.setdefault(
-        "FIREWATCH_STATUSPAGE_URL", f"http://127.0.0.1:{env['FIREWATCH_STATUSPAGE_PORT']}"
-    )
-    # Reminders and overdue escalations reach people through the local mailbox too.
-    env.setdefault(
-        "FIREWATCH_COMMS_CONTACTS", "alice=alice@firewatch.local,oncall=oncall@firewatch.local"
-    )
-    env.setdefault("FIREWATCH_AUDIT_API_PORT", "50056")
-    env.setdefault("FIREWATCH_RUNBOOKS_API_PORT", "50057")
-    env.setdefault("FIREWATCH_RUNBOOKS_SENDER", "runbooks-local")
-    env.setdefault("FIREWATCH_DEMO_AUTOMATION_PORT", "8097")
-    env.setdefault("FIREWATCH_AUDIT_SEAL_FILE", str(home / "audit-seals.jsonl"))
-    env.setdefault("PYTHONUNBUFFERED", "1")
-    # eventlet and nameko announce their own deprecation on every start; it is known
-    # (docs/adr) and would bury the lines that matter.
-    env.setdefault("PYTHONWARNINGS", "ignore::DeprecationWarning")
-    api_address = f"127.0.0.1:{env['FIREWATCH_INCIDENT_API_PORT']}"
-
-    ensure_broker(env["FIREWATCH_BROKER_URL"])
-    token_file = prepare_home(home, env["FIREWATCH_STORE_URL"])
-    keys_file = prepare_integrations(home, env["FIREWATCH_STORE_URL"])
-    env.setdefault(
-        "FIREWATCH_PAGING_ACK_SECRET_FILE", str(prepare_paging(home, env["FIREWATCH_STORE_URL"]))
-    )
-    channels_file, comms_secret = prepare_comms(
-        home, env["FIREWATCH_STORE_URL"], env["FIREWATCH_STATUSPAGE_URL"]
-    )
-    env.setdefault("FIREWATCH_COMMS_CHANNELS_FILE", str(channels_file))
-    env.setdefault("FIREWATCH_COMMS_SECRET", comms_secret)
-    env.setdefault("FIREWATCH_AUDIT_KEY_FILE", str(prepare_audit(home, env["FIREWATCH_STORE_URL"])))
-    # The on-call engineer's own token: a responder bound to the paging user `oncall`,
-    # so what they do (the quick start's ack) is recorded as done by them.
-    local_token(
-        home, env["FIREWATCH_STORE_URL"], "oncall.token", "oncall-cli", Role.RESPONDER, "oncall"
-    )
-    mailbox = home / "mail"
-    platform_id, prefix = declare_topology(env)
-
-    processes = [
+def platform_processes(env: dict[str, str], mailbox: Path) -> list[Managed]:
+    """Every process `make run` starts, in start order. deploy/compose.yaml and deploy/k8s
+    run the same ones under the same names, less the local stand-ins (LOCAL_ONLY); a
+    test (tests/deploy) keeps them in step."""
+    return [
         Managed("relay", [PYTHON, "-m", "servicekit.relay", "--name", "local-relay"]),
         Managed("incident-api", [PYTHON, "-m", "incident_service.api"]),
         Managed("detection-http", [PYTHON, "-m", "detection_service.http"]),
@@ -441,6 +387,69 @@ def main() -> int:
             ],
         ),
     ]
+
+
+def main() -> int:
+    home = Path(os.environ.get("FIREWATCH_HOME", ROOT / "var" / "firewatch")).resolve()
+    env = dict(os.environ)
+    env.setdefault("FIREWATCH_STORE_URL", f"sqlite:///{home / 'eventlog.db'}")
+    env.setdefault("FIREWATCH_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
+    env.setdefault("FIREWATCH_CHECKPOINT_URL", f"sqlite:///{home / 'checkpoints.db'}")
+    env.setdefault("FIREWATCH_TOKENS_FILE", str(home / "tokens.json"))
+    env.setdefault("FIREWATCH_INCIDENT_API_PORT", "50051")
+    env.setdefault("FIREWATCH_DETECTION_HTTP_PORT", "8080")
+    env.setdefault("FIREWATCH_DETECTION_CONFIG", str(ROOT / "deploy/local/detection.yaml"))
+    env.setdefault("FIREWATCH_DETECTION_API_ENABLED", "1")
+    env.setdefault("FIREWATCH_DETECTION_API_PORT", "50052")
+    env.setdefault("FIREWATCH_SMTP_HOST", "127.0.0.1")
+    env.setdefault("FIREWATCH_SMTP_PORT", "8025")
+    env.setdefault("FIREWATCH_PAGING_HTTP_PORT", "8081")
+    env.setdefault("FIREWATCH_PAGING_API_PORT", "50053")
+    env.setdefault("FIREWATCH_POSTMORTEM_API_PORT", "50054")
+    env.setdefault("FIREWATCH_POSTMORTEM_HTTP_PORT", "8083")
+    # The operators' route when an escalation reaches nobody: the local mailbox too.
+    env.setdefault("FIREWATCH_PAGING_FALLBACK_EMAILS", "operators@firewatch.local")
+    env.setdefault("FIREWATCH_COMMS_API_PORT", "50055")
+    env.setdefault("FIREWATCH_STATUSPAGE_PORT", "8090")
+    env.setdefault(
+        "FIREWATCH_STATUSPAGE_URL", f"http://127.0.0.1:{env['FIREWATCH_STATUSPAGE_PORT']}"
+    )
+    # Reminders and overdue escalations reach people through the local mailbox too.
+    env.setdefault(
+        "FIREWATCH_COMMS_CONTACTS", "alice=alice@firewatch.local,oncall=oncall@firewatch.local"
+    )
+    env.setdefault("FIREWATCH_AUDIT_API_PORT", "50056")
+    env.setdefault("FIREWATCH_RUNBOOKS_API_PORT", "50057")
+    env.setdefault("FIREWATCH_RUNBOOKS_SENDER", "runbooks-local")
+    env.setdefault("FIREWATCH_DEMO_AUTOMATION_PORT", "8097")
+    env.setdefault("FIREWATCH_AUDIT_SEAL_FILE", str(home / "audit-seals.jsonl"))
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    # eventlet and nameko announce their own deprecation on every start; it is known
+    # (docs/adr) and would bury the lines that matter.
+    env.setdefault("PYTHONWARNINGS", "ignore::DeprecationWarning")
+    api_address = f"127.0.0.1:{env['FIREWATCH_INCIDENT_API_PORT']}"
+
+    ensure_broker(env["FIREWATCH_BROKER_URL"])
+    token_file = prepare_home(home, env["FIREWATCH_STORE_URL"])
+    keys_file = prepare_integrations(home, env["FIREWATCH_STORE_URL"])
+    env.setdefault(
+        "FIREWATCH_PAGING_ACK_SECRET_FILE", str(prepare_paging(home, env["FIREWATCH_STORE_URL"]))
+    )
+    channels_file, comms_secret = prepare_comms(
+        home, env["FIREWATCH_STORE_URL"], env["FIREWATCH_STATUSPAGE_URL"]
+    )
+    env.setdefault("FIREWATCH_COMMS_CHANNELS_FILE", str(channels_file))
+    env.setdefault("FIREWATCH_COMMS_SECRET", comms_secret)
+    env.setdefault("FIREWATCH_AUDIT_KEY_FILE", str(prepare_audit(home, env["FIREWATCH_STORE_URL"])))
+    # The on-call engineer's own token: a responder bound to the paging user `oncall`,
+    # so what they do (the quick start's ack) is recorded as done by them.
+    local_token(
+        home, env["FIREWATCH_STORE_URL"], "oncall.token", "oncall-cli", Role.RESPONDER, "oncall"
+    )
+    mailbox = home / "mail"
+    platform_id, prefix = declare_topology(env)
+
+    processes = platform_processes(env, mailbox)
     stopping = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stopping.set())
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
