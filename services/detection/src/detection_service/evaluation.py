@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import re
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -39,6 +39,9 @@ class RuleEvaluation:
         self._cleared_since: dict[str, datetime] = {}
         """When a firing rule alert's condition last became false (keep_firing_for);
         in memory like the samples it is computed from."""
+        self.annotators: list[Callable[[Mapping[str, str]], dict[str, str]]] = []
+        """Extra annotations for a rule alert from its labels: a synthetic check's
+        failing step and response excerpt (checks.py) ride on the rule's alert."""
 
     # ------------------------------------------------------------------ definitions
 
@@ -138,13 +141,16 @@ class RuleEvaluation:
         stream = alert.stream_for(alert_id)
         state: Alert = self.core.model.state(stream)[0]
         labels = {**observation.group_labels, **spec.labels, "alertname": spec.name}
+        extra: dict[str, str] = {}
+        for annotator in self.annotators:
+            extra.update(annotator(labels))
         details = AlertDetails(
             alert_id=alert_id,
             alert_key=key,
             integration=RULE_INTEGRATION,
             source=SourceKind.RULE,
             labels=labels,
-            annotations={**spec.annotations, "value": f"{observation.value:g}"},
+            annotations={**spec.annotations, **extra, "value": f"{observation.value:g}"},
             summary=spec.summary,
             severity=spec.severity,
         )
