@@ -56,7 +56,7 @@ class Target:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            def do_GET(self) -> None:
                 match self.path:
                     case "/ok":
                         self._send(200, "welcome to checkout")
@@ -80,7 +80,7 @@ class Target:
                     case _:
                         self._send(404, "no such page")
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
                 body = json.loads(self.rfile.read(length) or b"{}")
                 if self.path == "/login" and body.get("user") == "synthetic":
@@ -191,7 +191,9 @@ def test_a_healthy_target_is_up_with_its_step_timed(
     app: DetectionApplication, target: Target
 ) -> None:
     app.define_check(
-        _http("home", target.base + "/ok", assertions=[{"status": 200}, {"body_contains": "welcome"}]),
+        _http(
+            "home", target.base + "/ok", assertions=[{"status": 200}, {"body_contains": "welcome"}]
+        ),
         defined_by="test",
     )
     result = app.run_check("home")
@@ -214,7 +216,11 @@ def test_a_500_is_down_with_the_status_and_response_excerpt(
 
 def test_the_wrong_body_is_down_even_with_a_200(app: DetectionApplication, target: Target) -> None:
     app.define_check(
-        _http("home", target.base + "/wrong", assertions=[{"status": 200}, {"body_matches": "welcome|checkout"}]),
+        _http(
+            "home",
+            target.base + "/wrong",
+            assertions=[{"status": 200}, {"body_matches": "welcome|checkout"}],
+        ),
         defined_by="test",
     )
     result = app.run_check("home")
@@ -303,9 +309,7 @@ def test_tcp_and_dns_checks(app: DetectionApplication, target: Target) -> None:
         {"name": "dns", "kind": "dns", "host": "localhost", "expect_addresses": ["127.0.0.1"]},
         defined_by="t",
     )
-    app.define_check(
-        {"name": "nx", "kind": "dns", "host": "no-such-host.invalid"}, defined_by="t"
-    )
+    app.define_check({"name": "nx", "kind": "dns", "host": "no-such-host.invalid"}, defined_by="t")
     assert app.run_check("tcp-up").outcome is Outcome.UP
     assert app.run_check("tcp-down").outcome is Outcome.DOWN
     assert app.run_check("dns").outcome is Outcome.UP
@@ -319,7 +323,11 @@ def test_failing_for_the_for_duration_fires_with_the_step_and_resolves_on_recove
     app: DetectionApplication, target: Target, clock: FakeClock, store: SQLiteEventStore
 ) -> None:
     app.define_check(
-        {**_http("checkout", target.base + "/flaky"), "for": "2m", "labels": {"service": "checkout"}},
+        {
+            **_http("checkout", target.base + "/flaky"),
+            "for": "2m",
+            "labels": {"service": "checkout"},
+        },
         defined_by="test",
     )
     app.run_check("checkout")

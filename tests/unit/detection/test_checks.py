@@ -40,7 +40,9 @@ def _with(**changes: Any) -> dict[str, Any]:
         (_with(steps=[{"url": "ftp://x"}]), "steps.0.url", "http:// or https://"),
         (_with(steps=[{"url": "http://x", "timeout": "2h"}]), "steps.0.timeout", "less than"),
         (
-            _with(steps=[{"url": "http://x", "assertions": [{"status": 200, "body_contains": "a"}]}]),
+            _with(
+                steps=[{"url": "http://x", "assertions": [{"status": 200, "body_contains": "a"}]}]
+            ),
             "steps.0.assertions.0",
             "exactly one",
         ),

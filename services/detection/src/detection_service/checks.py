@@ -17,6 +17,7 @@ recent history), a `CheckStatusChanged` event only when the outcome changes and 
 
 from __future__ import annotations
 
+import contextlib
 import statistics
 from collections import deque
 from collections.abc import Mapping
@@ -92,9 +93,9 @@ class Checks:
 
     # ------------------------------------------------------------------ definitions
 
-    def define_check(self, raw: Mapping[str, Any] | CheckSpec, *, defined_by: str) -> tuple[
-        CheckSpec, bool
-    ]:
+    def define_check(
+        self, raw: Mapping[str, Any] | CheckSpec, *, defined_by: str
+    ) -> tuple[CheckSpec, bool]:
         """Validate and record a definition (and its rule); False when unchanged.
         A bad definition raises InvalidCommandError naming the field; nothing appended."""
         spec = raw if isinstance(raw, CheckSpec) else check.parse_spec(dict(raw))
@@ -117,13 +118,14 @@ class Checks:
             if self.core.caught_up().state(stream)[1] is None:
                 raise NotFoundError(f"no check named {name!r}")
             self.core.run(
-                CHECK, stream, check.RemoveCheck(self.core.clock(), removed_by),
-                cause="remove", actor=removed_by,
+                CHECK,
+                stream,
+                check.RemoveCheck(self.core.clock(), removed_by),
+                cause="remove",
+                actor=removed_by,
             )
-            try:
+            with contextlib.suppress(NotFoundError):  # the rule was removed by hand
                 self.rules.remove_rule(rule_name(name), removed_by=f"check:{name}")
-            except NotFoundError:
-                pass
             self._rings.pop(name, None)
 
     def active_specs(self) -> list[CheckSpec]:
@@ -146,7 +148,9 @@ class Checks:
 
     # ------------------------------------------------------------------ probing
 
-    def run_once(self, name: str, at: datetime | None = None, *, record: bool = True) -> ProbeResult:
+    def run_once(
+        self, name: str, at: datetime | None = None, *, record: bool = True
+    ) -> ProbeResult:
         """Probe a check now (on the calling thread) and, on the writer, record it."""
         spec = self.get(name).spec
         assert spec is not None
@@ -214,9 +218,7 @@ class Checks:
             events += self._summarise(state, ring, result.at)
         return events
 
-    def _summarise(
-        self, state: Check, ring: deque[ProbeResult], at: datetime
-    ) -> list[DomainEvent]:
+    def _summarise(self, state: Check, ring: deque[ProbeResult], at: datetime) -> list[DomainEvent]:
         start = state.last_summary_end or (state.defined_at or at)
         if at - start < self.summary_period:
             return []
