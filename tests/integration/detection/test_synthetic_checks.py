@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client import CollectorRegistry, generate_latest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -25,7 +26,7 @@ from cryptography.x509.oid import NameOID
 
 from detection_service.app import DetectionApplication
 from detection_service.check import Outcome
-from detection_service.synthetics import CheckScheduler
+from detection_service.synthetics import CheckMetrics, CheckScheduler
 from eventlog import FakeClock, Ownership
 from eventlog.sqlite import SQLiteEventStore
 
@@ -398,7 +399,7 @@ def test_a_hanging_target_does_not_delay_the_other_checks(
     app.define_check(_http("slow", target.base + "/hang", timeout="5s"), defined_by="t")
     for index in range(5):
         app.define_check(_http(f"fast{index}", target.base + "/ok"), defined_by="t")
-    scheduler = CheckScheduler(app, workers=4)
+    scheduler = CheckScheduler(app, workers=4, spread=False)
     try:
         futures = scheduler.submit_due()
         assert len(futures) == 6
@@ -416,3 +417,35 @@ def test_a_hanging_target_does_not_delay_the_other_checks(
     finally:
         target.release.set()
         scheduler.stop()
+
+
+def test_first_runs_spread_over_the_interval_then_keep_their_cadence(
+    app: DetectionApplication, target: Target, clock: FakeClock
+) -> None:
+    for index in range(20):
+        app.define_check(_http(f"c{index}", target.base + "/ok"), defined_by="t")
+    registry = CollectorRegistry()
+    scheduler = CheckScheduler(app, workers=4, metrics=CheckMetrics(registry))
+    try:
+        started: list[str] = []
+        for _ in range(11):  # one interval (ends inclusive), a second at a time
+            for future in scheduler.submit_due():
+                result = future.result(timeout=5)
+                assert result is not None
+                started.append(result.check)
+            clock.advance(1)
+        assert sorted(started) == sorted(f"c{i}" for i in range(20))  # each once
+        assert 0 < len(set(started[:10])) < 20  # spread, not all in the first second
+        # The next interval runs each again, at the same offsets.
+        again = []
+        for _ in range(10):
+            again += scheduler.submit_due()
+            clock.advance(1)
+        assert len(again) == 20
+        wait(again, timeout=5)
+    finally:
+        scheduler.stop()
+    exposition = generate_latest(registry).decode()
+    assert 'firewatch_check_up{check="c0"} 1.0' in exposition
+    assert 'firewatch_check_runs_total{check="c0",outcome="up"} 2.0' in exposition
+    assert "firewatch_check_schedule_lateness_seconds_count 40.0" in exposition

@@ -1,9 +1,12 @@
 """The synthetic-check scheduler: when each check runs, on which thread, and what the
 process's /metrics says about it.
 
-Owns timing and concurrency only (ADR 0021). One scheduler thread wakes every
-`resolution` seconds, hands every due check to a bounded pool of OS threads and sets
-its next due time to `due + interval` (never `now + interval`, so runs do not drift);
+Owns timing and concurrency only (ADR 0021). One scheduler thread wakes at the
+earliest due time (at least every `resolution` seconds), hands every due check to a
+bounded pool of OS threads and sets its next due time to `due + interval` (never
+`now + interval`, so runs do not drift). A check's first run is offset within its
+interval by a hash of its name (as Prometheus spreads scrapes), so 200 checks defined
+together do not all start in the same instant and queue behind each other;
 a check still running when it falls due again is skipped and counted, never queued,
 so one hanging target costs at most its own slots, never another check's. The writer
 is a plain-threads process (ADR 0008), so blocking sockets in a pool are the natural
@@ -12,6 +15,7 @@ fit: no eventlet, no asyncio. Deciding what a result means lives in `checks.py`.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from collections.abc import Callable
@@ -74,14 +78,16 @@ class CheckScheduler:
         app: DetectionApplication,
         *,
         workers: int = DEFAULT_WORKERS,
-        resolution: float = 0.05,
+        resolution: float = 0.5,
         metrics: CheckMetrics | None = None,
         on_lateness: Callable[[float], None] | None = None,
+        spread: bool = True,
     ) -> None:
         self.app = app
         self.resolution = resolution
         self.metrics = metrics
         self.on_lateness = on_lateness
+        self.spread = spread
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="check")
         self._next: dict[str, datetime] = {}
         self._running: dict[str, Future[ProbeResult | None]] = {}
@@ -99,11 +105,23 @@ class CheckScheduler:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     def _loop(self) -> None:
-        while not self._stop.wait(self.resolution):
+        pause = 0.0
+        while not self._stop.wait(pause):
             try:
                 self.submit_due()
             except Exception:
                 log.exception("check scheduling failed; retrying")
+            pause = self._until_next()
+
+    def _until_next(self) -> float:
+        """Sleep until the earliest due run, but at most `resolution` (a check defined
+        meanwhile starts within it) and at least 1 ms."""
+        with self._guard:
+            earliest = min(self._next.values(), default=None)
+        if earliest is None:
+            return self.resolution
+        left = (earliest - self.app.clock()).total_seconds()
+        return min(self.resolution, max(0.001, left))
 
     def submit_due(self) -> list[Future[ProbeResult | None]]:
         """Start every check that is due now; returns their futures (tests wait on them)."""
@@ -115,7 +133,9 @@ class CheckScheduler:
                 if name not in specs:
                     del self._next[name]  # removed
             for name, spec in specs.items():
-                due = self._next.setdefault(name, now)
+                due = self._next.get(name)
+                if due is None:
+                    due = self._next[name] = now + self._offset(name, spec.interval)
                 if due > now:
                     continue
                 interval = timedelta(seconds=spec.interval)
@@ -133,6 +153,12 @@ class CheckScheduler:
                 self._running[name] = future
                 started.append(future)
         return started
+
+    def _offset(self, name: str, interval: float) -> timedelta:
+        if not self.spread:
+            return timedelta(0)
+        fraction = int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "big") / 2**32
+        return timedelta(seconds=fraction * interval)
 
     def _run(self, name: str, due: datetime) -> ProbeResult | None:
         lateness = max(0.0, (self.app.clock() - due).total_seconds())
