@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import http.client
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -77,7 +76,7 @@ def _free_port() -> int:
 def target_process(directory: Path) -> Iterator[int]:
     (directory / "ok.txt").write_text("ok\n", encoding="utf-8")
     port = _free_port()
-    child = subprocess.Popen(  # noqa: S603 - our own interpreter, fixed arguments
+    child = subprocess.Popen(
         [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
          "--directory", str(directory)],
         stdout=subprocess.DEVNULL,
@@ -201,7 +200,7 @@ def markdown(result: Result) -> str:
         f"| lateness p50 | {_percentile(result.lateness_ms, 0.5):.2f} ms |",
         f"| lateness p99 | {p99:.2f} ms |",
         f"| lateness max | {max(result.lateness_ms, default=float('nan')):.2f} ms |",
-        f"| CPU per check run (scheduler, probe, samples, rules) | {result.cpu_per_run_ms:.2f} ms |",
+        f"| CPU per check run (probe, samples, rules) | {result.cpu_per_run_ms:.2f} ms |",
         f"| floor: CPU per bare request | {result.floor_cpu_ms:.2f} ms |",
         f"| floor: wall per bare request | {result.floor_wall_ms:.2f} ms |",
         f"| CPU per run / floor | {result.cpu_per_run_ms / result.floor_cpu_ms:.1f}x |"
