@@ -14,10 +14,12 @@ import grpc
 import pytest
 
 from firewatch.alert.v1 import alert_pb2 as pb
+from firewatch.alert.v1 import alert_pb2_grpc as pb_grpc
 from tests.integration.detection.test_grpc_alert_service import (  # noqa: F401
     AlertApi,
     _bad_request_field,
     _error,
+    _serve,
     alert_api,
 )
 from tests.integration.incident.conftest import StoreFactory, open_log  # noqa: F401
@@ -127,3 +129,28 @@ def test_auditors_read_checks_but_cannot_define_or_run_them(
     assert run.code() is grpc.StatusCode.PERMISSION_DENIED
     missing = _error(lambda: alert_api.call("RunCheck", pb.RunCheckRequest(name="nope")))
     assert missing.code() is grpc.StatusCode.NOT_FOUND
+
+
+def test_a_read_only_replica_runs_a_check_without_recording_it(
+    alert_api: AlertApi, health_url: str
+) -> None:
+    alert_api.call("DefineCheck", pb.DefineCheckRequest(definition=_definition(health_url)))
+    head = alert_api.head()
+    replica = _serve(alert_api.app, alert_api.tokens_file, writable=False)
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{replica.port}") as channel:
+            stub = pb_grpc.AlertServiceStub(channel)  # type: ignore[no-untyped-call]
+            ran = stub.RunCheck(pb.RunCheckRequest(name="platform"), metadata=alert_api.auth())
+            assert ran.result.outcome == pb.CHECK_OUTCOME_UP
+            assert not ran.recorded
+            refused = _error(
+                lambda: stub.DefineCheck(
+                    pb.DefineCheckRequest(definition=_definition(health_url, "/x")),
+                    metadata=alert_api.auth(),
+                )
+            )
+            assert refused.code() is grpc.StatusCode.FAILED_PRECONDITION
+    finally:
+        replica.stop(grace=0)
+    assert alert_api.head() == head
+    assert alert_api.app.check_results("platform") == []
