@@ -6,12 +6,17 @@ naming the field with nothing appended; roles as documented in docs/access.md.""
 from __future__ import annotations
 
 import threading
+import urllib.request
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import grpc
 import pytest
+
+from apikit.auth import Role, issue_token
+from eventlog import EventFilter, open_store
 
 from firewatch.alert.v1 import alert_pb2 as pb
 from firewatch.alert.v1 import alert_pb2_grpc as pb_grpc
@@ -19,7 +24,10 @@ from tests.integration.detection.test_grpc_alert_service import (  # noqa: F401
     AlertApi,
     _bad_request_field,
     _error,
+    _free_port,
     _serve,
+    _start,
+    _stop,
     alert_api,
 )
 from tests.integration.incident.conftest import StoreFactory, open_log  # noqa: F401
@@ -154,3 +162,45 @@ def test_a_read_only_replica_runs_a_check_without_recording_it(
         replica.stop(grace=0)
     assert alert_api.head() == head
     assert alert_api.app.check_results("platform") == []
+
+
+def test_the_writer_process_runs_defined_checks_on_its_own_and_exports_their_metrics(
+    tmp_path: Path, health_url: str
+) -> None:
+    tokens_file = tmp_path / "tokens.json"
+    auth = [("authorization", f"Bearer {issue_token(tokens_file, 'alice', Role.RESPONDER)}")]
+    api_port, http_port = _free_port(), _free_port()
+    env = {
+        "FIREWATCH_STORE_URL": f"sqlite:///{tmp_path / 'log.db'}",
+        "FIREWATCH_TOKENS_FILE": str(tokens_file),
+        "FIREWATCH_DETECTION_HTTP_PORT": str(http_port),
+        "FIREWATCH_DETECTION_API_ENABLED": "1",
+        "FIREWATCH_DETECTION_API_PORT": str(api_port),
+    }
+    writer = _start("detection_service.http", env, "detection HTTP on")
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{api_port}") as channel:
+            stub = pb_grpc.AlertServiceStub(channel)  # type: ignore[no-untyped-call]
+            definition = _definition(health_url).replace("interval: 30s", "interval: 1s")
+            stub.DefineCheck(pb.DefineCheckRequest(definition=definition), metadata=auth)
+            # The scheduler's first run records the first status: wait for that event.
+            log = open_store(env["FIREWATCH_STORE_URL"])
+            changes = log.subscribe(
+                filter=EventFilter(event_types=["CheckStatusChanged"]), poll_interval=0.05
+            )
+            try:
+                first = changes.next_event(timeout=30)
+            finally:
+                changes.close()
+                log.close()
+            assert first is not None
+            assert first.data["status"] == "up"
+            listed = stub.ListChecks(pb.ListChecksRequest(), metadata=auth).checks
+            assert listed[0].last_result.outcome == pb.CHECK_OUTCOME_UP
+        with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/metrics", timeout=30) as page:
+            metrics = page.read().decode()
+        assert 'firewatch_check_up{check="platform"} 1.0' in metrics
+        assert 'firewatch_check_runs_total{check="platform",outcome="up"}' in metrics
+    finally:
+        _stop(writer)
+    assert writer.returncode == 0
