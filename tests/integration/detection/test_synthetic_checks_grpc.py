@@ -17,7 +17,6 @@ import pytest
 
 from apikit.auth import Role, issue_token
 from eventlog import EventFilter, open_store
-
 from firewatch.alert.v1 import alert_pb2 as pb
 from firewatch.alert.v1 import alert_pb2_grpc as pb_grpc
 from tests.integration.detection.test_grpc_alert_service import (  # noqa: F401
