@@ -364,10 +364,20 @@ def test_failing_for_the_for_duration_fires_with_the_step_and_resolves_on_recove
         "AlertGroupResolved",
     )
     assert app.get_check("checkout").first_failed_at is None
-    # The log holds state changes, not probes: 15 runs, 3 outcome events.
+    # Removing a check resolves its open alert (no rule would evaluate it again).
+    target.broken = True
+    for _ in range(13):
+        clock.advance(10)
+        app.run_check("checkout")
+        app.tick()
+    assert [a.status.value for a in app.list_alerts(status="firing")] == ["firing"]
+    app.remove_check("checkout", removed_by="test")
+    assert app.list_alerts(status="firing") == []
+    assert app.list_rules() == []
+    # The log holds state changes, not probes: 28 runs, 4 outcome events.
     changes = [t for t in _types(store) if t == "CheckStatusChanged"]
-    assert len(changes) == 3
-    assert len(app.check_results("checkout", limit=0)) == 15
+    assert len(changes) == 4  # up, down, up, down
+    assert "CheckRemoved" in _types(store)
 
 
 def test_the_checkers_own_resolver_failing_is_a_checker_error_not_the_target(

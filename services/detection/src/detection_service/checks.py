@@ -124,6 +124,10 @@ class Checks:
                 cause="remove",
                 actor=removed_by,
             )
+            state: Check = self.core.model.state(stream)[0]
+            if state.spec is not None:
+                # Its alert would otherwise stay open: no rule evaluates it any more.
+                self.rules.resolve_open_alerts(rule_for(state.spec), self.core.clock())
             with contextlib.suppress(NotFoundError):  # the rule was removed by hand
                 self.rules.remove_rule(rule_name(name), removed_by=f"check:{name}")
             self._rings.pop(name, None)

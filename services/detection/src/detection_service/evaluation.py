@@ -67,6 +67,22 @@ class RuleEvaluation:
                 actor=removed_by,
             )
 
+    def resolve_open_alerts(self, spec: rule.RuleSpec, at: datetime) -> list[DomainEvent]:
+        """Resolve every open alert of a rule that is going away (a removed synthetic
+        check, whose rule has no `keep_firing_for`): nothing will evaluate it again."""
+        with self.core.lock:
+            open_ids = [
+                a.alert_id
+                for a in self.core.caught_up().alerts()
+                if a.source is SourceKind.RULE
+                and a.is_open
+                and a.labels.get("alertname") == spec.name
+            ]
+            events: list[DomainEvent] = []
+            for alert_id in open_ids:
+                events += self._condition_false(spec, alert_id, at)
+            return events
+
     def load_rules(self, specs: Iterable[rule.RuleSpec], *, defined_by: str) -> int:
         """Define every rule of a validated file; returns how many changed."""
         return sum(self.define_rule(spec, defined_by=defined_by) for spec in specs)
