@@ -459,3 +459,15 @@ def test_first_runs_spread_over_the_interval_then_keep_their_cadence(
     assert 'firewatch_check_up{check="c0"} 1.0' in exposition
     assert 'firewatch_check_runs_total{check="c0",outcome="up"} 2.0' in exposition
     assert "firewatch_check_schedule_lateness_seconds_count 40.0" in exposition
+
+
+def test_a_ca_file_the_checker_cannot_read_is_a_checker_error(
+    app: DetectionApplication, expired_tls: str, tmp_path: Path
+) -> None:
+    missing = str(tmp_path / "no-such-ca.pem")
+    app.define_check(_http("tls", expired_tls + "/ok", ca_file=missing), defined_by="t")
+    result = app.run_check("tls")
+    assert result.outcome is Outcome.CHECKER_ERROR
+    assert result.failing is not None
+    assert result.failing.name == "home"
+    assert result.failing.detail.startswith("checker: cannot load ca_file")
