@@ -128,3 +128,19 @@ def test_a_check_owns_a_last_value_rule_over_its_up_samples() -> None:
     assert (owned.aggregation, owned.comparison, owned.threshold) == ("last", "<", 1)
     assert owned.window == timedelta(seconds=30)
     assert owned.labels == {"team": "shop", "check": "home", "source": "synthetic"}
+
+
+def test_a_summary_counts_every_run_of_its_period_even_beyond_the_ring(
+    store: SQLiteEventStore, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(checks_module, "RING_SIZE", 3)
+    app = DetectionApplication(store, clock)
+    checks = Checks(app.core, app.checks.rules, summary_period=timedelta(minutes=1))
+    checks.define_check(GOOD, defined_by="alice")
+    for _ in range(6):
+        clock.advance(10)
+        checks.record(_result(clock(), Outcome.UP, 12.0))
+    (summary,) = [e for e in store.read_all() if e.type == "CheckSummaryRecorded"]
+    assert (summary.data["runs"], summary.data["up"]) == (6, 6)
+    assert summary.data["latency_p50_ms"] == 12.0
+    assert len(checks.results("home", limit=0)) == 3

@@ -21,7 +21,7 @@ import contextlib
 import statistics
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -77,6 +77,36 @@ class CheckView:
     last: ProbeResult | None
 
 
+@dataclass(slots=True)
+class _Period:
+    """One summary period's runs so far (since the writer started, after a restart)."""
+
+    runs: int = 0
+    up: int = 0
+    down: int = 0
+    checker_errors: int = 0
+    latencies: list[float] = field(default_factory=list)
+
+    def add(self, result: ProbeResult) -> None:
+        self.runs += 1
+        self.up += result.outcome is Outcome.UP
+        self.down += result.outcome is Outcome.DOWN
+        self.checker_errors += result.outcome is Outcome.CHECKER_ERROR
+        self.latencies.append(result.total_ms)
+
+    def summary(self, start: datetime, end: datetime) -> check.RecordSummary:
+        return check.RecordSummary(
+            period_start=start,
+            period_end=end,
+            runs=self.runs,
+            up=self.up,
+            down=self.down,
+            checker_errors=self.checker_errors,
+            latency_p50_ms=round(statistics.median(self.latencies), 3),
+            latency_max_ms=round(max(self.latencies), 3),
+        )
+
+
 class Checks:
     def __init__(
         self,
@@ -89,6 +119,7 @@ class Checks:
         self.rules = rules
         self.summary_period = summary_period
         self._rings: dict[str, deque[ProbeResult]] = {}
+        self._periods: dict[str, _Period] = {}
         rules.annotators.append(self.annotations_for)
 
     # ------------------------------------------------------------------ definitions
@@ -131,6 +162,7 @@ class Checks:
             with contextlib.suppress(NotFoundError):  # the rule was removed by hand
                 self.rules.remove_rule(rule_name(name), removed_by=f"check:{name}")
             self._rings.pop(name, None)
+            self._periods.pop(name, None)
 
     def active_specs(self) -> list[CheckSpec]:
         with self.core.lock:
@@ -219,33 +251,25 @@ class Checks:
                     actor=f"check:{result.check}",
                 ).events
             )
-            events += self._summarise(state, ring, result.at)
+            events += self._summarise(state, result)
         return events
 
-    def _summarise(self, state: Check, ring: deque[ProbeResult], at: datetime) -> list[DomainEvent]:
-        start = state.last_summary_end or (state.defined_at or at)
-        if at - start < self.summary_period:
+    def _summarise(self, state: Check, result: ProbeResult) -> list[DomainEvent]:
+        # Counted as results arrive, not read back from the ring: at a 1 s interval an
+        # hour is 3,600 runs, more than the ring keeps.
+        period = self._periods.setdefault(state.name, _Period())
+        period.add(result)
+        start = state.last_summary_end or (state.defined_at or result.at)
+        if result.at - start < self.summary_period or not period.runs:
             return []
-        period = [r for r in ring if start < r.at <= at]
-        if not period:
-            return []
-        latencies = [r.total_ms for r in period]
-        command = check.RecordSummary(
-            period_start=start,
-            period_end=at,
-            runs=len(period),
-            up=sum(r.outcome is Outcome.UP for r in period),
-            down=sum(r.outcome is Outcome.DOWN for r in period),
-            checker_errors=sum(r.outcome is Outcome.CHECKER_ERROR for r in period),
-            latency_p50_ms=round(statistics.median(latencies), 3),
-            latency_max_ms=round(max(latencies), 3),
-        )
+        command = period.summary(start, result.at)
+        self._periods[state.name] = _Period()
         return list(
             self.core.run(
                 CHECK,
                 check.stream_for(state.name),
                 command,
-                cause=f"summary/{at.isoformat()}",
+                cause=f"summary/{result.at.isoformat()}",
                 actor=f"check:{state.name}",
             ).events
         )
