@@ -63,6 +63,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="skip the runbooks benchmark (declaration to automated action at 20/s)",
     )
+    parser.add_argument(
+        "--skip-synthetics",
+        action="store_true",
+        help="skip the synthetic-checks benchmark (200 checks at 10 s: lateness, CPU)",
+    )
     return parser.parse_args(argv)
 
 
@@ -208,6 +213,13 @@ def run_runbooks_benchmark(*, quick: bool) -> str:
     return runbooks_bench.run(BROKER_URL, quick=quick)
 
 
+def run_synthetics_benchmark(*, quick: bool) -> str:
+    """Check scheduling lateness p99 and CPU per check vs bare requests (markdown)."""
+    from tests.benchmarks import synthetics_bench
+
+    return synthetics_bench.run(quick=quick)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     config = bench.QUICK if args.quick else bench.FULL
@@ -248,6 +260,8 @@ def main(argv: list[str] | None = None) -> int:
         incident_section += "\n" + run_comms_benchmarks(quick=args.quick)
     if not args.skip_runbooks:
         incident_section += "\n" + run_runbooks_benchmark(quick=args.quick)
+    if not args.skip_synthetics:
+        incident_section += "\n" + run_synthetics_benchmark(quick=args.quick)
     if incident_section:
         print(incident_section)
     if args.write:

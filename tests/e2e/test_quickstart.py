@@ -78,6 +78,10 @@ def test_the_readme_quick_start_declares_works_and_resolves_an_incident(
     assert "Subject: Update on INC-1" in out
     assert '"name": "Checkout errors"' in out
     assert "no data was lost" in out
+    # The platform probes its own health endpoint: defined, run once, each step timed.
+    assert "platform-health: defined (http, every 30s)" in out
+    assert re.search(r"^detection\s+ok\s+[\d.]+ ms\s+200", out, re.M), out
+    assert "platform-health: up in" in out
     # Runbooks: INC-1 shows the runbook it matched, and the automated rollback's call
     # is in its timeline (requested, attempted, result).
     assert "checkout-5xx rev 1 published" in out

@@ -275,6 +275,8 @@ def test_detection_streams_replay_as_the_alert_api_answered_then(audit_api: Audi
         )
         app.define_rule(RuleSpec.model_validate(spec), defined_by="root")
         app.create_heartbeat("backup", interval=timedelta(hours=1), created_by="root")
+        probe = {"name": "platform", "kind": "tcp", "host": "127.0.0.1", "port": 9}
+        app.define_check(probe, defined_by="root")
         log.clock.advance(timedelta(minutes=5))
         then = log.clock()
         captured = {
@@ -290,6 +292,9 @@ def test_detection_streams_replay_as_the_alert_api_answered_then(audit_api: Audi
             "heartbeat-backup": stub.ListHeartbeats(
                 apb.ListHeartbeatsRequest(), metadata=admin(audit_api)
             ).heartbeats[0],
+            "check-platform": stub.ListChecks(
+                apb.ListChecksRequest(), metadata=admin(audit_api)
+            ).checks[0],
         }
         assert captured[f"alert-{sent.alert_id}"].group_id, "the alert joined a group"
         assert captured[f"silence-{silenced.silence_id}"].active
@@ -301,6 +306,7 @@ def test_detection_streams_replay_as_the_alert_api_answered_then(audit_api: Audi
         )
         app.define_rule(RuleSpec.model_validate(spec | {"threshold": 0.9}), defined_by="root")
         app.ping_heartbeat("backup")
+        app.define_check(probe | {"interval": 30}, defined_by="root")
 
     for stream, answer in captured.items():
         state, renderer = replayed(audit_api, stream, at=then)

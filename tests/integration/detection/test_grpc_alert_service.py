@@ -649,9 +649,25 @@ _EVERY_CALL: dict[str, Any] = {
     "ListHeartbeats": pb.ListHeartbeatsRequest(),
     "PingHeartbeat": pb.PingHeartbeatRequest(name="no-such-monitor"),
     "PushSamples": pb.PushSamplesRequest(samples=[pb.Sample(name="up", value=1)]),
+    "DefineCheck": pb.DefineCheckRequest(
+        definition='{"name": "db", "kind": "tcp", "host": "127.0.0.1", "port": 9}'
+    ),
+    "RemoveCheck": pb.RemoveCheckRequest(name="no-such-check"),
+    "ListChecks": pb.ListChecksRequest(),
+    "RunCheck": pb.RunCheckRequest(name="no-such-check"),
+    "ListCheckResults": pb.ListCheckResultsRequest(name="no-such-check"),
 }
 _SENDS = {"SendAlert", "PushSamples", "PingHeartbeat"}
-_READS = {"GetAlert", "ListAlerts", "ListSilences", "ListRules", "ValidateRules", "ListHeartbeats"}
+_READS = {
+    "GetAlert",
+    "ListAlerts",
+    "ListSilences",
+    "ListRules",
+    "ValidateRules",
+    "ListHeartbeats",
+    "ListChecks",
+    "ListCheckResults",
+}
 _ALLOWED = {
     "prom": _SENDS,
     "audrey": _READS,

@@ -71,6 +71,7 @@ def test_every_service_registers_its_renderers_through_the_entry_points() -> Non
         "silence": "detection",
         "rule": "detection",
         "heartbeat": "detection",
+        "check": "detection",
         "comms": "comms",
         "statusincident": "comms",
         "statuspage": "comms",

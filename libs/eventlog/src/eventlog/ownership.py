@@ -14,7 +14,7 @@ from eventlog.validation import validate_category
 
 PLATFORM_OWNERSHIP: Mapping[str, frozenset[str]] = {
     "detection": frozenset(
-        {"rule", "alert", "alertgroup", "silence", "heartbeat", "integration", "samples"}
+        {"rule", "alert", "alertgroup", "silence", "heartbeat", "integration", "samples", "check"}
     ),
     "incident": frozenset({"incident", "incidentnumber"}),
     "paging": frozenset({"schedule", "policy", "page", "user", "team", "escalation", "sender"}),

@@ -379,6 +379,25 @@ class AlertClient(ApiClient):
     ) -> alert_pb.PingHeartbeatResponse:
         return self._unary("PingHeartbeat", request, alert_pb.PingHeartbeatResponse)
 
+    def define_check(self, definition: str) -> alert_pb.DefineCheckResponse:
+        request = alert_pb.DefineCheckRequest(definition=definition)
+        return self._unary("DefineCheck", request, alert_pb.DefineCheckResponse)
+
+    def remove_check(self, name: str) -> alert_pb.RemoveCheckResponse:
+        request = alert_pb.RemoveCheckRequest(name=name)
+        return self._unary("RemoveCheck", request, alert_pb.RemoveCheckResponse)
+
+    def list_checks(self) -> alert_pb.ListChecksResponse:
+        return self._unary("ListChecks", alert_pb.ListChecksRequest(), alert_pb.ListChecksResponse)
+
+    def run_check(self, name: str) -> alert_pb.RunCheckResponse:
+        request = alert_pb.RunCheckRequest(name=name)
+        return self._unary("RunCheck", request, alert_pb.RunCheckResponse)
+
+    def check_results(self, name: str, limit: int) -> alert_pb.ListCheckResultsResponse:
+        request = alert_pb.ListCheckResultsRequest(name=name, limit=limit)
+        return self._unary("ListCheckResults", request, alert_pb.ListCheckResultsResponse)
+
 
 @contextmanager
 def connect_alerts(settings: Settings) -> Iterator[AlertClient]:

@@ -23,7 +23,7 @@ from rich.text import Text
 
 from firewatch.eventlog.v1 import event_pb2
 from firewatch.incident.v1 import incident_pb2 as pb
-from incidentctl import alerting, render
+from incidentctl import alerting, checks, render
 from incidentctl.client import (
     DEFAULT_ALERT_SERVER,
     DEFAULT_SERVER,
@@ -672,6 +672,7 @@ def _reference(client: IncidentClient, known: dict[str, str], event: event_pb2.L
 
 # The detection and paging commands live in their own modules.
 alerting.register(app)
+checks.register(app)
 app.add_typer(oncall_app, name="oncall")
 app.add_typer(pages_app, name="page")
 

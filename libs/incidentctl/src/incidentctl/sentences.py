@@ -271,6 +271,30 @@ def _heartbeat_created(d: Fields) -> str:
     return f"{text} (grace {grace})" if grace else text
 
 
+def _check_defined(d: Fields) -> str:
+    spec = d.fields("spec")
+    text = _join("synthetic check", d.text("name"), "defined")
+    text = _with(text, d.text("kind"), ": ")
+    text = _with(text, _duration(spec.seconds("interval")), ", every ")
+    return _with(text, _duration(spec.seconds("for")), ", alerts after failing for ")
+
+
+def _check_status(d: Fields) -> str:
+    words = {"up": "passing", "down": "failing", "checker_error": "not running (checker error)"}
+    status = d.text("status")
+    text = _join("synthetic check", words.get(status, status) or "changed status")
+    text = _with(text, d.text("failing_step"), " at step ")
+    return _with(text, d.text("detail"))
+
+
+def _check_summary(d: Fields) -> str:
+    runs, up = d.number("runs"), d.number("up")
+    text = _with("synthetic check summary", _count(runs, "run"))
+    if runs and up is not None:
+        text = _with(text, f"{100 * up / runs:.1f}% passed", ", ")
+    return _with(text, d.when("period_end"), " until ")
+
+
 def _rule_defined(d: Fields) -> str:
     rule = d.fields("rule")
     text = _join(rule.text("severity"), rule.text("kind"), "rule", rule.text("name"), "defined")
@@ -323,6 +347,10 @@ DETECTION: dict[str, Callable[[Fields], str]] = {
     "HeartbeatMonitorCreated": _heartbeat_created,
     "HeartbeatPinged": lambda d: _with("heartbeat pinged", d.when("deadline"), ", next due by "),
     "HeartbeatMissed": lambda d: _with("heartbeat missed", d.when("deadline"), ": no ping by "),
+    "CheckDefined": _check_defined,
+    "CheckRemoved": lambda d: _with("synthetic check removed", d.text("removed_by"), " by "),
+    "CheckStatusChanged": _check_status,
+    "CheckSummaryRecorded": _check_summary,
     "IntegrationCreated": lambda d: _with(
         _join(d.text("kind"), "integration", d.text("name") or d.text("integration_id"), "created"),
         d.pairs("default_labels"),

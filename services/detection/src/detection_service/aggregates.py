@@ -3,13 +3,13 @@
 
 Owns nothing but that wiring: the rules stay in the pure domain modules, and every
 detection event is correlated with the id in its stream's name (the alert, group,
-silence, heartbeat, rule or integration it is about).
+silence, heartbeat, rule, integration or check it is about).
 """
 
 from __future__ import annotations
 
 from appkit import Aggregate
-from detection_service import alert, group, heartbeat, integration, rule, silence
+from detection_service import alert, check, group, heartbeat, integration, rule, silence
 
 ALERT = Aggregate(alert.STREAM_CATEGORY, alert.INITIAL, alert.decide, alert.evolve)
 GROUP = Aggregate(group.STREAM_CATEGORY, group.INITIAL, group.decide, group.evolve)
@@ -22,4 +22,6 @@ INTEGRATION = Aggregate(
 )
 RULE = Aggregate(rule.STREAM_CATEGORY, rule.INITIAL, rule.decide, rule.evolve)
 
-ALL = (ALERT, GROUP, SILENCE, HEARTBEAT, INTEGRATION, RULE)
+CHECK = Aggregate(check.STREAM_CATEGORY, check.INITIAL, check.decide, check.evolve)
+
+ALL = (ALERT, GROUP, SILENCE, HEARTBEAT, INTEGRATION, RULE, CHECK)

@@ -12,7 +12,8 @@ gRPC-only, read-only replica: it never ticks and refuses writes, because samples
 pushed to or alerts decided by a second process would race the writer's timers.
 
 Field names in INVALID_ARGUMENT are the request's (`severity`, `labels.<name>`,
-`matchers[0].name`, `samples[2].value`, `rule.threshold`), never the internal
+`matchers[0].name`, `samples[2].value`, `rule.threshold`; a check's fields as its
+definition names them, `steps.0.url`), never the internal
 PagerDuty-shaped names the application validates with.
 """
 
@@ -49,6 +50,7 @@ from detection_service.api_messages import (
     STATUS_FROM_PB,
     checked_annotations,
     checked_labels,
+    from_check_definition,
     from_matcher,
     from_rule,
     page_after,
@@ -57,6 +59,8 @@ from detection_service.api_messages import (
     sort_key,
     span,
     to_alert,
+    to_check,
+    to_check_result,
     to_heartbeat,
     to_rule,
     to_silence,
@@ -386,6 +390,62 @@ class AlertServicer(pb_grpc.AlertServiceServicer):
             samples.append(item)
         self._write()
         return pb.PushSamplesResponse(accepted=self.app.push_samples(samples))
+
+    # ------------------------------------------------------------------ synthetic checks
+
+    @guarded(WRITERS)
+    def DefineCheck(  # noqa: N802
+        self, request: pb.DefineCheckRequest, context: grpc.ServicerContext, who: Principal
+    ) -> pb.DefineCheckResponse:
+        raw = from_check_definition(request.definition)
+        self._write()
+        spec, changed = self.app.define_check(raw, defined_by=who.name)
+        return pb.DefineCheckResponse(check=self._check(spec.name), changed=changed)
+
+    @guarded(WRITERS)
+    def RemoveCheck(  # noqa: N802
+        self, request: pb.RemoveCheckRequest, context: grpc.ServicerContext, who: Principal
+    ) -> pb.RemoveCheckResponse:
+        if not request.name:
+            raise InvalidCommandError("name", "is required")
+        self._write()
+        self.app.remove_check(request.name, removed_by=who.name)
+        return pb.RemoveCheckResponse()
+
+    @guarded(READERS)
+    def ListChecks(  # noqa: N802
+        self, request: pb.ListChecksRequest, context: grpc.ServicerContext, who: Principal
+    ) -> pb.ListChecksResponse:
+        return pb.ListChecksResponse(
+            checks=[to_check(view.state, view.last) for view in self.app.list_checks()]
+        )
+
+    @guarded(WRITERS)
+    def RunCheck(  # noqa: N802
+        self, request: pb.RunCheckRequest, context: grpc.ServicerContext, who: Principal
+    ) -> pb.RunCheckResponse:
+        if not request.name:
+            raise InvalidCommandError("name", "is required")
+        # A replica may probe (it is a read) but must not record: results are samples
+        # for the writer's rules, and a second recorder would race its outcome events.
+        result = self.app.run_check(request.name, record=self.writable)
+        return pb.RunCheckResponse(result=to_check_result(result), recorded=self.writable)
+
+    @guarded(READERS)
+    def ListCheckResults(  # noqa: N802
+        self, request: pb.ListCheckResultsRequest, context: grpc.ServicerContext, who: Principal
+    ) -> pb.ListCheckResultsResponse:
+        if request.limit < 0:
+            raise InvalidCommandError("limit", "must be 0 (the default, 100) or more")
+        results = self.app.check_results(request.name, request.limit or 100)
+        return pb.ListCheckResultsResponse(
+            check=self._check(request.name),
+            results=[to_check_result(r) for r in results],
+        )
+
+    def _check(self, name: str) -> pb.Check:
+        state = self.app.get_check(name)
+        return to_check(state, self.app.checks.latest(name))
 
     # ------------------------------------------------------------------ identity
 

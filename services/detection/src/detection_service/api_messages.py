@@ -10,19 +10,23 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
+import yaml  # type: ignore[import-untyped]
 from google.protobuf import duration_pb2
 from pydantic import ValidationError
 
 from apikit.rpc import known_enum, set_timestamp
 from contracts.domain import InvalidCommandError
 from detection_service.alert import Alert, AlertStatus, SourceKind, SourceSeverity
+from detection_service.check import Check, Outcome
 from detection_service.heartbeat import HeartbeatMonitor
 from detection_service.labels import MAX_LABELS, Matcher, MatchOp, label_problem
+from detection_service.probes import ProbeResult
 from detection_service.rule import RulesFileError, RuleSpec, SeriesSelector
 from detection_service.silence import Silence
 from firewatch.alert.v1 import alert_pb2 as pb
@@ -275,6 +279,67 @@ def to_heartbeat(state: HeartbeatMonitor) -> pb.Heartbeat:
         ("deadline", state.deadline),
     ):
         set_timestamp(message, field, value)
+    return message
+
+
+OUTCOME_TO_PB = {
+    Outcome.UP: pb.CHECK_OUTCOME_UP,
+    Outcome.DOWN: pb.CHECK_OUTCOME_DOWN,
+    Outcome.CHECKER_ERROR: pb.CHECK_OUTCOME_CHECKER_ERROR,
+}
+MAX_CHECK_DEFINITION = 128 * 1024
+
+
+def from_check_definition(text: str) -> dict[str, Any]:
+    """DefineCheckRequest.definition (YAML, hence JSON too) → the mapping to validate."""
+    if not text.strip():
+        raise InvalidCommandError("definition", "is required (one check as YAML or JSON)")
+    if len(text) > MAX_CHECK_DEFINITION:
+        raise InvalidCommandError("definition", f"is longer than {MAX_CHECK_DEFINITION} characters")
+    try:
+        loaded = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise InvalidCommandError("definition", f"is not valid YAML or JSON: {exc}") from None
+    if not isinstance(loaded, dict):
+        raise InvalidCommandError("definition", "must be a mapping (one check)")
+    return loaded
+
+
+def to_check_result(result: ProbeResult) -> pb.CheckResult:
+    message = pb.CheckResult(
+        check=result.check,
+        outcome=OUTCOME_TO_PB[result.outcome],
+        total_ms=result.total_ms,
+        steps_reached=result.steps_reached,
+        steps=[
+            pb.CheckStep(
+                name=s.name,
+                ok=s.ok,
+                duration_ms=s.duration_ms,
+                detail=s.detail,
+                excerpt=s.excerpt,
+                status_code=s.status_code,
+            )
+            for s in result.steps
+        ],
+    )
+    set_timestamp(message, "at", result.at)
+    return message
+
+
+def to_check(state: Check, last: ProbeResult | None = None) -> pb.Check:
+    spec = state.spec
+    message = pb.Check(
+        name=state.name,
+        kind=spec.kind if spec else "",
+        interval=_to_duration(timedelta(seconds=spec.interval if spec else 0)),
+        definition_json=json.dumps(spec.model_dump(mode="json", by_alias=True)) if spec else "",
+        status=OUTCOME_TO_PB[state.status] if state.status else pb.CHECK_OUTCOME_UNSPECIFIED,
+    )
+    set_timestamp(message, "status_since", state.status_since)
+    set_timestamp(message, "first_failed_at", state.first_failed_at)
+    if last is not None:
+        message.last_result.CopyFrom(to_check_result(last))
     return message
 
 

@@ -7,6 +7,7 @@ owns one thing and runs its commands on the kit (appkit, ADR 0013) through `Core
 - `ingestion`: integrations and the Alertmanager, PagerDuty and gRPC alert paths;
 - `silences` and `heartbeats`: muting alerts, and dead-man's switches;
 - `evaluation`: the platform's own rules and the samples pushed to them;
+- `checks`: synthetic checks, whose results are samples for those rules (ADR 0021);
 - `timers`: `tick()`, everything that happens because time passed;
 - `queries`: reads from the caught-up read model;
 - `policies` (shared): suppression and alert grouping, which span aggregates.
@@ -16,6 +17,7 @@ Time comes from the injected clock only; nothing here knows HTTP, gRPC or nameko
 
 from __future__ import annotations
 
+from detection_service.checks import Checks
 from detection_service.core import MAX_ATTEMPTS, Core, InvalidPayloadError
 from detection_service.evaluation import RuleEvaluation
 from detection_service.heartbeats import Heartbeats
@@ -61,6 +63,8 @@ class DetectionApplication:
         rules = RuleEvaluation(self.core, policies)
         timers = Timers(self.core, policies, heartbeats, rules)
         queries = Queries(self.core)
+        checks = Checks(self.core, rules)
+        self.checks = checks
 
         # ---- integrations and alerts from outside
         self.create_integration = ingestion.create_integration
@@ -79,6 +83,14 @@ class DetectionApplication:
         self.remove_rule = rules.remove_rule
         self.load_rules = rules.load_rules
         self.push_samples = rules.push_samples
+        # ---- synthetic checks (run by synthetics.CheckScheduler on the writer)
+        self.define_check = checks.define_check
+        self.remove_check = checks.remove_check
+        self.get_check = checks.get
+        self.list_checks = checks.list_checks
+        self.run_check = checks.run_once
+        self.record_check_result = checks.record
+        self.check_results = checks.results
         # ---- time
         self.tick = timers.tick
         # ---- reads

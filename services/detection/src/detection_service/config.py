@@ -21,6 +21,10 @@ class DetectionSettings(BaseSettings):
     detection_api_enabled: bool = False
     """Also serve the gRPC AlertService from the HTTP (writer) process, on the same
     application instance: one writer, one ticker (ADR 0008)."""
+    detection_checks_enabled: bool = True
+    """Run synthetic checks in the writer (ADR 0021); a replica never does."""
+    detection_check_workers: int = Field(default=32, ge=1, le=512)
+    """Threads probing at once: how many hanging targets it takes to delay others."""
     detection_api_host: str = "127.0.0.1"
     detection_api_port: int = Field(default=50052, ge=0, le=65535)
     detection_api_tls_cert: Path | None = None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import re
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -39,6 +39,9 @@ class RuleEvaluation:
         self._cleared_since: dict[str, datetime] = {}
         """When a firing rule alert's condition last became false (keep_firing_for);
         in memory like the samples it is computed from."""
+        self.annotators: list[Callable[[Mapping[str, str]], dict[str, str]]] = []
+        """Extra annotations for a rule alert from its labels: a synthetic check's
+        failing step and response excerpt (checks.py) ride on the rule's alert."""
 
     # ------------------------------------------------------------------ definitions
 
@@ -63,6 +66,22 @@ class RuleEvaluation:
                 cause="remove",
                 actor=removed_by,
             )
+
+    def resolve_open_alerts(self, spec: rule.RuleSpec, at: datetime) -> list[DomainEvent]:
+        """Resolve every open alert of a rule that is going away (a removed synthetic
+        check, whose rule has no `keep_firing_for`): nothing will evaluate it again."""
+        with self.core.lock:
+            open_ids = [
+                a.alert_id
+                for a in self.core.caught_up().alerts()
+                if a.source is SourceKind.RULE
+                and a.is_open
+                and a.labels.get("alertname") == spec.name
+            ]
+            events: list[DomainEvent] = []
+            for alert_id in open_ids:
+                events += self._condition_false(spec, alert_id, at)
+            return events
 
     def load_rules(self, specs: Iterable[rule.RuleSpec], *, defined_by: str) -> int:
         """Define every rule of a validated file; returns how many changed."""
@@ -138,13 +157,16 @@ class RuleEvaluation:
         stream = alert.stream_for(alert_id)
         state: Alert = self.core.model.state(stream)[0]
         labels = {**observation.group_labels, **spec.labels, "alertname": spec.name}
+        extra: dict[str, str] = {}
+        for annotator in self.annotators:
+            extra.update(annotator(labels))
         details = AlertDetails(
             alert_id=alert_id,
             alert_key=key,
             integration=RULE_INTEGRATION,
             source=SourceKind.RULE,
             labels=labels,
-            annotations={**spec.annotations, "value": f"{observation.value:g}"},
+            annotations={**spec.annotations, **extra, "value": f"{observation.value:g}"},
             summary=spec.summary,
             severity=spec.severity,
         )

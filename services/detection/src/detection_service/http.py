@@ -13,7 +13,9 @@ application instance.
 Thin: each handler authenticates, decodes JSON, delegates to DetectionApplication and
 maps its errors to the protocol's responses. Werkzeug's threaded WSGI server (plain OS
 threads, no eventlet). This process is also the ONE place timers fire: a ticker thread
-calls `app.tick()` every second (tests call `tick()` on a FakeClock instead).
+calls `app.tick()` every second (tests call `tick()` on a FakeClock instead), and the
+one place synthetic checks run (synthetics.CheckScheduler, ADR 0021; their
+`firewatch_check_*` series are on /metrics).
 """
 
 from __future__ import annotations
@@ -332,6 +334,15 @@ def main() -> int:
         log.info("detection gRPC on %s:%s", settings.detection_api_host, grpc_server.port)
     ticker = Ticker(app, settings.detection_tick_seconds, http.ticks.inc)
     ticker.start()
+    scheduler = None
+    if settings.detection_checks_enabled:
+        # Synthetic checks run here, next to the ticker that evaluates their rules.
+        from detection_service.synthetics import CheckMetrics, CheckScheduler
+
+        scheduler = CheckScheduler(
+            app, workers=settings.detection_check_workers, metrics=CheckMetrics(http.metrics)
+        )
+        scheduler.start()
 
     def stop(_signum: int, _frame: object) -> None:
         threading.Thread(target=server.shutdown, daemon=True).start()
@@ -344,6 +355,8 @@ def main() -> int:
         if grpc_server is not None:
             grpc_server.stop()
         ticker.stop()
+        if scheduler is not None:
+            scheduler.stop()
         app.store.close()
     return 0
 

@@ -18,7 +18,7 @@ from datetime import datetime
 
 from appkit import AggregateStates
 from contracts.events import DomainEvent
-from detection_service import alert, group, heartbeat, integration, rule, silence
+from detection_service import alert, check, group, heartbeat, integration, rule, silence
 from detection_service.aggregates import ALL
 from detection_service.events import EVENTS
 
@@ -82,6 +82,9 @@ class DetectionReadModel(AggregateStates):
 
     def rules(self) -> Iterator[rule.Rule]:
         return iter(self.states(rule.STREAM_CATEGORY))
+
+    def checks(self) -> Iterator[check.Check]:
+        return iter(self.states(check.STREAM_CATEGORY))
 
     def due(self, at: datetime) -> list[DueItem]:
         """Every timer due at `at`, earliest first."""

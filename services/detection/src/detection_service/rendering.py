@@ -8,7 +8,9 @@ with `api_messages` (the builders the servicer uses):
 - a silence as ListSilences' `Silence`, `active` judged at the instant;
 - a rule as ListRules' `Rule` while it is defined (a removed rule is not listed, so it
   is not rendered);
-- a heartbeat as ListHeartbeats' `Heartbeat`.
+- a heartbeat as ListHeartbeats' `Heartbeat`;
+- a check as ListChecks' `Check` while it is defined, without `last_result` (runs
+  live in the writer's memory, never in the log).
 Alert groups and integrations have no API message and are not rendered here. Never
 appends.
 """
@@ -18,8 +20,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from appkit.rendering import AsOfLog, Renderers
-from detection_service import alert, heartbeat, rule, silence
-from detection_service.api_messages import to_alert, to_heartbeat, to_rule, to_silence
+from detection_service import alert, check, heartbeat, rule, silence
+from detection_service.api_messages import to_alert, to_check, to_heartbeat, to_rule, to_silence
 from detection_service.events import EVENTS
 from detection_service.projections import DetectionReadModel
 from eventlog import RecordedEvent
@@ -51,6 +53,11 @@ def render_heartbeat(
     return to_heartbeat(state) if state.exists else None
 
 
+def render_check(stream: str, events: Sequence[RecordedEvent], log: AsOfLog) -> pb.Check | None:
+    state = check.fold(EVENTS.from_recorded(e) for e in events)
+    return to_check(state) if state.active else None
+
+
 RENDERERS = Renderers(
     "detection",
     {
@@ -58,5 +65,6 @@ RENDERERS = Renderers(
         silence.STREAM_CATEGORY: render_silence,
         rule.STREAM_CATEGORY: render_rule,
         heartbeat.STREAM_CATEGORY: render_heartbeat,
+        check.STREAM_CATEGORY: render_check,
     },
 )

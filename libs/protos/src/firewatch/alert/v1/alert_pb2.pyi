@@ -71,6 +71,13 @@ class Comparison(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     COMPARISON_LESS_OR_EQUAL: _ClassVar[Comparison]
     COMPARISON_EQUAL: _ClassVar[Comparison]
     COMPARISON_NOT_EQUAL: _ClassVar[Comparison]
+
+class CheckOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CHECK_OUTCOME_UNSPECIFIED: _ClassVar[CheckOutcome]
+    CHECK_OUTCOME_UP: _ClassVar[CheckOutcome]
+    CHECK_OUTCOME_DOWN: _ClassVar[CheckOutcome]
+    CHECK_OUTCOME_CHECKER_ERROR: _ClassVar[CheckOutcome]
 ALERT_ACTION_UNSPECIFIED: AlertAction
 ALERT_ACTION_TRIGGER: AlertAction
 ALERT_ACTION_ACKNOWLEDGE: AlertAction
@@ -111,6 +118,10 @@ COMPARISON_LESS: Comparison
 COMPARISON_LESS_OR_EQUAL: Comparison
 COMPARISON_EQUAL: Comparison
 COMPARISON_NOT_EQUAL: Comparison
+CHECK_OUTCOME_UNSPECIFIED: CheckOutcome
+CHECK_OUTCOME_UP: CheckOutcome
+CHECK_OUTCOME_DOWN: CheckOutcome
+CHECK_OUTCOME_CHECKER_ERROR: CheckOutcome
 
 class Alert(_message.Message):
     __slots__ = ("alert_id", "dedup_key", "integration", "source", "status", "occurrence", "labels", "annotations", "summary", "severity", "pending_at", "started_at", "fired_at", "resolved_at", "resolve_reason", "acknowledged_by", "acknowledged_at", "suppressed_by", "suppression_reason", "flapping", "auto_resolve_at", "group_id")
@@ -592,3 +603,119 @@ class PushSamplesResponse(_message.Message):
     ACCEPTED_FIELD_NUMBER: _ClassVar[int]
     accepted: int
     def __init__(self, accepted: _Optional[int] = ...) -> None: ...
+
+class CheckStep(_message.Message):
+    __slots__ = ("name", "ok", "duration_ms", "detail", "excerpt", "status_code")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    OK_FIELD_NUMBER: _ClassVar[int]
+    DURATION_MS_FIELD_NUMBER: _ClassVar[int]
+    DETAIL_FIELD_NUMBER: _ClassVar[int]
+    EXCERPT_FIELD_NUMBER: _ClassVar[int]
+    STATUS_CODE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    ok: bool
+    duration_ms: float
+    detail: str
+    excerpt: str
+    status_code: int
+    def __init__(self, name: _Optional[str] = ..., ok: bool = ..., duration_ms: _Optional[float] = ..., detail: _Optional[str] = ..., excerpt: _Optional[str] = ..., status_code: _Optional[int] = ...) -> None: ...
+
+class CheckResult(_message.Message):
+    __slots__ = ("check", "outcome", "at", "total_ms", "steps", "steps_reached")
+    CHECK_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    AT_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_MS_FIELD_NUMBER: _ClassVar[int]
+    STEPS_FIELD_NUMBER: _ClassVar[int]
+    STEPS_REACHED_FIELD_NUMBER: _ClassVar[int]
+    check: str
+    outcome: CheckOutcome
+    at: _timestamp_pb2.Timestamp
+    total_ms: float
+    steps: _containers.RepeatedCompositeFieldContainer[CheckStep]
+    steps_reached: int
+    def __init__(self, check: _Optional[str] = ..., outcome: _Optional[_Union[CheckOutcome, str]] = ..., at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., total_ms: _Optional[float] = ..., steps: _Optional[_Iterable[_Union[CheckStep, _Mapping]]] = ..., steps_reached: _Optional[int] = ...) -> None: ...
+
+class Check(_message.Message):
+    __slots__ = ("name", "kind", "interval", "definition_json", "status", "status_since", "first_failed_at", "last_result")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    INTERVAL_FIELD_NUMBER: _ClassVar[int]
+    DEFINITION_JSON_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    STATUS_SINCE_FIELD_NUMBER: _ClassVar[int]
+    FIRST_FAILED_AT_FIELD_NUMBER: _ClassVar[int]
+    LAST_RESULT_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    kind: str
+    interval: _duration_pb2.Duration
+    definition_json: str
+    status: CheckOutcome
+    status_since: _timestamp_pb2.Timestamp
+    first_failed_at: _timestamp_pb2.Timestamp
+    last_result: CheckResult
+    def __init__(self, name: _Optional[str] = ..., kind: _Optional[str] = ..., interval: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., definition_json: _Optional[str] = ..., status: _Optional[_Union[CheckOutcome, str]] = ..., status_since: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., first_failed_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., last_result: _Optional[_Union[CheckResult, _Mapping]] = ...) -> None: ...
+
+class DefineCheckRequest(_message.Message):
+    __slots__ = ("definition",)
+    DEFINITION_FIELD_NUMBER: _ClassVar[int]
+    definition: str
+    def __init__(self, definition: _Optional[str] = ...) -> None: ...
+
+class DefineCheckResponse(_message.Message):
+    __slots__ = ("check", "changed")
+    CHECK_FIELD_NUMBER: _ClassVar[int]
+    CHANGED_FIELD_NUMBER: _ClassVar[int]
+    check: Check
+    changed: bool
+    def __init__(self, check: _Optional[_Union[Check, _Mapping]] = ..., changed: bool = ...) -> None: ...
+
+class RemoveCheckRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class RemoveCheckResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListChecksRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListChecksResponse(_message.Message):
+    __slots__ = ("checks",)
+    CHECKS_FIELD_NUMBER: _ClassVar[int]
+    checks: _containers.RepeatedCompositeFieldContainer[Check]
+    def __init__(self, checks: _Optional[_Iterable[_Union[Check, _Mapping]]] = ...) -> None: ...
+
+class RunCheckRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class RunCheckResponse(_message.Message):
+    __slots__ = ("result", "recorded")
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    RECORDED_FIELD_NUMBER: _ClassVar[int]
+    result: CheckResult
+    recorded: bool
+    def __init__(self, result: _Optional[_Union[CheckResult, _Mapping]] = ..., recorded: bool = ...) -> None: ...
+
+class ListCheckResultsRequest(_message.Message):
+    __slots__ = ("name", "limit")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    limit: int
+    def __init__(self, name: _Optional[str] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class ListCheckResultsResponse(_message.Message):
+    __slots__ = ("check", "results")
+    CHECK_FIELD_NUMBER: _ClassVar[int]
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    check: Check
+    results: _containers.RepeatedCompositeFieldContainer[CheckResult]
+    def __init__(self, check: _Optional[_Union[Check, _Mapping]] = ..., results: _Optional[_Iterable[_Union[CheckResult, _Mapping]]] = ...) -> None: ...

@@ -104,6 +104,31 @@ class AlertServiceStub(object):
                 request_serializer=firewatch_dot_alert_dot_v1_dot_alert__pb2.PushSamplesRequest.SerializeToString,
                 response_deserializer=firewatch_dot_alert_dot_v1_dot_alert__pb2.PushSamplesResponse.FromString,
                 _registered_method=True)
+        self.DefineCheck = channel.unary_unary(
+                '/firewatch.alert.v1.AlertService/DefineCheck',
+                request_serializer=firewatch_dot_alert_dot_v1_dot_alert__pb2.DefineCheckRequest.SerializeToString,
+                response_deserializer=firewatch_dot_alert_dot_v1_dot_alert__pb2.DefineCheckResponse.FromString,
+                _registered_method=True)
+        self.RemoveCheck = channel.unary_unary(
+                '/firewatch.alert.v1.AlertService/RemoveCheck',
+                request_serializer=firewatch_dot_alert_dot_v1_dot_alert__pb2.RemoveCheckRequest.SerializeToString,
+                response_deserializer=firewatch_dot_alert_dot_v1_dot_alert__pb2.RemoveCheckResponse.FromString,
+                _registered_method=True)
+        self.ListChecks = channel.unary_unary(
+                '/firewatch.alert.v1.AlertService/ListChecks',
+                request_serializer=firewatch_dot_alert_dot_v1_dot_alert__pb2.ListChecksRequest.SerializeToString,
+                response_deserializer=firewatch_dot_alert_dot_v1_dot_alert__pb2.ListChecksResponse.FromString,
+                _registered_method=True)
+        self.RunCheck = channel.unary_unary(
+                '/firewatch.alert.v1.AlertService/RunCheck',
+                request_serializer=firewatch_dot_alert_dot_v1_dot_alert__pb2.RunCheckRequest.SerializeToString,
+                response_deserializer=firewatch_dot_alert_dot_v1_dot_alert__pb2.RunCheckResponse.FromString,
+                _registered_method=True)
+        self.ListCheckResults = channel.unary_unary(
+                '/firewatch.alert.v1.AlertService/ListCheckResults',
+                request_serializer=firewatch_dot_alert_dot_v1_dot_alert__pb2.ListCheckResultsRequest.SerializeToString,
+                response_deserializer=firewatch_dot_alert_dot_v1_dot_alert__pb2.ListCheckResultsResponse.FromString,
+                _registered_method=True)
 
 
 class AlertServiceServicer(object):
@@ -200,6 +225,43 @@ class AlertServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def DefineCheck(self, request, context):
+        """Synthetic checks (docs/adr/0021): HTTP(S) transactions, TCP connects and DNS
+        resolutions the writer runs every interval. Each result is samples for the
+        check's own rule (`synthetic:<name>`), so a failing check alerts through `for`
+        like any rule. Defining the same check again changes nothing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveCheck(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListChecks(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RunCheck(self, request, context):
+        """Runs a check now and answers with every step and its timing; the writer records
+        the result like a scheduled run, a read-only replica does not.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListCheckResults(self, request, context):
+        """Recent results (the writer's in-memory ring, oldest first) and the recorded status.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AlertServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -272,6 +334,31 @@ def add_AlertServiceServicer_to_server(servicer, server):
                     servicer.PushSamples,
                     request_deserializer=firewatch_dot_alert_dot_v1_dot_alert__pb2.PushSamplesRequest.FromString,
                     response_serializer=firewatch_dot_alert_dot_v1_dot_alert__pb2.PushSamplesResponse.SerializeToString,
+            ),
+            'DefineCheck': grpc.unary_unary_rpc_method_handler(
+                    servicer.DefineCheck,
+                    request_deserializer=firewatch_dot_alert_dot_v1_dot_alert__pb2.DefineCheckRequest.FromString,
+                    response_serializer=firewatch_dot_alert_dot_v1_dot_alert__pb2.DefineCheckResponse.SerializeToString,
+            ),
+            'RemoveCheck': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveCheck,
+                    request_deserializer=firewatch_dot_alert_dot_v1_dot_alert__pb2.RemoveCheckRequest.FromString,
+                    response_serializer=firewatch_dot_alert_dot_v1_dot_alert__pb2.RemoveCheckResponse.SerializeToString,
+            ),
+            'ListChecks': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListChecks,
+                    request_deserializer=firewatch_dot_alert_dot_v1_dot_alert__pb2.ListChecksRequest.FromString,
+                    response_serializer=firewatch_dot_alert_dot_v1_dot_alert__pb2.ListChecksResponse.SerializeToString,
+            ),
+            'RunCheck': grpc.unary_unary_rpc_method_handler(
+                    servicer.RunCheck,
+                    request_deserializer=firewatch_dot_alert_dot_v1_dot_alert__pb2.RunCheckRequest.FromString,
+                    response_serializer=firewatch_dot_alert_dot_v1_dot_alert__pb2.RunCheckResponse.SerializeToString,
+            ),
+            'ListCheckResults': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCheckResults,
+                    request_deserializer=firewatch_dot_alert_dot_v1_dot_alert__pb2.ListCheckResultsRequest.FromString,
+                    response_serializer=firewatch_dot_alert_dot_v1_dot_alert__pb2.ListCheckResultsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -652,6 +739,141 @@ class AlertService(object):
             '/firewatch.alert.v1.AlertService/PushSamples',
             firewatch_dot_alert_dot_v1_dot_alert__pb2.PushSamplesRequest.SerializeToString,
             firewatch_dot_alert_dot_v1_dot_alert__pb2.PushSamplesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DefineCheck(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/firewatch.alert.v1.AlertService/DefineCheck',
+            firewatch_dot_alert_dot_v1_dot_alert__pb2.DefineCheckRequest.SerializeToString,
+            firewatch_dot_alert_dot_v1_dot_alert__pb2.DefineCheckResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveCheck(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/firewatch.alert.v1.AlertService/RemoveCheck',
+            firewatch_dot_alert_dot_v1_dot_alert__pb2.RemoveCheckRequest.SerializeToString,
+            firewatch_dot_alert_dot_v1_dot_alert__pb2.RemoveCheckResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListChecks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/firewatch.alert.v1.AlertService/ListChecks',
+            firewatch_dot_alert_dot_v1_dot_alert__pb2.ListChecksRequest.SerializeToString,
+            firewatch_dot_alert_dot_v1_dot_alert__pb2.ListChecksResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RunCheck(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/firewatch.alert.v1.AlertService/RunCheck',
+            firewatch_dot_alert_dot_v1_dot_alert__pb2.RunCheckRequest.SerializeToString,
+            firewatch_dot_alert_dot_v1_dot_alert__pb2.RunCheckResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCheckResults(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/firewatch.alert.v1.AlertService/ListCheckResults',
+            firewatch_dot_alert_dot_v1_dot_alert__pb2.ListCheckResultsRequest.SerializeToString,
+            firewatch_dot_alert_dot_v1_dot_alert__pb2.ListCheckResultsResponse.FromString,
             options,
             channel_credentials,
             insecure,
