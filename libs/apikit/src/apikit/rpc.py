@@ -286,7 +286,12 @@ def start_server(
     max_workers: int = 16,
 ) -> RunningServer:
     """Start a gRPC server with health checking and reflection; port 0 picks a free one."""
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=max_workers))
+    from apikit.metrics import MetricsInterceptor
+
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=max_workers),
+        interceptors=(MetricsInterceptor(),),
+    )
     for add in register:
         add(server)
     health_servicer = health.HealthServicer()

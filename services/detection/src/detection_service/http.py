@@ -315,7 +315,9 @@ def build_app(settings: DetectionSettings) -> DetectionApplication:
 
 
 def main() -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from servicekit.process import start as start_process
+
+    start_process("detection-http")  # one log format, metrics on FIREWATCH_METRICS_PORT
     settings = DetectionSettings()
     app = build_app(settings)
     tokens = TokenRegistry(settings.tokens_file) if settings.tokens_file else None

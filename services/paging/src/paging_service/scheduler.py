@@ -27,6 +27,7 @@ from contracts.domain import DomainError
 from eventlog import EventStore
 from eventlog.clock import Clock
 from paging_service import escalation as esc
+from paging_service import metrics
 from paging_service import page as pg
 from paging_service import sender as snd
 from paging_service import user as usr
@@ -272,6 +273,8 @@ class Scheduler:
             actor=self.actor,
         )
         self.due.projection.discard(item)
+        if state.exhausted_round is not None:
+            metrics.ESCALATIONS_EXHAUSTED.inc()
         if state.exhausted_round is not None and not self.fallback:
             log.critical(
                 "paging: incident %s reached nobody and no fallback route is "
