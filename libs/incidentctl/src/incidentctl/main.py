@@ -673,6 +673,9 @@ def _reference(client: IncidentClient, known: dict[str, str], event: event_pb2.L
 # The detection and paging commands live in their own modules.
 alerting.register(app)
 app.add_typer(oncall_app, name="oncall")
+from incidentctl import oncalladmin  # noqa: E402
+
+oncalladmin.register(oncall_app)
 app.add_typer(pages_app, name="page")
 
 # The postmortem service's commands (postmortems, action items, the metrics report).

@@ -42,6 +42,7 @@ from paging_service import escalation as esc
 from paging_service import page as pg
 from paging_service import policy as pol
 from paging_service import schedule as sch
+from paging_service import team as tm
 from paging_service import user as usr
 from paging_service.api_settings import PagingApiSettings
 from paging_service.app import CommandResult, PagingApplication
@@ -163,6 +164,76 @@ class OnCallServicer(pb_grpc.OnCallServiceServicer):
             outcome=_outcome(result), user=user_message(self.app.get_user(user_id))
         )
 
+    @guarded(ADMINS)
+    def RemoveContactMethod(  # noqa: N802
+        self, request: pb.RemoveContactMethodRequest, context: grpc.ServicerContext, who: Principal
+    ) -> pb.RemoveContactMethodResponse:
+        user_id = _required(request.user_id, "user_id")
+        method_id = _required(request.method_id, "method_id")
+        result = self.app.remove_contact_method(user_id, method_id, actor=who.name)
+        return pb.RemoveContactMethodResponse(
+            outcome=_outcome(result), user=user_message(self.app.get_user(user_id))
+        )
+
+    @guarded(ADMINS)
+    def SetBusinessHours(  # noqa: N802
+        self, request: pb.SetBusinessHoursRequest, context: grpc.ServicerContext, who: Principal
+    ) -> pb.SetBusinessHoursResponse:
+        user_id = _required(request.user_id, "user_id")
+        windows = _windows(request.business_hours, "business_hours")
+        if not windows:
+            raise InvalidCommandError("business_hours", "give at least one window")
+        with _renamed("windows", "business_hours"):
+            result = self.app.set_business_hours(user_id, windows, actor=who.name)
+        return pb.SetBusinessHoursResponse(
+            outcome=_outcome(result), user=user_message(self.app.get_user(user_id))
+        )
+
+    @guarded(ADMINS)
+    def ChangeTimeZone(  # noqa: N802
+        self, request: pb.ChangeTimeZoneRequest, context: grpc.ServicerContext, who: Principal
+    ) -> pb.ChangeTimeZoneResponse:
+        user_id = _required(request.user_id, "user_id")
+        time_zone = _required(request.time_zone, "time_zone")
+        result = self.app.change_time_zone(user_id, time_zone, actor=who.name)
+        return pb.ChangeTimeZoneResponse(
+            outcome=_outcome(result), user=user_message(self.app.get_user(user_id))
+        )
+
+    # ------------------------------------------------------------------ teams
+
+    @guarded(ADMINS)
+    def CreateTeam(  # noqa: N802
+        self, request: pb.CreateTeamRequest, context: grpc.ServicerContext, who: Principal
+    ) -> pb.CreateTeamResponse:
+        team_id = _required(request.team_id, "team_id")
+        result = self.app.create_team(
+            team_id,
+            request.name,
+            list(request.members),
+            schedule_id=request.schedule_id or None,
+            actor=who.name,
+        )
+        return pb.CreateTeamResponse(
+            outcome=_outcome(result), team=team_message(self.app.get_team(team_id))
+        )
+
+    @guarded(ADMINS)
+    def ChangeTeam(  # noqa: N802
+        self, request: pb.ChangeTeamRequest, context: grpc.ServicerContext, who: Principal
+    ) -> pb.ChangeTeamResponse:
+        team_id = _required(request.team_id, "team_id")
+        result = self.app.change_team(
+            team_id,
+            request.name,
+            list(request.members),
+            schedule_id=request.schedule_id or None,
+            actor=who.name,
+        )
+        return pb.ChangeTeamResponse(
+            outcome=_outcome(result), team=team_message(self.app.get_team(team_id))
+        )
+
     # ------------------------------------------------------------------ schedules
 
     @guarded(ADMINS)
@@ -199,6 +270,44 @@ class OnCallServicer(pb_grpc.OnCallServiceServicer):
                 actor=who.name,
             )
         return pb.AddLayerResponse(outcome=_outcome(result), schedule=self._schedule(schedule_id))
+
+    @guarded(ADMINS)
+    def ChangeLayer(  # noqa: N802
+        self, request: pb.ChangeLayerRequest, context: grpc.ServicerContext, who: Principal
+    ) -> pb.ChangeLayerResponse:
+        schedule_id = _required(request.schedule_id, "schedule_id")
+        if not request.HasField("layer"):
+            raise InvalidCommandError("layer", "is required")
+        layer = request.layer
+        with _nested("layer"):
+            layer_id = _required(layer.layer_id, "layer_id")
+            turn = _turn(layer.turn) if layer.HasField("turn") else None
+            restrictions = _windows(layer.restrictions, "restrictions")
+            result = self.app.change_layer(
+                schedule_id,
+                layer_id,
+                layer.name,
+                list(layer.users),
+                start=_wall_clock(layer.start, "start"),
+                turn=turn,
+                time_zone=layer.time_zone or None,
+                restrictions=restrictions,
+                actor=who.name,
+            )
+        return pb.ChangeLayerResponse(
+            outcome=_outcome(result), schedule=self._schedule(schedule_id)
+        )
+
+    @guarded(ADMINS)
+    def RemoveLayer(  # noqa: N802
+        self, request: pb.RemoveLayerRequest, context: grpc.ServicerContext, who: Principal
+    ) -> pb.RemoveLayerResponse:
+        schedule_id = _required(request.schedule_id, "schedule_id")
+        layer_id = _required(request.layer_id, "layer_id")
+        result = self.app.remove_layer(schedule_id, layer_id, actor=who.name)
+        return pb.RemoveLayerResponse(
+            outcome=_outcome(result), schedule=self._schedule(schedule_id)
+        )
 
     @guarded(WRITERS)
     def AddOverride(  # noqa: N802
@@ -365,6 +474,18 @@ def _nested(prefix: str) -> Iterator[None]:
         raise InvalidCommandError(f"{prefix}.{error.field}", error.problem) from None
 
 
+@contextmanager
+def _renamed(domain_field: str, request_field: str) -> Iterator[None]:
+    """Report a domain error about `domain_field` under the request's own field name."""
+    try:
+        yield
+    except InvalidCommandError as error:
+        head, dot, rest = error.field.partition(".")
+        if head != domain_field:
+            raise
+        raise InvalidCommandError(request_field + dot + rest, error.problem) from None
+
+
 _TARGET_PART = re.compile(r"^(levels\.\d+\.targets\.\d+)\..+$")
 
 
@@ -457,6 +578,15 @@ def user_message(state: usr.User) -> pb.User:
             for r in state.effective_rules
         ],
         business_hours=[_window(w) for w in state.business_hours],
+    )
+
+
+def team_message(state: tm.Team) -> pb.Team:
+    return pb.Team(
+        team_id=state.team_id,
+        name=state.name,
+        members=list(state.members),
+        schedule_id=state.schedule_id or "",
     )
 
 
@@ -599,6 +729,9 @@ def serve(settings: PagingApiSettings | None = None) -> None:
 
 
 def main() -> None:
+    from servicekit.process import start as start_process
+
+    start_process("paging-api")  # one log format, metrics on FIREWATCH_METRICS_PORT
     serve()
 
 
