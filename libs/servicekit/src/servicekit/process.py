@@ -13,12 +13,8 @@ from __future__ import annotations
 
 import os
 
-import structlog
-
 from servicekit import metrics
 from servicekit.logs import configure_logging
-
-log = structlog.get_logger("servicekit.process")
 
 
 def start(process: str, *, json: bool | None = None) -> int | None:
@@ -26,6 +22,6 @@ def start(process: str, *, json: bool | None = None) -> int | None:
     metrics if FIREWATCH_METRICS_PORT is set; returns the metrics port (None: off)."""
     configure_logging(json=json)
     metrics.PROCESS.info({"process": process})
-    port = metrics.serve(os.environ.get(metrics.METRICS_PORT_ENV))
-    log.info("process.started", process=process, metrics_port=port)
-    return port
+    # Nothing is logged here: a process's first output line is its own banner, which
+    # make run and the tests wait for.
+    return metrics.serve(os.environ.get(metrics.METRICS_PORT_ENV))
