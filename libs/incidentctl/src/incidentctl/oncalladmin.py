@@ -167,20 +167,31 @@ def remove_method(
 # ---------------------------------------------------------------------- teams
 
 
-def _team_line(verb: str, team: pb.Team) -> str:
-    pages = f"whoever {team.schedule_id} has on call" if team.schedule_id else "every member"
-    return f"team {team.team_id} ({team.name}) {verb}: {', '.join(team.members)}; pages {pages}"
-
-
-def _team_json(answer: Any) -> dict[str, Any]:
+def _team_call(
+    ctx: typer.Context,
+    server: str,
+    method: str,
+    request: pb.CreateTeamRequest | pb.ChangeTeamRequest,
+    response_type: type[Any],
+    as_json: bool,
+) -> None:
+    with oncall_session(ctx, server) as client:
+        answer = client.call(method, request, response_type)
     team = answer.team
-    return {
-        "team_id": team.team_id,
-        "name": team.name,
-        "members": list(team.members),
-        "schedule_id": team.schedule_id or None,
-        "position": answer.outcome.position,
-    }
+    if as_json:
+        print_json(
+            {
+                "team_id": team.team_id,
+                "name": team.name,
+                "members": list(team.members),
+                "schedule_id": team.schedule_id or None,
+                "position": answer.outcome.position,
+            }
+        )
+        return
+    verb = "created" if method == "CreateTeam" else "changed"
+    pages = f"whoever {team.schedule_id} has on call" if team.schedule_id else "every member"
+    _say(f"team {team.team_id} ({team.name}) {verb}: {', '.join(team.members)}; pages {pages}")
 
 
 NameOption = Annotated[str, typer.Option("--name", help="display name", show_default=False)]
@@ -206,12 +217,7 @@ def create_team(
 ) -> None:
     """Create a team, to use as `team:<id>` in escalation policies."""
     request = pb.CreateTeamRequest(team_id=team, name=name, members=member, schedule_id=schedule)
-    with oncall_session(ctx, oncall_server) as client:
-        answer = client.call("CreateTeam", request, pb.CreateTeamResponse)
-    if json_output:
-        print_json(_team_json(answer))
-        return
-    _say(_team_line("created", answer.team))
+    _team_call(ctx, oncall_server, "CreateTeam", request, pb.CreateTeamResponse, json_output)
 
 
 @team_app.command("change")
@@ -226,12 +232,7 @@ def change_team(
 ) -> None:
     """Replace a team's name, members and schedule (give them all)."""
     request = pb.ChangeTeamRequest(team_id=team, name=name, members=member, schedule_id=schedule)
-    with oncall_session(ctx, oncall_server) as client:
-        answer = client.call("ChangeTeam", request, pb.ChangeTeamResponse)
-    if json_output:
-        print_json(_team_json(answer))
-        return
-    _say(_team_line("changed", answer.team))
+    _team_call(ctx, oncall_server, "ChangeTeam", request, pb.ChangeTeamResponse, json_output)
 
 
 # ---------------------------------------------------------------------- layers

@@ -206,33 +206,32 @@ class OnCallServicer(pb_grpc.OnCallServiceServicer):
     def CreateTeam(  # noqa: N802
         self, request: pb.CreateTeamRequest, context: grpc.ServicerContext, who: Principal
     ) -> pb.CreateTeamResponse:
-        team_id = _required(request.team_id, "team_id")
-        result = self.app.create_team(
-            team_id,
-            request.name,
-            list(request.members),
-            schedule_id=request.schedule_id or None,
-            actor=who.name,
-        )
-        return pb.CreateTeamResponse(
-            outcome=_outcome(result), team=team_message(self.app.get_team(team_id))
-        )
+        outcome, team = self._team(self.app.create_team, request, who)
+        return pb.CreateTeamResponse(outcome=outcome, team=team)
 
     @guarded(ADMINS)
     def ChangeTeam(  # noqa: N802
         self, request: pb.ChangeTeamRequest, context: grpc.ServicerContext, who: Principal
     ) -> pb.ChangeTeamResponse:
+        outcome, team = self._team(self.app.change_team, request, who)
+        return pb.ChangeTeamResponse(outcome=outcome, team=team)
+
+    def _team(
+        self,
+        use_case: Callable[..., CommandResult[Any]],
+        request: pb.CreateTeamRequest | pb.ChangeTeamRequest,
+        who: Principal,
+    ) -> tuple[pb.CommandOutcome, pb.Team]:
+        """Create and change take the same whole definition of a team."""
         team_id = _required(request.team_id, "team_id")
-        result = self.app.change_team(
+        result = use_case(
             team_id,
             request.name,
             list(request.members),
             schedule_id=request.schedule_id or None,
             actor=who.name,
         )
-        return pb.ChangeTeamResponse(
-            outcome=_outcome(result), team=team_message(self.app.get_team(team_id))
-        )
+        return _outcome(result), team_message(self.app.get_team(team_id))
 
     # ------------------------------------------------------------------ schedules
 
@@ -251,6 +250,23 @@ class OnCallServicer(pb_grpc.OnCallServiceServicer):
     def AddLayer(  # noqa: N802
         self, request: pb.AddLayerRequest, context: grpc.ServicerContext, who: Principal
     ) -> pb.AddLayerResponse:
+        outcome, schedule = self._layer(self.app.add_layer, request, who)
+        return pb.AddLayerResponse(outcome=outcome, schedule=schedule)
+
+    @guarded(ADMINS)
+    def ChangeLayer(  # noqa: N802
+        self, request: pb.ChangeLayerRequest, context: grpc.ServicerContext, who: Principal
+    ) -> pb.ChangeLayerResponse:
+        outcome, schedule = self._layer(self.app.change_layer, request, who)
+        return pb.ChangeLayerResponse(outcome=outcome, schedule=schedule)
+
+    def _layer(
+        self,
+        use_case: Callable[..., CommandResult[Any]],
+        request: pb.AddLayerRequest | pb.ChangeLayerRequest,
+        who: Principal,
+    ) -> tuple[pb.CommandOutcome, pb.Schedule]:
+        """Add and change take the same whole definition of a layer."""
         schedule_id = _required(request.schedule_id, "schedule_id")
         if not request.HasField("layer"):
             raise InvalidCommandError("layer", "is required")
@@ -258,7 +274,7 @@ class OnCallServicer(pb_grpc.OnCallServiceServicer):
         with _nested("layer"):
             turn = _turn(layer.turn) if layer.HasField("turn") else None
             restrictions = _windows(layer.restrictions, "restrictions")
-            result = self.app.add_layer(
+            result = use_case(
                 schedule_id,
                 layer.layer_id,
                 layer.name,
@@ -269,34 +285,7 @@ class OnCallServicer(pb_grpc.OnCallServiceServicer):
                 restrictions=restrictions,
                 actor=who.name,
             )
-        return pb.AddLayerResponse(outcome=_outcome(result), schedule=self._schedule(schedule_id))
-
-    @guarded(ADMINS)
-    def ChangeLayer(  # noqa: N802
-        self, request: pb.ChangeLayerRequest, context: grpc.ServicerContext, who: Principal
-    ) -> pb.ChangeLayerResponse:
-        schedule_id = _required(request.schedule_id, "schedule_id")
-        if not request.HasField("layer"):
-            raise InvalidCommandError("layer", "is required")
-        layer = request.layer
-        with _nested("layer"):
-            layer_id = _required(layer.layer_id, "layer_id")
-            turn = _turn(layer.turn) if layer.HasField("turn") else None
-            restrictions = _windows(layer.restrictions, "restrictions")
-            result = self.app.change_layer(
-                schedule_id,
-                layer_id,
-                layer.name,
-                list(layer.users),
-                start=_wall_clock(layer.start, "start"),
-                turn=turn,
-                time_zone=layer.time_zone or None,
-                restrictions=restrictions,
-                actor=who.name,
-            )
-        return pb.ChangeLayerResponse(
-            outcome=_outcome(result), schedule=self._schedule(schedule_id)
-        )
+        return _outcome(result), self._schedule(schedule_id)
 
     @guarded(ADMINS)
     def RemoveLayer(  # noqa: N802
