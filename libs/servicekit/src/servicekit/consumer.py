@@ -29,6 +29,10 @@ alternative, on top of nameko's own Consumer/QueueConsumer machinery:
 - if even that publish fails, the original is requeued, never acked;
 - a body that is not a valid envelope is parked at once: retrying cannot fix it.
 
+While the service method runs, every line it logs carries the event's correlation id,
+its id as causation id and its type (`servicekit.logs.event_context`), and
+`firewatch_handler_seconds{queue}` times each delivery.
+
 Handlers must be idempotent by event id (see `servicekit.ids`): every path above can
 deliver an event more than once.
 
