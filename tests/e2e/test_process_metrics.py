@@ -85,5 +85,10 @@ def test_curl_on_a_process_metrics_port_shows_its_metrics(
             and 'code="OK"' in line
         ]
         assert answered, text
+    if process == "detection-http":
+        # Its own registry (also on its HTTP /metrics) is on the metrics port too.
+        assert "# TYPE firewatch_detection_http_requests_total counter" in text
+    if process == "statuspage":
+        assert "firewatch_comms_promises" in text
     if process == "relay":
         assert re.search(r'^firewatch_relay_lag_positions\{relay="local-relay"\} \d', text, re.M)

@@ -15,10 +15,19 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
-from prometheus_client import Counter, Gauge, Histogram, Info, start_http_server
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    Info,
+    start_http_server,
+)
+from prometheus_client.metrics_core import Metric
 
 METRICS_PORT_CONFIG_KEY = "METRICS_PORT"
 METRICS_PORT_ENV = "FIREWATCH_METRICS_PORT"
@@ -47,6 +56,25 @@ def serve(raw: str | int | None) -> int | None:
             start_http_server(port)
             _serving.append(port)
         return _serving[0]
+
+
+class _Forwarded:
+    """A private registry's metrics, collected through the default one."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
+
+    def describe(self) -> list[Metric]:
+        return []  # collected fresh on every scrape; nothing to check at registration
+
+    def collect(self) -> Iterator[Metric]:
+        yield from self.registry.collect()
+
+
+def include(registry: CollectorRegistry) -> None:
+    """Serve a private registry (an HTTP process's own /metrics) on the process's
+    metrics port too, so one scrape target per process has everything it measures."""
+    REGISTRY.register(_Forwarded(registry))
 
 
 RELAY_PUBLISHED = Counter(

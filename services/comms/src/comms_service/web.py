@@ -430,6 +430,7 @@ class StatusPage:
 
 
 def main() -> None:  # pragma: no cover - exercised by the e2e tests
+    from servicekit.metrics import include as include_metrics
     from servicekit.process import start as start_process
 
     start_process("statuspage")  # one log format, metrics on FIREWATCH_METRICS_PORT
@@ -453,6 +454,7 @@ def main() -> None:  # pragma: no cover - exercised by the e2e tests
     wsgi = StatusPage(
         app, tokens=tokens, subscribe_per_minute=settings.statuspage_subscribe_per_minute
     )
+    include_metrics(wsgi.metrics)  # promises kept/missed on the metrics port too
     log.info(
         "statuspage: serving %s on %s:%d",
         settings.page_url,

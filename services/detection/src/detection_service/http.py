@@ -315,6 +315,7 @@ def build_app(settings: DetectionSettings) -> DetectionApplication:
 
 
 def main() -> int:
+    from servicekit.metrics import include as include_metrics
     from servicekit.process import start as start_process
 
     start_process("detection-http")  # one log format, metrics on FIREWATCH_METRICS_PORT
@@ -322,6 +323,7 @@ def main() -> int:
     app = build_app(settings)
     tokens = TokenRegistry(settings.tokens_file) if settings.tokens_file else None
     http = DetectionHttp(app, tokens)
+    include_metrics(http.metrics)  # the ingestion counters on the metrics port too
     server = serve(http, settings.detection_http_host, settings.detection_http_port)
     grpc_server = None
     if settings.detection_api_enabled:
