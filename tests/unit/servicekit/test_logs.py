@@ -8,6 +8,7 @@ import io
 import json
 import logging
 import logging.config
+import socket
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -117,3 +118,23 @@ def test_a_nameko_logging_config_builds_the_same_formatter(
     (line,) = lines(stream)
     assert json.loads(line)["event"] == "consumer.platform"
     assert isinstance(formatter(json=False), logging.Formatter)
+
+
+def test_a_taken_metrics_port_is_reported_and_the_process_goes_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from servicekit import metrics
+    from servicekit.process import start
+
+    stream = io.StringIO()
+    monkeypatch.setattr("sys.stderr", stream)
+    monkeypatch.setenv("FIREWATCH_LOG_FORMAT", "json")
+    monkeypatch.setattr(metrics, "_serving", [])
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        monkeypatch.setenv("FIREWATCH_METRICS_PORT", str(taken.getsockname()[1]))
+        assert start("test-api") is None
+    (line,) = (json.loads(text) for text in lines(stream))
+    assert (line["event"], line["process"]) == ("process.metrics_not_served", "test-api")
+    assert "Address already in use" in line["exception"]

@@ -13,8 +13,12 @@ from __future__ import annotations
 
 import os
 
+import structlog
+
 from servicekit import metrics
 from servicekit.logs import configure_logging
+
+log = structlog.get_logger("servicekit.process")
 
 
 def start(process: str, *, json: bool | None = None) -> int | None:
@@ -22,6 +26,12 @@ def start(process: str, *, json: bool | None = None) -> int | None:
     metrics if FIREWATCH_METRICS_PORT is set; returns the metrics port (None: off)."""
     configure_logging(json=json)
     metrics.PROCESS.info({"process": process})
-    # Nothing is logged here: a process's first output line is its own banner, which
-    # make run and the tests wait for.
-    return metrics.serve(os.environ.get(metrics.METRICS_PORT_ENV))
+    # Nothing is logged on success: a process's first output line is its own banner,
+    # which make run and the tests wait for.
+    try:
+        return metrics.serve(os.environ.get(metrics.METRICS_PORT_ENV))
+    except OSError as exc:
+        # As for the workers (servicekit.consumer): a taken port must not stop the
+        # process from serving its API; say so loudly instead.
+        log.exception("process.metrics_not_served", process=process, error=str(exc))
+        return None
