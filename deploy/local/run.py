@@ -21,6 +21,11 @@ Environment (all optional):
   FIREWATCH_RUNBOOKS_API_PORT    runbooks gRPC port (default 50057)
   FIREWATCH_DEMO_AUTOMATION_PORT a stand-in automation endpoint runbook actions can
                                  call locally (default 8097)
+  FIREWATCH_METRICS_BASE_PORT    each process serves Prometheus metrics on its own port,
+                                 counted up from here in start order (default 9101; 0:
+                                 a free port each); the ports are written as Prometheus
+                                 file_sd targets to $FIREWATCH_HOME/metrics-targets.json
+  FIREWATCH_LOG_FORMAT           console (default here: readable lines) or json
 """
 
 from __future__ import annotations
@@ -59,6 +64,34 @@ class Managed:
     name: str
     command: list[str]
     process: subprocess.Popen[str] | None = None
+    # Ours serve metrics; the mailbox and the demo automation endpoint are stand-ins.
+    metrics: bool = True
+    metrics_port: int | None = None
+
+
+def assign_metrics_ports(processes: list[Managed], base: int, home: Path) -> Path:
+    """Give every process of ours its own metrics port (FIREWATCH_METRICS_PORT in its
+    environment) and write them as Prometheus file_sd targets, which is also how
+    tests find them."""
+    targets = []
+    ours = [m for m in processes if m.metrics]
+    for index, managed in enumerate(ours):
+        managed.metrics_port = base + index if base else free_port()
+        targets.append(
+            {
+                "targets": [f"127.0.0.1:{managed.metrics_port}"],
+                "labels": {"process": managed.name},
+            }
+        )
+    path = home / "metrics-targets.json"
+    path.write_text(json.dumps(targets, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def broker_reachable(url: str) -> bool:
@@ -307,6 +340,7 @@ def platform_processes(env: dict[str, str], mailbox: Path) -> list[Managed]:
                 "aiosmtpd.handlers.Mailbox",
                 str(mailbox),
             ],
+            metrics=False,
         ),
         Managed("paging-http", [PYTHON, "-m", "paging_service.http"]),
         Managed("paging-api", [PYTHON, "-m", "paging_service.api"]),
@@ -361,6 +395,7 @@ def platform_processes(env: dict[str, str], mailbox: Path) -> list[Managed]:
                 "--port",
                 env["FIREWATCH_DEMO_AUTOMATION_PORT"],
             ],
+            metrics=False,
         ),
         Managed(
             "runbooks-worker",
@@ -423,6 +458,8 @@ def main() -> int:
     env.setdefault("FIREWATCH_RUNBOOKS_SENDER", "runbooks-local")
     env.setdefault("FIREWATCH_DEMO_AUTOMATION_PORT", "8097")
     env.setdefault("FIREWATCH_AUDIT_SEAL_FILE", str(home / "audit-seals.jsonl"))
+    env.setdefault("FIREWATCH_METRICS_BASE_PORT", "9101")
+    env.setdefault("FIREWATCH_LOG_FORMAT", "console")
     env.setdefault("PYTHONUNBUFFERED", "1")
     # eventlet and nameko announce their own deprecation on every start; it is known
     # (docs/adr) and would bury the lines that matter.
@@ -450,14 +487,19 @@ def main() -> int:
     platform_id, prefix = declare_topology(env)
 
     processes = platform_processes(env, mailbox)
+    targets_file = assign_metrics_ports(processes, int(env["FIREWATCH_METRICS_BASE_PORT"]), home)
     stopping = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stopping.set())
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     try:
         for managed in processes:
+            own_env = dict(env)
+            own_env.pop("FIREWATCH_METRICS_PORT", None)
+            if managed.metrics_port is not None:
+                own_env["FIREWATCH_METRICS_PORT"] = str(managed.metrics_port)
             managed.process = subprocess.Popen(  # noqa: S603 - our own commands
                 managed.command,
-                env=env,
+                env=own_env,
                 cwd=ROOT,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
@@ -535,6 +577,8 @@ def main() -> int:
             f"  relay            event log -> RabbitMQ exchanges {prefix}.<service>\n"
             f"  event log        {env['FIREWATCH_STORE_URL']}\n"
             f"  platform         {platform_id} (RabbitMQ names under {prefix}.)\n"
+            f"  metrics          {metrics_summary(processes)}\n"
+            f"                   (Prometheus file_sd targets: {targets_file})\n"
             f"  admin token      export FIREWATCH_TOKEN_FILE={token_file}\n"
             "ready",
             flush=True,
@@ -549,6 +593,13 @@ def main() -> int:
     finally:
         stop_all(processes)
     return 0
+
+
+def metrics_summary(processes: list[Managed]) -> str:
+    ports = [m.metrics_port for m in processes if m.metrics_port is not None]
+    if not ports:
+        return "not served"
+    return f"http://127.0.0.1:<port>/metrics, ports {min(ports)}-{max(ports)} (one per process)"
 
 
 def stop_all(processes: list[Managed]) -> None:

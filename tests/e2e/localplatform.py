@@ -11,6 +11,7 @@ the platform's RabbitMQ queues and exchanges, so test runs leave nothing on the 
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -71,10 +72,18 @@ class LocalPlatform:
             "FIREWATCH_RUNBOOKS_API_PORT": str(runbooks),
             "FIREWATCH_RUNBOOKS_SERVER": f"127.0.0.1:{runbooks}",
             "FIREWATCH_DEMO_AUTOMATION_PORT": str(free_port()),
+            # Every process's metrics port: a free one each (metrics_targets()).
+            "FIREWATCH_METRICS_BASE_PORT": "0",
+            "FIREWATCH_LOG_FORMAT": "console",
         }
         # The defaults a developer's `make run` has: the log in the home, and RabbitMQ
         # names derived from that log's platform identity.
-        for inherited in ("FIREWATCH_STORE_URL", "FIREWATCH_CHECKPOINT_URL", PREFIX_ENV):
+        for inherited in (
+            "FIREWATCH_STORE_URL",
+            "FIREWATCH_CHECKPOINT_URL",
+            PREFIX_ENV,
+            "FIREWATCH_METRICS_PORT",
+        ):
             self.env.pop(inherited, None)
         self.output: list[str] = []
         self._lock = threading.Condition()
@@ -141,6 +150,12 @@ class LocalPlatform:
             )
             assert found, f"no output line with {fragment!r} after {timeout}s:\n{self.text()}"
             return next(line for line in self.output if fragment in line)
+
+    def metrics_targets(self) -> dict[str, str]:
+        """Each process's metrics address (host:port), from the Prometheus file_sd
+        targets `make run` writes."""
+        targets = json.loads((self.home / "metrics-targets.json").read_text(encoding="utf-8"))
+        return {t["labels"]["process"]: t["targets"][0] for t in targets}
 
     @property
     def store_url(self) -> str:

@@ -232,6 +232,81 @@ def test_page_list_and_ack_by_page_by_reference_and_by_incident_uuid(seeded: OnC
     assert by_uuid.strip() == f"{third_ref} acknowledged by root: paging stopped"
 
 
+# ---------------------------------------------------------------------- the directory
+
+
+def test_user_timezone_hours_and_method_removal(seeded: OnCall) -> None:
+    assert ok(seeded("oncall", "user", "timezone", "alice", "Europe/Berlin", who="root")) == (
+        "alice is now in Europe/Berlin\n"
+    )
+    assert "(unchanged)" in ok(
+        seeded("oncall", "user", "timezone", "alice", "Europe/Berlin", who="root")
+    )
+    out = ok(
+        seeded("oncall", "user", "hours", "alice", "09:00-17:00", "sat,sun@10:00-12:00", who="root")
+    )
+    assert out.strip() == (
+        "alice's business hours: mon,tue,wed,thu,fri 09:00-17:00; sat,sun 10:00-12:00 "
+        "(Europe/Berlin)"
+    )
+    answer = json.loads(
+        ok(seeded("oncall", "user", "remove-method", "alice", "email", "--json", who="root"))
+    )
+    assert answer["contact_methods"] == []
+    assert answer["business_hours"][1] == {"days": ["sat", "sun"], "start": "10:00", "end": "12:00"}
+    user = seeded.app.get_user("alice")
+    assert (user.time_zone, user.contact_methods) == ("Europe/Berlin", ())
+
+
+def test_team_create_and_change_then_page_through_it(seeded: OnCall) -> None:
+    out = ok(
+        seeded(
+            "oncall", "team", "create", "sre", "--name", "SRE", "--member", "alice",
+            "--member", "bob", who="root",
+        )
+    )  # fmt: skip
+    assert out.strip() == "team sre (SRE) created: alice, bob; pages every member"
+    out = ok(
+        seeded(
+            "oncall", "team", "change", "sre", "--name", "SRE", "--member", "alice",
+            "--member", "bob", "--schedule", "primary", who="root",
+        )
+    )  # fmt: skip
+    assert out.strip() == "team sre (SRE) changed: alice, bob; pages whoever primary has on call"
+    assert "team:sre at 2026-11-27T10:00:00Z: alice" in ok(seeded("oncall", "now", "team:sre"))
+
+
+def test_layer_change_keeps_what_is_not_given_and_remove(seeded: OnCall) -> None:
+    out = ok(
+        seeded("oncall", "layer", "change", "primary", "weekly", "--user", "bob", "--user",
+               "alice", who="root")
+    )  # fmt: skip
+    assert out.strip() == "layer weekly of primary changed: bob, alice from 2026-11-23T09:00"
+    layer = seeded.app.get_schedule("primary").layers[0]
+    assert (layer.name, layer.users, layer.turn.length) == ("Weekly", ("bob", "alice"), 1)
+    assert "schedule:primary at 2026-11-27T10:00:00Z: bob" in ok(seeded("oncall", "now", "primary"))
+    out = ok(seeded("oncall", "layer", "remove", "primary", "weekly", who="root"))
+    assert out.strip() == "layer weekly removed from primary; layers left: none"
+
+
+def test_directory_refusals_and_usage_errors(seeded: OnCall) -> None:
+    failed(
+        seeded("oncall", "user", "timezone", "alice", "Mars/Olympus", who="root"),
+        1,
+        "time_zone: ",
+    )
+    failed(seeded("oncall", "user", "timezone", "alice", "UTC"), 1, "alice has role responder")
+    failed(seeded("oncall", "layer", "remove", "primary", "ghost", who="root"), 1, "ghost")
+    failed(
+        seeded("oncall", "layer", "change", "primary", "ghost", "--name", "X", who="root"),
+        1,
+        "schedule primary has no layer 'ghost'",
+    )
+    assert seeded("oncall", "user", "hours", "alice", "9-5", who="root").exit_code == 2
+    assert seeded("oncall", "layer", "change", "primary", "weekly", "--turn", "1y").exit_code == 2
+    assert seeded.app.get_user("alice").time_zone == "UTC"
+
+
 # ---------------------------------------------------------------------- errors
 
 

@@ -228,11 +228,96 @@ def test_users_schedule_and_rotation_answer_who_is_on_call_now_and_later(oncall:
     assert layer.turn.unit == pb.TURN_UNIT_WEEKS
 
 
-def test_a_team_target_resolves_through_its_schedule(oncall: OnCall) -> None:
+def test_a_team_is_created_and_changed_and_its_target_follows(oncall: OnCall) -> None:
     seed(oncall)
-    # Teams have no RPC yet; create one the way an operator script would.
-    oncall.app.create_team("sre", "SRE", ["alice", "bob"], schedule_id="primary")
+    created = oncall.call(
+        "CreateTeam",
+        pb.CreateTeamRequest(team_id="sre", name="SRE", members=["alice", "bob"]),
+    )
+    assert created.outcome.event_types == ["TeamCreated"]
+    assert (created.team.team_id, list(created.team.members), created.team.schedule_id) == (
+        "sre",
+        ["alice", "bob"],
+        "",
+    )
+    # Without a schedule a team pages every member; with one, whoever it has on call.
+    assert sorted(who(oncall, "team:sre").users) == ["alice", "bob"]
+    changed = oncall.call(
+        "ChangeTeam",
+        pb.ChangeTeamRequest(
+            team_id="sre", name="Site reliability", members=["alice", "bob"], schedule_id="primary"
+        ),
+    )
+    assert changed.outcome.event_types == ["TeamChanged"]
+    assert (changed.team.name, changed.team.schedule_id) == ("Site reliability", "primary")
     assert list(who(oncall, "team:sre").users) == ["alice"]
+    actors = {e.metadata.actor for e in oncall.store.read_all() if e.type.startswith("Team")}
+    assert actors == {"root"}
+
+
+def test_a_layer_is_changed_and_removed(oncall: OnCall) -> None:
+    seed(oncall)
+    changed = oncall.call(
+        "ChangeLayer",
+        pb.ChangeLayerRequest(
+            schedule_id="primary",
+            layer=pb.Layer(
+                layer_id="weekly",
+                name="Weekly",
+                users=["bob", "alice"],
+                turn=pb.Turn(unit=pb.TURN_UNIT_WEEKS, length=1),
+                start=ROTATION_START,
+            ),
+        ),
+    )
+    assert changed.outcome.event_types == ["LayerChanged"]
+    assert list(changed.schedule.layers[0].users) == ["bob", "alice"]
+    assert list(who(oncall, "schedule:primary").users) == ["bob"]
+    removed = oncall.call(
+        "RemoveLayer", pb.RemoveLayerRequest(schedule_id="primary", layer_id="weekly")
+    )
+    assert removed.outcome.event_types == ["LayerRemoved"]
+    assert list(removed.schedule.layers) == []
+    assert list(who(oncall, "schedule:primary").users) == []
+
+
+def test_a_users_contact_method_business_hours_and_time_zone_are_changed(
+    oncall: OnCall,
+) -> None:
+    seed(oncall)
+    oncall.call(
+        "AddContactMethod",
+        pb.AddContactMethodRequest(
+            user_id="alice",
+            method=pb.ContactMethod(
+                method_id="chat", kind=pb.CONTACT_KIND_SLACK, address="https://hooks.test/a"
+            ),
+        ),
+    )
+    removed = oncall.call(
+        "RemoveContactMethod", pb.RemoveContactMethodRequest(user_id="alice", method_id="email")
+    )
+    assert removed.outcome.event_types == ["ContactMethodRemoved"]
+    assert [m.method_id for m in removed.user.contact_methods] == ["chat"]
+    hours = oncall.call(
+        "SetBusinessHours",
+        pb.SetBusinessHoursRequest(
+            user_id="alice",
+            business_hours=[pb.TimeWindow(days=[pb.WEEKDAY_MONDAY], start="08:00", end="12:00")],
+        ),
+    )
+    assert hours.outcome.event_types == ["BusinessHoursSet"]
+    assert [(w.start, w.end) for w in hours.user.business_hours] == [("08:00", "12:00")]
+    zone = oncall.call(
+        "ChangeTimeZone", pb.ChangeTimeZoneRequest(user_id="alice", time_zone="Asia/Tokyo")
+    )
+    assert zone.outcome.event_types == ["UserTimeZoneChanged"]
+    assert zone.user.time_zone == "Asia/Tokyo"
+    # The same zone again changes nothing.
+    again = oncall.call(
+        "ChangeTimeZone", pb.ChangeTimeZoneRequest(user_id="alice", time_zone="Asia/Tokyo")
+    )
+    assert again.outcome.position == 0
 
 
 def test_register_user_and_add_contact_method_answer_the_user(oncall: OnCall) -> None:
@@ -492,6 +577,59 @@ def _policy(*levels: pb.Level) -> pb.CreatePolicyRequest:
 
 BAD_INPUT = [
     pytest.param(
+        "ChangeTimeZone",
+        pb.ChangeTimeZoneRequest(user_id="alice", time_zone="Mars/Olympus"),
+        "time_zone",
+        id="change-to-unknown-zone",
+    ),
+    pytest.param(
+        "SetBusinessHours",
+        pb.SetBusinessHoursRequest(user_id="alice"),
+        "business_hours",
+        id="business-hours-empty",
+    ),
+    pytest.param(
+        "SetBusinessHours",
+        pb.SetBusinessHoursRequest(
+            user_id="alice", business_hours=[pb.TimeWindow(start="25:00", end="12:00")]
+        ),
+        "business_hours.0.start",
+        id="business-hours-bad-time",
+    ),
+    pytest.param(
+        "RemoveContactMethod",
+        pb.RemoveContactMethodRequest(user_id="alice"),
+        "method_id",
+        id="remove-contact-method-without-id",
+    ),
+    pytest.param(
+        "CreateTeam",
+        pb.CreateTeamRequest(team_id="sre", name="SRE", members=["zoe"]),
+        "members.0",
+        id="team-with-unknown-member",
+    ),
+    pytest.param(
+        "CreateTeam",
+        pb.CreateTeamRequest(team_id="sre", name="SRE", members=["alice"], schedule_id="ghost"),
+        "schedule_id",
+        id="team-with-unknown-schedule",
+    ),
+    pytest.param(
+        "ChangeLayer",
+        pb.ChangeLayerRequest(
+            schedule_id="primary",
+            layer=pb.Layer(layer_id="weekly", name="Weekly", users=["zoe"], start=ROTATION_START),
+        ),
+        "layer.users.0",
+        id="change-layer-unknown-user",
+    ),
+    pytest.param(
+        "RemoveLayer",
+        pb.RemoveLayerRequest(schedule_id="primary"),
+        "layer_id",
+        id="remove-layer-without-id",
+    ),
+    pytest.param(
         "RegisterUser",
         pb.RegisterUserRequest(user_id="eve", name="Eve", time_zone="Mars/Olympus"),
         "time_zone",
@@ -717,6 +855,26 @@ NOT_FOUND = [
         "AddContactMethod",
         pb.AddContactMethodRequest(user_id="zoe", method=email("zoe")),
         id="contact-for-unknown-user",
+    ),
+    pytest.param(
+        "RemoveContactMethod",
+        pb.RemoveContactMethodRequest(user_id="alice", method_id="pager"),
+        id="unknown-contact-method",
+    ),
+    pytest.param(
+        "ChangeTimeZone",
+        pb.ChangeTimeZoneRequest(user_id="zoe", time_zone="UTC"),
+        id="time-zone-of-unknown-user",
+    ),
+    pytest.param(
+        "ChangeTeam",
+        pb.ChangeTeamRequest(team_id="ghost", name="G", members=["alice"]),
+        id="team",
+    ),
+    pytest.param(
+        "RemoveLayer",
+        pb.RemoveLayerRequest(schedule_id="primary", layer_id="ghost"),
+        id="layer",
     ),
     pytest.param("ListPages", pb.ListPagesRequest(incident_id=str(uuid.uuid4())), id="pages"),
     pytest.param("Acknowledge", pb.AcknowledgeRequest(page_id=str(uuid.uuid4())), id="ack-page"),

@@ -14,14 +14,17 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent import futures
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn, Protocol, TypeVar
 
 import grpc
+import structlog
 from google.protobuf import timestamp_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -177,8 +180,12 @@ def guarded(
         def unary(self: S, request: Req, context: grpc.ServicerContext) -> Resp:
             principal = authenticate(self.tokens, context, roles, service_of(self))
             try:
-                # Every event this call appends records the token's name (appkit.acting).
-                with acting_with(principal.credential):
+                # Every event this call appends records the token's name (appkit.acting),
+                # and every line it logs names the command (servicekit.logs).
+                with (
+                    acting_with(principal.credential),
+                    command_context(method.__name__, request, principal),
+                ):
                     return method(self, request, context, principal)
             except grpc.RpcError:
                 raise
@@ -188,6 +195,30 @@ def guarded(
         return unary
 
     return decorate
+
+
+@contextmanager
+def command_context(rpc: str, request: object, principal: Principal) -> Iterator[None]:
+    """Bind, for logging, what the command is and what it belongs to: its method, who
+    called, the incident it names (the correlation id the events will carry) and its
+    idempotency key (the command that causes the events), when the request has them."""
+    incident = getattr(request, "incident_id", "") or getattr(request, "incident", "")
+    incident = incident if isinstance(incident, str) else ""
+    key = getattr(request, "idempotency_key", "")
+    try:
+        # Events are correlated by the incident's uuid; a reference (INC-7) is kept as is.
+        correlation = str(uuid.UUID(incident)) if incident else None
+    except ValueError:
+        correlation = None
+    with structlog.contextvars.bound_contextvars(
+        rpc=rpc,
+        actor=principal.name,
+        credential=principal.credential,
+        incident=incident or None,
+        correlation_id=correlation,
+        causation_id=key if isinstance(key, str) and key else None,
+    ):
+        yield
 
 
 # ---------------------------------------------------------------------- conversions
@@ -286,7 +317,12 @@ def start_server(
     max_workers: int = 16,
 ) -> RunningServer:
     """Start a gRPC server with health checking and reflection; port 0 picks a free one."""
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=max_workers))
+    from apikit.metrics import MetricsInterceptor
+
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=max_workers),
+        interceptors=(MetricsInterceptor(),),
+    )
     for add in register:
         add(server)
     health_servicer = health.HealthServicer()

@@ -674,6 +674,9 @@ def _reference(client: IncidentClient, known: dict[str, str], event: event_pb2.L
 alerting.register(app)
 checks.register(app)
 app.add_typer(oncall_app, name="oncall")
+from incidentctl import oncalladmin  # noqa: E402
+
+oncalladmin.register(oncall_app)
 app.add_typer(pages_app, name="page")
 
 # The postmortem service's commands (postmortems, action items, the metrics report).

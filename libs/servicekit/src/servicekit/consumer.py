@@ -29,6 +29,10 @@ alternative, on top of nameko's own Consumer/QueueConsumer machinery:
 - if even that publish fails, the original is requeued, never acked;
 - a body that is not a valid envelope is parked at once: retrying cannot fix it.
 
+While the service method runs, every line it logs carries the event's correlation id,
+its id as causation id and its type (`servicekit.logs.event_context`), and
+`firewatch_handler_seconds{queue}` times each delivery.
+
 Handlers must be idempotent by event id (see `servicekit.ids`): every path above can
 deliver an event more than once.
 
@@ -41,6 +45,8 @@ same name, then the prefix derived from the platform identity); and METRICS_PORT
 
 from __future__ import annotations
 
+import functools
+import time
 import traceback
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -59,6 +65,7 @@ from nameko.messaging import Consumer, QueueConsumer
 from eventlog.identity import PlatformIdentity
 from eventlog.model import RecordedEvent
 from servicekit import envelope, metrics
+from servicekit.logs import event_context
 from servicekit.platform import platform_topology
 from servicekit.topology import (
     DEFAULT_BACKOFF,
@@ -260,6 +267,7 @@ class ReliableHandler(Consumer):  # type: ignore[misc]
         self.publisher = ConfirmedPublisher(amqp_uri)
         # Refused and parked messages must be visible to monitoring, not only in-process.
         try:
+            metrics.PROCESS.info({"process": f"{self.container.service_name}-worker"})
             metrics.serve_from_config(config)
         except OSError as exc:
             # A taken port must not stop a worker from consuming: say so loudly instead.
@@ -287,7 +295,7 @@ class ReliableHandler(Consumer):  # type: ignore[misc]
         except envelope.EnvelopeError as exc:
             self._park(message, _attempt(message), f"undecodable envelope: {exc}", None)
             return
-        handle_result = partial(self.handle_result_for, message, event)
+        handle_result = partial(self.handle_result_for, message, event, time.monotonic())
         try:
             self.container.spawn_worker(
                 self,
@@ -303,10 +311,12 @@ class ReliableHandler(Consumer):  # type: ignore[misc]
         self,
         message: Any,
         event: RecordedEvent,
+        started: float,
         worker_ctx: Any,
         result: Any = None,
         exc_info: ExcInfo | None = None,
     ) -> tuple[Any, ExcInfo | None]:
+        metrics.HANDLER_SECONDS.labels(self.binding.queue).observe(time.monotonic() - started)
         if exc_info is None:
             self.queue_consumer.ack_message(message)
             metrics.EVENTS_HANDLED.labels(self.binding.queue).inc()
@@ -440,5 +450,20 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-reliable_handler: Callable[..., Any] = ReliableHandler.decorator
-"""`@reliable_handler(source_service, event_types, queue, max_attempts=5, ...)`."""
+def reliable_handler(*args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Any]:
+    """`@reliable_handler(source_service, event_types, queue, max_attempts=5, ...)`.
+
+    The service method runs with the handled event's ids bound for logging
+    (`servicekit.logs.event_context`): every line it logs names the incident's
+    correlation id and the event that caused the work."""
+    register = ReliableHandler.decorator(*args, **kwargs)
+
+    def decorate(method: Callable[..., Any]) -> Any:
+        @functools.wraps(method)
+        def handle(service: Any, event: RecordedEvent) -> Any:
+            with event_context(event):
+                return method(service, event)
+
+        return register(handle)
+
+    return decorate

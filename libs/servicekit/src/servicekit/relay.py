@@ -320,6 +320,7 @@ class Relay:
                 batch = self._next_window(subscription, connection)
                 if batch:
                     self._publish_window(connection, channel, confirms, batch)
+                self._observe_lag()
         except recoverable as exc:
             self.failed_sessions += 1
             if not isinstance(exc, RelayWindowError):  # windows count their own reason
@@ -442,6 +443,14 @@ class Relay:
                 connection.heartbeat_check()
         return False
 
+    def _observe_lag(self) -> None:
+        """`firewatch_relay_lag_positions`: the log's head minus the checkpoint."""
+        try:
+            head = self.store.head_position()
+        except BackendUnavailableError:
+            return  # the session's own read will fail and say so
+        metrics.RELAY_LAG.labels(self.name).set(max(0, head - self.checkpoint_position))
+
     def _advance(self, position: int) -> None:
         # Durable first, then visible: a crash between the two only repeats a window.
         self.checkpoint.save(self.name, position)
@@ -501,9 +510,17 @@ def _parser() -> argparse.ArgumentParser:
         help="relay only these stream categories (repeatable); default: all",
     )
     parser.add_argument(
-        "--metrics-port", type=int, default=0, help="serve Prometheus metrics here (0: off)"
+        "--metrics-port",
+        type=int,
+        default=int(env("FIREWATCH_METRICS_PORT") or 0),
+        help="serve Prometheus metrics here (0: off; env FIREWATCH_METRICS_PORT)",
     )
-    parser.add_argument("--log-format", choices=["console", "json"], default="console")
+    parser.add_argument(
+        "--log-format",
+        choices=["console", "json"],
+        default=None,
+        help="log lines (default: env FIREWATCH_LOG_FORMAT, else console)",
+    )
     return parser
 
 
@@ -513,11 +530,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from servicekit.logs import configure_logging
 
     args = _parser().parse_args(argv)
-    configure_logging(json=args.log_format == "json")
-    if args.metrics_port:
-        from prometheus_client import start_http_server
-
-        start_http_server(args.metrics_port)
+    configure_logging(json=None if args.log_format is None else args.log_format == "json")
+    metrics.PROCESS.info({"process": "relay"})
+    metrics.serve(args.metrics_port)
     event_filter = EventFilter.of(categories=args.category) if args.category else None
     store = open_store(args.store_url)
     checkpoint = open_checkpoint_store(args.checkpoint)

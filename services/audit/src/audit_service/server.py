@@ -82,7 +82,9 @@ def serve(settings: AuditSettings | None = None) -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO)
+    from servicekit.process import start as start_process
+
+    start_process("audit-api")  # one log format, metrics on FIREWATCH_METRICS_PORT
     serve()
 
 

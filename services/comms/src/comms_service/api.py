@@ -470,6 +470,9 @@ def serve(settings: CommsApiSettings | None = None) -> None:  # pragma: no cover
 
 
 def main() -> None:  # pragma: no cover
+    from servicekit.process import start as start_process
+
+    start_process("comms-api")  # one log format, metrics on FIREWATCH_METRICS_PORT
     serve()
 
 

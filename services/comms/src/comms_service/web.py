@@ -430,13 +430,16 @@ class StatusPage:
 
 
 def main() -> None:  # pragma: no cover - exercised by the e2e tests
+    from servicekit.metrics import include as include_metrics
+    from servicekit.process import start as start_process
+
+    start_process("statuspage")  # one log format, metrics on FIREWATCH_METRICS_PORT
     import waitress  # type: ignore[import-untyped]
 
     from comms_service.settings import CommsSettings
     from eventlog import open_store
     from eventlog.clock import system_clock
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = CommsSettings()
     store = open_store(settings.store_url, writer="communications")
     app = CommsApplication(
@@ -451,6 +454,7 @@ def main() -> None:  # pragma: no cover - exercised by the e2e tests
     wsgi = StatusPage(
         app, tokens=tokens, subscribe_per_minute=settings.statuspage_subscribe_per_minute
     )
+    include_metrics(wsgi.metrics)  # promises kept/missed on the metrics port too
     log.info(
         "statuspage: serving %s on %s:%d",
         settings.page_url,

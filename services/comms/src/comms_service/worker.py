@@ -266,9 +266,7 @@ class CommsWorker:
 
     communicator: Communicator = CommunicatorProvider()
 
-    @reliable_handler(  # type: ignore[untyped-decorator]
-        source_service=SOURCE_SERVICE, event_types=EVENT_TYPES, queue=INCIDENT_QUEUE
-    )
+    @reliable_handler(source_service=SOURCE_SERVICE, event_types=EVENT_TYPES, queue=INCIDENT_QUEUE)
     def on_incident_event(self, event: RecordedEvent) -> None:
         """An incident was declared or changed."""
         self.communicator.handle(event)

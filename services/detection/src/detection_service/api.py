@@ -548,6 +548,9 @@ def serve(settings: DetectionSettings | None = None) -> None:
 
 
 def main() -> None:
+    from servicekit.process import start as start_process
+
+    start_process("detection-api")  # one log format, metrics on FIREWATCH_METRICS_PORT
     serve()
 
 

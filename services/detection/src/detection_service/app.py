@@ -1,6 +1,6 @@
 """The detection service's application layer: every use case an adapter may call.
 
-Adapters (HTTP ingestion, the gRPC AlertService, the nameko worker, tests) hold one
+Adapters (HTTP ingestion, the gRPC AlertService, tests) hold one
 `DetectionApplication`; it wires the parts below and lists their use cases. Each part
 owns one thing and runs its commands on the kit (appkit, ADR 0013) through `Core`:
 

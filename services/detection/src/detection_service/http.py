@@ -317,11 +317,15 @@ def build_app(settings: DetectionSettings) -> DetectionApplication:
 
 
 def main() -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from servicekit.metrics import include as include_metrics
+    from servicekit.process import start as start_process
+
+    start_process("detection-http")  # one log format, metrics on FIREWATCH_METRICS_PORT
     settings = DetectionSettings()
     app = build_app(settings)
     tokens = TokenRegistry(settings.tokens_file) if settings.tokens_file else None
     http = DetectionHttp(app, tokens)
+    include_metrics(http.metrics)  # the ingestion counters on the metrics port too
     server = serve(http, settings.detection_http_host, settings.detection_http_port)
     grpc_server = None
     if settings.detection_api_enabled:

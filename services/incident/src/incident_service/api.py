@@ -405,6 +405,9 @@ def serve(settings: IncidentSettings | None = None) -> None:
 
 
 def main() -> None:
+    from servicekit.process import start as start_process
+
+    start_process("incident-api")  # one log format, metrics on FIREWATCH_METRICS_PORT
     serve()
 
 

@@ -70,7 +70,7 @@ class IncidentWorker:
 
     app: IncidentApplication = IncidentApp()
 
-    @reliable_handler(  # type: ignore[untyped-decorator]
+    @reliable_handler(
         source_service=reactions.SOURCE_SERVICE,
         event_types=reactions.EVENT_TYPES,
         queue=DETECTION_QUEUE,
@@ -79,7 +79,7 @@ class IncidentWorker:
         """An alert group fired, grew, resolved or was acknowledged at its source."""
         reactions.AlertReactions(self.app).handle(event)
 
-    @reliable_handler(  # type: ignore[untyped-decorator]
+    @reliable_handler(
         source_service=followups.SOURCE_SERVICE,
         event_types=followups.EVENT_TYPES,
         queue=POSTMORTEM_QUEUE,
@@ -88,7 +88,7 @@ class IncidentWorker:
         """A postmortem was published: its root cause closes the incident's follow-up."""
         followups.FollowUpReactions(self.app).handle(event)
 
-    @reliable_handler(  # type: ignore[untyped-decorator]
+    @reliable_handler(
         source_service=runbook_steps.SOURCE_SERVICE,
         event_types=runbook_steps.EVENT_TYPES,
         queue=RUNBOOKS_QUEUE,

@@ -42,6 +42,7 @@ from paging_service import escalation as esc
 from paging_service import page as pg
 from paging_service import policy as pol
 from paging_service import schedule as sch
+from paging_service import team as tm
 from paging_service import user as usr
 from paging_service.api_settings import PagingApiSettings
 from paging_service.app import CommandResult, PagingApplication
@@ -163,6 +164,75 @@ class OnCallServicer(pb_grpc.OnCallServiceServicer):
             outcome=_outcome(result), user=user_message(self.app.get_user(user_id))
         )
 
+    @guarded(ADMINS)
+    def RemoveContactMethod(  # noqa: N802
+        self, request: pb.RemoveContactMethodRequest, context: grpc.ServicerContext, who: Principal
+    ) -> pb.RemoveContactMethodResponse:
+        user_id = _required(request.user_id, "user_id")
+        method_id = _required(request.method_id, "method_id")
+        result = self.app.remove_contact_method(user_id, method_id, actor=who.name)
+        return pb.RemoveContactMethodResponse(
+            outcome=_outcome(result), user=user_message(self.app.get_user(user_id))
+        )
+
+    @guarded(ADMINS)
+    def SetBusinessHours(  # noqa: N802
+        self, request: pb.SetBusinessHoursRequest, context: grpc.ServicerContext, who: Principal
+    ) -> pb.SetBusinessHoursResponse:
+        user_id = _required(request.user_id, "user_id")
+        windows = _windows(request.business_hours, "business_hours")
+        if not windows:
+            raise InvalidCommandError("business_hours", "give at least one window")
+        with _renamed("windows", "business_hours"):
+            result = self.app.set_business_hours(user_id, windows, actor=who.name)
+        return pb.SetBusinessHoursResponse(
+            outcome=_outcome(result), user=user_message(self.app.get_user(user_id))
+        )
+
+    @guarded(ADMINS)
+    def ChangeTimeZone(  # noqa: N802
+        self, request: pb.ChangeTimeZoneRequest, context: grpc.ServicerContext, who: Principal
+    ) -> pb.ChangeTimeZoneResponse:
+        user_id = _required(request.user_id, "user_id")
+        time_zone = _required(request.time_zone, "time_zone")
+        result = self.app.change_time_zone(user_id, time_zone, actor=who.name)
+        return pb.ChangeTimeZoneResponse(
+            outcome=_outcome(result), user=user_message(self.app.get_user(user_id))
+        )
+
+    # ------------------------------------------------------------------ teams
+
+    @guarded(ADMINS)
+    def CreateTeam(  # noqa: N802
+        self, request: pb.CreateTeamRequest, context: grpc.ServicerContext, who: Principal
+    ) -> pb.CreateTeamResponse:
+        outcome, team = self._team(self.app.create_team, request, who)
+        return pb.CreateTeamResponse(outcome=outcome, team=team)
+
+    @guarded(ADMINS)
+    def ChangeTeam(  # noqa: N802
+        self, request: pb.ChangeTeamRequest, context: grpc.ServicerContext, who: Principal
+    ) -> pb.ChangeTeamResponse:
+        outcome, team = self._team(self.app.change_team, request, who)
+        return pb.ChangeTeamResponse(outcome=outcome, team=team)
+
+    def _team(
+        self,
+        use_case: Callable[..., CommandResult[Any]],
+        request: pb.CreateTeamRequest | pb.ChangeTeamRequest,
+        who: Principal,
+    ) -> tuple[pb.CommandOutcome, pb.Team]:
+        """Create and change take the same whole definition of a team."""
+        team_id = _required(request.team_id, "team_id")
+        result = use_case(
+            team_id,
+            request.name,
+            list(request.members),
+            schedule_id=request.schedule_id or None,
+            actor=who.name,
+        )
+        return _outcome(result), team_message(self.app.get_team(team_id))
+
     # ------------------------------------------------------------------ schedules
 
     @guarded(ADMINS)
@@ -180,6 +250,23 @@ class OnCallServicer(pb_grpc.OnCallServiceServicer):
     def AddLayer(  # noqa: N802
         self, request: pb.AddLayerRequest, context: grpc.ServicerContext, who: Principal
     ) -> pb.AddLayerResponse:
+        outcome, schedule = self._layer(self.app.add_layer, request, who)
+        return pb.AddLayerResponse(outcome=outcome, schedule=schedule)
+
+    @guarded(ADMINS)
+    def ChangeLayer(  # noqa: N802
+        self, request: pb.ChangeLayerRequest, context: grpc.ServicerContext, who: Principal
+    ) -> pb.ChangeLayerResponse:
+        outcome, schedule = self._layer(self.app.change_layer, request, who)
+        return pb.ChangeLayerResponse(outcome=outcome, schedule=schedule)
+
+    def _layer(
+        self,
+        use_case: Callable[..., CommandResult[Any]],
+        request: pb.AddLayerRequest | pb.ChangeLayerRequest,
+        who: Principal,
+    ) -> tuple[pb.CommandOutcome, pb.Schedule]:
+        """Add and change take the same whole definition of a layer."""
         schedule_id = _required(request.schedule_id, "schedule_id")
         if not request.HasField("layer"):
             raise InvalidCommandError("layer", "is required")
@@ -187,7 +274,7 @@ class OnCallServicer(pb_grpc.OnCallServiceServicer):
         with _nested("layer"):
             turn = _turn(layer.turn) if layer.HasField("turn") else None
             restrictions = _windows(layer.restrictions, "restrictions")
-            result = self.app.add_layer(
+            result = use_case(
                 schedule_id,
                 layer.layer_id,
                 layer.name,
@@ -198,7 +285,18 @@ class OnCallServicer(pb_grpc.OnCallServiceServicer):
                 restrictions=restrictions,
                 actor=who.name,
             )
-        return pb.AddLayerResponse(outcome=_outcome(result), schedule=self._schedule(schedule_id))
+        return _outcome(result), self._schedule(schedule_id)
+
+    @guarded(ADMINS)
+    def RemoveLayer(  # noqa: N802
+        self, request: pb.RemoveLayerRequest, context: grpc.ServicerContext, who: Principal
+    ) -> pb.RemoveLayerResponse:
+        schedule_id = _required(request.schedule_id, "schedule_id")
+        layer_id = _required(request.layer_id, "layer_id")
+        result = self.app.remove_layer(schedule_id, layer_id, actor=who.name)
+        return pb.RemoveLayerResponse(
+            outcome=_outcome(result), schedule=self._schedule(schedule_id)
+        )
 
     @guarded(WRITERS)
     def AddOverride(  # noqa: N802
@@ -365,6 +463,18 @@ def _nested(prefix: str) -> Iterator[None]:
         raise InvalidCommandError(f"{prefix}.{error.field}", error.problem) from None
 
 
+@contextmanager
+def _renamed(domain_field: str, request_field: str) -> Iterator[None]:
+    """Report a domain error about `domain_field` under the request's own field name."""
+    try:
+        yield
+    except InvalidCommandError as error:
+        head, dot, rest = error.field.partition(".")
+        if head != domain_field:
+            raise
+        raise InvalidCommandError(request_field + dot + rest, error.problem) from None
+
+
 _TARGET_PART = re.compile(r"^(levels\.\d+\.targets\.\d+)\..+$")
 
 
@@ -457,6 +567,15 @@ def user_message(state: usr.User) -> pb.User:
             for r in state.effective_rules
         ],
         business_hours=[_window(w) for w in state.business_hours],
+    )
+
+
+def team_message(state: tm.Team) -> pb.Team:
+    return pb.Team(
+        team_id=state.team_id,
+        name=state.name,
+        members=list(state.members),
+        schedule_id=state.schedule_id or "",
     )
 
 
@@ -599,6 +718,9 @@ def serve(settings: PagingApiSettings | None = None) -> None:
 
 
 def main() -> None:
+    from servicekit.process import start as start_process
+
+    start_process("paging-api")  # one log format, metrics on FIREWATCH_METRICS_PORT
     serve()
 
 

@@ -49,6 +49,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import timedelta
+from functools import partial
 
 from appkit import CommandResult, CommandRunner
 from eventlog import EventStore
@@ -147,7 +148,10 @@ class PagingApplication:
         self.incident_resolved = escalations.incident_resolved
         self.acknowledge = escalations.acknowledge
         self.acknowledge_with_token = escalations.acknowledge_with_token
-        self.record_delivery_outcome = escalations.record_delivery_outcome
+        # The worker that sent a page records its outcome under its own identity.
+        self.record_delivery_outcome = partial(
+            escalations.record_delivery_outcome, actor=scheduler.actor
+        )
         self.get_escalation = escalations.get_escalation
         self.list_pages = escalations.list_pages
         self.get_page = escalations.get_page

@@ -197,6 +197,7 @@ class Escalations:
         delivered: bool,
         reason: str = "",
         permanent: bool = False,
+        actor: str = "paging",
     ) -> CommandResult[pg.Page]:
         """What happened to a Delivery returned by `tick()`. Idempotent."""
         command = build(
@@ -208,7 +209,7 @@ class Escalations:
             reason=reason[:2000],
             permanent=permanent,
         )
-        return self.page(page_id, command, key=f"outcome/{method_id}/{attempt}")
+        return self.page(page_id, command, key=f"outcome/{method_id}/{attempt}", actor=actor)
 
     # ------------------------------------------------------------------ reads
 
@@ -268,7 +269,9 @@ class Escalations:
         for page_id in state.page_ids:
             self.close_page(state, page_id, at)
 
-    def close_page(self, state: esc.Escalation, page_id: uuid.UUID, at: datetime) -> None:
+    def close_page(
+        self, state: esc.Escalation, page_id: uuid.UUID, at: datetime, *, actor: str = "paging"
+    ) -> None:
         """Acknowledge the page the escalation was acknowledged by; cancel the others."""
         page_state = self.runner.read(self.pages, pg.stream_for(page_id)).state
         if page_state.status is not pg.Status.OPEN:
@@ -291,4 +294,4 @@ class Escalations:
                 reason = "superseded by a new escalation round"
             command = pg.CancelPage(at=at, reason=reason)
             key = "close"
-        self.page(page_id, command, key=key)
+        self.page(page_id, command, key=key, actor=actor)

@@ -224,7 +224,9 @@ def serve(settings: PagingSettings) -> tuple[BaseWSGIServer, PagingApplication]:
 
 
 def main() -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from servicekit.process import start as start_process
+
+    start_process("paging-http")  # one log format, metrics on FIREWATCH_METRICS_PORT
     try:
         server, app = serve(PagingSettings())
     except (SettingsError, ValidationError) as error:

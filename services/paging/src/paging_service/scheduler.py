@@ -27,6 +27,7 @@ from contracts.domain import DomainError
 from eventlog import EventStore
 from eventlog.clock import Clock
 from paging_service import escalation as esc
+from paging_service import metrics
 from paging_service import page as pg
 from paging_service import sender as snd
 from paging_service import user as usr
@@ -156,7 +157,11 @@ class Scheduler:
                 assert item.round is not None
                 command = esc.FireUnackTimeout(at=now, round=item.round)
                 escalations.escalate(
-                    item.incident_id, command, key=f"unack/{item.round}", causation_id=None
+                    item.incident_id,
+                    command,
+                    key=f"unack/{item.round}",
+                    causation_id=None,
+                    actor=self.actor,
                 )
             case DueKind.CREATE_PAGES:
                 assert item.incident_id is not None
@@ -166,7 +171,7 @@ class Scheduler:
                 assert item.incident_id is not None
                 assert item.page_id is not None
                 state = escalations.get_escalation(item.incident_id)
-                escalations.close_page(state, item.page_id, now)
+                escalations.close_page(state, item.page_id, now, actor=self.actor)
             case DueKind.OUTCOME_OVERDUE:
                 assert item.page_id is not None
                 assert item.method_id
@@ -223,7 +228,9 @@ class Scheduler:
             if business_open is None or business_open <= now
             else f"defer/{step}/{business_open.isoformat()}"
         )
-        self.escalations.escalate(incident_id, command, key=key, causation_id=None)
+        self.escalations.escalate(
+            incident_id, command, key=key, causation_id=None, actor=self.actor
+        )
 
     def _create_pages(self, incident_id: uuid.UUID, step: int) -> None:
         state = self.escalations.get_escalation(incident_id)
@@ -252,7 +259,7 @@ class Scheduler:
                 title=state.title,
                 plan=plan,
             )
-            self.escalations.page(page_id, command, key="paged")
+            self.escalations.page(page_id, command, key="paged", actor=self.actor)
 
     def _advance(self, item: DueItem, now: datetime) -> None:
         """A page nobody could receive: the escalation moves on (or is exhausted)."""
@@ -272,6 +279,8 @@ class Scheduler:
             actor=self.actor,
         )
         self.due.projection.discard(item)
+        if state.exhausted_round is not None:
+            metrics.ESCALATIONS_EXHAUSTED.inc()
         if state.exhausted_round is not None and not self.fallback:
             log.critical(
                 "paging: incident %s reached nobody and no fallback route is "

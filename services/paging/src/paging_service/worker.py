@@ -54,6 +54,7 @@ from pydantic import BaseModel, ConfigDict
 from eventlog import RecordedEvent, open_store
 from eventlog.clock import system_clock
 from notify import DeliveryOutcome
+from paging_service import metrics
 from paging_service.app import Delivery, PagingApplication
 from paging_service.delivery import Courier, IncidentContext, incident_context
 from paging_service.settings import PagingSettings, Routing
@@ -188,6 +189,11 @@ class Pager:
                 delivery.attempt,
                 "delivered" if outcome.delivered else outcome.reason,
             )
+            if outcome.delivered:
+                metrics.PAGES_SENT.labels(delivery.kind.value).inc()
+            else:
+                permanent = "true" if outcome.permanent else "false"
+                metrics.PAGES_FAILED.labels(delivery.kind.value, permanent).inc()
             with self.lock:
                 self.app.record_delivery_outcome(
                     delivery.page_id,
@@ -200,6 +206,7 @@ class Pager:
             if not outcome.delivered and outcome.permanent:
                 self.tick()  # fail over to the next method now, not at the next tick
         except Exception:
+            metrics.PAGES_FAILED.labels(delivery.kind.value, "false").inc()
             # Nothing is lost: an attempt without an outcome is sent again after its
             # deadline (or at once by this slot's next instance), marked as a repeat.
             log.exception("paging: delivery of page %s failed unexpectedly", delivery.page_id)
@@ -262,9 +269,7 @@ class PagingWorker:
 
     pager: Pager = PagerProvider()
 
-    @reliable_handler(  # type: ignore[untyped-decorator]
-        source_service=SOURCE_SERVICE, event_types=EVENT_TYPES, queue=INCIDENT_QUEUE
-    )
+    @reliable_handler(source_service=SOURCE_SERVICE, event_types=EVENT_TYPES, queue=INCIDENT_QUEUE)
     def on_incident_event(self, event: RecordedEvent) -> None:
         """An incident was declared, changed severity or was resolved."""
         self.pager.handle(event)

@@ -464,6 +464,9 @@ def serve(settings: PostmortemApiSettings | None = None) -> None:
 
 
 def main() -> None:
+    from servicekit.process import start as start_process
+
+    start_process("postmortem-api")  # one log format, metrics on FIREWATCH_METRICS_PORT
     serve()
 
 

@@ -220,6 +220,9 @@ def _send(start: StartResponse, status: str, content_type: str, body: str | byte
 
 
 def main() -> None:
+    from servicekit.process import start as start_process
+
+    start_process("postmortem-http")  # one log format, metrics on FIREWATCH_METRICS_PORT
     import waitress  # type: ignore[import-untyped]
 
     from eventlog import open_store

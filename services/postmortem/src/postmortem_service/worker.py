@@ -212,9 +212,7 @@ class PostmortemWorker:
 
     scribe: Scribe = ScribeProvider()
 
-    @reliable_handler(  # type: ignore[untyped-decorator]
-        source_service=SOURCE_SERVICE, event_types=EVENT_TYPES, queue=INCIDENT_QUEUE
-    )
+    @reliable_handler(source_service=SOURCE_SERVICE, event_types=EVENT_TYPES, queue=INCIDENT_QUEUE)
     def on_incident_event(self, event: RecordedEvent) -> None:
         """An incident was resolved, or resolved on temporary mitigations only."""
         self.scribe.handle(event)

@@ -248,6 +248,9 @@ def serve(settings: RunbooksSettings | None = None) -> None:
 
 
 def main() -> None:
+    from servicekit.process import start as start_process
+
+    start_process("runbooks-api")  # one log format, metrics on FIREWATCH_METRICS_PORT
     serve()
 
 

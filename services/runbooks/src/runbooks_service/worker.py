@@ -136,9 +136,7 @@ class RunbooksWorker:
 
     automator: Automator = AutomatorProvider()
 
-    @reliable_handler(  # type: ignore[untyped-decorator]
-        source_service=SOURCE_SERVICE, event_types=EVENT_TYPES, queue=INCIDENT_QUEUE
-    )
+    @reliable_handler(source_service=SOURCE_SERVICE, event_types=EVENT_TYPES, queue=INCIDENT_QUEUE)
     def on_incident_event(self, event: RecordedEvent) -> None:
         """An incident was declared: attach its runbooks, run its automatic steps."""
         self.automator.handle(event)

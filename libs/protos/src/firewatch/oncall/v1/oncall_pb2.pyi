@@ -399,6 +399,106 @@ class AddContactMethodResponse(_message.Message):
     user: User
     def __init__(self, outcome: _Optional[_Union[CommandOutcome, _Mapping]] = ..., user: _Optional[_Union[User, _Mapping]] = ...) -> None: ...
 
+class RemoveContactMethodRequest(_message.Message):
+    __slots__ = ("user_id", "method_id")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    METHOD_ID_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    method_id: str
+    def __init__(self, user_id: _Optional[str] = ..., method_id: _Optional[str] = ...) -> None: ...
+
+class RemoveContactMethodResponse(_message.Message):
+    __slots__ = ("outcome", "user")
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    USER_FIELD_NUMBER: _ClassVar[int]
+    outcome: CommandOutcome
+    user: User
+    def __init__(self, outcome: _Optional[_Union[CommandOutcome, _Mapping]] = ..., user: _Optional[_Union[User, _Mapping]] = ...) -> None: ...
+
+class SetBusinessHoursRequest(_message.Message):
+    __slots__ = ("user_id", "business_hours")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    BUSINESS_HOURS_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    business_hours: _containers.RepeatedCompositeFieldContainer[TimeWindow]
+    def __init__(self, user_id: _Optional[str] = ..., business_hours: _Optional[_Iterable[_Union[TimeWindow, _Mapping]]] = ...) -> None: ...
+
+class SetBusinessHoursResponse(_message.Message):
+    __slots__ = ("outcome", "user")
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    USER_FIELD_NUMBER: _ClassVar[int]
+    outcome: CommandOutcome
+    user: User
+    def __init__(self, outcome: _Optional[_Union[CommandOutcome, _Mapping]] = ..., user: _Optional[_Union[User, _Mapping]] = ...) -> None: ...
+
+class ChangeTimeZoneRequest(_message.Message):
+    __slots__ = ("user_id", "time_zone")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    TIME_ZONE_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    time_zone: str
+    def __init__(self, user_id: _Optional[str] = ..., time_zone: _Optional[str] = ...) -> None: ...
+
+class ChangeTimeZoneResponse(_message.Message):
+    __slots__ = ("outcome", "user")
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    USER_FIELD_NUMBER: _ClassVar[int]
+    outcome: CommandOutcome
+    user: User
+    def __init__(self, outcome: _Optional[_Union[CommandOutcome, _Mapping]] = ..., user: _Optional[_Union[User, _Mapping]] = ...) -> None: ...
+
+class Team(_message.Message):
+    __slots__ = ("team_id", "name", "members", "schedule_id")
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    MEMBERS_FIELD_NUMBER: _ClassVar[int]
+    SCHEDULE_ID_FIELD_NUMBER: _ClassVar[int]
+    team_id: str
+    name: str
+    members: _containers.RepeatedScalarFieldContainer[str]
+    schedule_id: str
+    def __init__(self, team_id: _Optional[str] = ..., name: _Optional[str] = ..., members: _Optional[_Iterable[str]] = ..., schedule_id: _Optional[str] = ...) -> None: ...
+
+class CreateTeamRequest(_message.Message):
+    __slots__ = ("team_id", "name", "members", "schedule_id")
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    MEMBERS_FIELD_NUMBER: _ClassVar[int]
+    SCHEDULE_ID_FIELD_NUMBER: _ClassVar[int]
+    team_id: str
+    name: str
+    members: _containers.RepeatedScalarFieldContainer[str]
+    schedule_id: str
+    def __init__(self, team_id: _Optional[str] = ..., name: _Optional[str] = ..., members: _Optional[_Iterable[str]] = ..., schedule_id: _Optional[str] = ...) -> None: ...
+
+class CreateTeamResponse(_message.Message):
+    __slots__ = ("outcome", "team")
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    TEAM_FIELD_NUMBER: _ClassVar[int]
+    outcome: CommandOutcome
+    team: Team
+    def __init__(self, outcome: _Optional[_Union[CommandOutcome, _Mapping]] = ..., team: _Optional[_Union[Team, _Mapping]] = ...) -> None: ...
+
+class ChangeTeamRequest(_message.Message):
+    __slots__ = ("team_id", "name", "members", "schedule_id")
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    MEMBERS_FIELD_NUMBER: _ClassVar[int]
+    SCHEDULE_ID_FIELD_NUMBER: _ClassVar[int]
+    team_id: str
+    name: str
+    members: _containers.RepeatedScalarFieldContainer[str]
+    schedule_id: str
+    def __init__(self, team_id: _Optional[str] = ..., name: _Optional[str] = ..., members: _Optional[_Iterable[str]] = ..., schedule_id: _Optional[str] = ...) -> None: ...
+
+class ChangeTeamResponse(_message.Message):
+    __slots__ = ("outcome", "team")
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    TEAM_FIELD_NUMBER: _ClassVar[int]
+    outcome: CommandOutcome
+    team: Team
+    def __init__(self, outcome: _Optional[_Union[CommandOutcome, _Mapping]] = ..., team: _Optional[_Union[Team, _Mapping]] = ...) -> None: ...
+
 class CreateScheduleRequest(_message.Message):
     __slots__ = ("schedule_id", "name", "time_zone")
     SCHEDULE_ID_FIELD_NUMBER: _ClassVar[int]
@@ -426,6 +526,38 @@ class AddLayerRequest(_message.Message):
     def __init__(self, schedule_id: _Optional[str] = ..., layer: _Optional[_Union[Layer, _Mapping]] = ...) -> None: ...
 
 class AddLayerResponse(_message.Message):
+    __slots__ = ("outcome", "schedule")
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    SCHEDULE_FIELD_NUMBER: _ClassVar[int]
+    outcome: CommandOutcome
+    schedule: Schedule
+    def __init__(self, outcome: _Optional[_Union[CommandOutcome, _Mapping]] = ..., schedule: _Optional[_Union[Schedule, _Mapping]] = ...) -> None: ...
+
+class ChangeLayerRequest(_message.Message):
+    __slots__ = ("schedule_id", "layer")
+    SCHEDULE_ID_FIELD_NUMBER: _ClassVar[int]
+    LAYER_FIELD_NUMBER: _ClassVar[int]
+    schedule_id: str
+    layer: Layer
+    def __init__(self, schedule_id: _Optional[str] = ..., layer: _Optional[_Union[Layer, _Mapping]] = ...) -> None: ...
+
+class ChangeLayerResponse(_message.Message):
+    __slots__ = ("outcome", "schedule")
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    SCHEDULE_FIELD_NUMBER: _ClassVar[int]
+    outcome: CommandOutcome
+    schedule: Schedule
+    def __init__(self, outcome: _Optional[_Union[CommandOutcome, _Mapping]] = ..., schedule: _Optional[_Union[Schedule, _Mapping]] = ...) -> None: ...
+
+class RemoveLayerRequest(_message.Message):
+    __slots__ = ("schedule_id", "layer_id")
+    SCHEDULE_ID_FIELD_NUMBER: _ClassVar[int]
+    LAYER_ID_FIELD_NUMBER: _ClassVar[int]
+    schedule_id: str
+    layer_id: str
+    def __init__(self, schedule_id: _Optional[str] = ..., layer_id: _Optional[str] = ...) -> None: ...
+
+class RemoveLayerResponse(_message.Message):
     __slots__ = ("outcome", "schedule")
     OUTCOME_FIELD_NUMBER: _ClassVar[int]
     SCHEDULE_FIELD_NUMBER: _ClassVar[int]

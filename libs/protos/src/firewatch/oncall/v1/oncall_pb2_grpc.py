@@ -59,6 +59,31 @@ class OnCallServiceStub(object):
                 request_serializer=firewatch_dot_oncall_dot_v1_dot_oncall__pb2.AddContactMethodRequest.SerializeToString,
                 response_deserializer=firewatch_dot_oncall_dot_v1_dot_oncall__pb2.AddContactMethodResponse.FromString,
                 _registered_method=True)
+        self.RemoveContactMethod = channel.unary_unary(
+                '/firewatch.oncall.v1.OnCallService/RemoveContactMethod',
+                request_serializer=firewatch_dot_oncall_dot_v1_dot_oncall__pb2.RemoveContactMethodRequest.SerializeToString,
+                response_deserializer=firewatch_dot_oncall_dot_v1_dot_oncall__pb2.RemoveContactMethodResponse.FromString,
+                _registered_method=True)
+        self.SetBusinessHours = channel.unary_unary(
+                '/firewatch.oncall.v1.OnCallService/SetBusinessHours',
+                request_serializer=firewatch_dot_oncall_dot_v1_dot_oncall__pb2.SetBusinessHoursRequest.SerializeToString,
+                response_deserializer=firewatch_dot_oncall_dot_v1_dot_oncall__pb2.SetBusinessHoursResponse.FromString,
+                _registered_method=True)
+        self.ChangeTimeZone = channel.unary_unary(
+                '/firewatch.oncall.v1.OnCallService/ChangeTimeZone',
+                request_serializer=firewatch_dot_oncall_dot_v1_dot_oncall__pb2.ChangeTimeZoneRequest.SerializeToString,
+                response_deserializer=firewatch_dot_oncall_dot_v1_dot_oncall__pb2.ChangeTimeZoneResponse.FromString,
+                _registered_method=True)
+        self.CreateTeam = channel.unary_unary(
+                '/firewatch.oncall.v1.OnCallService/CreateTeam',
+                request_serializer=firewatch_dot_oncall_dot_v1_dot_oncall__pb2.CreateTeamRequest.SerializeToString,
+                response_deserializer=firewatch_dot_oncall_dot_v1_dot_oncall__pb2.CreateTeamResponse.FromString,
+                _registered_method=True)
+        self.ChangeTeam = channel.unary_unary(
+                '/firewatch.oncall.v1.OnCallService/ChangeTeam',
+                request_serializer=firewatch_dot_oncall_dot_v1_dot_oncall__pb2.ChangeTeamRequest.SerializeToString,
+                response_deserializer=firewatch_dot_oncall_dot_v1_dot_oncall__pb2.ChangeTeamResponse.FromString,
+                _registered_method=True)
         self.CreateSchedule = channel.unary_unary(
                 '/firewatch.oncall.v1.OnCallService/CreateSchedule',
                 request_serializer=firewatch_dot_oncall_dot_v1_dot_oncall__pb2.CreateScheduleRequest.SerializeToString,
@@ -68,6 +93,16 @@ class OnCallServiceStub(object):
                 '/firewatch.oncall.v1.OnCallService/AddLayer',
                 request_serializer=firewatch_dot_oncall_dot_v1_dot_oncall__pb2.AddLayerRequest.SerializeToString,
                 response_deserializer=firewatch_dot_oncall_dot_v1_dot_oncall__pb2.AddLayerResponse.FromString,
+                _registered_method=True)
+        self.ChangeLayer = channel.unary_unary(
+                '/firewatch.oncall.v1.OnCallService/ChangeLayer',
+                request_serializer=firewatch_dot_oncall_dot_v1_dot_oncall__pb2.ChangeLayerRequest.SerializeToString,
+                response_deserializer=firewatch_dot_oncall_dot_v1_dot_oncall__pb2.ChangeLayerResponse.FromString,
+                _registered_method=True)
+        self.RemoveLayer = channel.unary_unary(
+                '/firewatch.oncall.v1.OnCallService/RemoveLayer',
+                request_serializer=firewatch_dot_oncall_dot_v1_dot_oncall__pb2.RemoveLayerRequest.SerializeToString,
+                response_deserializer=firewatch_dot_oncall_dot_v1_dot_oncall__pb2.RemoveLayerResponse.FromString,
                 _registered_method=True)
         self.AddOverride = channel.unary_unary(
                 '/firewatch.oncall.v1.OnCallService/AddOverride',
@@ -150,6 +185,41 @@ class OnCallServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RemoveContactMethod(self, request, context):
+        """The notification rules that used the method go with it (NOT_FOUND: no such method).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetBusinessHours(self, request, context):
+        """Replaces the user's business hours (low-urgency pages wait for them).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ChangeTimeZone(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateTeam(self, request, context):
+        """Teams are policy targets ("team:sre"): their members, or whoever their schedule
+        has on call.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ChangeTeam(self, request, context):
+        """Replaces the team's name, members and schedule.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def CreateSchedule(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -160,6 +230,19 @@ class OnCallServiceServicer(object):
         """Adds a rotation on top of the schedule's layers: the newest layer wins wherever it
         has someone on call.
         """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ChangeLayer(self, request, context):
+        """Replaces a layer's definition (its place among the layers stays).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveLayer(self, request, context):
+        """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -247,6 +330,31 @@ def add_OnCallServiceServicer_to_server(servicer, server):
                     request_deserializer=firewatch_dot_oncall_dot_v1_dot_oncall__pb2.AddContactMethodRequest.FromString,
                     response_serializer=firewatch_dot_oncall_dot_v1_dot_oncall__pb2.AddContactMethodResponse.SerializeToString,
             ),
+            'RemoveContactMethod': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveContactMethod,
+                    request_deserializer=firewatch_dot_oncall_dot_v1_dot_oncall__pb2.RemoveContactMethodRequest.FromString,
+                    response_serializer=firewatch_dot_oncall_dot_v1_dot_oncall__pb2.RemoveContactMethodResponse.SerializeToString,
+            ),
+            'SetBusinessHours': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetBusinessHours,
+                    request_deserializer=firewatch_dot_oncall_dot_v1_dot_oncall__pb2.SetBusinessHoursRequest.FromString,
+                    response_serializer=firewatch_dot_oncall_dot_v1_dot_oncall__pb2.SetBusinessHoursResponse.SerializeToString,
+            ),
+            'ChangeTimeZone': grpc.unary_unary_rpc_method_handler(
+                    servicer.ChangeTimeZone,
+                    request_deserializer=firewatch_dot_oncall_dot_v1_dot_oncall__pb2.ChangeTimeZoneRequest.FromString,
+                    response_serializer=firewatch_dot_oncall_dot_v1_dot_oncall__pb2.ChangeTimeZoneResponse.SerializeToString,
+            ),
+            'CreateTeam': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateTeam,
+                    request_deserializer=firewatch_dot_oncall_dot_v1_dot_oncall__pb2.CreateTeamRequest.FromString,
+                    response_serializer=firewatch_dot_oncall_dot_v1_dot_oncall__pb2.CreateTeamResponse.SerializeToString,
+            ),
+            'ChangeTeam': grpc.unary_unary_rpc_method_handler(
+                    servicer.ChangeTeam,
+                    request_deserializer=firewatch_dot_oncall_dot_v1_dot_oncall__pb2.ChangeTeamRequest.FromString,
+                    response_serializer=firewatch_dot_oncall_dot_v1_dot_oncall__pb2.ChangeTeamResponse.SerializeToString,
+            ),
             'CreateSchedule': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateSchedule,
                     request_deserializer=firewatch_dot_oncall_dot_v1_dot_oncall__pb2.CreateScheduleRequest.FromString,
@@ -256,6 +364,16 @@ def add_OnCallServiceServicer_to_server(servicer, server):
                     servicer.AddLayer,
                     request_deserializer=firewatch_dot_oncall_dot_v1_dot_oncall__pb2.AddLayerRequest.FromString,
                     response_serializer=firewatch_dot_oncall_dot_v1_dot_oncall__pb2.AddLayerResponse.SerializeToString,
+            ),
+            'ChangeLayer': grpc.unary_unary_rpc_method_handler(
+                    servicer.ChangeLayer,
+                    request_deserializer=firewatch_dot_oncall_dot_v1_dot_oncall__pb2.ChangeLayerRequest.FromString,
+                    response_serializer=firewatch_dot_oncall_dot_v1_dot_oncall__pb2.ChangeLayerResponse.SerializeToString,
+            ),
+            'RemoveLayer': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveLayer,
+                    request_deserializer=firewatch_dot_oncall_dot_v1_dot_oncall__pb2.RemoveLayerRequest.FromString,
+                    response_serializer=firewatch_dot_oncall_dot_v1_dot_oncall__pb2.RemoveLayerResponse.SerializeToString,
             ),
             'AddOverride': grpc.unary_unary_rpc_method_handler(
                     servicer.AddOverride,
@@ -444,6 +562,141 @@ class OnCallService(object):
             _registered_method=True)
 
     @staticmethod
+    def RemoveContactMethod(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/firewatch.oncall.v1.OnCallService/RemoveContactMethod',
+            firewatch_dot_oncall_dot_v1_dot_oncall__pb2.RemoveContactMethodRequest.SerializeToString,
+            firewatch_dot_oncall_dot_v1_dot_oncall__pb2.RemoveContactMethodResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetBusinessHours(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/firewatch.oncall.v1.OnCallService/SetBusinessHours',
+            firewatch_dot_oncall_dot_v1_dot_oncall__pb2.SetBusinessHoursRequest.SerializeToString,
+            firewatch_dot_oncall_dot_v1_dot_oncall__pb2.SetBusinessHoursResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ChangeTimeZone(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/firewatch.oncall.v1.OnCallService/ChangeTimeZone',
+            firewatch_dot_oncall_dot_v1_dot_oncall__pb2.ChangeTimeZoneRequest.SerializeToString,
+            firewatch_dot_oncall_dot_v1_dot_oncall__pb2.ChangeTimeZoneResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateTeam(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/firewatch.oncall.v1.OnCallService/CreateTeam',
+            firewatch_dot_oncall_dot_v1_dot_oncall__pb2.CreateTeamRequest.SerializeToString,
+            firewatch_dot_oncall_dot_v1_dot_oncall__pb2.CreateTeamResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ChangeTeam(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/firewatch.oncall.v1.OnCallService/ChangeTeam',
+            firewatch_dot_oncall_dot_v1_dot_oncall__pb2.ChangeTeamRequest.SerializeToString,
+            firewatch_dot_oncall_dot_v1_dot_oncall__pb2.ChangeTeamResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def CreateSchedule(request,
             target,
             options=(),
@@ -487,6 +740,60 @@ class OnCallService(object):
             '/firewatch.oncall.v1.OnCallService/AddLayer',
             firewatch_dot_oncall_dot_v1_dot_oncall__pb2.AddLayerRequest.SerializeToString,
             firewatch_dot_oncall_dot_v1_dot_oncall__pb2.AddLayerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ChangeLayer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/firewatch.oncall.v1.OnCallService/ChangeLayer',
+            firewatch_dot_oncall_dot_v1_dot_oncall__pb2.ChangeLayerRequest.SerializeToString,
+            firewatch_dot_oncall_dot_v1_dot_oncall__pb2.ChangeLayerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveLayer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/firewatch.oncall.v1.OnCallService/RemoveLayer',
+            firewatch_dot_oncall_dot_v1_dot_oncall__pb2.RemoveLayerRequest.SerializeToString,
+            firewatch_dot_oncall_dot_v1_dot_oncall__pb2.RemoveLayerResponse.FromString,
             options,
             channel_credentials,
             insecure,
