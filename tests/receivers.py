@@ -137,7 +137,13 @@ def http_receiver() -> Iterator[HttpReceiver]:
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            length = int(self.headers.get("Content-Length", "0"))
+            body = self.rfile.read(length)
+            if len(body) < length:
+                # The sender died mid-request (a fault-point kill): like any real web
+                # server, never hand a truncated request to the application.
+                self.close_connection = True
+                return
             status = receiver.statuses.popleft() if receiver.statuses else 200
             if status < 300:
                 with receiver.arrived:
