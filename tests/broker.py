@@ -54,3 +54,12 @@ def every_worker_binding() -> list[QueueBinding]:
             continue  # a service with no worker consumes nothing
         bindings.extend(getattr(worker, "QUEUE_BINDINGS", ()))
     return bindings
+
+
+def delete_prefix(prefix: str) -> None:
+    """Delete every exchange and worker queue under `prefix` (a test's own), so quorum
+    queues do not pile up on the shared broker run after run."""
+    from servicekit.topology import Topology
+
+    with Connection(BROKER_URL) as connection:
+        Topology(prefix=prefix).delete(connection, every_worker_binding())

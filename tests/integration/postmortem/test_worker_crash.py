@@ -32,6 +32,7 @@ from incident_service import domain as inc
 from incident_service.app import IncidentApplication
 from paging_service.app import PagingApplication
 from postmortem_service.app import PostmortemApplication
+from tests.broker import delete_prefix
 from tests.conftest import BROKER_URL
 from tests.receivers import Mailbox
 
@@ -126,6 +127,7 @@ class Rig:
 def rig(tmp_path: Path, smtp_server: tuple[str, int, Mailbox]) -> Iterator[Rig]:
     host, port, _ = smtp_server
     log_path = tmp_path / "log.db"
+    prefix = f"pmtest{uuid.uuid4().hex[:8]}"
     clock = FakeClock(datetime.now(UTC) - timedelta(days=30))
     paging = PagingApplication(
         SQLiteEventStore(log_path, writer="paging", ownership=Ownership.platform(), clock=clock),
@@ -139,7 +141,7 @@ def rig(tmp_path: Path, smtp_server: tuple[str, int, Mailbox]) -> Iterator[Rig]:
         **os.environ,
         "FIREWATCH_STORE_URL": f"sqlite:///{log_path}",
         "FIREWATCH_BROKER_URL": BROKER_URL,
-        "FIREWATCH_EXCHANGE_PREFIX": f"pmtest{uuid.uuid4().hex[:8]}",
+        "FIREWATCH_EXCHANGE_PREFIX": prefix,
         "FIREWATCH_SMTP_HOST": host,
         "FIREWATCH_SMTP_PORT": str(port),
         "FIREWATCH_POSTMORTEM_OUTCOME_TIMEOUT_SECONDS": "2",
@@ -155,6 +157,7 @@ def rig(tmp_path: Path, smtp_server: tuple[str, int, Mailbox]) -> Iterator[Rig]:
             if worker.poll() is None:
                 os.killpg(worker.pid, signal.SIGKILL)
                 worker.wait(timeout=30)
+        delete_prefix(prefix)
 
 
 def reminders(mailbox: Mailbox, title: str, count: int) -> list[EmailMessage]:

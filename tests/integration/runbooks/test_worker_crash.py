@@ -34,6 +34,7 @@ from incident_service import domain as inc
 from incident_service.app import IncidentApplication
 from runbooks_service.app import RunbooksApplication
 from servicekit.faults import FAULT_EXIT_CODE
+from tests.broker import delete_prefix
 from tests.conftest import BROKER_URL
 from tests.receivers import HttpReceiver
 
@@ -128,11 +129,12 @@ class Rig:
 @pytest.fixture
 def rig(tmp_path: Path) -> Iterator[Rig]:
     log_path = tmp_path / "log.db"
+    prefix = f"rbtest{uuid.uuid4().hex[:8]}"
     env = {
         **os.environ,
         "FIREWATCH_STORE_URL": f"sqlite:///{log_path}",
         "FIREWATCH_BROKER_URL": BROKER_URL,
-        "FIREWATCH_EXCHANGE_PREFIX": f"rbtest{uuid.uuid4().hex[:8]}",
+        "FIREWATCH_EXCHANGE_PREFIX": prefix,
         # Far beyond the test: only the restart in the same slot can recover the attempt.
         "FIREWATCH_RUNBOOKS_OUTCOME_TIMEOUT_SECONDS": "600",
         "FIREWATCH_RUNBOOKS_SENDER": "runbooks-0",
@@ -147,6 +149,7 @@ def rig(tmp_path: Path) -> Iterator[Rig]:
             if worker.poll() is None:
                 os.killpg(worker.pid, signal.SIGKILL)
                 worker.wait(timeout=30)
+        delete_prefix(prefix)
 
 
 def crash_then_restart(rig: Rig, point: str) -> None:
