@@ -32,7 +32,16 @@ class Mailbox:
     messages: list[EmailMessage] = field(default_factory=list)
     replies: deque[str] = field(default_factory=deque)
     claimed: int = 0
+    peers: list[object] = field(default_factory=list)
+    """The client address each message came from (same peer: same connection)."""
+    drops: int = 0
+    """Connections the server closed after a scripted "DROP"."""
     arrived: threading.Condition = field(default_factory=threading.Condition)
+
+    def wait_for_drops(self, count: int, timeout: float = 10.0) -> None:
+        with self.arrived:
+            if not self.arrived.wait_for(lambda: self.drops >= count, timeout):
+                raise AssertionError(f"expected {count} dropped connections, got {self.drops}")
 
     def wait_for(self, count: int, timeout: float = 10.0) -> list[EmailMessage]:
         with self.arrived:
@@ -59,21 +68,36 @@ class _Handler:
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         delay = 0.0
+        drop = False
         if self.mailbox.replies:
             reply = self.mailbox.replies.popleft()
-            if not reply.startswith("SLOW "):
+            drop = reply == "DROP"
+            if not reply.startswith("SLOW ") and not drop:
                 return reply
-            # "SLOW <seconds>": the server keeps the message but answers DATA only after
-            # the client may have given up waiting.
-            delay = float(reply.split()[1])
+            if not drop:
+                # "SLOW <seconds>": the server keeps the message but answers DATA only
+                # after the client may have given up waiting.
+                delay = float(reply.split()[1])
         message = message_from_bytes(envelope.content or b"", policy=policy.default)
         assert isinstance(message, EmailMessage)
         with self.mailbox.arrived:
             self.mailbox.messages.append(message)
+            self.mailbox.peers.append(session.peer)
             self.mailbox.arrived.notify_all()
+        if drop:
+            # "DROP": accept it, then hang up as a server does with an idle client. The
+            # 250 is written before this callback runs, and close() flushes it first.
+            asyncio.get_running_loop().call_soon(self._hang_up, server)
         if delay:
             await asyncio.sleep(delay)
         return "250 Message accepted for delivery"
+
+    def _hang_up(self, server: SMTP) -> None:
+        assert server.transport is not None
+        server.transport.close()
+        with self.mailbox.arrived:
+            self.mailbox.drops += 1
+            self.mailbox.arrived.notify_all()
 
 
 @pytest.fixture

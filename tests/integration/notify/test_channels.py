@@ -124,3 +124,69 @@ def test_a_connection_lost_while_handing_over_the_message_fails_over_instead_of_
     # The server did accept it after the client gave up: a retry would have duplicated it.
     mailbox.wait_for(1, timeout=10)
     mailbox.claim(lambda m: m["To"] == "alice@example.org")
+
+
+def test_consecutive_emails_share_one_smtp_connection(
+    smtp_server: tuple[str, int, Mailbox],
+) -> None:
+    host, port, mailbox = smtp_server
+    channel = EmailChannel(host, port)
+    try:
+        for n in range(3):
+            outcome = channel.send(f"r{n}@example.org", page(idempotency_key=f"k{n}"))
+            assert outcome.delivered
+        mailbox.wait_for(3)
+        for n in range(3):
+            mailbox.claim(lambda m, n=n: m["To"] == f"r{n}@example.org")
+        assert len(set(mailbox.peers)) == 1
+        assert channel.connections_opened == 1
+    finally:
+        channel.close()
+
+
+def test_a_connection_dropped_while_idle_is_replaced_and_the_page_sent_exactly_once(
+    smtp_server: tuple[str, int, Mailbox],
+) -> None:
+    host, port, mailbox = smtp_server
+    mailbox.replies.append("DROP")
+    channel = EmailChannel(host, port)
+    try:
+        assert channel.send("alice@example.org", page(idempotency_key="first")).delivered
+        mailbox.wait_for_drops(1)
+        # The channel only learns of the drop when it uses the connection again: MAIL
+        # fails before DATA, so nothing was handed over and a fresh connection is safe.
+        repeat = page(idempotency_key="second", possible_repeat=True)  # type: ignore[arg-type]
+        outcome = channel.send("bob@example.org", repeat)
+        assert outcome.delivered, outcome.reason
+        assert channel.resent_on_fresh_connection == 1
+        assert channel.connections_opened == 2
+        mailbox.wait_for(2)
+        mailbox.claim(lambda m: m["To"] == "alice@example.org")
+        second = mailbox.claim(lambda m: m["To"] == "bob@example.org")
+        assert "(possible repeat)" in second["Subject"]
+        assert second["Message-ID"] == "<second@firewatch>"
+        assert mailbox.peers[0] != mailbox.peers[1]
+    finally:
+        channel.close()
+
+
+def test_a_reused_connection_lost_during_data_is_outcome_unknown_and_not_resent(
+    smtp_server: tuple[str, int, Mailbox],
+) -> None:
+    host, port, mailbox = smtp_server
+    channel = EmailChannel(host, port, timeout=0.5)
+    try:
+        assert channel.send("alice@example.org", page(idempotency_key="first")).delivered
+        mailbox.replies.append("SLOW 1.5")
+        outcome = channel.send("bob@example.org", page(idempotency_key="second"))
+        assert (outcome.delivered, outcome.permanent) == (False, True)
+        assert "outcome unknown" in outcome.reason
+        assert channel.resent_on_fresh_connection == 0
+        # The broken connection is not reused: the next page opens a new one.
+        assert channel.send("carol@example.org", page(idempotency_key="third")).delivered
+        assert channel.connections_opened == 2
+        mailbox.wait_for(3)
+        for who in ("alice", "bob", "carol"):
+            mailbox.claim(lambda m, who=who: m["To"] == f"{who}@example.org")
+    finally:
+        channel.close()

@@ -39,3 +39,32 @@ def test_replaced_entries_are_compacted_away() -> None:
         items._put(DueItem(DueKind.STEP, T0 + timedelta(minutes=minute), incident_id=incident))
     assert len(items._heap) < 200
     assert [i.due_at for i in items.due(T0 + timedelta(days=1))] == [T0 + timedelta(minutes=499)]
+
+
+def test_forgetting_a_page_removes_exactly_its_items_through_the_page_index() -> None:
+    items = DueItems()
+    pages = [uuid.uuid4() for _ in range(50)]
+    incident = uuid.uuid4()
+    for n, page in enumerate(pages):
+        at = T0 + timedelta(seconds=n)
+        items._put(DueItem(DueKind.NOTIFY, at, page_id=page, method_id="email", attempt=1))
+        items._put(DueItem(DueKind.NOTIFY, at, page_id=page, method_id="sms", attempt=1))
+        items._put(DueItem(DueKind.CLOSE_PAGE, at, incident, page_id=page))
+    # The fallback item is keyed by incident: replacing it moves it to another page.
+    items._put(DueItem(DueKind.FALLBACK_PAGE, T0, incident, page_id=pages[0], round=1))
+    items._put(DueItem(DueKind.FALLBACK_PAGE, T0, incident, page_id=pages[1], round=2))
+    items._drop(DueKind.NOTIFY, pages[2], "sms", 1)
+
+    items._forget_page(pages[0])
+    items._forget_page(pages[2])
+
+    remaining = {(i.kind, i.page_id) for i in items.pending()}
+    assert not any(page in (pages[0], pages[2]) for _, page in remaining)
+    assert (DueKind.FALLBACK_PAGE, pages[1]) in remaining, "moved off the forgotten page"
+    assert len(items.pending()) == 48 * 3 + 1
+    assert pages[0] not in items._page_keys
+    assert pages[2] not in items._page_keys
+    # The index names exactly the pending items of each page.
+    for page, keys in items._page_keys.items():
+        assert {items._items[k].page_id for k in keys} == {page}
+    assert sum(len(keys) for keys in items._page_keys.values()) == len(items._items)

@@ -9,6 +9,11 @@ earlier one. It must never hold the write lock across anything but the append it
 Durability: `synchronous=NORMAL` in WAL mode survives a crash of the process (the
 platform's failure model) but may lose the last transactions on power loss; set
 `durable=True` for `synchronous=FULL`.
+
+Wake-ups: appends made in this process wake this process's subscribers directly; appends
+made in other processes ring a Unix datagram doorbell (`eventlog.doorbell`) after their
+commit. The doorbell is only a hint, so a waiting subscriber still reads the head every
+`FALLBACK_POLL_SECONDS`: a lost datagram costs that delay, never an event.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from typing import Any
 
 from eventlog.chain import StreamHead
 from eventlog.clock import Clock, system_clock
+from eventlog.doorbell import Doorbell, Ringer, wake_directory
 from eventlog.errors import BackendUnavailableError, ConcurrencyError
 from eventlog.model import (
     GENESIS_HASH,
@@ -37,7 +43,11 @@ from eventlog.port import EventStore, ExistingEvent, PreparedEvent
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 POLL_SECONDS = 0.005
-"""How often a waiting subscriber checks for appends made by other processes."""
+"""How often a waiting subscriber checks for appends made by other processes when it
+could not bind a doorbell (it then relies on polling alone)."""
+FALLBACK_POLL_SECONDS = 0.05
+"""How often a subscriber with a doorbell reads the head anyway, in case a wake-up
+datagram was lost."""
 POOL_IDLE_MAX = 8
 """Idle connections kept per store; more are opened under load and closed after use."""
 
@@ -97,6 +107,13 @@ class SQLiteEventStore(EventStore):
         self._busy_timeout = busy_timeout
         self._appended = threading.Condition()
         self._waiters = 0
+        self._wakeups = 0
+        """Bumped (under `_appended`) by local appends and by doorbell rings."""
+        self._wake_directory = wake_directory(self.path)
+        self._ringer = Ringer(self._wake_directory)
+        self._doorbell: Doorbell | None = None
+        self._doorbell_lock = threading.Lock()
+        self._doorbell_failed = False
         self._connections: list[sqlite3.Connection] = []
         """Every connection opened and not yet closed (idle or borrowed)."""
         self._idle: list[sqlite3.Connection] = []
@@ -186,6 +203,11 @@ class SQLiteEventStore(EventStore):
                 connection.close()
             self._connections.clear()
             self._idle.clear()
+        with self._doorbell_lock:
+            if self._doorbell is not None:
+                self._doorbell.close()
+                self._doorbell = None
+        self._ringer.close()
 
     # ------------------------------------------------------------------ writing
 
@@ -204,11 +226,20 @@ class SQLiteEventStore(EventStore):
                 if retry is None:
                     raise
                 return retry
-        # Most appends have nobody waiting; skip the lock round trip then.
+        # Committed: tell other processes' subscribers (a hint; see module docstring).
+        bell = self._doorbell
+        self._ringer.ring(skip=None if bell is None else bell.path)
+        # Most appends have nobody waiting here; skip the lock round trip then. A
+        # waiter registers before it reads the head, so a zero here means it will see
+        # this commit in that read.
         if self._waiters:
-            with self._appended:
-                self._appended.notify_all()
+            self._wake()
         return result
+
+    def _wake(self) -> None:
+        with self._appended:
+            self._wakeups += 1
+            self._appended.notify_all()
 
     def _append_locked(
         self,
@@ -374,11 +405,62 @@ class SQLiteEventStore(EventStore):
                     high = middle - 1
         return low
 
+    @property
+    def doorbell_rings(self) -> int:
+        """Wake-up datagrams this handle's doorbell has received (for tests and metrics)."""
+        bell = self._doorbell
+        return 0 if bell is None else bell.received
+
+    @property
+    def doorbell_sent(self) -> int:
+        """Wake-up datagrams this handle has sent after its commits."""
+        return self._ringer.sent
+
+    def _ensure_doorbell(self) -> Doorbell | None:
+        bell = self._doorbell
+        if bell is not None and bell.alive:
+            return bell
+        with self._doorbell_lock:
+            if self._doorbell_failed:
+                return None
+            bell = self._doorbell
+            if bell is not None and bell.alive:
+                return bell
+            if bell is not None:
+                # Its file was removed or we were forked: nobody can ring it any more.
+                bell.close()
+            try:
+                self._doorbell = Doorbell(self._wake_directory, self._wake)
+            except OSError:
+                # A read-only directory, say: fall back to polling alone.
+                self._doorbell = None
+                self._doorbell_failed = True
+            return self._doorbell
+
     def _wait_for_append(self, known_head: int, timeout: float) -> None:
-        # Appends from this process wake us at once; appends from other processes (the
-        # relay follows what services append) are seen at the next poll. A poll is one
-        # primary-key lookup, so polling every 5 ms costs little and keeps cross-process
-        # latency (alert -> incident -> page crosses two relays) in single milliseconds.
+        # Appends from this process and rings from other processes (the relay follows
+        # what services append) both bump `_wakeups`. Register as a waiter before
+        # reading the head so that no append between the read and the wait is missed.
+        if self._ensure_doorbell() is None:
+            self._poll_for_append(known_head, timeout)
+            return
+        with self._appended:
+            self._waiters += 1
+            seen = self._wakeups
+        try:
+            if self._head_position() > known_head:
+                return
+            with self._appended:
+                self._appended.wait_for(
+                    lambda: self._wakeups != seen, timeout=min(timeout, FALLBACK_POLL_SECONDS)
+                )
+        finally:
+            with self._appended:
+                self._waiters -= 1
+
+    def _poll_for_append(self, known_head: int, timeout: float) -> None:
+        # Without a doorbell, appends from other processes are seen at the next poll. A
+        # poll is one primary-key lookup, so polling every 5 ms costs little.
         deadline = time.monotonic() + timeout
         step = min(timeout, POLL_SECONDS)
         while True:

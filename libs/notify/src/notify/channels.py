@@ -7,22 +7,36 @@ Owns one send attempt per call and its classification:
 - permanent: retrying cannot help (SMTP 5xx such as an unknown mailbox, other HTTP 4xx,
   malformed addresses), or could duplicate (an SMTP connection lost while the message
   was being handed over): the caller fails over to the next contact method.
-It never retries and never raises for a delivery problem: the caller records attempts.
+It never retries a message that may have been handed over and never raises for a
+delivery problem: the caller records attempts.
+
+Email keeps a few idle SMTP connections per channel and reuses them (a new connection
+costs a TCP handshake, the greeting and EHLO on every page). A server may drop an idle
+connection at any time; that shows only when the next message is sent on it. If the
+connection fails *before the DATA command was sent*, the server cannot have the
+message, so the same attempt is sent once more on a fresh connection; a failure from
+DATA on is "outcome unknown" exactly as on a fresh connection.
 """
 
 from __future__ import annotations
 
 import abc
+import contextlib
 import smtplib
 import ssl
+import threading
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from notify.message import Notification, render, slack_body, webhook_body
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
 
 Kind = Literal["email", "webhook", "slack"]
 _RETRYABLE_HTTP = frozenset({408, 425, 429, 500, 502, 503, 504})
@@ -55,6 +69,18 @@ class Channel(abc.ABC):
         """One attempt to deliver `notification` to `address`."""
 
 
+class _TrackedSMTP(smtplib.SMTP):
+    """smtplib.SMTP that remembers whether DATA was started, i.e. whether the server
+    may already hold the message, and when it last finished a message."""
+
+    data_started = False
+    idle_since = 0.0
+
+    def data(self, msg: ReadableBuffer | str) -> tuple[int, bytes]:
+        self.data_started = True
+        return super().data(msg)
+
+
 class EmailChannel(Channel):
     kind: Kind = "email"
 
@@ -68,10 +94,20 @@ class EmailChannel(Channel):
         username: str | None = None,
         password: str | None = None,
         timeout: float = 10.0,
+        max_idle_connections: int = 4,
+        idle_seconds: float = 30.0,
     ) -> None:
         self.host, self.port, self.sender = host, port, sender
         self.starttls, self.username, self.password = starttls, username, password
         self.timeout = timeout
+        self.max_idle_connections = max_idle_connections
+        self.idle_seconds = idle_seconds
+        """Idle connections older than this are closed rather than reused: servers
+        drop idle clients (RFC 5321 asks them to wait 5 minutes; many wait less)."""
+        self._idle: list[_TrackedSMTP] = []
+        self._lock = threading.Lock()
+        self.connections_opened = 0
+        self.resent_on_fresh_connection = 0
 
     def build(self, address: str, notification: Notification) -> EmailMessage:
         message = EmailMessage()
@@ -92,32 +128,115 @@ class EmailChannel(Channel):
         if "@" not in address or any(c.isspace() for c in address):
             return DeliveryOutcome.permanent_failure(f"not an email address: {address!r}")
         message = self.build(address, notification)
+        reused = self._borrow()
+        if reused is not None:
+            try:
+                refused = reused.send_message(message)
+            except (OSError, smtplib.SMTPException) as error:
+                _discard(reused)
+                if reused.data_started or not _connection_lost(error):
+                    return self._classify(error, sending=True)
+                # Dropped while idle, and DATA was never sent: nothing was handed over,
+                # so this is still the first and only hand-over of this attempt.
+                self.resent_on_fresh_connection += 1
+            else:
+                return self._finish(reused, refused)
+        return self._send_fresh(message)
+
+    def _send_fresh(self, message: EmailMessage) -> DeliveryOutcome:
         sending = False
+        smtp: _TrackedSMTP | None = None
         try:
-            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
-                if self.starttls:
-                    smtp.starttls(context=ssl.create_default_context())
-                if self.username:
-                    smtp.login(self.username, self.password or "")
-                sending = True
-                refused = smtp.send_message(message)
-        except smtplib.SMTPRecipientsRefused as error:
-            return _classify_smtp(*next(iter(error.recipients.values())))
-        except smtplib.SMTPResponseException as error:
-            return _classify_smtp(error.smtp_code, error.smtp_error)
+            smtp = _TrackedSMTP(self.host, self.port, timeout=self.timeout)
+            self.connections_opened += 1
+            if self.starttls:
+                smtp.starttls(context=ssl.create_default_context())
+            if self.username:
+                smtp.login(self.username, self.password or "")
+            sending = True
+            refused = smtp.send_message(message)
         except (OSError, smtplib.SMTPException) as error:
-            if sending:
-                # The connection broke while the message was being handed over: the
-                # server may have accepted it. Retrying this method could deliver it
-                # twice, so report it as permanent and let the caller fail over.
-                return DeliveryOutcome.permanent_failure(
-                    f"SMTP {self.host}:{self.port}: outcome unknown after sending ({error}); "
-                    "not retried through this method to avoid a duplicate"
-                )
-            return DeliveryOutcome.temporary(f"SMTP {self.host}:{self.port}: {error}")
+            if smtp is not None:
+                _discard(smtp)
+            return self._classify(error, sending=sending)
+        return self._finish(smtp, refused)
+
+    def _finish(self, smtp: _TrackedSMTP, refused: dict[str, tuple[int, bytes]]) -> DeliveryOutcome:
         if refused:
+            _discard(smtp)
             return _classify_smtp(*next(iter(refused.values())))
+        self._give_back(smtp)
         return DeliveryOutcome.ok(f"accepted by {self.host}:{self.port}")
+
+    def _borrow(self) -> _TrackedSMTP | None:
+        stale: list[_TrackedSMTP] = []
+        chosen = None
+        with self._lock:
+            now = time.monotonic()
+            while self._idle:
+                smtp = self._idle.pop()
+                if now - smtp.idle_since < self.idle_seconds:
+                    chosen = smtp
+                    break
+                stale.append(smtp)
+        for smtp in stale:
+            _quit(smtp)
+        return chosen
+
+    def _give_back(self, smtp: _TrackedSMTP) -> None:
+        smtp.data_started = False
+        smtp.idle_since = time.monotonic()
+        with self._lock:
+            if len(self._idle) < self.max_idle_connections:
+                self._idle.append(smtp)
+                return
+        _quit(smtp)
+
+    def close(self) -> None:
+        """Close every idle connection (sends in flight keep theirs). No QUIT: it could
+        wait on a slow server at shutdown, and no message is in flight on an idle one."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for smtp in idle:
+            _discard(smtp)
+
+    def _classify(self, error: Exception, *, sending: bool) -> DeliveryOutcome:
+        if isinstance(error, smtplib.SMTPRecipientsRefused):
+            return _classify_smtp(*next(iter(error.recipients.values())))
+        if isinstance(error, smtplib.SMTPResponseException):
+            return _classify_smtp(error.smtp_code, error.smtp_error)
+        if sending:
+            # The connection broke while the message was being handed over: the
+            # server may have accepted it. Retrying this method could deliver it
+            # twice, so report it as permanent and let the caller fail over.
+            return DeliveryOutcome.permanent_failure(
+                f"SMTP {self.host}:{self.port}: outcome unknown after sending ({error}); "
+                "not retried through this method to avoid a duplicate"
+            )
+        return DeliveryOutcome.temporary(f"SMTP {self.host}:{self.port}: {error}")
+
+
+def _connection_lost(error: Exception) -> bool:
+    """The server went away (or said it is going: 421) rather than refusing."""
+    if isinstance(error, smtplib.SMTPResponseException):
+        return error.smtp_code == 421
+    if isinstance(error, TimeoutError):
+        # A server that stops answering is not an idle drop: treat it as on a fresh
+        # connection rather than wait a second timeout.
+        return False
+    return isinstance(error, (smtplib.SMTPServerDisconnected, OSError))
+
+
+def _discard(smtp: smtplib.SMTP) -> None:
+    # A connection that failed mid-transaction is never reused: its state is unknown.
+    with contextlib.suppress(OSError):
+        smtp.close()
+
+
+def _quit(smtp: smtplib.SMTP) -> None:
+    with contextlib.suppress(OSError, smtplib.SMTPException):
+        smtp.quit()
+    _discard(smtp)
 
 
 def _classify_smtp(code: int, text: bytes | str) -> DeliveryOutcome:

@@ -143,6 +143,12 @@ class Courier:
             }
         )
 
+    def close(self) -> None:
+        """Close the channels' idle connections (email keeps some for reuse)."""
+        for channel in self.channels.values():
+            if isinstance(channel, EmailChannel):
+                channel.close()
+
     def send(self, delivery: Delivery, context: IncidentContext) -> DeliveryOutcome:
         """One attempt; blocks on the network; never raises."""
         channel = self.channels.get(delivery.kind)

@@ -96,6 +96,9 @@ class DueItems:
     entry whose item is no longer the current one for its key), so a tick looks only
     at what is due instead of scanning every pending item of every open incident."""
     _pushed: int = 0
+    _page_keys: dict[uuid.UUID, set[tuple[object, ...]]] = field(default_factory=dict)
+    """The keys of the items naming each page, so forgetting an acknowledged page
+    touches that page's items, not every pending item of every open incident."""
     _unpaged: dict[tuple[uuid.UUID, int], set[str]] = field(default_factory=dict)
     _open_pages: dict[uuid.UUID, set[uuid.UUID]] = field(default_factory=dict)
     _closed_at: dict[uuid.UUID, datetime] = field(default_factory=dict)
@@ -128,7 +131,7 @@ class DueItems:
         that turned out to be a no-op). Rebuilding re-creates it and acting on it again
         is again a no-op, so this is only a saving, never a correctness matter."""
         if self._items.get(item.key) is item:
-            del self._items[item.key]
+            self._remove(item.key)
 
     def due(self, now: datetime) -> list[DueItem]:
         ready: list[tuple[datetime, int, DueItem]] = []
@@ -148,7 +151,12 @@ class DueItems:
     # ------------------------------------------------------------------ escalation
 
     def _put(self, item: DueItem) -> None:
+        replaced = self._items.get(item.key)
+        if replaced is not None and replaced.page_id != item.page_id:
+            self._unindex(item.key, replaced)
         self._items[item.key] = item
+        if item.page_id is not None:
+            self._page_keys.setdefault(item.page_id, set()).add(item.key)
         self._pushed += 1
         heapq.heappush(self._heap, (item.due_at, self._pushed, item))
         if len(self._heap) > 2 * len(self._items) + 64:
@@ -157,7 +165,21 @@ class DueItems:
             heapq.heapify(self._heap)
 
     def _drop(self, *key: object) -> None:
-        self._items.pop(key, None)
+        self._remove(key)
+
+    def _remove(self, key: tuple[object, ...]) -> None:
+        item = self._items.pop(key, None)
+        if item is not None:
+            self._unindex(key, item)
+
+    def _unindex(self, key: tuple[object, ...], item: DueItem) -> None:
+        if item.page_id is None:
+            return
+        keys = self._page_keys.get(item.page_id)
+        if keys is not None:
+            keys.discard(key)
+            if not keys:
+                del self._page_keys[item.page_id]
 
     def _escalation(self, incident: uuid.UUID, event: DomainEvent) -> None:
         match event:
@@ -299,7 +321,9 @@ class DueItems:
             self._put(replace(item, due_at=min(item.due_at, event.started_at), orphaned=True))
 
     def _forget_page(self, page_id: uuid.UUID) -> None:
-        for key in [k for k, item in self._items.items() if item.page_id == page_id]:
+        for key in self._page_keys.pop(page_id, set()):
             del self._items[key]
-        for pages in self._open_pages.values():
-            pages.discard(page_id)
+        # A page is opened in one incident only (its ResponderPaged names it).
+        incident = self._page_incident.get(page_id)
+        if incident is not None:
+            self._open_pages.get(incident, set()).discard(page_id)

@@ -255,6 +255,7 @@ class PagerProvider(DependencyProvider):  # type: ignore[misc]
 
     def stop(self) -> None:
         self.pager.drain()
+        self.pager.courier.close()
         self.store.close()
 
     def kill(self) -> None:

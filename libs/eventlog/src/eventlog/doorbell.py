@@ -1,0 +1,158 @@
+"""Cross-process wake-ups for the SQLite log: a Unix datagram "doorbell" per listener.
+
+Owns the wake-up directory of one SQLite file and the datagrams sent through it. A
+process that waits for appends binds one datagram socket in the directory; a process
+that commits an append sends a one-byte datagram to every socket there. It is only a
+hint: a datagram may be lost (full buffer, socket file removed, process killed), so a
+waiter must always keep a bounded fallback poll. It must never be needed for
+correctness and must never block or fail an append.
+
+The directory sits next to the database (`<db>.wake`), so processes in different
+containers that share the database's volume share it too. Unix socket paths are capped
+at 107 bytes; for a database whose path is too long, both sides derive the same short
+directory under the system temporary directory from a hash of the database's path.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import os
+import socket
+import tempfile
+import threading
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+_MAX_SOCKET_PATH = 107
+_NAME_LENGTH = 32
+"""Room kept for a socket's file name ("<pid>-<16 hex>.sock")."""
+
+
+def wake_directory(database: Path) -> Path:
+    """The directory every process opening `database` uses for its doorbells."""
+    resolved = database.resolve()
+    beside = resolved.with_name(resolved.name + ".wake")
+    if len(os.fsencode(beside)) + 1 + _NAME_LENGTH <= _MAX_SOCKET_PATH:
+        return beside
+    digest = hashlib.sha256(os.fsencode(resolved)).hexdigest()[:24]
+    return Path(tempfile.gettempdir()) / f"firewatch-wake-{digest}"
+
+
+class Ringer:
+    """The sending side: rings every doorbell in the directory after a commit."""
+
+    def __init__(self, directory: Path) -> None:
+        self._directory = directory
+        self._lock = threading.Lock()
+        self._socket: socket.socket | None = None
+        self._seen_mtime: int | None = None
+        self._targets: list[str] = []
+        self.sent = 0
+        """Datagrams handed to the kernel (a test's proof that the path was taken)."""
+
+    def ring(self, skip: str | None = None) -> None:
+        """Send one datagram to every listener but `skip` (our own, woken in-process).
+        Never raises: a missed wake-up only costs the listener its fallback poll."""
+        try:
+            targets = self._current_targets()
+        except OSError:
+            return
+        if not targets or targets == [skip]:
+            return
+        with self._lock:
+            if self._socket is None:
+                self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+                self._socket.setblocking(False)
+            sender = self._socket
+            for target in targets:
+                if target == skip:
+                    continue
+                try:
+                    sender.sendto(b"!", target)
+                    self.sent += 1
+                except BlockingIOError:
+                    pass  # its buffer is full of wake-ups already
+                except OSError as exc:
+                    if exc.errno in (errno.ECONNREFUSED, errno.ENOENT):
+                        # Left behind by a killed process: nobody can bind it again
+                        # (names are unique), so removing it is safe.
+                        with contextlib.suppress(OSError):
+                            os.unlink(target)
+
+    def _current_targets(self) -> list[str]:
+        # One stat per append; the listing is re-read only when a listener came or went.
+        try:
+            mtime = os.stat(self._directory).st_mtime_ns
+        except FileNotFoundError:
+            return []
+        if mtime != self._seen_mtime:
+            with os.scandir(self._directory) as entries:
+                self._targets = [e.path for e in entries if e.name.endswith(".sock")]
+            self._seen_mtime = mtime
+        return self._targets
+
+    def close(self) -> None:
+        with self._lock:
+            if self._socket is not None:
+                self._socket.close()
+                self._socket = None
+
+
+class Doorbell:
+    """The receiving side: one bound socket and a daemon thread that calls `on_ring`
+    for every burst of datagrams (several pending datagrams make one call)."""
+
+    def __init__(self, directory: Path, on_ring: Callable[[], None]) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.path = str(directory / f"{os.getpid()}-{uuid.uuid4().hex[:16]}.sock")
+        self._on_ring = on_ring
+        self._closed = False
+        self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self._socket.bind(self.path)
+        self.pid = os.getpid()
+        self.received = 0
+        self._thread = threading.Thread(target=self._listen, name="eventlog-doorbell", daemon=True)
+        self._thread.start()
+
+    def _listen(self) -> None:
+        listener = self._socket
+        while True:
+            try:
+                listener.recv(64)
+            except OSError:
+                return
+            if self._closed:
+                break
+            # Drain the burst: one wake-up is enough for any number of appends.
+            listener.setblocking(False)
+            count = 1
+            with contextlib.suppress(BlockingIOError):
+                while True:
+                    listener.recv(64)
+                    count += 1
+            listener.setblocking(True)
+            self.received += count
+            self._on_ring()
+        listener.close()
+
+    @property
+    def alive(self) -> bool:
+        """Bound in this process and its file still there (else nobody can ring it)."""
+        return self.pid == os.getpid() and not self._closed and os.path.exists(self.path)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        # Wake the thread so it closes the socket itself (closing a socket under a
+        # blocked recv in another thread does not reliably wake it); shutdown covers
+        # a socket whose file was removed and so cannot be sent to.
+        with contextlib.suppress(OSError), socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
+            s.sendto(b"x", self.path)
+        with contextlib.suppress(OSError):
+            self._socket.shutdown(socket.SHUT_RDWR)
+        with contextlib.suppress(OSError):
+            os.unlink(self.path)

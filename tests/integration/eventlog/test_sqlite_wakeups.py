@@ -1,0 +1,120 @@
+"""A SQLite subscriber in one process is woken by appends committed in another (the
+doorbell), and a lost wake-up still delivers the event through the fallback poll."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from eventlog import EventFilter, NewEvent, Ownership, StreamState
+from eventlog import sqlite as sqlite_backend
+from eventlog.doorbell import wake_directory
+from eventlog.sqlite import SQLiteEventStore
+
+WRITER = Path(__file__).with_name("sqlite_one_append_process.py")
+
+
+def _append_in_another_process(path: Path, mode: str) -> int:
+    done = subprocess.run(
+        [sys.executable, str(WRITER), str(path), mode],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return int(done.stdout.strip())
+
+
+def test_an_append_in_another_process_rings_the_subscribers_doorbell(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With the fallback poll pushed past the test's timeout, only the doorbell can
+    # deliver the event in time.
+    monkeypatch.setattr(sqlite_backend, "FALLBACK_POLL_SECONDS", 600.0)
+    path = tmp_path / "shared.db"
+    reader = SQLiteEventStore(path, ownership=Ownership({}))
+    subscription = reader.subscribe(
+        from_position=1, filter=EventFilter.of(categories=["proc"]), poll_interval=600.0
+    )
+    try:
+        # The first wait binds the doorbell, so the writer finds it.
+        assert subscription.next_event(timeout=0.01) is None
+        sent = _append_in_another_process(path, "ring")
+        event = subscription.next_event(timeout=30)
+        assert event is not None, "the doorbell did not wake the subscriber"
+        assert event.data == {"mode": "ring"}
+        assert sent == 1
+        assert reader.doorbell_rings >= 1
+    finally:
+        subscription.close()
+        reader.close()
+
+
+def test_a_lost_wake_up_still_delivers_through_the_fallback_poll(tmp_path: Path) -> None:
+    path = tmp_path / "shared.db"
+    reader = SQLiteEventStore(path, ownership=Ownership({}))
+    subscription = reader.subscribe(from_position=1, filter=EventFilter.of(categories=["proc"]))
+    try:
+        assert subscription.next_event(timeout=0.01) is None
+        sent = _append_in_another_process(path, "silent")
+        event = subscription.next_event(timeout=30)
+        assert event is not None, "the fallback poll did not deliver the event"
+        assert event.data == {"mode": "silent"}
+        assert sent == 0
+        assert reader.doorbell_rings == 0
+    finally:
+        subscription.close()
+        reader.close()
+
+
+def test_a_doorbell_whose_file_was_removed_is_bound_again(tmp_path: Path) -> None:
+    path = tmp_path / "shared.db"
+    reader = SQLiteEventStore(path, ownership=Ownership({}))
+    subscription = reader.subscribe(from_position=1, filter=EventFilter.of(categories=["proc"]))
+    try:
+        assert subscription.next_event(timeout=0.01) is None
+        first = reader._doorbell
+        assert first is not None
+        os.unlink(first.path)
+        # The next wait notices and binds a fresh one, which the writer then rings.
+        assert subscription.next_event(timeout=0.01) is None
+        assert reader._doorbell is not None
+        assert reader._doorbell is not first
+        assert _append_in_another_process(path, "ring") == 1
+        assert subscription.next_event(timeout=30) is not None
+    finally:
+        subscription.close()
+        reader.close()
+
+
+def test_a_doorbell_left_by_a_killed_process_is_removed_by_the_next_append(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "shared.db"
+    writer = SQLiteEventStore(path, writer="w", ownership=Ownership({"w": {"proc"}}))
+    directory = wake_directory(path)
+    directory.mkdir(parents=True, exist_ok=True)
+    stale = directory / "999999-dead.sock"
+    dead = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    dead.bind(str(stale))
+    dead.close()  # bound then closed: what a killed process leaves behind
+    try:
+        writer.append("proc-one", [NewEvent("Wrote", {})], StreamState.ANY)
+        assert not stale.exists()
+        assert writer.doorbell_sent == 0
+    finally:
+        writer.close()
+
+
+def test_a_database_with_a_long_path_gets_a_short_wake_directory(tmp_path: Path) -> None:
+    deep = tmp_path / ("d" * 90) / "events.db"
+    directory = wake_directory(deep)
+    assert len(os.fsencode(directory)) < 60
+    assert directory == wake_directory(deep)
+    short = Path("/tmp/events.db")
+    assert wake_directory(short) == Path("/tmp/events.db.wake").resolve()
