@@ -14,7 +14,8 @@ Thin: each handler authenticates, decodes JSON, delegates to DetectionApplicatio
 maps its errors to the protocol's responses. Served by apikit.web (cheroot: plain OS
 threads in this one process, so the single writer stays single; keep-alive; at most
 FIREWATCH_DETECTION_HTTP_MAX_IN_FLIGHT requests at once, the rest answered 503 with
-Retry-After; https when FIREWATCH_DETECTION_HTTP_TLS_CERT/_KEY are set; ADR 0023). This process is also the ONE place timers fire: a ticker thread
+Retry-After; https when FIREWATCH_DETECTION_HTTP_TLS_CERT/_KEY are set; ADR 0023).
+This process is also the ONE place timers fire: a ticker thread
 calls `app.tick()` every second (tests call `tick()` on a FakeClock instead), and the
 one place synthetic checks run (synthetics.CheckScheduler, ADR 0021; their
 `firewatch_check_*` series are on /metrics).
