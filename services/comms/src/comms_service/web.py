@@ -1,4 +1,5 @@
-"""The status page: `firewatch-statuspage` (WSGI on waitress, plain threads, no eventlet).
+"""The status page: `firewatch-statuspage` (WSGI on apikit.web: cheroot, plain threads, no
+eventlet; https when FIREWATCH_STATUSPAGE_TLS_CERT/_KEY are set, ADR 0023).
 
 Owns the HTTP surface, thin over `views.View` and `CommsApplication`:
 
@@ -434,8 +435,8 @@ def main() -> None:  # pragma: no cover - exercised by the e2e tests
     from servicekit.process import start as start_process
 
     start_process("statuspage")  # one log format, metrics on FIREWATCH_METRICS_PORT
-    import waitress  # type: ignore[import-untyped]
-
+    from apikit.rpc import tls_files
+    from apikit.web import serve_wsgi
     from comms_service.settings import CommsSettings
     from eventlog import open_store
     from eventlog.clock import system_clock
@@ -461,13 +462,14 @@ def main() -> None:  # pragma: no cover - exercised by the e2e tests
         settings.statuspage_host,
         settings.statuspage_port,
     )
-    waitress.serve(
+    server = serve_wsgi(
         wsgi,
-        host=settings.statuspage_host,
-        port=settings.statuspage_port,
-        threads=8,
-        ident="firewatch-statuspage",
+        settings.statuspage_host,
+        settings.statuspage_port,
+        tls=tls_files(settings.statuspage_tls_cert, settings.statuspage_tls_key),
+        name="firewatch-statuspage",
     )
+    server.serve_forever()
 
 
 if __name__ == "__main__":
