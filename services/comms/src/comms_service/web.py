@@ -456,18 +456,20 @@ def main() -> None:  # pragma: no cover - exercised by the e2e tests
         app, tokens=tokens, subscribe_per_minute=settings.statuspage_subscribe_per_minute
     )
     include_metrics(wsgi.metrics)  # promises kept/missed on the metrics port too
-    log.info(
-        "statuspage: serving %s on %s:%d",
-        settings.page_url,
-        settings.statuspage_host,
-        settings.statuspage_port,
-    )
     server = serve_wsgi(
         wsgi,
         settings.statuspage_host,
         settings.statuspage_port,
         tls=tls_files(settings.statuspage_tls_cert, settings.statuspage_tls_key),
         name="firewatch-statuspage",
+    )
+    # Logged once bound: the line says the page is reachable.
+    log.info(
+        "statuspage: serving %s on %s://%s:%d",
+        settings.page_url,
+        server.scheme,
+        settings.statuspage_host,
+        server.server_port,
     )
     server.serve_forever()
 
