@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 LIBS     := libs/eventlog[postgres,esdb,eventlet] libs/contracts libs/appkit libs/protos libs/apikit libs/servicekit libs/incidentctl libs/notify
 SERVICES := services/incident services/detection services/paging services/postmortem services/comms services/audit services/runbooks
 DEV      := pytest pytest-timeout hypothesis ruff mypy eventsourcing aiosmtpd types-python-dateutil playwright \
-           kubernetes-validate
+           kubernetes-validate pagerduty
 
 .PHONY: install services observability browser test test-fast lint bench proto run clean help
 

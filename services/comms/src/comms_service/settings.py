@@ -75,13 +75,17 @@ class CommsSettings(BaseSettings):
     comms_outcome_timeout_seconds: float = 120.0
     statuspage_host: str = "127.0.0.1"
     statuspage_port: int = 8090
+    statuspage_tls_cert: Path | None = None
+    statuspage_tls_key: Path | None = None
+    """Both set: the status page is served over https (PEM files, ADR 0023)."""
     statuspage_url: str = ""
     statuspage_subscribe_per_minute: int = 5
     tokens_file: Path | None = None
 
     @property
     def page_url(self) -> str:
-        return self.statuspage_url or f"http://{self.statuspage_host}:{self.statuspage_port}"
+        scheme = "https" if self.statuspage_tls_cert and self.statuspage_tls_key else "http"
+        return self.statuspage_url or f"{scheme}://{self.statuspage_host}:{self.statuspage_port}"
 
     def secret(self) -> bytes:
         if self.comms_secret_file is not None:

@@ -1,4 +1,5 @@
-"""The status page: `firewatch-statuspage` (WSGI on waitress, plain threads, no eventlet).
+"""The status page: `firewatch-statuspage` (WSGI on apikit.web: cheroot, plain threads, no
+eventlet; https when FIREWATCH_STATUSPAGE_TLS_CERT/_KEY are set, ADR 0023).
 
 Owns the HTTP surface, thin over `views.View` and `CommsApplication`:
 
@@ -434,8 +435,8 @@ def main() -> None:  # pragma: no cover - exercised by the e2e tests
     from servicekit.process import start as start_process
 
     start_process("statuspage")  # one log format, metrics on FIREWATCH_METRICS_PORT
-    import waitress  # type: ignore[import-untyped]
-
+    from apikit.rpc import tls_files
+    from apikit.web import serve_wsgi
     from comms_service.settings import CommsSettings
     from eventlog import open_store
     from eventlog.clock import system_clock
@@ -455,19 +456,22 @@ def main() -> None:  # pragma: no cover - exercised by the e2e tests
         app, tokens=tokens, subscribe_per_minute=settings.statuspage_subscribe_per_minute
     )
     include_metrics(wsgi.metrics)  # promises kept/missed on the metrics port too
-    log.info(
-        "statuspage: serving %s on %s:%d",
-        settings.page_url,
+    server = serve_wsgi(
+        wsgi,
         settings.statuspage_host,
         settings.statuspage_port,
+        tls=tls_files(settings.statuspage_tls_cert, settings.statuspage_tls_key),
+        name="firewatch-statuspage",
     )
-    waitress.serve(
-        wsgi,
-        host=settings.statuspage_host,
-        port=settings.statuspage_port,
-        threads=8,
-        ident="firewatch-statuspage",
+    # Logged once bound: the line says the page is reachable.
+    log.info(
+        "statuspage: serving %s on %s://%s:%d",
+        settings.page_url,
+        server.scheme,
+        settings.statuspage_host,
+        server.server_port,
     )
+    server.serve_forever()
 
 
 if __name__ == "__main__":

@@ -15,6 +15,12 @@ class DetectionSettings(BaseSettings):
     tokens_file: Path | None = None
     detection_http_host: str = "127.0.0.1"
     detection_http_port: int = Field(default=8080, ge=0, le=65535)
+    detection_http_max_in_flight: int = Field(default=16, ge=1, le=1024)
+    """Ingest requests handled at once; more are answered 503 with Retry-After and
+    nothing is appended for them (ADR 0023)."""
+    detection_http_tls_cert: Path | None = None
+    detection_http_tls_key: Path | None = None
+    """Both set: the ingest is served over https (PEM files); plain HTTP otherwise."""
     detection_config: Path | None = None
     """YAML routing/grouping config (see services/detection/config.example.yaml)."""
     detection_tick_seconds: float = Field(default=1.0, gt=0)

@@ -11,8 +11,11 @@ With FIREWATCH_DETECTION_API_ENABLED=1 the process also serves the gRPC AlertSer
 application instance.
 
 Thin: each handler authenticates, decodes JSON, delegates to DetectionApplication and
-maps its errors to the protocol's responses. Werkzeug's threaded WSGI server (plain OS
-threads, no eventlet). This process is also the ONE place timers fire: a ticker thread
+maps its errors to the protocol's responses. Served by apikit.web (cheroot: plain OS
+threads in this one process, so the single writer stays single; keep-alive; at most
+FIREWATCH_DETECTION_HTTP_MAX_IN_FLIGHT requests at once, the rest answered 503 with
+Retry-After; https when FIREWATCH_DETECTION_HTTP_TLS_CERT/_KEY are set; ADR 0023).
+This process is also the ONE place timers fire: a ticker thread
 calls `app.tick()` every second (tests call `tick()` on a FakeClock instead), and the
 one place synthetic checks run (synthetics.CheckScheduler, ADR 0021; their
 `firewatch_check_*` series are on /metrics).
@@ -31,11 +34,12 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
-from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
 from apikit.auth import AuthenticationError, Role, TokenRegistry
 from apikit.endpoints import Access, Endpoint, url_map
+from apikit.rpc import TlsFiles, tls_files
+from apikit.web import WebServer, serve_wsgi
 from contracts.domain import DomainError, InvalidCommandError
 from detection_service.app import DetectionApplication, InvalidPayloadError, UnknownIntegrationError
 from detection_service.config import DetectionSettings
@@ -300,9 +304,18 @@ class Ticker:
                 log.exception("tick failed; retrying at the next tick")
 
 
-def serve(http: DetectionHttp, host: str, port: int) -> BaseWSGIServer:
+def serve(
+    http: DetectionHttp,
+    host: str,
+    port: int,
+    *,
+    max_in_flight: int = 16,
+    tls: TlsFiles | None = None,
+) -> WebServer:
     """A threaded server bound to host:port (port 0 picks a free one); not started."""
-    return make_server(host, port, http, threaded=True)
+    return serve_wsgi(
+        http, host, port, max_in_flight=max_in_flight, tls=tls, name="firewatch-detection"
+    )
 
 
 def build_app(settings: DetectionSettings) -> DetectionApplication:
@@ -326,7 +339,13 @@ def main() -> int:
     tokens = TokenRegistry(settings.tokens_file) if settings.tokens_file else None
     http = DetectionHttp(app, tokens)
     include_metrics(http.metrics)  # the ingestion counters on the metrics port too
-    server = serve(http, settings.detection_http_host, settings.detection_http_port)
+    server = serve(
+        http,
+        settings.detection_http_host,
+        settings.detection_http_port,
+        max_in_flight=settings.detection_http_max_in_flight,
+        tls=tls_files(settings.detection_http_tls_cert, settings.detection_http_tls_key),
+    )
     grpc_server = None
     if settings.detection_api_enabled:
         # The gRPC AlertService on this same application instance: one writer and one
@@ -352,7 +371,13 @@ def main() -> int:
         threading.Thread(target=server.shutdown, daemon=True).start()
 
     signal.signal(signal.SIGTERM, stop)
-    log.info("detection HTTP on %s:%s", settings.detection_http_host, server.server_port)
+    # "detection HTTP on" is the line tests and benches wait for; the scheme follows.
+    log.info(
+        "detection HTTP on %s:%s (%s)",
+        settings.detection_http_host,
+        server.server_port,
+        server.scheme,
+    )
     try:
         server.serve_forever()
     finally:

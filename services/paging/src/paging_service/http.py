@@ -1,4 +1,5 @@
-"""The one-click acknowledgement link: `firewatch-paging-http` (Werkzeug, plain threads).
+"""The one-click acknowledgement link: `firewatch-paging-http` (apikit.web: cheroot,
+plain threads; https when FIREWATCH_PAGING_HTTP_TLS_CERT/_KEY are set, ADR 0023).
 
 Owns the HTTP surface of the signed link in a page (ADR 0010):
 
@@ -37,10 +38,11 @@ from typing import Any
 
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException, NotFound
-from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
 from apikit.endpoints import Access, Endpoint, url_map
+from apikit.rpc import tls_files
+from apikit.web import WebServer, serve_wsgi
 from contracts.domain import DomainError, NotFoundError
 from eventlog import open_store
 from eventlog.clock import system_clock
@@ -212,13 +214,17 @@ class AckSite:
         )
 
 
-def serve(settings: PagingSettings) -> tuple[BaseWSGIServer, PagingApplication]:
+def serve(settings: PagingSettings) -> tuple[WebServer, PagingApplication]:
     """Open the log and bind the server (port 0 picks a free port); not yet serving."""
     secret = settings.ack_secret(required=True)
     store = open_store(settings.store_url, writer=SERVICE_NAME)
     app = PagingApplication(store, system_clock, ack_secret=secret)
-    server = make_server(
-        settings.paging_http_host, settings.paging_http_port, AckSite(app), threaded=True
+    server = serve_wsgi(
+        AckSite(app),
+        settings.paging_http_host,
+        settings.paging_http_port,
+        tls=tls_files(settings.paging_http_tls_cert, settings.paging_http_tls_key),
+        name="firewatch-paging-http",
     )
     return server, app
 
@@ -228,7 +234,8 @@ def main() -> int:
 
     start_process("paging-http")  # one log format, metrics on FIREWATCH_METRICS_PORT
     try:
-        server, app = serve(PagingSettings())
+        settings = PagingSettings()
+        server, app = serve(settings)
     except (SettingsError, ValidationError) as error:
         print(f"firewatch-paging-http: {error}", file=sys.stderr)
         return 2
@@ -243,11 +250,14 @@ def main() -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    print(f"firewatch-paging-http: listening on http://{server.host}:{server.port}", flush=True)
+    host = settings.paging_http_host
+    print(
+        f"firewatch-paging-http: listening on {server.scheme}://{host}:{server.server_port}",
+        flush=True,
+    )
     try:
         server.serve_forever()
     finally:
-        server.server_close()
         app.store.close()
     return 0
 

@@ -97,6 +97,9 @@ class PagingSettings(BaseSettings):
 
     paging_http_host: str = "127.0.0.1"
     paging_http_port: int = Field(default=8081, ge=0, le=65535)
+    paging_http_tls_cert: Path | None = None
+    paging_http_tls_key: Path | None = None
+    """Both set: the ack-link server speaks https (PEM files, ADR 0023)."""
     paging_ack_secret: SecretStr | None = None
     paging_ack_secret_file: Path | None = None
     paging_ack_url_base: str | None = None
@@ -165,7 +168,8 @@ class PagingSettings(BaseSettings):
     def ack_url_base(self) -> str:
         if self.paging_ack_url_base:
             return self.paging_ack_url_base.rstrip("/")
-        return f"http://{self.paging_http_host}:{self.paging_http_port}/ack"
+        scheme = "https" if self.paging_http_tls_cert and self.paging_http_tls_key else "http"
+        return f"{scheme}://{self.paging_http_host}:{self.paging_http_port}/ack"
 
     def retry_policy(self) -> RetryPolicy:
         return RetryPolicy(

@@ -71,6 +71,9 @@ class PostmortemSettings(BaseSettings):
     postmortem_webhook_secret: SecretStr | None = None
     postmortem_http_host: str = "127.0.0.1"
     postmortem_http_port: int = Field(default=8083, ge=0, le=65535)
+    postmortem_http_tls_cert: Path | None = None
+    postmortem_http_tls_key: Path | None = None
+    """Both set: the pages are served over https (PEM files, ADR 0023)."""
     postmortem_http_token: SecretStr | None = None
 
     def reminder_policy(self) -> ReminderPolicy:

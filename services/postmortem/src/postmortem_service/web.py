@@ -1,4 +1,5 @@
-"""The internal web pages and exports (WSGI, served by waitress), and the Prometheus
+"""The internal web pages and exports (WSGI, served by apikit.web: cheroot, https when
+FIREWATCH_POSTMORTEM_HTTP_TLS_CERT/_KEY are set, ADR 0023), and the Prometheus
 metrics endpoint.
 
     GET /postmortems                 list with filters: owner, team, status, overdue=1
@@ -223,8 +224,8 @@ def main() -> None:
     from servicekit.process import start as start_process
 
     start_process("postmortem-http")  # one log format, metrics on FIREWATCH_METRICS_PORT
-    import waitress  # type: ignore[import-untyped]
-
+    from apikit.rpc import tls_files
+    from apikit.web import serve_wsgi
     from eventlog import open_store
     from eventlog.clock import system_clock
     from postmortem_service.settings import PostmortemSettings
@@ -234,14 +235,19 @@ def main() -> None:
     app = PostmortemApplication(store, system_clock, reminders=settings.reminder_policy())
     token = settings.postmortem_http_token
     web = WebApp(app, token=token.get_secret_value() if token else None)
+    server = serve_wsgi(
+        web,
+        settings.postmortem_http_host,
+        settings.postmortem_http_port,
+        tls=tls_files(settings.postmortem_http_tls_cert, settings.postmortem_http_tls_key),
+        name="firewatch-postmortem",
+    )
     print(
-        f"postmortem pages on http://{settings.postmortem_http_host}:"
-        f"{settings.postmortem_http_port}/postmortems",
+        f"postmortem pages on {server.scheme}://{settings.postmortem_http_host}:"
+        f"{server.server_port}/postmortems",
         flush=True,
     )
-    waitress.serve(
-        web, host=settings.postmortem_http_host, port=settings.postmortem_http_port, threads=4
-    )
+    server.serve_forever()
 
 
 if __name__ == "__main__":
