@@ -91,7 +91,7 @@ def target_process(directory: Path) -> Iterator[int]:
             except OSError:
                 if time.monotonic() > deadline or child.poll() is not None:
                     raise RuntimeError("the loopback target did not start") from None
-                time.sleep(0.05)  # polling a child's port: there is no event to wait on
+                time.sleep(0.05)  # sleep-ok: polling a child process's port, with a deadline
         yield port
     finally:
         child.terminate()

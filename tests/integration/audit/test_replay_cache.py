@@ -44,7 +44,9 @@ def test_a_cached_snapshot_is_dropped_when_the_events_under_it_change(
     assert rewritten.state == rp.replay(store, stream, rp.AsOf(), use_cache=False).state
 
 
-def test_the_linear_fold_equals_the_incident_domains_own_fold(tampered_log: TamperableLog) -> None:
+def test_the_linear_fold_equals_the_incident_domains_own_fold(
+    tampered_log: TamperableLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
     reference = declare_incident(tampered_log)
     incidents = IncidentApplication(tampered_log.open("incident"), tampered_log.clock)
     incident_id = incidents.resolve_reference(reference)
@@ -61,6 +63,13 @@ def test_the_linear_fold_equals_the_incident_domains_own_fold(tampered_log: Tamp
     events = tampered_log.open(None).read_stream(domain.stream_for(incident_id))
 
     ours = rp.fold_incident(events)
+    # The snapshot cache's fold is the path that can diverge from the domain's: the
+    # second fold resumes from the states the first one stored (every 50 events here).
+    monkeypatch.setattr(rp, "SNAPSHOT_EVERY", 50)
+    cache = rp.SnapshotCache()
+    cached = cache.fold(stream := domain.stream_for(incident_id), events)
+    resumed = cache.fold(stream, events)
 
     assert ours == domain.fold(domain.EVENTS.from_recorded(e) for e in events)
+    assert cached == resumed == ours
     assert ours.notes == 150
