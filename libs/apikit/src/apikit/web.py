@@ -27,6 +27,11 @@ SPARE_THREADS = 4
 """Threads beyond the in-flight bound. They only ever answer refusals, so an overload
 is told 503 at once instead of waiting for a busy thread."""
 RETRY_AFTER_SECONDS = 1
+DRAIN_LIMIT_BYTES = 8 * 1024 * 1024
+"""How much of a request body the application left unread is read and discarded
+before answering. HTTP/1.1 (RFC 9112 9.6) asks a server that answers early to read the
+rest, or a client still sending gets its connection reset instead of the answer; past
+this much the server defends itself and closes instead."""
 
 
 class Bounded:
@@ -63,13 +68,31 @@ class Bounded:
             # slot is released, not later while the server writes the body.
             result = self.app(environ, start_response)
             try:
-                return list(result)
+                body = list(result)
             finally:
                 close = getattr(result, "close", None)
                 if close is not None:
                     close()
+            # Before the answer goes out (cheroot sends it once this returns), so the
+            # client has finished sending when it reads the answer.
+            drain_unread_body(environ)
+            return body
         finally:
             self._slots.release()
+
+
+def drain_unread_body(environ: dict[str, Any], limit: int = DRAIN_LIMIT_BYTES) -> None:
+    """Read and discard what the application left of a known-length body, up to
+    `limit` bytes; past that, leave it (cheroot closes the connection)."""
+    stream = environ.get("wsgi.input")
+    remaining = getattr(stream, "remaining", None)  # cheroot's KnownLengthRFile
+    if stream is None or not isinstance(remaining, int) or not 0 < remaining <= limit:
+        return
+    while remaining > 0:
+        chunk = stream.read(min(remaining, 64 * 1024))
+        if not chunk:
+            return
+        remaining -= len(chunk)
 
 
 class WebServer:
