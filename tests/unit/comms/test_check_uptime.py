@@ -51,7 +51,7 @@ class Detection:
 
 @pytest.fixture
 def detection(store: SQLiteEventStore, clock: FakeClock) -> Detection:
-    return Detection(store.path, clock)  # type: ignore[attr-defined]
+    return Detection(store.path, clock)
 
 
 def _bars(html: str, component: str) -> dict[str, str]:
@@ -111,7 +111,7 @@ def test_the_bars_survive_a_restart_of_comms_and_of_detection(
     # detection restarts (its ring and in-memory period are gone) and carries on: the
     # same status again appends nothing, the series just goes on.
     head = store.head_position()
-    again = Detection(store.path, clock)  # type: ignore[attr-defined]
+    again = Detection(store.path, clock)
     again.result("checkout", Outcome.UP, clock())
     types = [e.type for e in store.read_all(from_position=head + 1)]
     assert "CheckStatusChanged" not in types

@@ -25,6 +25,8 @@ Pure: events in, numbers out; no clock (callers pass `now`), no store.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -151,21 +153,20 @@ class CheckSeries:
         """The outcome at `at`, or None when the check did not exist or had no result."""
         if not any(start <= at and (end is None or at < end) for start, end in self.spans):
             return None
-        status = None
-        for change in self.changes:
-            if change.at > at:
-                break
-            status = change.status
-        return status
+        # Changes are appended in probe order, so a binary search finds the one in force.
+        found = bisect.bisect_right(self.changes, at, key=lambda c: c.at)
+        return self.changes[found - 1].status if found else None
 
-    def segments(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime, str | None]]:
+    def segments(
+        self, start: datetime, end: datetime
+    ) -> list[tuple[datetime, datetime, str | None]]:
         """[start, end) cut where the status changes: (from, to, status or None)."""
         cuts = {start, end}
         cuts.update(c.at for c in self.changes if start < c.at < end)
         for begin, finish in self.spans:
             cuts.update(t for t in (begin, finish) if t is not None and start < t < end)
         ordered = sorted(cuts)
-        return [(a, b, self.status_at(a)) for a, b in zip(ordered, ordered[1:], strict=False)]
+        return [(a, b, self.status_at(a)) for a, b in itertools.pairwise(ordered)]
 
     def failure_at(self, at: datetime) -> StatusChange | None:
         """The change that began the failure in force at `at` (or, if the check was up
@@ -196,7 +197,7 @@ def combined_segments(
             cuts.add(a)
     ordered = sorted(cuts)
     out: list[tuple[datetime, datetime, str | None]] = []
-    for a, b in zip(ordered, ordered[1:], strict=False):
+    for a, b in itertools.pairwise(ordered):
         statuses = {one.status_at(a) for one in series}
         status = DOWN if DOWN in statuses else UP if UP in statuses else None
         out.append((a, b, status))
@@ -227,9 +228,7 @@ class DayBar:
         return self.up_seconds / self.known_seconds if self.known_seconds else None
 
 
-def daily_uptime(
-    series: Sequence[CheckSeries], now: datetime, days: int = 90
-) -> list[DayBar]:
+def daily_uptime(series: Sequence[CheckSeries], now: datetime, days: int = 90) -> list[DayBar]:
     """One bar per UTC day, oldest first, the last one being today up to `now`."""
     today = now.astimezone(UTC).date()
     first_day = today - timedelta(days=days - 1)

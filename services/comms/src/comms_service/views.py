@@ -356,9 +356,7 @@ def measured_bars(
         if bar.latency_p50_ms is not None:
             parts.append(f"median latency {bar.latency_p50_ms:.0f} ms")
         parts.append(f"measured by {names}")
-        bars.append(
-            MeasuredBar(bar.day.isoformat(), fraction, _colour(fraction), ", ".join(parts))
-        )
+        bars.append(MeasuredBar(bar.day.isoformat(), fraction, _colour(fraction), ", ".join(parts)))
     return bars, (up / known if known else None)
 
 
