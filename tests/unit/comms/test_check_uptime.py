@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from werkzeug.test import Client
 
+from apikit.auth import Role, TokenRegistry, issue_token
 from comms_service.app import CommsApplication
 from comms_service.web import StatusPage
 from detection_service.app import DetectionApplication
@@ -90,7 +91,9 @@ def test_a_component_with_a_check_shows_measured_bars_and_one_without_keeps_its_
     outage = bars["2026-11-27"]
     assert outage.startswith(f"2026-11-27: {100 * 8 / 14:.2f}% up, 360 min down")
     assert "first failed 12:00 UTC" in outage
-    assert "measured by checkout" in outage
+    # The public page never names a check (an internal identifier).
+    assert outage.endswith("median latency 40 ms, measured by synthetic checks")
+    assert "data-checks" not in html
     assert bars["2026-11-28"].startswith("2026-11-28: 100.00% up")
     # Before the check existed there is nothing to claim: no data, not 100%.
     assert bars["2026-11-26"] == "2026-11-26: no data"
@@ -125,7 +128,7 @@ def test_the_bars_survive_a_restart_of_comms_and_of_detection(
 
 
 def test_checker_errors_are_no_data_and_a_second_check_of_the_component_counts(
-    app: CommsApplication, clock: FakeClock, detection: Detection
+    app: CommsApplication, clock: FakeClock, detection: Detection, tmp_path: Path
 ) -> None:
     app.add_component("checkout", "Checkout", by="admin")
     day = datetime(2026, 11, 28, tzinfo=clock().tzinfo)
@@ -144,7 +147,14 @@ def test_checker_errors_are_no_data_and_a_second_check_of_the_component_counts(
     detection.result("checkout-api", Outcome.UP, day + timedelta(hours=12))
     detection.result("checkout", Outcome.UP, day + timedelta(hours=18))
     clock.set(day + timedelta(days=1))
-    html = Client(StatusPage(app)).get("/").get_data(as_text=True)
+    tokens = tmp_path / "tokens.json"
+    reader = issue_token(tokens, "reader", Role.AUDITOR)
+    internal = Client(StatusPage(app, tokens=TokenRegistry(tokens))).get(
+        "/internal", headers={"Authorization": f"Bearer {reader}"}
+    )
+    html = internal.get_data(as_text=True)
     title = _bars(html, "checkout")["2026-11-28"]
     assert title.startswith(f"2026-11-28: {100 * 21 / 24:.2f}% up, 180 min down")
-    assert "measured by checkout, checkout-api" in title
+    # The internal page names the checks that measured the component.
+    assert title.endswith("measured by checkout, checkout-api")
+    assert 'data-checks="checkout checkout-api"' in html

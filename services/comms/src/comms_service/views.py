@@ -333,12 +333,17 @@ class MeasuredBar:
 
 
 def measured_bars(
-    series: list[checkseries.CheckSeries], now: datetime, days: int = UPTIME_DAYS
+    series: list[checkseries.CheckSeries],
+    now: datetime,
+    days: int = UPTIME_DAYS,
+    *,
+    public: bool = True,
 ) -> tuple[list[MeasuredBar], float | None]:
-    """The bars and the window's uptime (None when nothing was measured)."""
+    """The bars and the window's uptime (None when nothing was measured). Check names
+    are internal identifiers: only the internal page names them."""
     bars = []
     up = known = 0.0
-    names = ", ".join(s.name for s in series)
+    names = "synthetic checks" if public else ", ".join(s.name for s in series)
     for bar in checkseries.daily_uptime(series, now, days):
         up += bar.up_seconds
         known += bar.known_seconds

@@ -202,11 +202,11 @@ class StatusPage:
                 continue
             checks = view.checks_of(c["id"])
             if checks:
-                bars, fraction = measured_bars(checks, view.now)
+                bars, fraction = measured_bars(checks, view.now, public=view.public)
                 measured[c["id"]] = {
                     "bars": bars,
                     "pct": None if fraction is None else 100 * fraction,
-                    "checks": [s.name for s in checks],
+                    "checks": [] if view.public else [s.name for s in checks],
                 }
             else:
                 uptime[c["id"]] = view.uptime(c["id"])
