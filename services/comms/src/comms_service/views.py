@@ -1,6 +1,9 @@
 """What the status page shows, as plain data: the Statuspage v2 JSON objects
 (../shared/formats/statuspage-v2.md: page, status, component, incident, incident update,
 scheduled maintenance) and the 90-day uptime bars, for the public or the internal page.
+A component labelled on a synthetic check (`statuspage_component`) gets bars measured by
+its checks (`contracts.checkseries`, ADR 0026); any other component's bars come from the
+statuses set on the page.
 
 Owns the one rule that keeps internal things internal: the public view contains only
 published, not internal-only incidents, their updates (never internal notes), and
@@ -18,6 +21,7 @@ from typing import Any
 from comms_service import status_incident as si
 from comms_service import statuspage as sp
 from comms_service.model import CommsModel
+from contracts import checkseries
 
 PAGE_ID = "firewatch"
 UPTIME_DAYS = 90
@@ -277,8 +281,13 @@ class View:
 
     # ------------------------------------------------------------------ uptime
 
+    def checks_of(self, component_id: str) -> list[checkseries.CheckSeries]:
+        """The synthetic checks labelled for this component (ADR 0026)."""
+        return self.model.checks.for_component(component_id)
+
     def uptime(self, component_id: str, days: int = UPTIME_DAYS) -> list[tuple[str, float, str]]:
-        """(date, uptime fraction, worst status) per day, oldest first, from the log."""
+        """(date, uptime fraction, worst status) per day, oldest first, from the
+        statuses set on the page (a component without a check)."""
         history = [
             (at, status)
             for at, status, source in self.model.ix.component_history.get(component_id, [])
@@ -309,6 +318,67 @@ class View:
             total = (end - start).total_seconds()
             out.append((day.isoformat(), 1 - down.total_seconds() / total, worst.value))
         return out
+
+
+@dataclass(frozen=True, slots=True)
+class MeasuredBar:
+    """One day of a component's uptime as its synthetic checks measured it."""
+
+    day: str
+    uptime: float | None
+    """None: the checks knew nothing that day (not defined yet, or only checker errors)."""
+    status: str
+    """The colour class: a component status, or "no_data"."""
+    title: str
+
+
+def measured_bars(
+    series: list[checkseries.CheckSeries],
+    now: datetime,
+    days: int = UPTIME_DAYS,
+    *,
+    public: bool = True,
+) -> tuple[list[MeasuredBar], float | None]:
+    """The bars and the window's uptime (None when nothing was measured). Check names
+    are internal identifiers: only the internal page names them."""
+    bars = []
+    up = known = 0.0
+    names = "synthetic checks" if public else ", ".join(s.name for s in series)
+    for bar in checkseries.daily_uptime(series, now, days):
+        up += bar.up_seconds
+        known += bar.known_seconds
+        fraction = bar.uptime
+        if fraction is None:
+            bars.append(MeasuredBar(bar.day.isoformat(), None, "no_data", f"{bar.day}: no data"))
+            continue
+        parts = [f"{bar.day}: {fraction * 100:.2f}% up"]
+        if bar.down_seconds:
+            parts.append(f"{_minutes(bar.down_seconds)} down")
+        if bar.first_failed_at is not None:
+            parts.append(f"first failed {bar.first_failed_at.astimezone(UTC):%H:%M} UTC")
+        if bar.runs:
+            parts.append(f"{bar.runs:,} runs, {bar.failed_runs:,} failed")
+        if bar.latency_p50_ms is not None:
+            parts.append(f"median latency {bar.latency_p50_ms:.0f} ms")
+        parts.append(f"measured by {names}")
+        bars.append(MeasuredBar(bar.day.isoformat(), fraction, _colour(fraction), ", ".join(parts)))
+    return bars, (up / known if known else None)
+
+
+def _minutes(seconds: float) -> str:
+    minutes = seconds / 60
+    return f"{minutes:.0f} min" if minutes >= 1 else f"{seconds:.0f} s"
+
+
+def _colour(fraction: float) -> str:
+    # The thresholds status pages commonly use: any failure shows, a bad day stands out.
+    if fraction >= 1.0:
+        return sp.ComponentStatus.OPERATIONAL.value
+    if fraction >= 0.99:
+        return sp.ComponentStatus.DEGRADED_PERFORMANCE.value
+    if fraction >= 0.95:
+        return sp.ComponentStatus.PARTIAL_OUTAGE.value
+    return sp.ComponentStatus.MAJOR_OUTAGE.value
 
 
 def _counts_down(status: sp.ComponentStatus) -> bool:
