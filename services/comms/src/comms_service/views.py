@@ -14,6 +14,7 @@ and an instant; the web process, the feeds and the subscriber webhooks all use t
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -25,6 +26,7 @@ from contracts import checkseries
 
 PAGE_ID = "firewatch"
 UPTIME_DAYS = 90
+_DAY = timedelta(days=1)
 
 _IMPACT_ORDER = {si.Impact.NONE: 0, si.Impact.MINOR: 1, si.Impact.MAJOR: 2, si.Impact.CRITICAL: 3}
 _DESCRIPTIONS = {
@@ -293,31 +295,66 @@ class View:
             for at, status, source in self.model.ix.component_history.get(component_id, [])
             if self.visible(source)
         ]
-        today = self.now.astimezone(UTC).date()
-        out: list[tuple[str, float, str]] = []
-        for back in range(days - 1, -1, -1):
-            day = today - timedelta(days=back)
-            start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-            end = min(start + timedelta(days=1), self.now)
-            if end <= start:
-                out.append((day.isoformat(), 1.0, "operational"))
-                continue
-            status = sp.ComponentStatus.OPERATIONAL
-            for at, new in history:
-                if at <= start:
-                    status = new
-            down = timedelta(0)
-            worst = status
-            cursor = start
-            for at, new in [*[(a, n) for a, n in history if start < a <= end], (end, status)]:
-                if _counts_down(status):
-                    down += at - cursor
-                cursor, status = at, new
-                if sp.SEVERITY_ORDER[new] > sp.SEVERITY_ORDER[worst]:
-                    worst = new
-            total = (end - start).total_seconds()
-            out.append((day.isoformat(), 1 - down.total_seconds() / total, worst.value))
-        return out
+        return status_bars(history, self.now, days)
+
+
+def status_bars(
+    history: Sequence[tuple[datetime, sp.ComponentStatus]], now: datetime, days: int = UPTIME_DAYS
+) -> list[tuple[str, float, str]]:
+    """(date, uptime fraction, worst status) for each of the `days` UTC days up to `now`,
+    oldest first, from a component's status changes in log order. A day counts as down
+    while the status is partial or major outage; today ends at `now`.
+
+    One pass over the changes and one over the days (the page draws 90 bars for every
+    component on each render, so a rescan of the history per day was the cost of the
+    page). The rules are those of a per-day scan, kept exactly, including for changes
+    whose instants are out of log order (recorded by different streams, clocks): a day's
+    starting status is the *last logged* change at or before its midnight, and its own
+    changes are walked in log order.
+    """
+    if days <= 0:
+        return []
+    today = now.astimezone(UTC).date()
+    first = today - timedelta(days=days - 1)
+    origin = datetime(first.year, first.month, first.day, tzinfo=UTC)
+    # Each change inside the window goes to the day (midnight, next midnight] it falls in:
+    # a change at midnight closes the day before and opens the next one with its status.
+    in_day: list[list[tuple[datetime, sp.ComponentStatus]]] = [[] for _ in range(days)]
+    for at, new in history:
+        if origin < at <= now:
+            whole, rest = divmod(at - origin, _DAY)
+            in_day[whole if rest else whole - 1].append((at, new))
+    # The changes by instant (stable: log order among equal instants); sweeping midnights
+    # forward, the latest logged one passed so far gives the day's starting status.
+    by_instant = sorted(range(len(history)), key=lambda i: history[i][0])
+    passed = 0
+    latest = -1
+    out: list[tuple[str, float, str]] = []
+    for index in range(days):
+        day = first + timedelta(days=index)
+        start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        while passed < len(by_instant) and history[by_instant[passed]][0] <= start:
+            latest = max(latest, by_instant[passed])
+            passed += 1
+        end = min(start + _DAY, now)
+        if end <= start:
+            out.append((day.isoformat(), 1.0, "operational"))
+            continue
+        status = history[latest][1] if latest >= 0 else sp.ComponentStatus.OPERATIONAL
+        down = timedelta(0)
+        worst = status
+        cursor = start
+        for at, new in in_day[index]:
+            if _counts_down(status):
+                down += at - cursor
+            cursor, status = at, new
+            if sp.SEVERITY_ORDER[new] > sp.SEVERITY_ORDER[worst]:
+                worst = new
+        if _counts_down(status):
+            down += end - cursor
+        total = (end - start).total_seconds()
+        out.append((day.isoformat(), 1 - down.total_seconds() / total, worst.value))
+    return out
 
 
 @dataclass(frozen=True, slots=True)
