@@ -3,7 +3,7 @@
 scheduled maintenance) and the 90-day uptime bars, for the public or the internal page.
 A component labelled on a synthetic check (`statuspage_component`) gets bars measured by
 its checks (`contracts.checkseries`, ADR 0026); any other component's bars come from the
-statuses set on the page.
+statuses set on the page (one sweep over them, ADR 0027).
 
 Owns the one rule that keeps internal things internal: the public view contains only
 published, not internal-only incidents, their updates (never internal notes), and
@@ -305,12 +305,12 @@ def status_bars(
     oldest first, from a component's status changes in log order. A day counts as down
     while the status is partial or major outage; today ends at `now`.
 
-    One pass over the changes and one over the days (the page draws 90 bars for every
-    component on each render, so a rescan of the history per day was the cost of the
-    page). The rules are those of a per-day scan, kept exactly, including for changes
-    whose instants are out of log order (recorded by different streams, clocks): a day's
-    starting status is the *last logged* change at or before its midnight, and its own
-    changes are walked in log order.
+    One pass over the changes and one over the days (ADR 0027: the page draws 90 bars
+    for every component on each render, so a rescan of the history per day was the
+    cost of the page). The rules are those of a per-day scan, kept exactly, including
+    for changes whose instants are out of log order (recorded by different streams,
+    clocks): a day's starting status is the *last logged* change at or before its
+    midnight, and its own changes are walked in log order.
     """
     if days <= 0:
         return []
