@@ -120,10 +120,9 @@ class StagingSource(Protocol):
         """A unit starts: be caught up now; loads inside the unit need not catch up."""
         ...
 
-    def stage(
-        self, stream: str, decider: Decider[Any, Any], events: Sequence[DomainEvent], version: int
-    ) -> None:
-        """Show `events` (the first at stream version `version`) before they commit."""
+    def stage(self, stream: str, events: Sequence[DomainEvent], version: int, state: Any) -> None:
+        """Show `events` (the first at stream version `version`, leaving the stream in
+        `state`) before they commit."""
         ...
 
     def committed(self, results: Sequence[AppendResult]) -> None:
@@ -327,7 +326,7 @@ class CommandRunner:
         # alert's AlertTriggered before its group's AlertGroupAlertAdded).
         unit.streams[stream] = staged
         if self._staging is not None:
-            self._staging.stage(stream, decider, events, first)
+            self._staging.stage(stream, events, first, state)
         return CommandResult(
             stream, version, 0, tuple(event.event_type() for event in events), state, events
         )

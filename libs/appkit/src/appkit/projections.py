@@ -93,11 +93,19 @@ class ProjectionRunner(Generic[P]):
 
     def applied_ahead(self, positions: Iterable[int]) -> int:
         """The events at `positions` were applied before they were committed (a unit of
-        work staged them): catch up, skipping those. Any at or below the checkpoint
-        cannot have been applied twice by design; if one is, the model is rebuilt."""
+        work staged them): move the checkpoint past them without applying them again.
+        Any at or below the checkpoint cannot have been applied twice by design; if one
+        is, the model is rebuilt."""
         with self._lock:
             ahead = set(positions)
-            if any(position <= self.position for position in ahead):
+            if not ahead:
+                return self.position
+            if min(ahead) == self.position + 1 and max(ahead) == self.position + len(ahead):
+                # Contiguous and right after the checkpoint: nothing else was committed
+                # in between, so there is nothing to read back.
+                self.position = max(ahead)
+                return self.position
+            if min(ahead) <= self.position:
                 # An idempotent retry answered with events applied long ago: the staged
                 # copy is a second application. Never expected; rebuilding is correct.
                 self.projection = self._create()
@@ -154,6 +162,20 @@ class AggregateStates:
         self._by_category.setdefault(category, {})[stream] = state
         self.applied(event)
 
+    def apply_staged(
+        self, stream: str, events: Sequence[DomainEvent], version: int, state: Any
+    ) -> None:
+        """A unit of work's events for `stream` (the first at `version`), whose fold the
+        command runner already computed (`state`): set it rather than evolve twice.
+        The `applied` hook then runs once per event, seeing the state after all of them."""
+        category = category_of(stream)
+        if category not in self.deciders:
+            return
+        self._streams[stream] = (state, version + len(events) - 1)
+        self._by_category.setdefault(category, {})[stream] = state
+        for event in events:
+            self.applied(event)
+
     def applied(self, event: DomainEvent) -> None:
         """Hook for subclasses: runs after `event` changed its stream's state."""
 
@@ -200,13 +222,10 @@ class ModelSource:
         self.runner.catch_up()
         self._in_unit, self._staged = True, False
 
-    def stage(
-        self, stream: str, decider: Decider[Any, Any], events: Sequence[DomainEvent], version: int
-    ) -> None:
+    def stage(self, stream: str, events: Sequence[DomainEvent], version: int, state: Any) -> None:
         model: AggregateStates = self.runner.projection
         self._staged = True
-        for offset, event in enumerate(events):
-            model.apply_domain(stream, event, version + offset)
+        model.apply_staged(stream, events, version, state)
 
     def committed(self, results: Sequence[AppendResult]) -> None:
         self._in_unit = False
