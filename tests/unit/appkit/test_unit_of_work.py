@@ -161,3 +161,29 @@ def test_conflicts_on_every_attempt_surface_after_max_attempts(
         runner.atomically(body)
     assert model.catch_up() == store.head_position()
     assert model.projection.state(stream_for("a"))[0].total == 1  # the foreign events only
+
+
+class OneStreamAtATime(SQLiteEventStore):
+    """A real SQLite log that declares, like EventStoreDB, no atomic multi-stream append."""
+
+    atomic_append_many = False
+
+
+def test_without_atomic_appends_a_unit_runs_its_commands_one_by_one(tmp_path: Path) -> None:
+    store = OneStreamAtATime(
+        tmp_path / "log.db", writer="kit", ownership=Ownership({"kit": {"tally"}})
+    )
+    model = ProjectionRunner(store, lambda: AggregateStates("tests.unit", EVENTS, [TALLY]))
+    runner = CommandRunner(store, EVENTS, VERSIONED, source=ModelSource(model))
+
+    def body() -> None:
+        runner.execute(TALLY, stream_for("a"), add(1), actor="a", key="one")
+        # Appended already: the degraded mode is today's behaviour, explicitly.
+        assert [e.data["total"] for e in store.read_stream(stream_for("a"))] == [1]
+        runner.execute(TALLY, stream_for("b"), add(-1), actor="a", key="bad")
+
+    with pytest.raises(InvalidCommandError):
+        runner.atomically(body)
+    assert store.commit_groups == 1
+    assert model.catch_up() == store.head_position()
+    store.close()
