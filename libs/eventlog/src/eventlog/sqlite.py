@@ -104,6 +104,11 @@ _UPSERT_HEAD = (
 )
 
 
+_HEADS_PER_QUERY = 500
+"""Stream heads read per query in a multi-stream append (well below SQLite's limit on
+bound parameters)."""
+
+
 class _Pending:
     """One append call waiting in the group-commit queue, and what it will be told."""
 
@@ -370,17 +375,19 @@ class SQLiteEventStore(EventStore):
         known: dict[int, AppendResult],
         recorded_at: datetime,
     ) -> list[AppendResult]:
+        """Every batch not already `known`: heads read in one query, rows inserted and
+        heads upserted in one statement each, whatever the number of streams."""
         recorded_us = _to_us(recorded_at)
-        results: list[AppendResult] = []
+        heads = self._heads(
+            connection, [batches[i][0] for i in range(len(batches)) if i not in known]
+        )
+        rows: list[tuple[object, ...]] = []
+        new_heads: list[tuple[str, int, str]] = []
+        planned: list[tuple[int, str, tuple[int, ...]]] = []
         for index, (stream, prepared, expected) in enumerate(batches):
-            done = known.get(index)
-            if done is not None:
-                results.append(done)
+            if index in known:
                 continue
-            head = connection.execute(
-                "SELECT version, last_hash FROM streams WHERE stream = ?", (stream,)
-            ).fetchone()
-            current, last_hash = (None, GENESIS_HASH) if head is None else head
+            current, last_hash = heads.get(stream, (None, GENESIS_HASH))
             try:
                 self._check_expected(stream, expected, current)
             except ConcurrencyError:
@@ -388,7 +395,6 @@ class SQLiteEventStore(EventStore):
                 if retry is None:
                     raise
                 known[index] = retry
-                results.append(retry)
                 continue
             sealed = self._seal(
                 stream,
@@ -398,7 +404,7 @@ class SQLiteEventStore(EventStore):
                 recorded_at=recorded_at,
             )
             category = stream.split("-", 1)[0]
-            rows = [
+            rows.extend(
                 (
                     item.event.id,
                     stream,
@@ -413,23 +419,48 @@ class SQLiteEventStore(EventStore):
                     item.hash,
                 )
                 for item in sealed
-            ]
+            )
+            new_heads.append((stream, sealed[-1].version, sealed[-1].hash))
+            planned.append((index, stream, tuple(item.version for item in sealed)))
+        if rows:
             if len(rows) == 1:
                 last_position = connection.execute(_INSERT, rows[0]).lastrowid or 0
             else:
                 connection.executemany(_INSERT, rows)
-                # We hold the write lock, so the batch got consecutive rowids ending here.
+                # We hold the write lock, so the rows got consecutive rowids ending here.
                 last_position = connection.execute("SELECT last_insert_rowid()").fetchone()[0]
-            last = sealed[-1]
-            connection.execute(_UPSERT_HEAD, (stream, last.version, last.hash))
-            results.append(
-                AppendResult(
-                    stream,
-                    tuple(item.version for item in sealed),
-                    tuple(range(last_position - len(rows) + 1, last_position + 1)),
+            if len(new_heads) == 1:
+                connection.execute(_UPSERT_HEAD, new_heads[0])
+            else:
+                connection.executemany(_UPSERT_HEAD, new_heads)
+            position = last_position - len(rows) + 1
+            for index, stream, versions in planned:
+                known[index] = AppendResult(
+                    stream, versions, tuple(range(position, position + len(versions)))
                 )
-            )
-        return results
+                position += len(versions)
+        return [known[index] for index in range(len(batches))]
+
+    @staticmethod
+    def _heads(
+        connection: sqlite3.Connection, streams: list[str]
+    ) -> dict[str, tuple[int | None, str]]:
+        """(version, last hash) of each existing stream among `streams`."""
+        if len(streams) == 1:
+            row = connection.execute(
+                "SELECT version, last_hash FROM streams WHERE stream = ?", streams
+            ).fetchone()
+            return {} if row is None else {streams[0]: (row[0], row[1])}
+        found: dict[str, tuple[int | None, str]] = {}
+        for offset in range(0, len(streams), _HEADS_PER_QUERY):
+            chunk = streams[offset : offset + _HEADS_PER_QUERY]
+            for stream, version, last_hash in connection.execute(
+                "SELECT stream, version, last_hash FROM streams "
+                f"WHERE stream IN ({','.join('?' * len(chunk))})",
+                chunk,
+            ):
+                found[stream] = (version, last_hash)
+        return found
 
     def _wake(self) -> None:
         with self._appended:
