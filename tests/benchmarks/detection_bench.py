@@ -68,6 +68,7 @@ def _post_all(
     counts: list[int],
     headers: dict[str, str],
     concurrency: int,
+    method: str = "POST",
 ) -> int:
     accepted = 0
     next_index = 0
@@ -83,7 +84,7 @@ def _post_all(
                     index, next_index = next_index, next_index + 1
                 if index >= len(bodies) or errors:
                     return
-                connection.request("POST", path, bodies[index], headers)
+                connection.request(method, path, bodies[index] or None, headers)
                 response = connection.getresponse()
                 reply = response.read()
                 with lock:
@@ -106,9 +107,9 @@ def _post_all(
 
 def platform_ingest(
     alerts: int, batch: int, concurrency: int = 1, *, enqueue: bool = True
-) -> tuple[Ingest, Ingest | None]:
-    """(webhook in batches of `batch`, /v2/enqueue one per request unless `enqueue` is
-    False), both appended."""
+) -> tuple[Ingest, Ingest | None, Ingest | None]:
+    """(webhook in batches of `batch`, /v2/enqueue one per request, and the server's
+    floor: as many `GET /healthz` as alerts), the last two unless `enqueue` is False."""
     with tempfile.TemporaryDirectory(prefix="firewatch-detection-bench-") as name:
         folder = Path(name)
         log = folder / "log.db"
@@ -139,6 +140,18 @@ def platform_ingest(
                     break
             threading.Thread(target=server.stdout.read, daemon=True).start()
 
+            floor = None
+            if enqueue:
+                # What this HTTP server answers when the application does nothing: the
+                # ceiling for any one-alert-per-request path (ADR 0024).
+                started = time.perf_counter()
+                served = _post_all(
+                    port, "/healthz", [b""] * alerts, [1] * alerts, {}, concurrency, "GET"
+                )
+                floor = Ingest(
+                    "server floor: GET /healthz", served, 1, time.perf_counter() - started
+                )
+
             webhook_stream = am.alert_stream(alerts, group_size=batch, run_id="webhook")
             payloads = am.to_webhook_v4(webhook_stream)
             bodies = [json.dumps(p).encode() for p in payloads]
@@ -149,7 +162,7 @@ def platform_ingest(
             accepted = _post_all(port, "/v1/alertmanager", bodies, counts, headers, concurrency)
             webhook = Ingest("platform webhook v4", accepted, batch, time.perf_counter() - started)
             if not enqueue:
-                return _checked(server, store, webhook, None)
+                return (*_checked(server, store, webhook, None), None)
 
             pd_stream = am.alert_stream(alerts, group_size=batch, run_id="pagerduty")
             events = am.to_pagerduty_triggers(pd_stream, pd_key)
@@ -165,7 +178,7 @@ def platform_ingest(
                 concurrency,
             )
             enqueued = Ingest("platform /v2/enqueue", accepted, 1, time.perf_counter() - started)
-            return _checked(server, store, webhook, enqueued)
+            return (*_checked(server, store, webhook, enqueued), floor)
         finally:
             if server.poll() is None:
                 server.terminate()
@@ -205,11 +218,15 @@ def compare(
     rows: list[tuple[str, int, int, float, float]] = []
     for concurrency in connections:
         for batch in batches:
-            webhook, enqueued = platform_ingest(alerts, batch, concurrency, enqueue=batch == 1)
+            webhook, enqueued, floor = platform_ingest(
+                alerts, batch, concurrency, enqueue=batch == 1
+            )
             theirs = am.measure_alertmanager_ingest(alerts, batch, concurrency=concurrency)
             rows.append((webhook.name, batch, concurrency, webhook.rate, theirs.rate))
             if enqueued is not None:
                 rows.append((enqueued.name, 1, concurrency, enqueued.rate, theirs.rate))
+            if floor is not None:
+                rows.append((floor.name, 1, concurrency, floor.rate, theirs.rate))
             _progress(
                 f"{batch}/request, {concurrency} connection(s): webhook {webhook.rate:,.0f}/s"
                 + (f", enqueue {enqueued.rate:,.0f}/s" if enqueued else "")
@@ -220,7 +237,8 @@ def compare(
         "",
         "Alerts/s accepted and durably appended (platform) or accepted and stored "
         "(Alertmanager `POST /api/v2/alerts`), the same number of client connections on "
-        "both sides.",
+        "both sides. The server floor row is requests/s of `GET /healthz` on the same "
+        "detection process (no application work): no one-alert-per-request path can beat it.",
         "",
         "| path | alerts per request | connections | platform alerts/s "
         "| Alertmanager alerts/s | ratio | target ≥ 1× |",
