@@ -39,6 +39,8 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
+from tests.ports import free_port
+
 REPO = Path(__file__).resolve().parents[2]
 SERVER_CODE = """
 import sys, waitress
@@ -64,12 +66,6 @@ waitress.serve(app, host="127.0.0.1", port=int(sys.argv[2]), threads=8, _quiet=T
 
 def _progress(message: str) -> None:
     print(f"{time.strftime('%H:%M:%S')} comms: {message}", file=sys.stderr, flush=True)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _p99(values: list[float]) -> float:
@@ -154,7 +150,7 @@ def _hammer(port: int, path: str, seconds: float, threads: int) -> Load:
 
 @contextlib.contextmanager
 def _page_server(log: Path, static: Path) -> Iterator[int]:
-    port = _free_port()
+    port = free_port()
     child = subprocess.Popen(
         [sys.executable, "-c", SERVER_CODE, f"sqlite:///{log}", str(port), str(static)],
         cwd=REPO,
@@ -256,7 +252,7 @@ class _Recipients:
 
 @contextlib.contextmanager
 def _smtp(handler: _Recipients) -> Iterator[int]:
-    port = _free_port()
+    port = free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     try:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,6 +31,7 @@ from eventlog import EventFilter, Ownership
 from eventlog.clock import system_clock
 from eventlog.sqlite import SQLiteEventStore
 from tests.benchmarks import alertmanager_bench as am
+from tests.ports import free_port
 
 CONFIG = """
 group_by: [alertname, service]
@@ -53,12 +53,6 @@ class Ingest:
 
 def _progress(message: str) -> None:
     print(f"[bench] {message}", file=sys.stderr, flush=True)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _post_all(
@@ -118,7 +112,7 @@ def platform_ingest(
         am_key = setup.create_integration("alertmanager", "alertmanager", created_by="bench").key
         pd_key = setup.create_integration("pagerduty", "pagerduty", created_by="bench").key
         (folder / "detection.yaml").write_text(CONFIG)
-        port = _free_port()
+        port = free_port()
         env = {
             **os.environ,
             "FIREWATCH_STORE_URL": f"sqlite:///{log}",

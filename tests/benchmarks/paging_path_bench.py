@@ -34,7 +34,6 @@ import json
 import os
 import queue
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -65,6 +64,7 @@ from paging_service.app import PagingApplication
 from paging_service.worker import QUEUE_BINDINGS as PAGING_BINDINGS
 from servicekit.topology import Topology
 from tests.benchmarks.alertmanager_bench import StreamAlert, alert_stream, to_webhook_v4
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
@@ -128,12 +128,6 @@ QUICK = Plan(rate=5, seconds=4, deadline=30, floor_samples=30, warmup=2)
 
 def _progress(message: str) -> None:
     print(f"[bench] paging path: {message}", file=sys.stderr, flush=True)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _ms(seconds: float) -> float:
@@ -200,7 +194,7 @@ class _RecordingHandler:
 @contextlib.contextmanager
 def smtp_server(mailbox: Mailbox) -> Iterator[tuple[str, int]]:
     # aiosmtpd probes its own port after starting, so it cannot take port 0: pick one.
-    port = _free_port()
+    port = free_port()
     controller = Controller(_RecordingHandler(mailbox), hostname="127.0.0.1", port=port)
     controller.start()
     try:
@@ -594,7 +588,7 @@ def measure(broker_url: str, plan: Plan) -> Result:
         (work / "detection.yaml").write_text(DETECTION_CONFIG)
         key = _configure(log_path)
         try:
-            port = _free_port()
+            port = free_port()
             env = {
                 **os.environ,
                 "FIREWATCH_STORE_URL": f"sqlite:///{log_path}",

@@ -35,6 +35,7 @@ from detection_service.synthetics import CheckScheduler
 from eventlog import Ownership
 from eventlog.clock import system_clock
 from eventlog.sqlite import SQLiteEventStore
+from tests.ports import free_port
 
 TARGET_P99_MS = 100.0
 
@@ -66,16 +67,10 @@ class Result:
     floor_wall_ms: float
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @contextlib.contextmanager
 def target_process(directory: Path) -> Iterator[int]:
     (directory / "ok.txt").write_text("ok\n", encoding="utf-8")
-    port = _free_port()
+    port = free_port()
     child = subprocess.Popen(
         [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
          "--directory", str(directory)],

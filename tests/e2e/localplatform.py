@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import threading
 from pathlib import Path
@@ -25,15 +24,10 @@ from eventlog import EventFilter, PlatformIdentity, RecordedEvent, open_store
 from servicekit.topology import PREFIX_ENV, Topology
 from tests.broker import every_worker_binding
 from tests.conftest import BROKER_URL
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 180.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class LocalPlatform:

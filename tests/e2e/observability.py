@@ -27,7 +27,6 @@ import json
 import math
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import threading
@@ -43,6 +42,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
+
+from tests.ports import free_port
 
 INSTALL_HINT = "run deploy/local/install-observability.sh (as root; CI installs them)"
 ALERT_NAME = "CheckoutHighErrorRatio"
@@ -98,13 +99,6 @@ def find_binaries() -> Binaries:
             f"real end-to-end tests need {' and '.join(missing)} on PATH: {INSTALL_HINT}"
         )
     return Binaries(prometheus=prometheus, alertmanager=alertmanager)
-
-
-def free_port() -> int:
-    """A port that was free a moment ago. Servers that lose the race are restarted."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 # --------------------------------------------------------------------------- HTTP helpers

@@ -11,7 +11,6 @@ server's state; nothing sleeps.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -34,6 +33,7 @@ from servicekit.relay import Relay
 from servicekit.topology import Topology
 from tests.conftest import BROKER_URL
 from tests.e2e.observability import Binaries, ObservabilityStack
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.slow]
@@ -42,12 +42,6 @@ DETECTION_CONFIG = """
 group_by: [alertname, service]
 severity_map: {critical: P1, error: P2, warning: P3, info: P4}
 """
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def wait_for_line(process: subprocess.Popen[str], needle: str) -> None:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -47,6 +46,7 @@ from paging_service.worker import QUEUE_BINDINGS as PAGING_BINDINGS
 from servicekit.faults import FAULT_EXIT_CODE
 from servicekit.topology import Topology
 from tests.conftest import BROKER_URL
+from tests.ports import free_port
 from tests.receivers import Mailbox
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.slow]
@@ -55,12 +55,6 @@ ROOT = Path(__file__).resolve().parents[2]
 ALERTS = 40
 DEADLINE = 180.0
 """For the whole storm to be paged on a loaded CI machine; it takes about 20 s."""
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass

@@ -10,7 +10,6 @@ from __future__ import annotations
 import http.client
 import os
 import re
-import socket
 import ssl
 import subprocess
 import sys
@@ -21,16 +20,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.ports import free_port
 from tests.tlsfiles import make_ca
 
 STARTUP_SECONDS = 60.0
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 LISTENERS = {
@@ -45,7 +38,7 @@ LISTENERS = {
 def test_the_listener_serves_https_when_given_a_certificate(tmp_path: Path, module: str) -> None:
     prefix, banner = LISTENERS[module]
     ca = make_ca(tmp_path / "tls")
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "FIREWATCH_STORE_URL": f"sqlite:///{tmp_path / 'log.db'}",

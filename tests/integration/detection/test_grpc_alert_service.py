@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -38,6 +37,7 @@ from eventlog import EventStore, FakeClock
 from firewatch.alert.v1 import alert_pb2 as pb
 from firewatch.alert.v1 import alert_pb2_grpc as pb_grpc
 from tests.integration.incident.conftest import StoreFactory, open_log  # noqa: F401
+from tests.ports import free_port
 
 T0 = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 
@@ -780,12 +780,6 @@ def test_send_alert_answers_every_input_with_ok_or_invalid_argument(
 # ---------------------------------------------------------------------- processes
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _wait_for_line(process: subprocess.Popen[str], needle: str) -> None:
     assert process.stdout is not None
     seen: list[str] = []
@@ -829,11 +823,11 @@ def test_the_http_writer_process_serves_grpc_and_the_api_entry_point_is_a_replic
     tokens_file = tmp_path / "tokens.json"
     token = issue_token(tokens_file, "alice", Role.RESPONDER)
     auth = [("authorization", f"Bearer {token}")]
-    writer_port, replica_port = _free_port(), _free_port()
+    writer_port, replica_port = free_port(), free_port()
     env = {
         "FIREWATCH_STORE_URL": f"sqlite:///{tmp_path / 'log.db'}",
         "FIREWATCH_TOKENS_FILE": str(tokens_file),
-        "FIREWATCH_DETECTION_HTTP_PORT": str(_free_port()),
+        "FIREWATCH_DETECTION_HTTP_PORT": str(free_port()),
         "FIREWATCH_DETECTION_API_ENABLED": "1",
         "FIREWATCH_DETECTION_API_PORT": str(writer_port),
     }

@@ -23,13 +23,13 @@ from tests.integration.detection.test_grpc_alert_service import (  # noqa: F401
     AlertApi,
     _bad_request_field,
     _error,
-    _free_port,
     _serve,
     _start,
     _stop,
     alert_api,
 )
 from tests.integration.incident.conftest import StoreFactory, open_log  # noqa: F401
+from tests.ports import free_port
 
 
 class _Health(BaseHTTPRequestHandler):
@@ -168,7 +168,7 @@ def test_the_writer_process_runs_defined_checks_on_its_own_and_exports_their_met
 ) -> None:
     tokens_file = tmp_path / "tokens.json"
     auth = [("authorization", f"Bearer {issue_token(tokens_file, 'alice', Role.RESPONDER)}")]
-    api_port, http_port = _free_port(), _free_port()
+    api_port, http_port = free_port(), free_port()
     env = {
         "FIREWATCH_STORE_URL": f"sqlite:///{tmp_path / 'log.db'}",
         "FIREWATCH_TOKENS_FILE": str(tokens_file),

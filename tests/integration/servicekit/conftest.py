@@ -53,12 +53,6 @@ def broker_url() -> str:
     return BROKER_URL
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @dataclass
 class Broker:
     """A private corner of the shared broker: everything declared here is deleted."""

@@ -18,6 +18,7 @@ from servicekit import envelope
 from servicekit.checkpoint import SQLiteCheckpointStore
 from servicekit.ids import derived_event_id
 from servicekit.topology import QueueBinding, exponential_delays
+from tests.ports import free_port
 
 from .conftest import (
     FIRST_POSITION,
@@ -26,7 +27,6 @@ from .conftest import (
     Worker,
     fill,
     follow,
-    free_port,
     make_relay,
 )
 
