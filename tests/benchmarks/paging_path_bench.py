@@ -113,6 +113,10 @@ class Plan:
     """Seconds after the last send that a page may still arrive before it counts as lost."""
     floor_samples: int
     warmup: int
+    knee_rates: tuple[float, ...] = ()
+    """Rates (alerts/s) tried after the main run, in order, to find the knee."""
+    knee_seconds: float = 0.0
+    knee_deadline: float = 30.0
 
     @property
     def alerts(self) -> int:
@@ -122,8 +126,15 @@ class Plan:
 FLOOR_TITLE = "floor measurement"
 """The title of the floor's own SMTP sends, which the mailbox also receives."""
 
-FULL = Plan(rate=50, seconds=60, deadline=60, floor_samples=300, warmup=10)
-QUICK = Plan(rate=5, seconds=4, deadline=30, floor_samples=30, warmup=2)
+FULL = Plan(
+    rate=50, seconds=60, deadline=60, floor_samples=300, warmup=10,
+    knee_rates=(100, 150, 200, 250, 300, 400), knee_seconds=15,
+)  # fmt: skip
+QUICK = Plan(
+    rate=5, seconds=4, deadline=30, floor_samples=30, warmup=2, knee_rates=(10,), knee_seconds=2
+)
+KNEE_P99_MS = 250.0
+KNEE_AIM = 200.0
 
 
 def _progress(message: str) -> None:
@@ -549,6 +560,59 @@ def stage_offsets(
 # --------------------------------------------------------------------------- the run
 
 
+@dataclass(frozen=True)
+class KneeStep:
+    """One sustained rate of the knee search. Latency here runs from each alert's
+    *scheduled* send time, so a sender falling behind shows as latency instead of
+    hiding it (coordinated omission)."""
+
+    rate: float
+    alerts: int
+    p50_ms: float
+    p99_ms: float
+    lost: int
+    duplicates: int
+    http_errors: int
+    max_lag_ms: float
+
+    @property
+    def holds(self) -> bool:
+        return (
+            self.lost == 0
+            and self.duplicates == 0
+            and self.http_errors == 0
+            and self.p99_ms <= KNEE_P99_MS
+        )
+
+
+def knee_step(
+    port: int, key: str, mailbox: Mailbox, run: str, rate: float, plan: Plan, offset: int
+) -> KneeStep:
+    alerts = bench_alerts(round(rate * plan.knee_seconds), run, offset=offset)
+    tokens = [token for token, _ in alerts]
+    _progress(f"knee: {len(alerts)} alerts at {rate:g}/s for {plan.knee_seconds:g} s")
+    sent = send_at_fixed_rate(port, key, alerts, rate)
+    mailbox.wait_until(lambda: mailbox.has_all(tokens), plan.knee_deadline)
+    latencies, lost, duplicates = [], 0, 0
+    for record in sent:
+        arrivals = mailbox.by_token.get(record.token, [])
+        if not arrivals:
+            lost += 1
+            continue
+        duplicates += len(arrivals) - 1
+        latencies.append(_ms(arrivals[0].perf - record.scheduled))
+    return KneeStep(
+        rate=rate,
+        alerts=len(sent),
+        p50_ms=statistics.median(latencies) if latencies else float("nan"),
+        p99_ms=_p99(latencies) if latencies else float("nan"),
+        lost=lost,
+        duplicates=duplicates,
+        http_errors=sum(1 for record in sent if record.error),
+        max_lag_ms=max((_ms(r.perf - r.scheduled) for r in sent), default=0.0),
+    )
+
+
 @dataclass
 class Result:
     plan: Plan
@@ -568,6 +632,7 @@ class Result:
     cpu: CpuUse
     thirds: list[list[float]]
     """Latencies (ms) of the first, second and last third of the alerts sent."""
+    knee: list[KneeStep] = field(default_factory=list)
 
 
 def measure(broker_url: str, plan: Plan) -> Result:
@@ -668,10 +733,22 @@ def measure(broker_url: str, plan: Plan) -> Result:
             _progress("all pages in" if done else f"deadline of {plan.deadline:g} s passed")
             by_token = {s.token: s for s in sent}
             offsets, attempts = stage_offsets(log_path, by_token, pattern)
+            # The knee: rising sustained rates on the same processes, until one does
+            # not hold (p99 over KNEE_P99_MS, or anything lost, doubled or refused).
+            knee: list[KneeStep] = []
+            for step_index, rate in enumerate(plan.knee_rates if done else ()):
+                step = knee_step(
+                    port, key, mailbox, run, rate, plan, offset=10000 * (step_index + 1)
+                )
+                knee.append(step)
+                if not step.holds:
+                    break
         finally:
             for child in reversed(children):
                 child.stop()
-    return _result(plan, sent, mailbox, floor, offsets, attempts, broker.isolation, cpu)
+    result = _result(plan, sent, mailbox, floor, offsets, attempts, broker.isolation, cpu)
+    result.knee = knee
+    return result
 
 
 def _configure(log_path: Path) -> str:
@@ -856,7 +933,47 @@ def markdown(result: Result) -> str:
         lines.append("")
         lines += _cpu_table(result.cpu)
         lines += _interpretation(result, rows)
+    lines += _knee_section(result)
     return "\n".join(lines)
+
+
+def _knee_section(result: Result) -> list[str]:
+    if not result.knee:
+        return []
+    plan = result.plan
+    held = [step.rate for step in result.knee if step.holds]
+    if result.knee and not result.knee[-1].holds:
+        held = [rate for rate in held if rate < result.knee[-1].rate]
+    knee = max(held) if held else None
+    lines = [
+        f"### The knee (highest sustained rate with p99 ≤ {KNEE_P99_MS:g} ms and nothing lost)",
+        "",
+        f"After the run above, on the same processes: {plan.knee_seconds:g} s at each rate "
+        "in turn, stopping at the first that does not hold. Latency here is from each "
+        "alert's *scheduled* send time (a sender falling behind counts), to the SMTP "
+        f"server's acceptance; lost = no page {plan.knee_deadline:g} s after the last send.",
+        "",
+        "| alerts/s | alerts | p50 ms | p99 ms | lost | duplicated | HTTP errors "
+        "| latest send behind schedule ms | holds |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for step in result.knee:
+        lines.append(
+            f"| {step.rate:g} | {step.alerts:,} | {step.p50_ms:.1f} | {step.p99_ms:.1f} | "
+            f"{step.lost} | {step.duplicates} | {step.http_errors} | {step.max_lag_ms:.1f} | "
+            f"{'yes' if step.holds else '**no**'} |"
+        )
+    top = result.knee[-1]
+    tried_all = top.holds and len(result.knee) == len(plan.knee_rates)
+    verdict = _verdict(knee is not None and knee >= KNEE_AIM)
+    lines += [
+        "",
+        (f"Knee: **{knee:g} alerts/s**" if knee is not None else "Knee: below the first rate")
+        + (" (every rate tried held; the knee is at least this)" if tried_all else "")
+        + f"; aim ≥ {KNEE_AIM:g} alerts/s: **{verdict}**.",
+        "",
+    ]
+    return lines
 
 
 def _cpu_table(cpu: CpuUse) -> list[str]:
