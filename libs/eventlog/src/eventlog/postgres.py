@@ -112,9 +112,9 @@ def _to_us(value: datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
-def _row_to_event(row: TupleRow) -> RecordedEvent:
-    # _COLUMNS is in from_tuple's order: the positional hot path, as on SQLite.
-    return RecordedEvent.from_tuple(row)
+# _COLUMNS is in from_tuple's order: the positional hot path, as on SQLite (bound
+# directly, not wrapped: a wrapper frame per row was 10% of a bare read_all).
+_row_to_event = RecordedEvent.from_tuple
 
 
 def _lock_key(purpose: str, schema: str) -> int:
