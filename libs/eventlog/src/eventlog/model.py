@@ -11,7 +11,7 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -82,7 +82,7 @@ class NewEvent:
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _UNSET: Any = object()
-_scan_json = json.JSONDecoder().scan_once
+_scan_json: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 """The C scanner behind `json.loads`, with json.loads's defaults. Called directly it
 skips three Python frames and two whitespace regex matches per call, about half of
 decoding a small stored payload (stored JSON is canonical: no surrounding space)."""

@@ -173,6 +173,14 @@ class SQLiteEventStore(EventStore):
             connection.execute("PRAGMA wal_autocheckpoint=8000")
             connection.execute(f"PRAGMA synchronous={'FULL' if self._durable else 'NORMAL'}")
             connection.execute(f"PRAGMA busy_timeout={int(self._busy_timeout * 1000)}")
+            # Reads (docs/adr/0025): SQLite's default page cache is 2 MiB, less than a
+            # 10,000-event stream in 1 KiB pages, so a rebuild re-read every page from
+            # the OS; 8 MiB keeps long streams cached (grown only as pages are read).
+            # Memory-mapping the file lets long scans (read_all, verify) read pages
+            # without a read() copy each. Writes still go through write(), so
+            # durability is unchanged. Measured: -10% to -13% per row read.
+            connection.execute("PRAGMA cache_size=-8192")
+            connection.execute("PRAGMA mmap_size=268435456")
         except sqlite3.Error as exc:
             raise BackendUnavailableError(f"cannot open SQLite log {self.path}: {exc}") from exc
         with self._connections_lock:
