@@ -240,9 +240,18 @@ class RecordedEvent:
 
     @property
     def data(self) -> Mapping[str, Any]:
-        if self._data is _UNSET:
-            self._data = _loads_stored(self._data_json or "{}")
-        return self._data  # type: ignore[no-any-return]
+        data = self._data
+        if data is _UNSET:
+            # _loads_stored() inlined: this is every rebuild's per-event call.
+            text = self._data_json or "{}"
+            try:
+                data, end = _scan_json(text, 0)
+            except (StopIteration, TypeError):
+                end = -1
+            if end != len(text):
+                data = json.loads(text)
+            self._data = data
+        return data  # type: ignore[no-any-return]
 
     @property
     def metadata(self) -> EventMetadata:
