@@ -224,6 +224,32 @@ class RecordedEvent:
         event._recorded_at = _UNSET
         return event
 
+    @classmethod
+    def from_stream_tuple(cls, stream: str, row: tuple[object, ...]) -> RecordedEvent:
+        """`from_tuple` for a row of one stream's read, which leaves out the stream:
+        (position, id, version, type, schema_version, data_json, metadata_json,
+        recorded_at_us, prev_hash, hash). The stream is the one asked for (names are
+        compared exactly), so fetching it again per row only cost time (~10% of a
+        SQLite row, docs/adr/0025)."""
+        event = cls.__new__(cls)
+        (
+            event.position,
+            event._id,
+            event.version,
+            event.type,
+            event.schema_version,
+            event._data_json,
+            event._metadata_json,
+            event._recorded_at_us,
+            event.prev_hash,
+            event.hash,
+        ) = row  # type: ignore[assignment]
+        event.stream = stream
+        event._data = _UNSET
+        event._metadata = _UNSET
+        event._recorded_at = _UNSET
+        return event
+
     @property
     def id(self) -> uuid.UUID:
         if isinstance(self._id, str):

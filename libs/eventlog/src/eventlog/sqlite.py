@@ -86,6 +86,12 @@ def _to_us(value: datetime) -> int:
 
 
 _row_to_event = RecordedEvent.from_tuple
+# A stream's read leaves out the stream column: it is the one asked for.
+_STREAM_COLUMNS = (
+    "position, event_id, version, type, schema_version, data, metadata, "
+    "recorded_at_us, prev_hash, hash"
+)
+_stream_row_to_event = RecordedEvent.from_stream_tuple
 
 
 class SQLiteEventStore(EventStore):
@@ -351,13 +357,13 @@ class SQLiteEventStore(EventStore):
             params.append(from_version)
         self._add_cut(clauses, params, to_position, until)
         sql = (
-            f"SELECT {_COLUMNS} FROM events WHERE {' AND '.join(clauses)} "
+            f"SELECT {_STREAM_COLUMNS} FROM events WHERE {' AND '.join(clauses)} "
             f"ORDER BY version {'DESC' if backwards else 'ASC'}"
         )
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
-        return [_row_to_event(row) for row in self._query(sql, params)]
+        return [_stream_row_to_event(stream, row) for row in self._query(sql, params)]
 
     def _read_all_batch(
         self,
