@@ -282,3 +282,15 @@ def test_a_tampered_stream_gets_the_full_analysis(case: str) -> None:
     findings = [str(f) for f in verify_stream_events("incident-1", events, head).findings]
     assert findings, case
     assert findings == _full_analysis(events, head)
+
+
+def test_a_stream_row_builds_the_same_event_as_a_full_row() -> None:
+    full = (7, _ID, "incident-1", 3, "T", 2, '{"a":1}', '{"actor":"x"}', 5, "p" * 64, "h" * 64)
+    stream_row = full[:2] + full[3:]
+    a = RecordedEvent.from_tuple(full)
+    b = RecordedEvent.from_stream_tuple("incident-1", stream_row)
+    fields = ("position", "id", "stream", "version", "type", "schema_version", "data")
+    assert [getattr(b, f) for f in fields] == [getattr(a, f) for f in fields]
+    assert (b.data_json, b.metadata, b.recorded_at) == (a.data_json, a.metadata, a.recorded_at)
+    assert (b.prev_hash, b.hash) == (a.prev_hash, a.hash)
+    assert recompute_hash(b) == recompute_hash(a)
