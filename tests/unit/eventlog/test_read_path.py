@@ -294,3 +294,20 @@ def test_a_stream_row_builds_the_same_event_as_a_full_row() -> None:
     assert (b.data_json, b.metadata, b.recorded_at) == (a.data_json, a.metadata, a.recorded_at)
     assert (b.prev_hash, b.hash) == (a.prev_hash, a.hash)
     assert recompute_hash(b) == recompute_hash(a)
+
+
+def test_metadata_read_from_a_row_is_what_was_appended_and_errors_repeat() -> None:
+    metadata = EventMetadata(
+        correlation_id="c-1",
+        causation_id="k",
+        actor="alice",
+        occurred_at=datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC),
+        credential="laptop",
+    )
+    text = encode_json(metadata_to_json(metadata), "metadata")
+    first, second = _row_event("{}", text), _row_event("{}", str(text))
+    assert first.metadata == second.metadata == metadata
+    assert _row_event("{}", "{}").metadata == EventMetadata()
+    for _ in range(2):  # a failure is not cached as a value
+        with pytest.raises(ValueError, match="does not match format"):
+            _ = _row_event("{}", '{"occurred_at":"yesterday"}').metadata

@@ -7,6 +7,7 @@ storage, hashing or domain meaning; backends and the domain build on these types
 from __future__ import annotations
 
 import enum
+import functools
 import json
 import os
 import time
@@ -101,6 +102,23 @@ def _loads_stored(text: str) -> Any:
     if end != len(text):
         return json.loads(text)
     return value
+
+
+@functools.lru_cache(maxsize=4096)
+def _metadata_from_json(text: str) -> EventMetadata:
+    """The metadata a stored text holds. Cached by text: the events of one incident
+    share theirs (correlation id, actor), EventMetadata is immutable so they can share
+    one instance, and an `occurred_at` costs a strptime (docs/adr/0025). Errors are
+    not cached, so an unreadable text raises on every access, as before."""
+    raw = _loads_stored(text)
+    occurred = raw.get("occurred_at")
+    return EventMetadata(
+        correlation_id=raw.get("correlation_id"),
+        causation_id=raw.get("causation_id"),
+        actor=raw.get("actor"),
+        occurred_at=parse_timestamp(occurred) if occurred else None,
+        credential=raw.get("credential"),
+    )
 
 
 class RecordedEvent:
@@ -282,15 +300,7 @@ class RecordedEvent:
     @property
     def metadata(self) -> EventMetadata:
         if self._metadata is _UNSET:
-            raw = _loads_stored(self._metadata_json or "{}")
-            occurred = raw.get("occurred_at")
-            self._metadata = EventMetadata(
-                correlation_id=raw.get("correlation_id"),
-                causation_id=raw.get("causation_id"),
-                actor=raw.get("actor"),
-                occurred_at=parse_timestamp(occurred) if occurred else None,
-                credential=raw.get("credential"),
-            )
+            self._metadata = _metadata_from_json(self._metadata_json or "{}")
         return self._metadata  # type: ignore[no-any-return]
 
     @property
