@@ -5,7 +5,10 @@ Alerts count only when durably appended: the detection HTTP process answers afte
 append, and afterwards the log must hold one AlertTriggered per accepted alert. The
 webhook is compared with Alertmanager at the same batch size (one webhook carries one
 group); /v2/enqueue carries one event per request, so it is compared with Alertmanager at
-batch size 1. Both use the same number of client connections.
+batch size 1. Both use the same number of client connections, and the comparison is
+made at 1 and 100 alerts per request and at 1 and 8 connections (issue 14).
+
+Run the ingest part alone with `python -m tests.benchmarks.detection_bench [alerts]`.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,6 +68,7 @@ def _post_all(
     counts: list[int],
     headers: dict[str, str],
     concurrency: int,
+    method: str = "POST",
 ) -> int:
     accepted = 0
     next_index = 0
@@ -79,7 +84,7 @@ def _post_all(
                     index, next_index = next_index, next_index + 1
                 if index >= len(bodies) or errors:
                     return
-                connection.request("POST", path, bodies[index], headers)
+                connection.request(method, path, bodies[index] or None, headers)
                 response = connection.getresponse()
                 reply = response.read()
                 with lock:
@@ -100,8 +105,11 @@ def _post_all(
     return accepted
 
 
-def platform_ingest(alerts: int, batch: int, concurrency: int = 1) -> tuple[Ingest, Ingest]:
-    """(webhook in batches of `batch`, /v2/enqueue one per request), both appended."""
+def platform_ingest(
+    alerts: int, batch: int, concurrency: int = 1, *, enqueue: bool = True
+) -> tuple[Ingest, Ingest | None, Ingest | None]:
+    """(webhook in batches of `batch`, /v2/enqueue one per request, and the server's
+    floor: as many `GET /healthz` as alerts), the last two unless `enqueue` is False."""
     with tempfile.TemporaryDirectory(prefix="firewatch-detection-bench-") as name:
         folder = Path(name)
         log = folder / "log.db"
@@ -132,6 +140,18 @@ def platform_ingest(alerts: int, batch: int, concurrency: int = 1) -> tuple[Inge
                     break
             threading.Thread(target=server.stdout.read, daemon=True).start()
 
+            floor = None
+            if enqueue:
+                # What this HTTP server answers when the application does nothing: the
+                # ceiling for any one-alert-per-request path (ADR 0024).
+                started = time.perf_counter()
+                served = _post_all(
+                    port, "/healthz", [b""] * alerts, [1] * alerts, {}, concurrency, "GET"
+                )
+                floor = Ingest(
+                    "server floor: GET /healthz", served, 1, time.perf_counter() - started
+                )
+
             webhook_stream = am.alert_stream(alerts, group_size=batch, run_id="webhook")
             payloads = am.to_webhook_v4(webhook_stream)
             bodies = [json.dumps(p).encode() for p in payloads]
@@ -141,6 +161,8 @@ def platform_ingest(alerts: int, batch: int, concurrency: int = 1) -> tuple[Inge
             started = time.perf_counter()
             accepted = _post_all(port, "/v1/alertmanager", bodies, counts, headers, concurrency)
             webhook = Ingest("platform webhook v4", accepted, batch, time.perf_counter() - started)
+            if not enqueue:
+                return (*_checked(server, store, webhook, None), None)
 
             pd_stream = am.alert_stream(alerts, group_size=batch, run_id="pagerduty")
             events = am.to_pagerduty_triggers(pd_stream, pd_key)
@@ -155,44 +177,81 @@ def platform_ingest(alerts: int, batch: int, concurrency: int = 1) -> tuple[Inge
                 {"Content-Type": "application/json"},
                 concurrency,
             )
-            enqueue = Ingest("platform /v2/enqueue", accepted, 1, time.perf_counter() - started)
+            enqueued = Ingest("platform /v2/enqueue", accepted, 1, time.perf_counter() - started)
+            return (*_checked(server, store, webhook, enqueued), floor)
         finally:
-            server.terminate()
-            server.wait(timeout=30)
-        stored = sum(
-            1 for event in store.read_all(filter=EventFilter.of(event_types=["AlertTriggered"]))
-        )
-        store.close()
-        if stored < webhook.alerts + enqueue.alerts:
-            raise RuntimeError(
-                f"accepted {webhook.alerts + enqueue.alerts} alerts, stored {stored}"
+            if server.poll() is None:
+                server.terminate()
+                server.wait(timeout=30)
+            store.close()
+
+
+def _checked(
+    server: subprocess.Popen[str], store: SQLiteEventStore, webhook: Ingest, enqueued: Ingest | None
+) -> tuple[Ingest, Ingest | None]:
+    """Stop the server, then prove every accepted alert is in the log."""
+    server.terminate()
+    server.wait(timeout=30)
+    accepted = webhook.alerts + (enqueued.alerts if enqueued else 0)
+    stored = sum(
+        1 for event in store.read_all(filter=EventFilter.of(event_types=["AlertTriggered"]))
+    )
+    if stored < accepted:
+        raise RuntimeError(f"accepted {accepted} alerts, stored {stored}")
+    return webhook, enqueued
+
+
+BATCHES = (1, 100)
+CONNECTIONS = (1, 8)
+
+
+def compare(
+    alerts: int,
+    batches: Sequence[int] = BATCHES,
+    connections: Sequence[int] = CONNECTIONS,
+) -> str:
+    """Measure both sides at every batch size and connection count; the markdown section.
+
+    Each platform measurement gets a fresh detection process and log; each Alertmanager
+    measurement a fresh Alertmanager. /v2/enqueue (one event per request) is measured
+    alongside the one-alert webhook and compared with the same Alertmanager run."""
+    rows: list[tuple[str, int, int, float, float]] = []
+    for concurrency in connections:
+        for batch in batches:
+            webhook, enqueued, floor = platform_ingest(
+                alerts, batch, concurrency, enqueue=batch == 1
             )
-    return webhook, enqueue
-
-
-def compare(alerts: int, batch: int) -> str:
-    """Run all four measurements and return the markdown section."""
-    webhook, enqueue = platform_ingest(alerts, batch)
-    am_batched = am.measure_alertmanager_ingest(alerts, batch)
-    am_single = am.measure_alertmanager_ingest(alerts, 1)
-    rows = [
-        (webhook.name, webhook.batch, webhook.rate, am_batched.rate),
-        (enqueue.name, 1, enqueue.rate, am_single.rate),
-    ]
+            theirs = am.measure_alertmanager_ingest(alerts, batch, concurrency=concurrency)
+            rows.append((webhook.name, batch, concurrency, webhook.rate, theirs.rate))
+            if enqueued is not None:
+                rows.append((enqueued.name, 1, concurrency, enqueued.rate, theirs.rate))
+            if floor is not None:
+                rows.append((floor.name, 1, concurrency, floor.rate, theirs.rate))
+            _progress(
+                f"{batch}/request, {concurrency} connection(s): webhook {webhook.rate:,.0f}/s"
+                + (f", enqueue {enqueued.rate:,.0f}/s" if enqueued else "")
+                + f", Alertmanager {theirs.rate:,.0f}/s"
+            )
     lines = [
         "## Detection ingest vs Alertmanager 0.25 (same alert stream, same run)",
         "",
         "Alerts/s accepted and durably appended (platform) or accepted and stored "
-        "(Alertmanager `POST /api/v2/alerts`), one client connection.",
+        "(Alertmanager `POST /api/v2/alerts`), the same number of client connections on "
+        "both sides. The server floor row is requests/s of `GET /healthz` on the same "
+        "detection process (no application work): no one-alert-per-request path can beat it.",
         "",
-        "| path | alerts per request | platform alerts/s | Alertmanager alerts/s | ratio "
-        "| target ≥ 1× |",
-        "|---|---:|---:|---:|---:|---|",
+        "| path | alerts per request | connections | platform alerts/s "
+        "| Alertmanager alerts/s | ratio | target ≥ 1× |",
+        "|---|---:|---:|---:|---:|---:|---|",
     ]
-    for name, per_request, ours, theirs in rows:
-        ratio = ours / theirs
+    for name, per_request, concurrency, ours, am_rate in rows:
+        ratio = ours / am_rate
         lines.append(
-            f"| {name} | {per_request} | {ours:,.0f} | {theirs:,.0f} | {ratio:.2f}× | "
-            f"{'PASS' if ratio >= 1 else 'MISS'} |"
+            f"| {name} | {per_request} | {concurrency} | {ours:,.0f} | {am_rate:,.0f} | "
+            f"{ratio:.2f}× | {'PASS' if ratio >= 1 else 'MISS'} |"
         )
     return "\n".join([*lines, ""])
+
+
+if __name__ == "__main__":
+    print(compare(int(sys.argv[1]) if len(sys.argv) > 1 else 2000))

@@ -173,7 +173,7 @@ def run_detection_benchmarks(*, quick: bool) -> str:
     """Detection ingest (webhook, /v2/enqueue) vs a real Alertmanager (markdown)."""
     from tests.benchmarks import detection_bench
 
-    return detection_bench.compare(200 if quick else 5000, batch=10)
+    return detection_bench.compare(200 if quick else 5000)
 
 
 def run_paging_path_benchmark(*, quick: bool) -> str:

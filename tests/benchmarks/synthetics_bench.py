@@ -214,9 +214,12 @@ def markdown(result: Result) -> str:
 
 
 def run(*, quick: bool) -> str:
+    from tests.benchmarks import uptime_bench
+
     result = measure(QUICK if quick else FULL)
     _progress(f"{result.runs} runs, p99 lateness {_percentile(result.lateness_ms, 0.99):.1f} ms")
-    return markdown(result)
+    # The bars those checks draw on the status page (ADR 0026), in the same section.
+    return markdown(result) + "\n" + uptime_bench.run(quick=quick)
 
 
 if __name__ == "__main__":

@@ -154,3 +154,23 @@ def test_discovery_finds_the_one_node_leader(server: FakeEventStoreDBServer) -> 
     finally:
         discovering.close()
     assert server.calls["Gossip.Read"] >= 1
+
+
+def test_stop_leaves_no_handler_thread_behind() -> None:
+    # A live subscription keeps a handler thread in its wait loop; stop() must not
+    # return before that thread has finished, or it lingers in the test process.
+    fake = FakeEventStoreDBServer().start()
+    esdb = EventStoreDBClient(fake.url)
+    try:
+        esdb.append_to_stream("acct-live", current_version=StreamState.ANY, events=[event()])
+        subscription = esdb.subscribe_to_all()
+        next(iter(subscription))  # the handler is now serving a live call
+        executor = fake._executor
+        assert executor is not None
+        handlers = [t for t in getattr(executor, "_threads", ()) if t.is_alive()]
+        assert handlers, "the subscription has a handler thread"
+        fake.stop()
+        assert [t.name for t in handlers if t.is_alive()] == []
+    finally:
+        esdb.close()
+        fake.stop()

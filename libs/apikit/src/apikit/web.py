@@ -68,7 +68,7 @@ class Bounded:
             # slot is released, not later while the server writes the body.
             result = self.app(environ, start_response)
             try:
-                body = list(result)
+                chunks = list(result)
             finally:
                 close = getattr(result, "close", None)
                 if close is not None:
@@ -76,7 +76,7 @@ class Bounded:
             # Before the answer goes out (cheroot sends it once this returns), so the
             # client has finished sending when it reads the answer.
             drain_unread_body(environ)
-            return body
+            return chunks
         finally:
             self._slots.release()
 

@@ -13,7 +13,12 @@ Owns, once for the platform:
 - appending with the version read, and on a concurrency conflict reloading and deciding
   again, at most `max_attempts` times, after which the ConcurrencyError surfaces
   (gRPC: ABORTED);
-- one result type, `CommandResult`.
+- one result type, `CommandResult`;
+- units of work (`atomically`): several commands, over several streams, decided one
+  after the other (each against the state the earlier ones left) and appended in ONE
+  transaction with `EventStore.append_many`, each stream with the version it was loaded
+  at (ADR 0024). On a backend without atomic multi-stream appends the commands run and
+  append one by one, as outside a unit.
 
 It must never know a framework (nameko, grpc), read the wall clock or catch a domain
 error: refusals reach the adapter unchanged, with their field names.
@@ -22,10 +27,11 @@ error: refusals reach the adapter unchanged, with their field names.
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, Protocol, Self, TypeVar
+from typing import Any, Generic, Protocol, Self, TypeVar, runtime_checkable
 
 from appkit.acting import current_credential
 from appkit.decider import Decider, fold
@@ -36,16 +42,19 @@ from eventlog import (
     ConcurrencyError,
     EventMetadata,
     EventStore,
+    ExpectedVersion,
     NewEvent,
     RecordedEvent,
     StreamState,
 )
+from eventlog.model import AppendResult
 
 MAX_ATTEMPTS = 5
 """Attempts per command when other writers keep moving the stream (ADR 0006)."""
 
 C = TypeVar("C")
 S = TypeVar("S")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +108,52 @@ class StateSource(Protocol):
     def appended(self, stream: str) -> None:
         """Called after each append; a model source catches up here."""
         ...
+
+
+@runtime_checkable
+class StagingSource(Protocol):
+    """A state source that also serves a unit of work's staged (not yet committed)
+    events to readers other than the runner (ModelSource: the read model the service's
+    policies read). The runner calls these around a unit; see `CommandRunner.atomically`."""
+
+    def begin(self) -> None:
+        """A unit starts: be caught up now; loads inside the unit need not catch up."""
+        ...
+
+    def stage(self, stream: str, events: Sequence[DomainEvent], version: int, state: Any) -> None:
+        """Show `events` (the first at stream version `version`, leaving the stream in
+        `state`) before they commit."""
+        ...
+
+    def committed(self, results: Sequence[AppendResult]) -> None:
+        """The staged events are in the log at these positions: do not apply them twice."""
+        ...
+
+    def discard(self) -> None:
+        """The unit failed or ended without a commit: forget everything staged."""
+        ...
+
+
+@dataclass(slots=True)
+class _Staged:
+    """One stream's part of a unit of work."""
+
+    expected: ExpectedVersion
+    """The stream's version when the unit first loaded it: the append's expected version."""
+    version: int
+    """The version after the staged events."""
+    state: Any
+    events: list[NewEvent]
+
+
+class UnitOfWork:
+    """Commands staged for one transaction, per stream, in the order last touched."""
+
+    def __init__(self) -> None:
+        self.streams: dict[str, _Staged] = {}
+
+    def appends(self) -> list[tuple[str, ExpectedVersion, list[NewEvent]]]:
+        return [(name, staged.expected, staged.events) for name, staged in self.streams.items()]
 
 
 class LogSource:
@@ -157,9 +212,150 @@ class CommandRunner:
         self.ids = ids
         self.log = LogSource(store, events)
         self.source: StateSource = source or self.log
+        # Checked once: a runtime Protocol check costs tens of microseconds per call.
+        self._staging = self.source if isinstance(self.source, StagingSource) else None
         self.occurred_at = occurred_at
         self.max_attempts = max_attempts
         self.replays = replays
+        self._local = threading.local()
+        """The unit of work of the thread running `atomically`, if any."""
+
+    # ------------------------------------------------------------------ units of work
+
+    def atomically(self, body: Callable[[], T]) -> T:
+        """Run `body` as one unit of work: every `execute` inside it is decided at once
+        (later commands load what earlier ones staged) and nothing is appended until
+        `body` returns; then all of it is appended in one transaction, each stream
+        with the version it had when the unit first loaded it. A concurrency conflict
+        discards the unit and runs `body` again (at most `max_attempts` times); any
+        other error discards it and propagates, so nothing of the unit is appended.
+
+        Results returned inside the unit carry the staged version and position 0 (the
+        positions exist only after the commit). `body` may run more than once, so it
+        must have no effects but its commands. Nested calls join the outer unit. On a
+        store without atomic multi-stream appends `body` runs once, its commands
+        appending one by one as outside a unit (ADR 0024)."""
+        if getattr(self._local, "unit", None) is not None or not self.store.atomic_append_many:
+            return body()
+        staging = self._staging
+        for attempt in range(1, self.max_attempts + 1):
+            unit = UnitOfWork()
+            if staging is not None:
+                staging.begin()
+            self._local.unit = unit
+            try:
+                value = body()
+                self._local.unit = None
+                results = self.store.append_many(unit.appends()) if unit.streams else []
+            except ConcurrencyError:
+                if staging is not None:
+                    staging.discard()
+                if attempt == self.max_attempts:
+                    raise
+                continue
+            except BaseException:
+                if staging is not None:
+                    staging.discard()
+                raise
+            finally:
+                self._local.unit = None
+            if staging is not None:
+                staging.committed(results)
+            else:
+                for name in unit.streams:
+                    self.source.appended(name)
+            return value
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _stage(
+        self,
+        unit: UnitOfWork,
+        decider: Decider[C, S],
+        stream: str,
+        command: C,
+        *,
+        actor: str,
+        key: str | None,
+        causation_id: str | None,
+        correlation_id: str | None,
+        not_found: str | None,
+        prepare: Callable[[C], C] | None,
+        formula: EventIds,
+    ) -> CommandResult[S]:
+        """`execute` inside a unit: decide now against what the unit staged, append later."""
+        staged = unit.streams.get(stream)
+        loaded: Loaded[S] = (
+            self.source.load(stream, decider)
+            if staged is None
+            else Loaded(staged.state, staged.version)
+        )
+        if not_found is not None and not loaded.exists:
+            raise NotFoundError(not_found)
+        if key is not None and self.replays and staged is None:
+            replay = _replayed(stream, key, loaded, formula)
+            if replay is not None:
+                return replay
+        decided = decider.decide(prepare(command) if prepare else command, loaded.state)
+        if not decided:
+            return CommandResult(stream, loaded.version, 0, (), loaded.state)
+        events = tuple(decided)
+        state = fold(decider, events, loaded.state)
+        new = self._new_events(
+            events,
+            decider,
+            stream,
+            state,
+            formula,
+            key,
+            loaded.version,
+            actor,
+            causation_id,
+            correlation_id,
+        )
+        first = 0 if loaded.version is None else loaded.version + 1
+        version = first + len(events) - 1
+        if staged is None:
+            expected = StreamState.NO_STREAM if loaded.version is None else loaded.version
+            staged = _Staged(expected, version, state, list(new))
+        else:
+            del unit.streams[stream]
+            staged.version, staged.state = version, state
+            staged.events.extend(new)
+        # Streams are appended in the order of their LAST command: whatever a command
+        # read from an earlier stream's final state lands before it in the log (an
+        # alert's AlertTriggered before its group's AlertGroupAlertAdded).
+        unit.streams[stream] = staged
+        if self._staging is not None:
+            self._staging.stage(stream, events, first, state)
+        return CommandResult(
+            stream, version, 0, tuple(event.event_type() for event in events), state, events
+        )
+
+    def _new_events(
+        self,
+        events: Sequence[DomainEvent],
+        decider: Decider[Any, S],
+        stream: str,
+        state: S,
+        formula: EventIds,
+        key: str | None,
+        version: int | None,
+        actor: str,
+        causation_id: str | None,
+        correlation_id: str | None,
+    ) -> list[NewEvent]:
+        metadata = EventMetadata(
+            correlation_id=correlation_id
+            if correlation_id is not None
+            else decider.correlation(stream, state),
+            causation_id=causation_id,
+            actor=actor,
+            credential=current_credential(),
+        )
+        return [
+            self._new_event(event, metadata, formula, stream, key, version, index)
+            for index, event in enumerate(events)
+        ]
 
     def execute(
         self,
@@ -188,6 +384,21 @@ class CommandRunner:
         """
         key = key or None
         formula = ids or self.ids
+        unit: UnitOfWork | None = getattr(self._local, "unit", None)
+        if unit is not None:
+            return self._stage(
+                unit,
+                decider,
+                stream,
+                command,
+                actor=actor,
+                key=key,
+                causation_id=causation_id,
+                correlation_id=correlation_id,
+                not_found=not_found,
+                prepare=prepare,
+                formula=formula,
+            )
         for attempt in range(1, self.max_attempts + 1):
             loaded = self.source.load(stream, decider)
             if not_found is not None and not loaded.exists:
@@ -201,18 +412,18 @@ class CommandRunner:
                 return CommandResult(stream, loaded.version, 0, (), loaded.state)
             events = tuple(decided)
             state = fold(decider, events, loaded.state)
-            metadata = EventMetadata(
-                correlation_id=correlation_id
-                if correlation_id is not None
-                else decider.correlation(stream, state),
-                causation_id=causation_id,
-                actor=actor,
-                credential=current_credential(),
+            new = self._new_events(
+                events,
+                decider,
+                stream,
+                state,
+                formula,
+                key,
+                loaded.version,
+                actor,
+                causation_id,
+                correlation_id,
             )
-            new = [
-                self._new_event(event, metadata, formula, stream, key, loaded.version, index)
-                for index, event in enumerate(events)
-            ]
             expected = StreamState.NO_STREAM if loaded.version is None else loaded.version
             try:
                 appended = self.store.append(stream, new, expected)

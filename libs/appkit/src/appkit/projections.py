@@ -20,13 +20,13 @@ It must never decide, append or talk to a broker.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
 from appkit.commands import Loaded
 from appkit.decider import Decider
 from contracts.events import DomainEvent, EventRegistry
-from eventlog import EventFilter, EventStore, RecordedEvent, category_of
+from eventlog import AppendResult, EventFilter, EventStore, RecordedEvent, category_of
 
 S = TypeVar("S")
 
@@ -65,6 +65,9 @@ class ProjectionRunner(Generic[P]):
         self.projection: P = create()
         self.position = 0
         """The checkpoint: the last log position applied (0: nothing yet)."""
+        self._ahead: set[int] = set()
+        """Positions above the checkpoint whose events the projection already holds
+        (a unit of work's, staged before commit; ADR 0024): catching up skips them."""
 
     def catch_up(self) -> int:
         """Apply everything committed so far; returns the checkpoint."""
@@ -84,14 +87,46 @@ class ProjectionRunner(Generic[P]):
         with self._lock:
             self.projection = self._create()
             self.position = 0
+            self._ahead.clear()
             self._catch_up()
             return self.projection
 
+    def applied_ahead(self, positions: Iterable[int]) -> int:
+        """The events at `positions` were applied before they were committed (a unit of
+        work staged them): move the checkpoint past them without applying them again.
+        Any at or below the checkpoint cannot have been applied twice by design; if one
+        is, the model is rebuilt."""
+        with self._lock:
+            ahead = set(positions)
+            if not ahead:
+                return self.position
+            if min(ahead) == self.position + 1 and max(ahead) == self.position + len(ahead):
+                # Contiguous and right after the checkpoint: nothing else was committed
+                # in between, so there is nothing to read back.
+                self.position = max(ahead)
+                return self.position
+            if min(ahead) <= self.position:
+                # An idempotent retry answered with events applied long ago: the staged
+                # copy is a second application. Never expected; rebuilding is correct.
+                self.projection = self._create()
+                self.position = 0
+                self._ahead.clear()
+            else:
+                self._ahead |= ahead
+            return self._catch_up()
+
     def _catch_up(self) -> int:
         projection = self.projection
+        ahead = self._ahead
         for event in self.store.read_all(from_position=self.position + 1, filter=projection.filter):
-            projection.apply(event)
+            if ahead and event.position in ahead:
+                ahead.discard(event.position)
+            else:
+                projection.apply(event)
             self.position = event.position
+        if ahead and min(ahead) <= self.position:
+            # Filtered out by the projection's own filter: nothing to skip any more.
+            self._ahead = {position for position in ahead if position > self.position}
         return self.position
 
 
@@ -110,16 +145,36 @@ class AggregateStates:
         self._by_category: dict[str, dict[str, Any]] = {}
 
     def apply(self, event: RecordedEvent) -> None:
-        category = category_of(event.stream)
-        decider = self.deciders.get(category)
-        if decider is None or event.type not in self.events:
+        if event.type not in self.events or category_of(event.stream) not in self.deciders:
             return
-        domain_event = self.events.from_recorded(event)
-        found = self._streams.get(event.stream)
-        state = decider.evolve(decider.initial if found is None else found[0], domain_event)
-        self._streams[event.stream] = (state, event.version)
-        self._by_category.setdefault(category, {})[event.stream] = state
-        self.applied(domain_event)
+        self.apply_domain(event.stream, self.events.from_recorded(event), event.version)
+
+    def apply_domain(self, stream: str, event: DomainEvent, version: int) -> None:
+        """Fold one event of `stream` at `version` in (a recorded one, or one a unit of
+        work staged before commit)."""
+        category = category_of(stream)
+        decider = self.deciders.get(category)
+        if decider is None:
+            return
+        found = self._streams.get(stream)
+        state = decider.evolve(decider.initial if found is None else found[0], event)
+        self._streams[stream] = (state, version)
+        self._by_category.setdefault(category, {})[stream] = state
+        self.applied(event)
+
+    def apply_staged(
+        self, stream: str, events: Sequence[DomainEvent], version: int, state: Any
+    ) -> None:
+        """A unit of work's events for `stream` (the first at `version`), whose fold the
+        command runner already computed (`state`): set it rather than evolve twice.
+        The `applied` hook then runs once per event, seeing the state after all of them."""
+        category = category_of(stream)
+        if category not in self.deciders:
+            return
+        self._streams[stream] = (state, version + len(events) - 1)
+        self._by_category.setdefault(category, {})[stream] = state
+        for event in events:
+            self.applied(event)
 
     def applied(self, event: DomainEvent) -> None:
         """Hook for subclasses: runs after `event` changed its stream's state."""
@@ -138,16 +193,48 @@ class AggregateStates:
 class ModelSource:
     """Loads aggregates from a caught-up `AggregateStates` instead of the log: no read
     per command, at the cost of holding every state in memory. A stale model only
-    costs a retry: appends still carry the version it had."""
+    costs a retry: appends still carry the version it had.
+
+    In a unit of work (`CommandRunner.atomically`, ADR 0024) it is a `StagingSource`:
+    staged events are folded into the model at once, so the service's policies, which
+    read the model, see what the unit decided so far; the commit's positions are then
+    skipped by the next catch-up, and a failed unit rebuilds the model from the log.
+    Whoever stages must hold the service's lock that keeps other readers out meanwhile.
+    """
 
     def __init__(self, runner: ProjectionRunner[Any]) -> None:
         self.runner = runner
+        self._in_unit = False
+        self._staged = False
 
     def load(self, stream: str, decider: Decider[Any, S]) -> Loaded[S]:
-        self.runner.catch_up()
+        if not self._in_unit:
+            self.runner.catch_up()
         model: AggregateStates = self.runner.projection
         state, version = model.state(stream)
         return Loaded(state, version)
 
     def appended(self, stream: str) -> None:
+        if not self._in_unit:
+            self.runner.catch_up()
+
+    def begin(self) -> None:
         self.runner.catch_up()
+        self._in_unit, self._staged = True, False
+
+    def stage(self, stream: str, events: Sequence[DomainEvent], version: int, state: Any) -> None:
+        model: AggregateStates = self.runner.projection
+        self._staged = True
+        model.apply_staged(stream, events, version, state)
+
+    def committed(self, results: Sequence[AppendResult]) -> None:
+        self._in_unit = False
+        self.runner.applied_ahead(p for result in results for p in result.positions)
+
+    def discard(self) -> None:
+        self._in_unit = False
+        if self._staged:
+            # Undoing staged folds would need every projection to be reversible; a
+            # failed unit is rare (bad input is refused before, conflicts need a
+            # second writer), so the model is rebuilt from the log instead (ADR 0024).
+            self.runner.rebuild()

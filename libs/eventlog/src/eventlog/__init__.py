@@ -6,6 +6,7 @@ Import the port and value types from here; open a backend with `open_store(url)`
 from eventlog.chain import Finding, Tampering, VerificationReport
 from eventlog.clock import Clock, FakeClock, system_clock
 from eventlog.errors import (
+    AtomicAppendUnsupportedError,
     BackendUnavailableError,
     ConcurrencyError,
     DuplicateEventIdError,
@@ -27,7 +28,7 @@ from eventlog.model import (
     category_of,
 )
 from eventlog.ownership import PLATFORM_OWNERSHIP, Ownership
-from eventlog.port import EventStore, Subscription
+from eventlog.port import EventStore, StreamAppend, Subscription
 from eventlog.validation import MAX_EVENT_BYTES
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "MAX_EVENT_BYTES",
     "PLATFORM_OWNERSHIP",
     "AppendResult",
+    "AtomicAppendUnsupportedError",
     "BackendUnavailableError",
     "Clock",
     "ConcurrencyError",
@@ -52,6 +54,7 @@ __all__ = [
     "PlatformIdentity",
     "PlatformIdentityError",
     "RecordedEvent",
+    "StreamAppend",
     "StreamPermissionError",
     "StreamState",
     "Subscription",

@@ -64,6 +64,12 @@ class BackendUnavailableError(EventLogError):
     """The backend could not be reached or answered with an unexpected failure."""
 
 
+class AtomicAppendUnsupportedError(EventLogError):
+    """`append_many` over several streams on a backend that cannot commit them in one
+    transaction; nothing was appended. Check `EventStore.atomic_append_many` first and
+    append stream by stream instead (ADR 0024)."""
+
+
 def _describe_expected(expected: object) -> str:
     if expected is StreamState.NO_STREAM:
         return "no stream"

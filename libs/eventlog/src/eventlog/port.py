@@ -12,7 +12,10 @@ Semantics (EventStoreDB's):
 - positions are global, strictly increasing in commit order, and `from_position` is
   inclusive, so a consumer resumes with `from_position=checkpoint + 1`;
 - appending a batch whose ids are already in the stream returns the original
-  positions and writes nothing, even if the expected version is now stale.
+  positions and writes nothing, even if the expected version is now stale;
+- `append_many` appends to several streams in one transaction (all or nothing), each
+  stream with its own expected version and exactly the checks of `append`, on the
+  backends that can (`atomic_append_many`; ADR 0024).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Any
+from typing import Any, ClassVar, NamedTuple
 
 from eventlog.chain import (
     StreamHead,
@@ -38,6 +41,7 @@ from eventlog.chain import (
 )
 from eventlog.clock import Clock, system_clock
 from eventlog.errors import (
+    AtomicAppendUnsupportedError,
     ConcurrencyError,
     DuplicateEventIdError,
     InvalidEventError,
@@ -112,8 +116,23 @@ class ExistingEvent:
     position: int
 
 
+class StreamAppend(NamedTuple):
+    """One stream's part of an `append_many`: a plain tuple works as well."""
+
+    stream: str
+    expected_version: ExpectedVersion
+    events: Sequence[NewEvent]
+
+
+Batch = tuple[str, list[PreparedEvent], ExpectedVersion]
+"""A validated, encoded append to one stream, as the backends receive it."""
+
+
 class EventStore(abc.ABC):
     """A handle on the log, opened for one writer (or read-only when writer is None)."""
+
+    atomic_append_many: ClassVar[bool] = False
+    """True when `append_many` commits several streams in one transaction here."""
 
     def __init__(
         self,
@@ -139,6 +158,71 @@ class EventStore(abc.ABC):
         expected_version: ExpectedVersion,
     ) -> AppendResult:
         """Append atomically; raises ConcurrencyError, InvalidEventError, permission errors."""
+        return self._append(*self._batch(stream, events, expected_version))
+
+    def append_many(
+        self, appends: Sequence[StreamAppend | tuple[str, ExpectedVersion, Sequence[NewEvent]]]
+    ) -> list[AppendResult]:
+        """Append to several streams in ONE transaction: all of them or none.
+
+        Each `(stream, expected_version, events)` gets exactly what `append` would do
+        to it alone (validation, ownership, its own expected-version check, the chain,
+        idempotent retry: a stream whose batch is already stored answers with the
+        original positions and writes nothing). Any other failure (a wrong expected
+        version, a partial duplicate, bad input) appends nothing at all. Streams are
+        written in the order given, so positions ascend in that order. A stream may
+        appear once. Results come in the order of `appends`.
+
+        One stream is an ordinary append on every backend; several raise
+        `AtomicAppendUnsupportedError` where `atomic_append_many` is False.
+        """
+        if not isinstance(appends, list | tuple):
+            raise InvalidEventError("appends", f"must be a list, got {type(appends).__name__}")
+        if not appends:
+            raise InvalidEventError("appends", "must name at least one stream")
+        batches: list[Batch] = []
+        streams: dict[str, int] = {}
+        ids: dict[str, int] = {}
+        for index, item in enumerate(appends):
+            field = f"appends[{index}]"
+            if not isinstance(item, tuple) or len(item) != 3:
+                raise InvalidEventError(
+                    field, "must be a StreamAppend or a (stream, expected_version, events) tuple"
+                )
+            stream, expected_version, events = item
+            try:
+                batch = self._batch(stream, events, expected_version)
+            except InvalidEventError as exc:
+                raise InvalidEventError(f"{field}.{exc.field}", exc.problem) from None
+            if stream in streams:
+                raise InvalidEventError(
+                    f"{field}.stream",
+                    f"{stream!r} is also appends[{streams[stream]}]; name each stream once "
+                    "and put all its events in one batch",
+                )
+            streams[stream] = index
+            for position, event in enumerate(batch[1]):
+                other = ids.setdefault(event.id, index)
+                if other != index:
+                    raise InvalidEventError(
+                        f"{field}.events[{position}].id",
+                        f"{event.id} is also in appends[{other}]; event ids are unique "
+                        "across the log",
+                    )
+            batches.append(batch)
+        if len(batches) == 1:
+            return [self._append(*batches[0])]
+        if not self.atomic_append_many:
+            raise AtomicAppendUnsupportedError(
+                f"{type(self).__name__} cannot append to {len(batches)} streams in one "
+                "transaction; nothing was appended. Append stream by stream instead "
+                "(see EventStore.atomic_append_many, ADR 0024)"
+            )
+        return self._append_many(batches)
+
+    def _batch(
+        self, stream: str, events: Sequence[NewEvent], expected_version: ExpectedVersion
+    ) -> Batch:
         validate_stream_name(stream)
         expected = validate_expected_version(expected_version)
         checked = validate_events(events)
@@ -146,7 +230,7 @@ class EventStore(abc.ABC):
         if category not in self._owned:
             raise StreamPermissionError(self.writer, stream, self._owned)
         prepared = [self._prepare(index, event) for index, event in enumerate(checked)]
-        return self._append(stream, prepared, expected)
+        return stream, prepared, expected
 
     def _prepare(self, index: int, event: NewEvent) -> PreparedEvent:
         data_json = encode_json(event.data, f"events[{index}].data")
@@ -471,6 +555,31 @@ class EventStore(abc.ABC):
     ) -> AppendResult:
         """Atomically: resolve retries (`_resolve_retry`), check the expected version
         (`_check_expected`), seal the batch (`_seal`) onto the current head and store it."""
+
+    def _append_many(self, batches: list[Batch]) -> list[AppendResult]:
+        """Atomically, in one transaction: for each batch in order, what `_append` does
+        (a batch that is an exact retry answers from what is stored); any error rolls
+        every batch back. Only backends with `atomic_append_many` override it."""
+        raise AtomicAppendUnsupportedError(f"{type(self).__name__} has no atomic append_many")
+
+    @staticmethod
+    def _resolve_retries(
+        batches: Sequence[Batch],
+        known: dict[int, AppendResult],
+        existing: Callable[[Sequence[PreparedEvent]], Sequence[ExistingEvent]],
+    ) -> bool:
+        """After a unique-id violation in an `_append_many`: record in `known` every batch
+        that is an exact retry (raising DuplicateEventIdError for a clash). False when no
+        batch was newly recognised, i.e. the violation had another cause."""
+        progressed = False
+        for index, (stream, prepared, _expected) in enumerate(batches):
+            if index in known:
+                continue
+            retry = EventStore._resolve_retry(stream, prepared, existing(prepared))
+            if retry is not None:
+                known[index] = retry
+                progressed = True
+        return progressed
 
     @abc.abstractmethod
     def _read_stream(

@@ -10,6 +10,12 @@ Durability: `synchronous=NORMAL` in WAL mode survives a crash of the process (th
 platform's failure model) but may lose the last transactions on power loss; set
 `durable=True` for `synchronous=FULL`.
 
+Group commit: appends from threads of one process that arrive while a commit is in
+flight queue up and are committed together by the next leader, in one transaction,
+each call in its own savepoint, so each caller is told exactly its own result (its
+positions, or its own ConcurrencyError) and one caller's conflict never fails another.
+`append_many` is one such call: several streams, all or nothing (ADR 0024).
+
 Wake-ups: appends made in this process wake this process's subscribers directly; appends
 made in other processes ring a Unix datagram doorbell (`eventlog.doorbell`) after their
 commit. The doorbell is only a hint, so a waiting subscriber still reads the head every
@@ -22,7 +28,7 @@ import contextlib
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,7 +36,7 @@ from typing import Any
 from eventlog.chain import StreamHead
 from eventlog.clock import Clock, system_clock
 from eventlog.doorbell import Doorbell, Ringer, wake_directory
-from eventlog.errors import BackendUnavailableError, ConcurrencyError
+from eventlog.errors import BackendUnavailableError, ConcurrencyError, EventLogError
 from eventlog.model import (
     GENESIS_HASH,
     AppendResult,
@@ -39,7 +45,7 @@ from eventlog.model import (
     RecordedEvent,
 )
 from eventlog.ownership import Ownership
-from eventlog.port import EventStore, ExistingEvent, PreparedEvent
+from eventlog.port import Batch, EventStore, ExistingEvent, PreparedEvent
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 POLL_SECONDS = 0.005
@@ -93,9 +99,38 @@ _STREAM_COLUMNS = (
 )
 _stream_row_to_event = RecordedEvent.from_stream_tuple
 
+_INSERT = (
+    "INSERT INTO events (event_id, stream, category, version, type, schema_version, "
+    "data, metadata, recorded_at_us, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+)
+_UPSERT_HEAD = (
+    "INSERT INTO streams (stream, version, last_hash) VALUES (?, ?, ?) "
+    "ON CONFLICT (stream) DO UPDATE SET version = excluded.version, "
+    "last_hash = excluded.last_hash"
+)
+
+
+_HEADS_PER_QUERY = 500
+"""Stream heads read per query in a multi-stream append (well below SQLite's limit on
+bound parameters)."""
+
+
+class _Pending:
+    """One append call waiting in the group-commit queue, and what it will be told."""
+
+    __slots__ = ("batches", "done", "error", "results")
+
+    def __init__(self, batches: list[Batch]) -> None:
+        self.batches = batches
+        self.results: list[AppendResult] | None = None
+        self.error: BaseException | None = None
+        self.done = False
+
 
 class SQLiteEventStore(EventStore):
     """The event log in one SQLite file. Open one instance per process and share it."""
+
+    atomic_append_many = True
 
     def __init__(
         self,
@@ -124,6 +159,20 @@ class SQLiteEventStore(EventStore):
         """Every connection opened and not yet closed (idle or borrowed)."""
         self._idle: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
+        # Group commit (ADR 0024): appends queue here while a commit is in flight.
+        self._group = threading.Condition()
+        self._queue: list[_Pending] = []
+        self._committing = False
+        self.commit_groups = 0
+        """Transactions committed by this handle (for tests and metrics)."""
+        self.grouped_calls = 0
+        """Append calls those transactions carried; / commit_groups = the mean group."""
+        self._queued: Callable[[int], None] | None = None
+        """Test-only hook: called, under the queue's lock, with the queue's length after
+        each call joins it."""
+        self._before_group: Callable[[int], None] | None = None
+        """Test-only hook: called by a group's leader with its size before BEGIN, so a
+        test can hold one commit in flight while others queue behind it."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._borrowed() as connection:
             # IF NOT EXISTS makes this safe when several processes open the file at once.
@@ -193,22 +242,6 @@ class SQLiteEventStore(EventStore):
             self._connections.append(connection)
         return connection
 
-    class _WriteTransaction:
-        """BEGIN IMMEDIATE … COMMIT, rolling back on any error."""
-
-        def __init__(self, connection: sqlite3.Connection) -> None:
-            self.connection = connection
-
-        def __enter__(self) -> sqlite3.Connection:
-            self.connection.execute("BEGIN IMMEDIATE")
-            return self.connection
-
-        def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-            if exc_type is None:
-                self.connection.execute("COMMIT")
-            else:
-                self.connection.execute("ROLLBACK")
-
     def close(self) -> None:
         """Close idle connections now and borrowed ones when they are returned: closing
         a connection another thread is using crashes the sqlite3 module."""
@@ -228,18 +261,79 @@ class SQLiteEventStore(EventStore):
     def _append(
         self, stream: str, prepared: list[PreparedEvent], expected: ExpectedVersion
     ) -> AppendResult:
-        with self._borrowed() as connection:
+        return self._submit([(stream, prepared, expected)])[0]
+
+    def _append_many(self, batches: list[Batch]) -> list[AppendResult]:
+        return self._submit(batches)
+
+    def _submit(self, batches: list[Batch]) -> list[AppendResult]:
+        """Group commit: queue the call; the first caller to find no commit in flight
+        becomes the leader and commits everything queued by then in one transaction,
+        each call in its own savepoint, so each is told exactly its own outcome."""
+        pending = _Pending(batches)
+        group: list[_Pending] | None = None
+        with self._group:
+            self._queue.append(pending)
+            hook = self._queued
+            if hook is not None:
+                hook(len(self._queue))
+            while self._committing and not pending.done:
+                self._group.wait()
+            if not pending.done:
+                self._committing = True
+                group, self._queue = self._queue, []
+        if group is not None:
             try:
-                with self._WriteTransaction(connection):
-                    result = self._append_locked(connection, stream, prepared, expected)
-            except sqlite3.IntegrityError:
-                # An id already stored: either an exact retry or a clash. The transaction
-                # was rolled back, so answer from what is stored.
-                existing = self._existing(connection, prepared)
-                retry = self._resolve_retry(stream, prepared, existing)
-                if retry is None:
+                self._commit_group(group)
+            finally:
+                with self._group:
+                    for member in group:
+                        member.done = True
+                    self._committing = False
+                    self._group.notify_all()
+        if pending.error is not None:
+            raise pending.error
+        assert pending.results is not None
+        return pending.results
+
+    def _commit_group(self, group: list[_Pending]) -> None:
+        hook = self._before_group
+        if hook is not None:
+            hook(len(group))
+        try:
+            with self._borrowed() as connection:
+                connection.execute("BEGIN IMMEDIATE")
+                try:
+                    # The log's last recorded time, read under the write lock: recorded_at
+                    # never goes backwards along the log (see port), and one group shares it.
+                    last = connection.execute(
+                        "SELECT recorded_at_us FROM events ORDER BY position DESC LIMIT 1"
+                    ).fetchone()
+                    recorded_at = self._recorded_at(
+                        None if last is None else _EPOCH + timedelta(microseconds=last[0])
+                    )
+                    for member in group:
+                        try:
+                            member.results = self._write_member(
+                                connection, member.batches, recorded_at
+                            )
+                        except (EventLogError, sqlite3.IntegrityError) as exc:
+                            member.error = exc  # its own outcome; the others go on
+                    connection.execute("COMMIT")
+                except BaseException:
+                    if connection.in_transaction:
+                        connection.execute("ROLLBACK")
                     raise
-                return retry
+        except BaseException as exc:  # noqa: BLE001 - handed to every caller of the group
+            # Nothing of the group was committed: every member that had succeeded so
+            # far is told so (a member with its own error keeps it: it wrote nothing).
+            for member in group:
+                if member.error is None:
+                    member.results = None
+                    member.error = self._group_failure(exc, len(group))
+            return
+        self.commit_groups += 1
+        self.grouped_calls += len(group)
         # Committed: tell other processes' subscribers (a hint; see module docstring).
         bell = self._doorbell
         self._ringer.ring(skip=None if bell is None else bell.path)
@@ -248,85 +342,144 @@ class SQLiteEventStore(EventStore):
         # this commit in that read.
         if self._waiters:
             self._wake()
-        return result
+
+    def _group_failure(self, exc: BaseException, size: int) -> BaseException:
+        if isinstance(exc, sqlite3.Error):
+            failure = BackendUnavailableError(f"SQLite log {self.path}: {exc}")
+            failure.__cause__ = exc
+            return failure
+        if size == 1 or not isinstance(exc, Exception):
+            return exc
+        failure = BackendUnavailableError(
+            f"SQLite log {self.path}: the group commit failed, nothing was appended: {exc!r}"
+        )
+        failure.__cause__ = exc
+        return failure
+
+    def _write_member(
+        self, connection: sqlite3.Connection, batches: list[Batch], recorded_at: datetime
+    ) -> list[AppendResult]:
+        """One call's batches inside the group's transaction, in a savepoint: all of them
+        or none. A unique-id violation means an id is already stored: resolve the exact
+        retries from what is stored and write the rest again."""
+        known: dict[int, AppendResult] = {}
+        while True:
+            connection.execute("SAVEPOINT fw_append")
+            try:
+                results = self._write_batches(connection, batches, known, recorded_at)
+            except sqlite3.IntegrityError:
+                connection.execute("ROLLBACK TO fw_append")
+                connection.execute("RELEASE fw_append")
+                if not self._resolve_retries(
+                    batches, known, lambda prepared: self._existing(connection, prepared)
+                ):
+                    raise
+                continue
+            except BaseException:
+                connection.execute("ROLLBACK TO fw_append")
+                connection.execute("RELEASE fw_append")
+                raise
+            connection.execute("RELEASE fw_append")
+            return results
+
+    def _write_batches(
+        self,
+        connection: sqlite3.Connection,
+        batches: list[Batch],
+        known: dict[int, AppendResult],
+        recorded_at: datetime,
+    ) -> list[AppendResult]:
+        """Every batch not already `known`: heads read in one query, rows inserted and
+        heads upserted in one statement each, whatever the number of streams."""
+        recorded_us = _to_us(recorded_at)
+        heads = self._heads(
+            connection, [batches[i][0] for i in range(len(batches)) if i not in known]
+        )
+        rows: list[tuple[object, ...]] = []
+        new_heads: list[tuple[str, int, str]] = []
+        planned: list[tuple[int, str, tuple[int, ...]]] = []
+        for index, (stream, prepared, expected) in enumerate(batches):
+            if index in known:
+                continue
+            current, last_hash = heads.get(stream, (None, GENESIS_HASH))
+            try:
+                self._check_expected(stream, expected, current)
+            except ConcurrencyError:
+                retry = self._resolve_retry(stream, prepared, self._existing(connection, prepared))
+                if retry is None:
+                    raise
+                known[index] = retry
+                continue
+            sealed = self._seal(
+                stream,
+                prepared,
+                next_version=0 if current is None else current + 1,
+                prev_hash=last_hash,
+                recorded_at=recorded_at,
+            )
+            category = stream.split("-", 1)[0]
+            rows.extend(
+                (
+                    item.event.id,
+                    stream,
+                    category,
+                    item.version,
+                    item.event.type,
+                    item.event.schema_version,
+                    item.event.data_json,
+                    item.event.metadata_json,
+                    recorded_us,
+                    item.prev_hash,
+                    item.hash,
+                )
+                for item in sealed
+            )
+            new_heads.append((stream, sealed[-1].version, sealed[-1].hash))
+            planned.append((index, stream, tuple(item.version for item in sealed)))
+        if rows:
+            if len(rows) == 1:
+                last_position = connection.execute(_INSERT, rows[0]).lastrowid or 0
+            else:
+                connection.executemany(_INSERT, rows)
+                # We hold the write lock, so the rows got consecutive rowids ending here.
+                last_position = connection.execute("SELECT last_insert_rowid()").fetchone()[0]
+            if len(new_heads) == 1:
+                connection.execute(_UPSERT_HEAD, new_heads[0])
+            else:
+                connection.executemany(_UPSERT_HEAD, new_heads)
+            position = last_position - len(rows) + 1
+            for index, stream, versions in planned:
+                known[index] = AppendResult(
+                    stream, versions, tuple(range(position, position + len(versions)))
+                )
+                position += len(versions)
+        return [known[index] for index in range(len(batches))]
+
+    @staticmethod
+    def _heads(
+        connection: sqlite3.Connection, streams: list[str]
+    ) -> dict[str, tuple[int | None, str]]:
+        """(version, last hash) of each existing stream among `streams`."""
+        if len(streams) == 1:
+            row = connection.execute(
+                "SELECT version, last_hash FROM streams WHERE stream = ?", streams
+            ).fetchone()
+            return {} if row is None else {streams[0]: (row[0], row[1])}
+        found: dict[str, tuple[int | None, str]] = {}
+        for offset in range(0, len(streams), _HEADS_PER_QUERY):
+            chunk = streams[offset : offset + _HEADS_PER_QUERY]
+            for stream, version, last_hash in connection.execute(
+                "SELECT stream, version, last_hash FROM streams "
+                f"WHERE stream IN ({','.join('?' * len(chunk))})",
+                chunk,
+            ):
+                found[stream] = (version, last_hash)
+        return found
 
     def _wake(self) -> None:
         with self._appended:
             self._wakeups += 1
             self._appended.notify_all()
-
-    def _append_locked(
-        self,
-        connection: sqlite3.Connection,
-        stream: str,
-        prepared: list[PreparedEvent],
-        expected: ExpectedVersion,
-    ) -> AppendResult:
-        # One statement, one row, even for a new stream: the stream's head and the
-        # log's last recorded time (recorded_at never goes backwards, see port).
-        current, last_hash, last_recorded_us = connection.execute(
-            "SELECT (SELECT version FROM streams WHERE stream = ?1), "
-            "(SELECT last_hash FROM streams WHERE stream = ?1), "
-            "(SELECT recorded_at_us FROM events ORDER BY position DESC LIMIT 1)",
-            (stream,),
-        ).fetchone()
-        if last_hash is None:
-            last_hash = GENESIS_HASH
-        try:
-            self._check_expected(stream, expected, current)
-        except ConcurrencyError:
-            retry = self._resolve_retry(stream, prepared, self._existing(connection, prepared))
-            if retry is not None:
-                return retry
-            raise
-        not_before = (
-            None if last_recorded_us is None else _EPOCH + timedelta(microseconds=last_recorded_us)
-        )
-        recorded_at = self._recorded_at(not_before)
-        sealed = self._seal(
-            stream,
-            prepared,
-            next_version=0 if current is None else current + 1,
-            prev_hash=last_hash,
-            recorded_at=recorded_at,
-        )
-        recorded_us = _to_us(recorded_at)
-        category = stream.split("-", 1)[0]
-        insert = (
-            "INSERT INTO events (event_id, stream, category, version, type, schema_version, "
-            "data, metadata, recorded_at_us, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
-        )
-        rows = [
-            (
-                item.event.id,
-                stream,
-                category,
-                item.version,
-                item.event.type,
-                item.event.schema_version,
-                item.event.data_json,
-                item.event.metadata_json,
-                recorded_us,
-                item.prev_hash,
-                item.hash,
-            )
-            for item in sealed
-        ]
-        if len(rows) == 1:
-            last_position = connection.execute(insert, rows[0]).lastrowid or 0
-        else:
-            connection.executemany(insert, rows)
-            # We hold the write lock, so the batch got consecutive rowids ending here.
-            last_position = connection.execute("SELECT last_insert_rowid()").fetchone()[0]
-        positions = list(range(last_position - len(rows) + 1, last_position + 1))
-        last = sealed[-1]
-        connection.execute(
-            "INSERT INTO streams (stream, version, last_hash) VALUES (?, ?, ?) "
-            "ON CONFLICT (stream) DO UPDATE SET version = excluded.version, "
-            "last_hash = excluded.last_hash",
-            (stream, last.version, last.hash),
-        )
-        return AppendResult(stream, tuple(s.version for s in sealed), tuple(positions))
 
     @staticmethod
     def _existing(

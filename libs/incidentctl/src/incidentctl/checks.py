@@ -3,7 +3,8 @@
     check define FILE      one check as YAML or JSON (`-` reads stdin); again = no-op
     check list             every check, its recorded status and latest run
     check run-once NAME    probe now and print each step with its timing
-    check results NAME     recent runs (the writer's in-memory ring), oldest first
+    check results NAME     recent runs (the writer's in-memory ring), oldest first, then
+                           the recorded outcomes and summaries from the log
     check remove NAME
 
 Talks to AlertService with the alert commands' server, token, TLS, retry, --json and
@@ -139,13 +140,24 @@ def check_results(
     ctx: typer.Context,
     name: NameArgument,
     limit: Annotated[int, typer.Option(min=1, max=1000, help="most recent runs")] = 20,
+    history: Annotated[
+        int, typer.Option(min=1, max=24 * 400, help="hours of recorded outcomes to show")
+    ] = 24,
     json_output: JsonOption = False,
 ) -> None:
-    """Recent runs, oldest first, and when the current failure began."""
+    """Recent runs (the writer's memory), the recorded outcomes and hourly summaries
+    (the log: they survive restarts), and when the current failure began."""
     with alert_session(ctx) as client:
-        answer = client.check_results(name, limit)
+        answer = client.check_results(name, limit, history)
     if json_output:
-        print_json({"check": _json(answer.check), "results": [_json(r) for r in answer.results]})
+        print_json(
+            {
+                "check": _json(answer.check),
+                "results": [_json(r) for r in answer.results],
+                "intervals": [_json(i) for i in answer.intervals],
+                "summaries": [_json(s) for s in answer.summaries],
+            }
+        )
         return
     table = Table(box=None, pad_edge=False)
     for column in ("at", "result", "time", "failing step", "detail"):
@@ -160,6 +172,25 @@ def check_results(
             Text(failing.detail if failing else ""),
         )
     console().print(table)
+    if answer.intervals:
+        recorded = Table(box=None, pad_edge=False, title=f"recorded outcomes, last {history} h")
+        for column in ("from", "until", "result", "failing step", "detail"):
+            recorded.add_column(column)
+        for i in answer.intervals:
+            recorded.add_row(
+                alert_render.when(i, "start"),
+                alert_render.when(i, "end") if i.HasField("end") else "now",
+                outcome_name(i.outcome),
+                Text(i.failing_step),
+                Text(i.detail),
+            )
+        console().print(recorded)
+    if answer.summaries:
+        runs = sum(s.runs for s in answer.summaries)
+        down = sum(s.down for s in answer.summaries)
+        console().print(
+            Text(f"{len(answer.summaries)} summaries: {runs} runs, {down} down"), soft_wrap=True
+        )
     status = outcome_name(answer.check.status)
     line = f"{name}: {status} since {alert_render.when(answer.check, 'status_since')}"
     if answer.check.HasField("first_failed_at"):

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -394,8 +395,11 @@ class AlertClient(ApiClient):
         request = alert_pb.RunCheckRequest(name=name)
         return self._unary("RunCheck", request, alert_pb.RunCheckResponse)
 
-    def check_results(self, name: str, limit: int) -> alert_pb.ListCheckResultsResponse:
+    def check_results(
+        self, name: str, limit: int, history_hours: int = 24
+    ) -> alert_pb.ListCheckResultsResponse:
         request = alert_pb.ListCheckResultsRequest(name=name, limit=limit)
+        request.history.FromTimedelta(timedelta(hours=history_hours))
         return self._unary("ListCheckResults", request, alert_pb.ListCheckResultsResponse)
 
 

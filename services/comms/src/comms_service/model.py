@@ -12,7 +12,11 @@ Indexes:
   dispatch's next due instant and the in-flight attempts' sender instances;
 - **promises**: kept or missed, by incident and by the severity they were made under;
 - **component history**: every status a component had and when, public and internal,
-  for uptime bars.
+  for uptime bars;
+- **check series**: detection's `check-*` streams (read, never written: any service may
+  read any category) folded by `contracts.checkseries`, so a component labelled on a
+  synthetic check gets measured uptime bars that a restart rebuilds from the log
+  (ADR 0026).
 
 It never decides, appends, reads the clock or talks to a broker.
 """
@@ -33,7 +37,8 @@ from comms_service import status_incident as si
 from comms_service import statuspage as sp
 from comms_service import subscriber as sub
 from comms_service.common import EVENTS, derived_id
-from eventlog import RecordedEvent, category_of
+from contracts import checkseries
+from eventlog import EventFilter, RecordedEvent, category_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,9 +94,15 @@ class CommsModel(AggregateStates):
     def __init__(self, deciders: Iterable[Decider[Any, Any]]) -> None:
         super().__init__("comms", EVENTS, deciders)
         self.ix = Indexes()
+        self.checks = checkseries.CheckSeriesIndex()
+        self.filter = EventFilter.of(categories=[*self.deciders, checkseries.CATEGORY])
         self.position = 0
 
     def apply(self, event: RecordedEvent) -> None:
+        if category_of(event.stream) == checkseries.CATEGORY:
+            self.checks.apply(event)
+            self.position = event.position  # a new bar to draw: a new ETag
+            return
         before = self._streams.get(event.stream)
         super().apply(event)
         self.position = event.position

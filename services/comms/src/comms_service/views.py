@@ -1,6 +1,9 @@
 """What the status page shows, as plain data: the Statuspage v2 JSON objects
 (../shared/formats/statuspage-v2.md: page, status, component, incident, incident update,
 scheduled maintenance) and the 90-day uptime bars, for the public or the internal page.
+A component labelled on a synthetic check (`statuspage_component`) gets bars measured by
+its checks (`contracts.checkseries`, ADR 0026); any other component's bars come from the
+statuses set on the page (one sweep over them, ADR 0027).
 
 Owns the one rule that keeps internal things internal: the public view contains only
 published, not internal-only incidents, their updates (never internal notes), and
@@ -11,6 +14,7 @@ and an instant; the web process, the feeds and the subscriber webhooks all use t
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,9 +22,11 @@ from typing import Any
 from comms_service import status_incident as si
 from comms_service import statuspage as sp
 from comms_service.model import CommsModel
+from contracts import checkseries
 
 PAGE_ID = "firewatch"
 UPTIME_DAYS = 90
+_DAY = timedelta(days=1)
 
 _IMPACT_ORDER = {si.Impact.NONE: 0, si.Impact.MINOR: 1, si.Impact.MAJOR: 2, si.Impact.CRITICAL: 3}
 _DESCRIPTIONS = {
@@ -277,38 +283,139 @@ class View:
 
     # ------------------------------------------------------------------ uptime
 
+    def checks_of(self, component_id: str) -> list[checkseries.CheckSeries]:
+        """The synthetic checks labelled for this component (ADR 0026)."""
+        return self.model.checks.for_component(component_id)
+
     def uptime(self, component_id: str, days: int = UPTIME_DAYS) -> list[tuple[str, float, str]]:
-        """(date, uptime fraction, worst status) per day, oldest first, from the log."""
+        """(date, uptime fraction, worst status) per day, oldest first, from the
+        statuses set on the page (a component without a check)."""
         history = [
             (at, status)
             for at, status, source in self.model.ix.component_history.get(component_id, [])
             if self.visible(source)
         ]
-        today = self.now.astimezone(UTC).date()
-        out: list[tuple[str, float, str]] = []
-        for back in range(days - 1, -1, -1):
-            day = today - timedelta(days=back)
-            start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-            end = min(start + timedelta(days=1), self.now)
-            if end <= start:
-                out.append((day.isoformat(), 1.0, "operational"))
-                continue
-            status = sp.ComponentStatus.OPERATIONAL
-            for at, new in history:
-                if at <= start:
-                    status = new
-            down = timedelta(0)
-            worst = status
-            cursor = start
-            for at, new in [*[(a, n) for a, n in history if start < a <= end], (end, status)]:
-                if _counts_down(status):
-                    down += at - cursor
-                cursor, status = at, new
-                if sp.SEVERITY_ORDER[new] > sp.SEVERITY_ORDER[worst]:
-                    worst = new
-            total = (end - start).total_seconds()
-            out.append((day.isoformat(), 1 - down.total_seconds() / total, worst.value))
-        return out
+        return status_bars(history, self.now, days)
+
+
+def status_bars(
+    history: Sequence[tuple[datetime, sp.ComponentStatus]], now: datetime, days: int = UPTIME_DAYS
+) -> list[tuple[str, float, str]]:
+    """(date, uptime fraction, worst status) for each of the `days` UTC days up to `now`,
+    oldest first, from a component's status changes in log order. A day counts as down
+    while the status is partial or major outage; today ends at `now`.
+
+    One pass over the changes and one over the days (ADR 0027: the page draws 90 bars
+    for every component on each render, so a rescan of the history per day was the
+    cost of the page). The rules are those of a per-day scan, kept exactly, including
+    for changes whose instants are out of log order (recorded by different streams,
+    clocks): a day's starting status is the *last logged* change at or before its
+    midnight, and its own changes are walked in log order.
+    """
+    if days <= 0:
+        return []
+    today = now.astimezone(UTC).date()
+    first = today - timedelta(days=days - 1)
+    origin = datetime(first.year, first.month, first.day, tzinfo=UTC)
+    # Each change inside the window goes to the day (midnight, next midnight] it falls in:
+    # a change at midnight closes the day before and opens the next one with its status.
+    in_day: list[list[tuple[datetime, sp.ComponentStatus]]] = [[] for _ in range(days)]
+    for at, new in history:
+        if origin < at <= now:
+            whole, rest = divmod(at - origin, _DAY)
+            in_day[whole if rest else whole - 1].append((at, new))
+    # The changes by instant (stable: log order among equal instants); sweeping midnights
+    # forward, the latest logged one passed so far gives the day's starting status.
+    by_instant = sorted(range(len(history)), key=lambda i: history[i][0])
+    passed = 0
+    latest = -1
+    out: list[tuple[str, float, str]] = []
+    for index in range(days):
+        day = first + timedelta(days=index)
+        start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        while passed < len(by_instant) and history[by_instant[passed]][0] <= start:
+            latest = max(latest, by_instant[passed])
+            passed += 1
+        end = min(start + _DAY, now)
+        if end <= start:
+            out.append((day.isoformat(), 1.0, "operational"))
+            continue
+        status = history[latest][1] if latest >= 0 else sp.ComponentStatus.OPERATIONAL
+        down = timedelta(0)
+        worst = status
+        cursor = start
+        for at, new in in_day[index]:
+            if _counts_down(status):
+                down += at - cursor
+            cursor, status = at, new
+            if sp.SEVERITY_ORDER[new] > sp.SEVERITY_ORDER[worst]:
+                worst = new
+        if _counts_down(status):
+            down += end - cursor
+        total = (end - start).total_seconds()
+        out.append((day.isoformat(), 1 - down.total_seconds() / total, worst.value))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class MeasuredBar:
+    """One day of a component's uptime as its synthetic checks measured it."""
+
+    day: str
+    uptime: float | None
+    """None: the checks knew nothing that day (not defined yet, or only checker errors)."""
+    status: str
+    """The colour class: a component status, or "no_data"."""
+    title: str
+
+
+def measured_bars(
+    series: list[checkseries.CheckSeries],
+    now: datetime,
+    days: int = UPTIME_DAYS,
+    *,
+    public: bool = True,
+) -> tuple[list[MeasuredBar], float | None]:
+    """The bars and the window's uptime (None when nothing was measured). Check names
+    are internal identifiers: only the internal page names them."""
+    bars = []
+    up = known = 0.0
+    names = "synthetic checks" if public else ", ".join(s.name for s in series)
+    for bar in checkseries.daily_uptime(series, now, days):
+        up += bar.up_seconds
+        known += bar.known_seconds
+        fraction = bar.uptime
+        if fraction is None:
+            bars.append(MeasuredBar(bar.day.isoformat(), None, "no_data", f"{bar.day}: no data"))
+            continue
+        parts = [f"{bar.day}: {fraction * 100:.2f}% up"]
+        if bar.down_seconds:
+            parts.append(f"{_minutes(bar.down_seconds)} down")
+        if bar.first_failed_at is not None:
+            parts.append(f"first failed {bar.first_failed_at.astimezone(UTC):%H:%M} UTC")
+        if bar.runs:
+            parts.append(f"{bar.runs:,} runs, {bar.failed_runs:,} failed")
+        if bar.latency_p50_ms is not None:
+            parts.append(f"median latency {bar.latency_p50_ms:.0f} ms")
+        parts.append(f"measured by {names}")
+        bars.append(MeasuredBar(bar.day.isoformat(), fraction, _colour(fraction), ", ".join(parts)))
+    return bars, (up / known if known else None)
+
+
+def _minutes(seconds: float) -> str:
+    minutes = seconds / 60
+    return f"{minutes:.0f} min" if minutes >= 1 else f"{seconds:.0f} s"
+
+
+def _colour(fraction: float) -> str:
+    # The thresholds status pages commonly use: any failure shows, a bad day stands out.
+    if fraction >= 1.0:
+        return sp.ComponentStatus.OPERATIONAL.value
+    if fraction >= 0.99:
+        return sp.ComponentStatus.DEGRADED_PERFORMANCE.value
+    if fraction >= 0.95:
+        return sp.ComponentStatus.PARTIAL_OUTAGE.value
+    return sp.ComponentStatus.MAJOR_OUTAGE.value
 
 
 def _counts_down(status: sp.ComponentStatus) -> bool:

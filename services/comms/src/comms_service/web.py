@@ -54,7 +54,7 @@ from comms_service import room as rm
 from comms_service import status_incident as si
 from comms_service.app import CommsApplication
 from comms_service.metrics import registry_for
-from comms_service.views import View
+from comms_service.views import View, measured_bars
 from contracts.domain import DomainError, InvalidCommandError, NotFoundError
 from eventlog.clock import Clock
 
@@ -193,12 +193,29 @@ class StatusPage:
     def _html(self, view: View, template: str, **extra: Any) -> tuple[bytes, str]:
         internal = not view.public
         components = view.components_json()
-        uptime = {c["id"]: view.uptime(c["id"]) for c in components if not c["group"]}
+        # A component with synthetic checks shows what they measured (ADR 0026); the
+        # others keep the bars of the statuses set on the page.
+        measured: dict[str, Any] = {}
+        uptime: dict[str, Any] = {}
+        for c in components:
+            if c["group"]:
+                continue
+            checks = view.checks_of(c["id"])
+            if checks:
+                bars, fraction = measured_bars(checks, view.now, public=view.public)
+                measured[c["id"]] = {
+                    "bars": bars,
+                    "pct": None if fraction is None else 100 * fraction,
+                    "checks": [] if view.public else [s.name for s in checks],
+                }
+            else:
+                uptime[c["id"]] = view.uptime(c["id"])
         context: dict[str, Any] = {
             "page": view.page_json(),
             "status": view.status_json(),
             "components": components,
             "uptime": uptime,
+            "measured": measured,
             "uptime_pct": {k: 100 * sum(f for _, f, _ in v) / len(v) for k, v in uptime.items()},
             "incidents": [view.incident_json(i) for i in view.unresolved()],
             "maintenances": [

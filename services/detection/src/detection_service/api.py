@@ -60,6 +60,7 @@ from detection_service.api_messages import (
     span,
     to_alert,
     to_check,
+    to_check_history,
     to_check_result,
     to_heartbeat,
     to_rule,
@@ -81,6 +82,8 @@ SENDERS = frozenset({Role.ADMIN, Role.RESPONDER, Role.INTEGRATION})
 """SendAlert, PushSamples, PingHeartbeat: what a monitoring tool's token needs."""
 
 ID_NAMESPACE = uuid.UUID("7d3c8a52-2f0e-5b61-9a4d-6e1b0c9f2a37")
+DEFAULT_HISTORY = timedelta(hours=24)
+"""ListCheckResults' durable history window when the request leaves it unset."""
 """Fixed forever: derives dedup keys and silence ids from idempotency keys."""
 
 
@@ -437,10 +440,19 @@ class AlertServicer(pb_grpc.AlertServiceServicer):
     ) -> pb.ListCheckResultsResponse:
         if request.limit < 0:
             raise InvalidCommandError("limit", "must be 0 (the default, 100) or more")
+        history = (
+            span(request.history, "history") if request.HasField("history") else DEFAULT_HISTORY
+        )
         results = self.app.check_results(request.name, request.limit or 100)
+        # The durable series from the log (ADR 0026): a restart empties `results`, not this.
+        intervals, summaries = to_check_history(
+            self.app.checks.history(request.name), self.app.clock() - history
+        )
         return pb.ListCheckResultsResponse(
             check=self._check(request.name),
             results=[to_check_result(r) for r in results],
+            intervals=intervals,
+            summaries=summaries,
         )
 
     def _check(self, name: str) -> pb.Check:

@@ -21,6 +21,7 @@ from google.protobuf import duration_pb2
 from pydantic import ValidationError
 
 from apikit.rpc import known_enum, set_timestamp
+from contracts import checkseries
 from contracts.domain import InvalidCommandError
 from detection_service.alert import Alert, AlertStatus, SourceKind, SourceSeverity
 from detection_service.check import Check, Outcome
@@ -325,6 +326,46 @@ def to_check_result(result: ProbeResult) -> pb.CheckResult:
     )
     set_timestamp(message, "at", result.at)
     return message
+
+
+def to_check_history(
+    series: checkseries.CheckSeries, since: datetime
+) -> tuple[list[pb.CheckInterval], list[pb.CheckSummary]]:
+    """The durable series (ADR 0026) from `since` on: the intervals overlapping it and
+    the summaries that ended after it."""
+    intervals = []
+    changes = series.changes
+    for index, change in enumerate(changes):
+        end = changes[index + 1].at if index + 1 < len(changes) else None
+        removed = next((e for s, e in series.spans if e is not None and s <= change.at < e), None)
+        if removed is not None and (end is None or removed < end):
+            end = removed
+        if end is not None and end <= since:
+            continue
+        interval = pb.CheckInterval(
+            outcome=OUTCOME_TO_PB[Outcome(change.status)],
+            failing_step=change.failing_step,
+            detail=change.detail,
+        )
+        set_timestamp(interval, "start", change.at)
+        set_timestamp(interval, "end", end)
+        intervals.append(interval)
+    summaries = []
+    for summary in series.summaries:
+        if summary.period_end <= since:
+            continue
+        message = pb.CheckSummary(
+            runs=summary.runs,
+            up=summary.up,
+            down=summary.down,
+            checker_errors=summary.checker_errors,
+            latency_p50_ms=summary.latency_p50_ms,
+            latency_max_ms=summary.latency_max_ms,
+        )
+        set_timestamp(message, "period_start", summary.period_start)
+        set_timestamp(message, "period_end", summary.period_end)
+        summaries.append(message)
+    return intervals, summaries
 
 
 def to_check(state: Check, last: ProbeResult | None = None) -> pb.Check:

@@ -9,9 +9,11 @@ evaluates like any other, so pending/firing/resolved, grouping, silences and the
 incident come from the one existing path. The failing step, its detail and the
 response excerpt reach the alert's annotations through `annotations_for`.
 
-Also owns the bounded record: an in-memory ring of results per check (uptime bars,
-recent history), a `CheckStatusChanged` event only when the outcome changes and a
-`CheckSummaryRecorded` per summary period. Scheduling and threads are not here
+Also owns the bounded record: an in-memory ring of results per check (recent
+per-probe detail, lost on restart), a `CheckStatusChanged` event only when the outcome
+changes and a `CheckSummaryRecorded` per summary period (flushed on a clean stop); the
+durable time series is a fold of those events (`history`, `contracts.checkseries`,
+ADR 0026). Scheduling and threads are not here
 (`synthetics.py`); this module never opens a socket except through `probes.run_probe`.
 """
 
@@ -25,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from contracts import checkseries
 from contracts.domain import NotFoundError
 from contracts.events import DomainEvent
 from detection_service import check, rule
@@ -273,6 +276,38 @@ class Checks:
                 actor=f"check:{state.name}",
             ).events
         )
+
+    def flush_summaries(self, at: datetime) -> list[DomainEvent]:
+        """Record every check's unfinished period up to `at` (a clean shutdown calls
+        this), so a restart loses no counted run; after a crash only the runs since the
+        last summary are lost, never a status change (ADR 0026)."""
+        events: list[DomainEvent] = []
+        with self.core.lock:
+            model = self.core.caught_up()
+            for name, period in list(self._periods.items()):
+                state: Check = model.state(check.stream_for(name))[0]
+                if not state.exists or not period.runs:
+                    continue
+                start = state.last_summary_end or (state.defined_at or at)
+                if at <= start:
+                    continue
+                events += self.core.run(
+                    CHECK,
+                    check.stream_for(name),
+                    period.summary(start, at),
+                    cause=f"summary/{at.isoformat()}",
+                    actor=f"check:{name}",
+                ).events
+                self._periods[name] = _Period()
+        return events
+
+    def history(self, name: str) -> checkseries.CheckSeries:
+        """The check's durable time series (status intervals and hourly summaries),
+        folded from its stream: what a restart keeps, unlike `results` (ADR 0026)."""
+        self.get(name)
+        stream = check.stream_for(name)
+        index = checkseries.fold(self.core.store.read_stream(stream), retention=None)
+        return index.series.get(name) or checkseries.CheckSeries(name)
 
     # ------------------------------------------------------------------ reads
 

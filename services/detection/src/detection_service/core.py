@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from appkit import Aggregate, CommandResult, CommandRunner, EventIds, ModelSource, ProjectionRunner
@@ -32,6 +32,7 @@ MAX_ATTEMPTS = 5
 
 C = TypeVar("C")
 S = TypeVar("S")
+T = TypeVar("T")
 
 
 class InvalidPayloadError(InvalidCommandError):
@@ -79,6 +80,11 @@ class Core:
         """The read model with everything committed so far applied."""
         self.projections.catch_up()
         return self.model
+
+    def atomically(self, body: Callable[[], T]) -> T:
+        """Run `body`'s commands as one unit of work: one transaction (ADR 0024). The
+        caller holds `lock`, which keeps readers from the model's staged state."""
+        return self.runner.atomically(body)
 
     def run(
         self, aggregate: Aggregate[C, S], stream: str, command: C, *, cause: str, actor: str

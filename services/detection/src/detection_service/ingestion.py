@@ -4,8 +4,9 @@ paths (Alertmanager webhook v4, PagerDuty Events v2, the gRPC AlertService).
 Owns turning a parsed signal into an alert command (trigger, acknowledge, resolve)
 with the integration's default labels, the routing config's auto-resolve and flapping
 policy and any suppression in force, then keeping the alert's group in step. Input is
-validated by the pure format parsers first, so bad input appends nothing. It never
-parses HTTP or protobuf itself.
+validated by the pure format parsers first, so bad input appends nothing, and each
+request's alerts and their groups are appended in one transaction (the kit's unit of
+work, ADR 0024) where the log allows it. It never parses HTTP or protobuf itself.
 """
 
 from __future__ import annotations
@@ -125,7 +126,11 @@ class Ingestion:
         if errors:
             raise InvalidPayloadError(errors)
         with self.core.lock:
-            return [self._ingest(s, source, SourceKind.ALERTMANAGER) for s in signals]
+            # One transaction for the whole notification: every alert and group it
+            # touches, or nothing (ADR 0024).
+            return self.core.atomically(
+                lambda: [self._ingest(s, source, SourceKind.ALERTMANAGER) for s in signals]
+            )
 
     def ingest_pagerduty(self, payload: Any, source: integration.Integration | None = None) -> str:
         """One PagerDuty Events v2 request; returns its dedup_key (made up when a
@@ -139,7 +144,9 @@ class Ingestion:
         if signal.dedup_key is None:
             signal = replace(signal, dedup_key=uuid.uuid4().hex)
         with self.core.lock:
-            return self._ingest(signal, source, SourceKind.PAGERDUTY).dedup_key
+            return self.core.atomically(
+                lambda: self._ingest(signal, source, SourceKind.PAGERDUTY)
+            ).dedup_key
 
     def send_alert(
         self,
@@ -175,7 +182,7 @@ class Ingestion:
             idempotency="grpc/" + event.signal.action.value,
         )
         with self.core.lock:
-            return self._ingest(signal, source, SourceKind.GRPC)
+            return self.core.atomically(lambda: self._ingest(signal, source, SourceKind.GRPC))
 
     def _ingest(
         self, signal: Signal, source: integration.Integration, kind: SourceKind

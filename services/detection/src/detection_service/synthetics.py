@@ -103,6 +103,11 @@ class CheckScheduler:
         if self._thread.is_alive():
             self._thread.join(timeout=10)
         self._pool.shutdown(wait=False, cancel_futures=True)
+        try:
+            # The hour so far would die with the process: record it (ADR 0026).
+            self.app.checks.flush_summaries(self.app.clock())
+        except Exception:
+            log.exception("check summaries could not be recorded at shutdown")
 
     def _loop(self) -> None:
         pause = 0.0

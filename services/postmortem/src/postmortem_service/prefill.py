@@ -4,7 +4,11 @@ from the log and never retyped.
 The incident's cross-service timeline is every event carrying its id as
 `metadata.correlation_id`, in log order (DESIGN "One logical log"), plus the detection
 events of the alert that declared it (correlated with the alert group, and the alert's
-own stream, where its pending and firing instants and sample values live).
+own stream, where its pending and firing instants and sample values live), plus the
+status changes of the synthetic checks that raised those alerts (ADR 0026): an alert
+labelled `source=synthetic, check=<name>` brings in `check-<name>`'s changes from the
+failure in force at detection to its recovery, worded relative to detection
+("checkout first failed at step pay (status 503), 6 min before detection").
 
 `TimelineIndex` is the projection that finds them; `prefill` turns them into entries
 and durations. Generated entries are immutable (they are log events); they are
@@ -19,11 +23,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from eventlog import EventFilter, RecordedEvent
+from contracts import checkseries
+from eventlog import EventFilter, RecordedEvent, category_of
 
 ALERT_STARTS = {"AlertPending": "pending_at", "AlertTriggered": "fired_at"}
 ACKS = {
@@ -65,6 +70,11 @@ _PEOPLE_FIELDS = (
     "posted_by",
 )
 _SKIP_TYPES = frozenset({"IncidentNumberAllocated"})
+_LABELLED = frozenset(
+    {"AlertPending", "AlertTriggered", "AlertGroupFiring", "AlertGroupAlertAdded"}
+)
+MAX_CHECK_CHANGES = 20
+"""Status changes of one check on one timeline: a flapping check must not drown it."""
 
 
 class TimelineIndex:
@@ -79,8 +89,14 @@ class TimelineIndex:
         self.correlated: dict[str, list[RecordedEvent]] = {}
         self.firings: dict[str, tuple[str, str | None]] = {}
         """AlertGroupFiring event id -> (group id, alert id)."""
+        self.check_changes: dict[str, list[RecordedEvent]] = {}
+        """check name -> its CheckStatusChanged events (one per change, never one per
+        probe: bounded as the log is, ADR 0021)."""
 
     def apply(self, event: RecordedEvent) -> None:
+        if event.type == "CheckStatusChanged" and category_of(event.stream) == "check":
+            self.check_changes.setdefault(checkseries.check_name(event.stream), []).append(event)
+            return
         correlation = event.metadata.correlation_id
         if correlation and event.type not in _SKIP_TYPES:
             self.correlated.setdefault(correlation, []).append(event)
@@ -186,8 +202,32 @@ def describe(event: RecordedEvent) -> str:
             return f"Runbook step: {step}".rstrip(": ")
         case "StakeholderUpdatePosted":
             return f"Stakeholder update: {d.get('text') or d.get('message') or ''}".rstrip(": ")
+        case "CheckStatusChanged":
+            return _check_text(event, first=False)
     # Events of services this module does not know yet still appear, by type.
     return event.type
+
+
+def _check_text(event: RecordedEvent, *, first: bool) -> str:
+    d: dict[str, Any] = dict(event.data)
+    name = checkseries.check_name(event.stream)
+    status = d.get("status")
+    if status == checkseries.UP:
+        return f"Synthetic check {name} recovered"
+    if status == checkseries.CHECKER_ERROR:
+        return f"Synthetic check {name} could not run (checker error: {d.get('detail', '')})"
+    step = f" at step {d['failing_step']}" if d.get("failing_step") else ""
+    detail = f" ({d['detail']})" if d.get("detail") else ""
+    return f"Synthetic check {name} {'first failed' if first else 'failed'}{step}{detail}"
+
+
+def _relative(at: datetime, detected: datetime) -> str:
+    seconds = (at - detected).total_seconds()
+    size = abs(seconds)
+    amount = f"{size / 60:.0f} min" if size >= 60 else f"{size:.0f} s"
+    if size < 1:
+        return "at detection"
+    return f"{amount} {'before' if seconds < 0 else 'after'} detection"
 
 
 def _sample(d: dict[str, Any]) -> str:
@@ -222,11 +262,16 @@ def prefill(
     acknowledged: datetime | None = None
     mitigated: datetime | None = None
     resolved: datetime | None = None
+    check_entries: list[tuple[int, RecordedEvent]] = []
     for event in ordered:
         data: dict[str, Any] = dict(event.data)
         at = _time(data, event.recorded_at)
         if event.metadata.occurred_at is not None:
             at = event.metadata.occurred_at
+        if event.type == "CheckStatusChanged":
+            # The probe's due time, not when the writer appended it.
+            at = _iso(data.get("at")) or at
+            check_entries.append((len(entries), event))
         entries.append(
             GeneratedEntry(
                 str(event.id),
@@ -272,6 +317,15 @@ def prefill(
                     responders[by] = None
                 ack = _iso(data.get(ack_field)) or at
                 acknowledged = ack if acknowledged is None else min(acknowledged, ack)
+    seen: set[str] = set()
+    for index, event in check_entries:
+        name = event.stream
+        first = event.data.get("status") == checkseries.DOWN and name not in seen
+        seen.update([name] if first else [])
+        text = _check_text(event, first=first)
+        if declared is not None:
+            text += f", {_relative(entries[index].at, declared)}"
+        entries[index] = replace(entries[index], text=text)
     start: datetime | None
     if impact_started_at is not None:
         start, source = impact_started_at, "edited"
@@ -320,4 +374,51 @@ def incident_events(
         events.extend(index.correlated.get(group_id, []))
         if alert_id:
             events.extend(alert_stream(f"alert-{alert_id}"))
+    events.extend(check_events(index, events))
     return events
+
+
+def check_events(index: TimelineIndex, events: Sequence[RecordedEvent]) -> list[RecordedEvent]:
+    """The status changes of the synthetic checks whose alerts are in `events`: from
+    the failure in force at detection (or the last one before it) to the first recovery
+    after the incident was resolved (or every later one while it is open)."""
+    names: dict[str, None] = {}
+    detected: datetime | None = None
+    resolved: datetime | None = None
+    for event in events:
+        data = event.data
+        if event.type in _LABELLED:
+            labels = data.get("labels") or {}
+            if labels.get("source") == "synthetic" and labels.get("check"):
+                names[str(labels["check"])] = None
+        elif event.type == "IncidentDeclared":
+            detected = _iso(data.get("declared_at")) or event.recorded_at
+        elif event.type == "IncidentResolved":
+            resolved = _iso(data.get("resolved_at")) or event.recorded_at
+        elif event.type == "IncidentReopened":
+            resolved = None
+    if detected is None:
+        return []
+    found: list[RecordedEvent] = []
+    for name in names:
+        recorded = index.check_changes.get(name, [])
+        changes = [checkseries.StatusChange.from_recorded(e) for e in recorded]
+        series = checkseries.CheckSeries(name, changes=changes)
+        began = series.failure_at(detected)
+        if began is None:
+            continue
+        taken: list[RecordedEvent] = []
+        last: str | None = None
+        for event, change in zip(recorded, changes, strict=True):
+            if change.at < began.at:
+                continue
+            if resolved is not None and change.at > resolved and last == checkseries.UP:
+                break  # recovered before the incident closed: later changes are not its
+            taken.append(event)
+            last = change.status
+            if len(taken) >= MAX_CHECK_CHANGES:
+                break
+            if resolved is not None and change.at > resolved and last == checkseries.UP:
+                break  # still failing when the incident closed: up to its recovery
+        found.extend(taken)
+    return found

@@ -5,7 +5,8 @@ Thin adapter over `RunbooksApplication`:
 
     IncidentDeclared -> request_automatic(perform=True): each automatic run is requested
                         with its first attempt in one append and performed at once
-                        (no wait for the timer); then attach_matching
+                        (no wait for the timer); then attach_matching, once
+                        those calls are done or ATTACH_WAITS_FOR_CALLS_SECONDS passed
     every second     -> tick(): claim every run due (queued, approved, retry due, or an
                         attempt lost by an earlier instance of this slot) and perform it
 
@@ -51,6 +52,9 @@ SOURCE_SERVICE = "incident"
 EVENT_TYPES = ("IncidentDeclared",)
 INCIDENT_QUEUE = "runbooks.incident"
 TICK_SECONDS = 1.0
+ATTACH_WAITS_FOR_CALLS_SECONDS = 0.25
+"""How long a declaration's handler lets its automatic calls run alone before it
+appends the runbook attachment anyway (a slow target must not hold the handler)."""
 
 QUEUE_BINDINGS: list[QueueBinding] = [QueueBinding(INCIDENT_QUEUE, SOURCE_SERVICE, EVENT_TYPES)]
 
@@ -76,10 +80,14 @@ class Automator:
         cause = str(event.id)
         with self.lock:
             jobs = self.app.request_automatic(incident_id, causation_id=cause, perform=True)
-        self._spawn(jobs)
-        # sleep-ok: a cooperative yield, not a wait: the spawned calls leave before the
-        # attachment is appended, which keeps the append off the action's latency.
-        eventlet.sleep(0)
+        calls = [self.calls.spawn(self._perform, job) for job in jobs]
+        # The attachment is appended once the calls are done (or after a short bound for
+        # a slow target): appended meanwhile, its fold and commit would hold the
+        # interpreter while the call's thread needs it to send the request. It is still
+        # appended before this handler returns, i.e. before the event is acked.
+        with eventlet.Timeout(ATTACH_WAITS_FOR_CALLS_SECONDS, False):
+            for call in calls:
+                call.wait()
         with self.lock:
             self.app.attach_matching(incident_id, causation_id=cause)
 

@@ -68,6 +68,8 @@ _RECORD_OVERHEAD = 96
 """Bytes a log record costs beyond its payload, so positions have realistic gaps."""
 _LIVE_WAKE_SECONDS = 0.5
 """How long a caught-up subscription sleeps before re-checking that its call is alive."""
+STOP_JOIN_SECONDS = 5.0
+"""How long `stop()` waits for handler threads to finish (a bound, not a pause)."""
 _SYSTEM_SEED = (
     ("$epoch-information", "$epoch-information", b'{"epochNumber":0}'),
     ("$users", "$UserCreated", b'{"LoginName":"admin"}'),
@@ -236,8 +238,15 @@ class FakeEventStoreDBServer:
             self._server.stop(grace).wait()
             self._server = None
         if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = None
+            executor, self._executor = self._executor, None
+            executor.shutdown(wait=False, cancel_futures=True)
+            # Join the handler threads, with a bound: left running, they outlive the
+            # test and compete for the GIL with every later test in the process (a
+            # suite once slowed an unrelated eventlet test 30-fold that way). Handlers
+            # leave their loops within _LIVE_WAKE_SECONDS once the server stopped.
+            deadline = time.monotonic() + STOP_JOIN_SECONDS
+            for thread in list(getattr(executor, "_threads", ())):
+                thread.join(timeout=max(0.0, deadline - time.monotonic()))
 
     def __enter__(self) -> FakeEventStoreDBServer:
         return self.start()

@@ -705,17 +705,57 @@ class RunCheckResponse(_message.Message):
     def __init__(self, result: _Optional[_Union[CheckResult, _Mapping]] = ..., recorded: bool = ...) -> None: ...
 
 class ListCheckResultsRequest(_message.Message):
-    __slots__ = ("name", "limit")
+    __slots__ = ("name", "limit", "history")
     NAME_FIELD_NUMBER: _ClassVar[int]
     LIMIT_FIELD_NUMBER: _ClassVar[int]
+    HISTORY_FIELD_NUMBER: _ClassVar[int]
     name: str
     limit: int
-    def __init__(self, name: _Optional[str] = ..., limit: _Optional[int] = ...) -> None: ...
+    history: _duration_pb2.Duration
+    def __init__(self, name: _Optional[str] = ..., limit: _Optional[int] = ..., history: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class ListCheckResultsResponse(_message.Message):
-    __slots__ = ("check", "results")
+    __slots__ = ("check", "results", "intervals", "summaries")
     CHECK_FIELD_NUMBER: _ClassVar[int]
     RESULTS_FIELD_NUMBER: _ClassVar[int]
+    INTERVALS_FIELD_NUMBER: _ClassVar[int]
+    SUMMARIES_FIELD_NUMBER: _ClassVar[int]
     check: Check
     results: _containers.RepeatedCompositeFieldContainer[CheckResult]
-    def __init__(self, check: _Optional[_Union[Check, _Mapping]] = ..., results: _Optional[_Iterable[_Union[CheckResult, _Mapping]]] = ...) -> None: ...
+    intervals: _containers.RepeatedCompositeFieldContainer[CheckInterval]
+    summaries: _containers.RepeatedCompositeFieldContainer[CheckSummary]
+    def __init__(self, check: _Optional[_Union[Check, _Mapping]] = ..., results: _Optional[_Iterable[_Union[CheckResult, _Mapping]]] = ..., intervals: _Optional[_Iterable[_Union[CheckInterval, _Mapping]]] = ..., summaries: _Optional[_Iterable[_Union[CheckSummary, _Mapping]]] = ...) -> None: ...
+
+class CheckInterval(_message.Message):
+    __slots__ = ("outcome", "start", "end", "failing_step", "detail")
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    START_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    FAILING_STEP_FIELD_NUMBER: _ClassVar[int]
+    DETAIL_FIELD_NUMBER: _ClassVar[int]
+    outcome: CheckOutcome
+    start: _timestamp_pb2.Timestamp
+    end: _timestamp_pb2.Timestamp
+    failing_step: str
+    detail: str
+    def __init__(self, outcome: _Optional[_Union[CheckOutcome, str]] = ..., start: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., end: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., failing_step: _Optional[str] = ..., detail: _Optional[str] = ...) -> None: ...
+
+class CheckSummary(_message.Message):
+    __slots__ = ("period_start", "period_end", "runs", "up", "down", "checker_errors", "latency_p50_ms", "latency_max_ms")
+    PERIOD_START_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_END_FIELD_NUMBER: _ClassVar[int]
+    RUNS_FIELD_NUMBER: _ClassVar[int]
+    UP_FIELD_NUMBER: _ClassVar[int]
+    DOWN_FIELD_NUMBER: _ClassVar[int]
+    CHECKER_ERRORS_FIELD_NUMBER: _ClassVar[int]
+    LATENCY_P50_MS_FIELD_NUMBER: _ClassVar[int]
+    LATENCY_MAX_MS_FIELD_NUMBER: _ClassVar[int]
+    period_start: _timestamp_pb2.Timestamp
+    period_end: _timestamp_pb2.Timestamp
+    runs: int
+    up: int
+    down: int
+    checker_errors: int
+    latency_p50_ms: float
+    latency_max_ms: float
+    def __init__(self, period_start: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., period_end: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., runs: _Optional[int] = ..., up: _Optional[int] = ..., down: _Optional[int] = ..., checker_errors: _Optional[int] = ..., latency_p50_ms: _Optional[float] = ..., latency_max_ms: _Optional[float] = ...) -> None: ...

@@ -1,0 +1,68 @@
+"""The worker's declaration handler (`Automator.handle`), in-process on green threads:
+the automatic call goes first and the runbook attachment is appended after it, so the
+attachment's fold and commit never hold the interpreter while the call is being sent;
+a target that does not answer holds the attachment back only for
+`ATTACH_WAITS_FOR_CALLS_SECONDS`, and the attachment is still in the log before the
+handler returns (i.e. before the event would be acked)."""
+
+from __future__ import annotations
+
+import eventlet
+import eventlet.event
+import pytest
+
+from eventlog import RecordedEvent
+from incident_service import domain as inc
+from runbooks_service import worker
+from runbooks_service.app import Job, Result
+from runbooks_service.worker import Automator
+from tests.unit.runbooks.conftest import World, rollback_runbook
+
+
+def _declared(world: World) -> RecordedEvent:
+    world.app.publish(rollback_runbook(), by="alice")
+    declared = world.incidents.declare(
+        title="Checkout 5xx", severity="P1", services=["checkout"], declared_by="bob"
+    )
+    return world.incidents.store.read_stream(inc.stream_for(declared.incident_id))[0]
+
+
+def _types(world: World) -> list[str]:
+    return [e.type for e in world.app.store.read_all() if e.type.startswith(("Action", "Runbook"))]
+
+
+def test_the_attachment_is_appended_after_the_call_is_done(world: World) -> None:
+    def execute(job: Job) -> Result:
+        # sleep-ok: a cooperative yield, as a network wait is; the old handler appended
+        # the attachment right here, while the call was still in flight.
+        eventlet.sleep(0)
+        assert "RunbooksAttached" not in _types(world), "attached before the call"
+        return Result(True, 200, 1)
+
+    automator = Automator(world.app, execute=execute, run_blocking=lambda f, *a: f(*a))
+    event = _declared(world)
+    automator.handle(event)
+    types = _types(world)
+    assert types.index("ActionResultRecorded") < types.index("RunbooksAttached")
+    assert [r.runbook_id for r in world.app.view("INC-1").record.runbooks] == ["checkout-5xx"]
+
+
+def test_a_target_that_hangs_delays_the_attachment_only_by_the_bound(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(worker, "ATTACH_WAITS_FOR_CALLS_SECONDS", 0.05)
+    release = eventlet.event.Event()
+
+    def execute(job: Job) -> Result:
+        release.wait()  # a target that does not answer until the test says so
+        return Result(True, 200, 1)
+
+    automator = Automator(world.app, execute=execute, run_blocking=lambda f, *a: f(*a))
+    event = _declared(world)
+    automator.handle(event)  # returns while the call is still in flight
+    types = _types(world)
+    assert "RunbooksAttached" in types
+    assert "ActionResultRecorded" not in types
+    release.send(None)
+    automator.drain()
+    assert "ActionResultRecorded" in _types(world)
