@@ -579,6 +579,63 @@ def test_verify_all_checks_every_stream_and_reports_progress(log: LogUnderTest) 
     assert progress[-1][0] == progress[-1][1] == report.streams_checked
 
 
+def _tamper(log: LogUnderTest, kind: str, events: list[RecordedEvent]) -> None:
+    if kind == "edited":
+        log.harness.tamper_edit_data(log.stream(), 2, {"n": 2000})
+    elif kind == "deleted":
+        log.harness.tamper_delete(log.stream(), 2)
+    elif kind == "deleted-last":
+        log.harness.tamper_delete(log.stream(), 4)
+    elif kind == "reordered":
+        log.harness.tamper_swap_versions(log.stream(), 1, 3)
+    else:
+        forged_id = str(uuid.uuid4())
+        data_json = json.dumps({"n": 999}, separators=(",", ":"))
+        forged_hash = event_hash(
+            event_id=forged_id,
+            stream=log.stream(),
+            event_type="MoneyDeposited",
+            schema_version=1,
+            data_json=data_json,
+            metadata=EventMetadata(),
+            recorded_at=events[2].recorded_at,
+            prev_hash=events[1].hash,
+        )
+        log.harness.tamper_insert(
+            log.stream(),
+            2,
+            ForgedEvent(
+                forged_id,
+                "MoneyDeposited",
+                1,
+                data_json,
+                "{}",
+                events[2].recorded_at,
+                events[1].hash,
+                forged_hash,
+            ),
+        )
+
+
+@pytest.mark.parametrize("kind", ["edited", "deleted", "deleted-last", "reordered", "inserted"])
+def test_verify_all_names_exactly_what_verify_of_the_stream_names(
+    log: LogUnderTest, kind: str
+) -> None:
+    # verify_all checks intact streams in one pass and re-reads the others for the
+    # full analysis (docs/adr/0025): its findings must be the full analysis's.
+    events = _stream_of_five(log)
+    log.store.append(log.stream("clean"), [opened(), deposited(1)], StreamState.NO_STREAM)
+    _tamper(log, kind, events)
+
+    alone = [str(f) for f in log.store.verify(log.stream()).findings]
+    everything = log.store.verify_all()
+
+    assert alone, kind
+    assert [str(f) for f in everything.findings if f.stream == log.stream()] == alone
+    assert not [f for f in everything.findings if f.stream == log.stream("clean")]
+    assert log.store.verify(log.stream("clean")).events_checked == 2
+
+
 # ---------------------------------------------------------------- ownership
 
 

@@ -29,13 +29,15 @@ from __future__ import annotations
 import enum
 import functools
 import hashlib
+import json
+import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from json.encoder import encode_basestring
 from typing import Any
 
-from eventlog.model import GENESIS_HASH, EventMetadata, RecordedEvent
+from eventlog.model import GENESIS_HASH, EventMetadata, RecordedEvent, parse_timestamp
 from eventlog.validation import encode_json
 
 
@@ -128,29 +130,73 @@ def _format_us(microseconds: int) -> str:
     ) + "Z"
 
 
+_METADATA_KEYS = frozenset(("actor", "causation_id", "correlation_id", "credential", "occurred_at"))
+_NO_METADATA_FRAGMENTS = ('{"actor":null,"causation_id":null,"correlation_id":null,', "null")
+
+
+@functools.lru_cache(maxsize=4096)
+def _metadata_fragments(metadata_json: str) -> tuple[str, str] | None:
+    """The canonical encoding's metadata parts for a stored metadata text: the prefix
+    (actor through credential) and the occurred_at value; None when the text is not
+    the plain form this library stores (then the slow path decides, with its errors).
+
+    Events of one incident share their metadata text (correlation id, actor), so the
+    few distinct texts of a verify run are decoded once, not once per event."""
+    if metadata_json == "{}":
+        return _NO_METADATA_FRAGMENTS
+    try:
+        raw = json.loads(metadata_json)
+    except ValueError:
+        return None
+    if not isinstance(raw, dict) or not raw.keys() <= _METADATA_KEYS:
+        return None
+    values = [raw.get(key) for key in ("actor", "causation_id", "correlation_id", "credential")]
+    if any(value is not None and not isinstance(value, str) for value in values):
+        return None
+    actor, causation, correlation, credential = values
+    occurred = raw.get("occurred_at")
+    try:
+        # As the slow path does: EventMetadata.occurred_at, then the chain's format.
+        occurred_text = _json_string(
+            format_timestamp(parse_timestamp(occurred)) if occurred else None
+        )
+    except (TypeError, ValueError):
+        return None
+    prefix = (
+        f'{{"actor":{_json_string(actor)},'
+        f'"causation_id":{_json_string(causation)},'
+        f'"correlation_id":{_json_string(correlation)},'
+        + ("" if credential is None else f'"credential":{encode_basestring(credential)},')
+    )
+    return prefix, occurred_text
+
+
 def recompute_hash(event: RecordedEvent) -> str:
     """The hash the event's stored content implies, for comparison with `event.hash`.
 
     Events read from rows still hold their stored text: the data is hashed as stored
     (it was stored as the exact canonical text that was hashed, docs/adr/0002), so
     verification decodes and re-encodes nothing, which is most of its cost; any change
-    to those bytes, even one that decodes to equal JSON, no longer matches."""
+    to those bytes, even one that decodes to equal JSON, no longer matches. Metadata
+    texts are decoded once per distinct text (`_metadata_fragments`)."""
     data_json = event._data_json
-    if data_json is not None and event._metadata_json == "{}":
-        identifier = event._id
-        digest = hashlib.sha256(
+    metadata_json = event._metadata_json
+    fragments = (
+        None if data_json is None or metadata_json is None else _metadata_fragments(metadata_json)
+    )
+    if fragments is not None:
+        return hashlib.sha256(
             (
-                '{"actor":null,"causation_id":null,"correlation_id":null,'
-                f'"data":{data_json},'
-                f'"id":{encode_basestring(str(identifier))},'
-                f'"occurred_at":null,"prev_hash":{encode_basestring(event.prev_hash)},'
+                f'{fragments[0]}"data":{data_json},'
+                f'"id":{encode_basestring(str(event._id))},'
+                f'"occurred_at":{fragments[1]},'
+                f'"prev_hash":{encode_basestring(event.prev_hash)},'
                 f'"recorded_at":"{_format_us(event._recorded_at_us)}",'
                 f'"schema_version":{int(event.schema_version)},'
                 f'"stream":{encode_basestring(event.stream)},'
                 f'"type":{encode_basestring(event.type)}}}'
             ).encode()
-        )
-        return digest.hexdigest()
+        ).hexdigest()
     return event_hash(
         event_id=str(event.id),
         stream=event.stream,
@@ -240,6 +286,8 @@ def verify_stream_events(
       were REORDERED.
     """
     report = VerificationReport(streams_checked=1, events_checked=len(events))
+    if _is_intact(events, head):
+        return report
     found = report.findings
 
     for event in events:
@@ -379,6 +427,35 @@ def verify_stream_events(
     return report
 
 
+def _is_intact(events: Sequence[RecordedEvent], head: StreamHead | None) -> bool:
+    """True when the full analysis below would find nothing: the common case, checked
+    in one pass (about a third of verify's time went to building the analysis's maps
+    for honest streams). Every event's content matches its hash; the stored order is
+    one chain from the genesis hash with distinct hashes, stored versions and positions
+    strictly increasing along it; and the chain ends at the stream head, if there is
+    one. Anything else, however harmless, gets the full analysis."""
+    if not events:
+        return False
+    expected_prev = GENESIS_HASH
+    last_version = last_position = -1
+    for event in events:
+        version = event.version
+        position = event.position
+        if (
+            event.prev_hash != expected_prev
+            or version <= last_version
+            or position <= last_position
+            or recompute_hash(event) != event.hash
+        ):
+            return False
+        expected_prev = event.hash
+        last_version = version
+        last_position = position
+    if head is not None and head.hash != expected_prev:
+        return False
+    return len({event.hash for event in events}) == len(events)
+
+
 def _report_break(
     found: list[Finding], stream: str, before: RecordedEvent | None, start: RecordedEvent
 ) -> None:
@@ -437,6 +514,7 @@ def group_by_stream(events: Iterable[RecordedEvent]) -> dict[str, list[RecordedE
     streams: dict[str, list[RecordedEvent]] = {}
     for event in events:
         streams.setdefault(event.stream, []).append(event)
+    by_version = operator.attrgetter("version", "position")  # C, not a lambda per event
     for stream_events in streams.values():
-        stream_events.sort(key=lambda e: (e.version, e.position))
+        stream_events.sort(key=by_version)
     return streams

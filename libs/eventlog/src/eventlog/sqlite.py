@@ -92,6 +92,12 @@ def _to_us(value: datetime) -> int:
 
 
 _row_to_event = RecordedEvent.from_tuple
+# A stream's read leaves out the stream column: it is the one asked for.
+_STREAM_COLUMNS = (
+    "position, event_id, version, type, schema_version, data, metadata, "
+    "recorded_at_us, prev_hash, hash"
+)
+_stream_row_to_event = RecordedEvent.from_stream_tuple
 
 _INSERT = (
     "INSERT INTO events (event_id, stream, category, version, type, schema_version, "
@@ -222,6 +228,14 @@ class SQLiteEventStore(EventStore):
             connection.execute("PRAGMA wal_autocheckpoint=8000")
             connection.execute(f"PRAGMA synchronous={'FULL' if self._durable else 'NORMAL'}")
             connection.execute(f"PRAGMA busy_timeout={int(self._busy_timeout * 1000)}")
+            # Reads (docs/adr/0025): SQLite's default page cache is 2 MiB, less than a
+            # 10,000-event stream in 1 KiB pages, so a rebuild re-read every page from
+            # the OS; 8 MiB keeps long streams cached (grown only as pages are read).
+            # Memory-mapping the file lets long scans (read_all, verify) read pages
+            # without a read() copy each. Writes still go through write(), so
+            # durability is unchanged. Measured: -10% to -13% per row read.
+            connection.execute("PRAGMA cache_size=-8192")
+            connection.execute("PRAGMA mmap_size=268435456")
         except sqlite3.Error as exc:
             raise BackendUnavailableError(f"cannot open SQLite log {self.path}: {exc}") from exc
         with self._connections_lock:
@@ -496,13 +510,13 @@ class SQLiteEventStore(EventStore):
             params.append(from_version)
         self._add_cut(clauses, params, to_position, until)
         sql = (
-            f"SELECT {_COLUMNS} FROM events WHERE {' AND '.join(clauses)} "
+            f"SELECT {_STREAM_COLUMNS} FROM events WHERE {' AND '.join(clauses)} "
             f"ORDER BY version {'DESC' if backwards else 'ASC'}"
         )
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
-        return [_row_to_event(row) for row in self._query(sql, params)]
+        return [_stream_row_to_event(stream, row) for row in self._query(sql, params)]
 
     def _read_all_batch(
         self,
