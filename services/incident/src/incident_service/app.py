@@ -48,7 +48,7 @@ EVENT_IDS = EventIds(ID_NAMESPACE, "{id}/{key}/{index}")
 MAX_ATTEMPTS = 5
 
 INCIDENT: Aggregate[IncidentCommand, Incident] = Aggregate(
-    domain.STREAM_CATEGORY, domain.INITIAL, domain.decide, domain.evolve
+    domain.STREAM_CATEGORY, domain.INITIAL, domain.decide, domain.evolve, fold_events=domain.fold
 )
 
 
