@@ -43,6 +43,8 @@ class Target:
         self.release = threading.Event()
         self.token = "tok-81f3"
         self.ca_file = ""
+        self.ok_hits = 0
+        self.seen = threading.Condition()
         target = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -60,6 +62,9 @@ class Target:
             def do_GET(self) -> None:
                 match self.path:
                     case "/ok":
+                        with target.seen:
+                            target.ok_hits += 1
+                            target.seen.notify_all()
                         self._send(200, "welcome to checkout")
                     case "/fail":
                         self._send(500, "internal error: db pool exhausted")
@@ -94,6 +99,10 @@ class Target:
         self.server.daemon_threads = True
         self.base = f"http://127.0.0.1:{self.server.server_port}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def wait_for_ok_hits(self, count: int, timeout: float) -> bool:
+        with self.seen:
+            return self.seen.wait_for(lambda: self.ok_hits >= count, timeout)
 
     def close(self) -> None:
         self.release.set()
@@ -426,6 +435,44 @@ def test_a_hanging_target_does_not_delay_the_other_checks(
         wait(again, timeout=3)
     finally:
         target.release.set()
+        scheduler.stop()
+
+
+def test_a_busy_writer_does_not_delay_a_due_probe(
+    app: DetectionApplication, target: Target, clock: FakeClock
+) -> None:
+    # A tick or an ingest holds the writer's lock; checks falling due meanwhile must
+    # still be probed on time (the CI bench saw p99 lateness of a whole tick). Only
+    # recording the result waits for the lock.
+    app.define_check(_http("shop", target.base + "/ok"), defined_by="t")
+    scheduler = CheckScheduler(app, workers=2, spread=False)
+    probed = threading.Event()
+    held = threading.Event()
+    release = threading.Event()
+
+    def busy_writer() -> None:
+        with app.checks.core.lock:
+            held.set()
+            release.wait(timeout=30)
+
+    writer = threading.Thread(target=busy_writer)
+    try:
+        [first] = scheduler.submit_due()  # reads the checks once, with the lock free
+        assert first.result(timeout=5) is not None
+        writer.start()
+        assert held.wait(timeout=5)
+        clock.advance(10)
+        submitting = threading.Thread(
+            target=lambda: probed.set() if scheduler.submit_due() else None
+        )
+        submitting.start()
+        submitting.join(timeout=5)
+        assert probed.is_set(), "the scheduler waited for the writer's lock"
+        # The second probe reaches the target while the lock is still held.
+        assert target.wait_for_ok_hits(2, timeout=5), "the probe waited for the lock"
+    finally:
+        release.set()
+        writer.join(timeout=5)
         scheduler.stop()
 
 

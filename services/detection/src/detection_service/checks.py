@@ -167,9 +167,16 @@ class Checks:
             self._rings.pop(name, None)
             self._periods.pop(name, None)
 
-    def active_specs(self) -> list[CheckSpec]:
-        with self.core.lock:
+    def active_specs(self, *, wait: bool = True) -> list[CheckSpec] | None:
+        """The active checks' specs. `wait=False`: None instead of waiting while the
+        writer's lock is held (a tick or an ingest), for a caller that has a recent list
+        and must not be late for it (the scheduler)."""
+        if not self.core.lock.acquire(blocking=wait):
+            return None
+        try:
             checks = list(self.core.caught_up().checks())
+        finally:
+            self.core.lock.release()
         return [c.spec for c in checks if c.active and c.spec is not None]
 
     def get(self, name: str) -> Check:

@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from detection_service.app import DetectionApplication
-from detection_service.check import Outcome
+from detection_service.check import CheckSpec, Outcome
 from detection_service.probes import ProbeResult, run_probe
 
 log = logging.getLogger(__name__)
@@ -90,6 +90,8 @@ class CheckScheduler:
         self.spread = spread
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="check")
         self._next: dict[str, datetime] = {}
+        self._specs: dict[str, CheckSpec] = {}
+        """The active checks as last read; serves while the writer's lock is busy."""
         self._running: dict[str, Future[ProbeResult | None]] = {}
         self._guard = threading.Lock()
         self._stop = threading.Event()
@@ -131,7 +133,7 @@ class CheckScheduler:
     def submit_due(self) -> list[Future[ProbeResult | None]]:
         """Start every check that is due now; returns their futures (tests wait on them)."""
         now = self.app.clock()
-        specs = {s.name: s for s in self.app.checks.active_specs()}
+        specs = self._current_specs()
         started: list[Future[ProbeResult | None]] = []
         with self._guard:
             for name in list(self._next):
@@ -154,10 +156,20 @@ class CheckScheduler:
                     if self.metrics is not None:
                         self.metrics.skipped.labels(name).inc()
                     continue
-                future = self._pool.submit(self._run, name, due)
+                future = self._pool.submit(self._run, name, due, spec)
                 self._running[name] = future
                 started.append(future)
         return started
+
+    def _current_specs(self) -> dict[str, CheckSpec]:
+        # Never wait for the writer's lock here: a tick evaluating every rule, or a
+        # burst of ingest, holds it for tens of milliseconds, and every check due
+        # meanwhile would start that late. The last list read serves instead; a check
+        # defined or removed in between is seen at the next pass (`resolution`).
+        fresh = self.app.checks.active_specs(wait=not self._specs)
+        if fresh is not None:
+            self._specs = {spec.name: spec for spec in fresh}
+        return self._specs
 
     def _offset(self, name: str, interval: float) -> timedelta:
         if not self.spread:
@@ -165,16 +177,16 @@ class CheckScheduler:
         fraction = int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "big") / 2**32
         return timedelta(seconds=fraction * interval)
 
-    def _run(self, name: str, due: datetime) -> ProbeResult | None:
+    def _run(self, name: str, due: datetime, spec: CheckSpec) -> ProbeResult | None:
         lateness = max(0.0, (self.app.clock() - due).total_seconds())
         if self.metrics is not None:
             self.metrics.lateness.observe(lateness)
         if self.on_lateness is not None:
             self.on_lateness(lateness)
         try:
-            spec = self.app.get_check(name).spec
-            if spec is None:
-                return None
+            # The spec as scheduled, not re-read under the writer's lock: the probe
+            # starts on time; only recording its result waits for the lock (and a
+            # result for a check removed meanwhile is dropped there).
             result = run_probe(spec, due)
             self.app.record_check_result(result)
         except Exception:
