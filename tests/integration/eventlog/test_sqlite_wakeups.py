@@ -118,3 +118,19 @@ def test_a_database_with_a_long_path_gets_a_short_wake_directory(tmp_path: Path)
     assert directory == wake_directory(deep)
     short = Path("/tmp/events.db")
     assert wake_directory(short) == Path("/tmp/events.db.wake").resolve()
+
+
+def test_the_last_doorbell_closed_removes_the_wake_directory(tmp_path: Path) -> None:
+    path = tmp_path / "shared.db"
+    wake = wake_directory(path)
+    readers = [SQLiteEventStore(path, ownership=Ownership({})) for _ in range(2)]
+    subscriptions = [r.subscribe(from_position=1) for r in readers]
+    for subscription in subscriptions:
+        assert subscription.next_event(timeout=0.01) is None  # binds its doorbell
+    assert len(list(wake.iterdir())) == 2
+    subscriptions[0].close()
+    readers[0].close()
+    assert wake.is_dir()  # the other listener is still in it
+    subscriptions[1].close()
+    readers[1].close()
+    assert not wake.exists()

@@ -106,12 +106,25 @@ class Doorbell:
     for every burst of datagrams (several pending datagrams make one call)."""
 
     def __init__(self, directory: Path, on_ring: Callable[[], None]) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
+        self.directory = directory
         self.path = str(directory / f"{os.getpid()}-{uuid.uuid4().hex[:16]}.sock")
         self._on_ring = on_ring
         self._closed = False
         self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self._socket.bind(self.path)
+        try:
+            for last_try in (False, True):
+                directory.mkdir(parents=True, exist_ok=True)
+                try:
+                    self._socket.bind(self.path)
+                    break
+                except FileNotFoundError:
+                    # The last listener's close removed the directory between our
+                    # mkdir and bind: make it again, once.
+                    if last_try:
+                        raise
+        except OSError:
+            self._socket.close()
+            raise
         self.pid = os.getpid()
         self.received = 0
         self._thread = threading.Thread(target=self._listen, name="eventlog-doorbell", daemon=True)
@@ -156,3 +169,8 @@ class Doorbell:
             self._socket.shutdown(socket.SHUT_RDWR)
         with contextlib.suppress(OSError):
             os.unlink(self.path)
+        # The last listener out removes the directory, so closed logs (and tests)
+        # leave no `<db>.wake` or /tmp/firewatch-wake-* behind. Fails harmlessly
+        # while another listener's socket is still in it.
+        with contextlib.suppress(OSError):
+            os.rmdir(self.directory)
