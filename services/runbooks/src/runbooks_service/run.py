@@ -28,6 +28,7 @@ Pure: no I/O, no clock.
 
 from __future__ import annotations
 
+import bisect
 import enum
 import uuid
 from dataclasses import dataclass, field, replace
@@ -271,6 +272,11 @@ class Run:
 class Ledger:
     runs: dict[uuid.UUID, Run] = field(default_factory=dict)
     refused: frozenset[uuid.UUID] = frozenset()
+    active: dict[str, tuple[uuid.UUID, ...]] = field(default_factory=dict)
+    """Target -> its runs still in an ACTIVE status, oldest first: the guard rail's
+    "one run per target" without scanning every run this step ever had."""
+    requested: tuple[datetime, ...] = ()
+    """Every run's request time, sorted: the rate limit counts a window by bisection."""
 
     def run(self, run_id: uuid.UUID) -> Run:
         found = self.runs.get(run_id)
@@ -286,11 +292,11 @@ def _refusal(command: RequestRun, state: Ledger) -> str | None:
     floor = command.guards.severity_floor
     if floor is not None and not command.severity.at_least(floor):
         return f"severity {command.severity} is below the step's floor {floor}"
-    for run in state.runs.values():
-        if run.target == command.target and run.status in ACTIVE:
-            return f"already running for {command.target} (run {run.run_id})"
+    running = state.active.get(command.target)
+    if running:
+        return f"already running for {command.target} (run {running[0]})"
     since = command.at - timedelta(minutes=command.guards.per_minutes)
-    recent = sum(1 for run in state.runs.values() if run.requested_at > since)
+    recent = len(state.requested) - bisect.bisect_right(state.requested, since)
     if recent >= command.guards.max_runs:
         return (
             f"limit reached: {recent} runs in the last {command.guards.per_minutes} min "
@@ -495,7 +501,14 @@ def evolve(state: Ledger, event: DomainEvent) -> Ledger:
                 requested_by=event.requested_by,
                 status=RunStatus.AWAITING_APPROVAL if event.needs_approval else RunStatus.QUEUED,
             )
-            return replace(state, runs={**state.runs, run.run_id: run})
+            # A repeated request for a run already known replaces it, as the scan did
+            # (decide never records one; a hand-edited log might).
+            before = state.runs.get(run.run_id)
+            requested = list(state.requested)
+            if before is not None:
+                requested.remove(before.requested_at)
+            bisect.insort(requested, run.requested_at)
+            return _with_run(replace(state, requested=tuple(requested)), before, run)
         case ActionRunRefused():
             return replace(state, refused=state.refused | {event.run_id})
     run_id = getattr(event, "run_id", None)
@@ -527,4 +540,20 @@ def evolve(state: Ledger, event: DomainEvent) -> Ledger:
             run = replace(run, status=RunStatus.DRY_RUN)
         case _:
             return state
-    return replace(state, runs={**state.runs, run.run_id: run})
+    return _with_run(state, found, run)
+
+
+def _with_run(state: Ledger, before: Run | None, run: Run) -> Ledger:
+    """`state` with `run` stored, and its target's active runs kept in step."""
+    active = state.active
+    if before is not None and before.status in ACTIVE:
+        active = dict(active)
+        left = tuple(i for i in active.get(before.target, ()) if i != before.run_id)
+        if left:
+            active[before.target] = left
+        else:
+            active.pop(before.target, None)
+    if run.status in ACTIVE:
+        active = dict(active) if active is state.active else active
+        active[run.target] = (*active.get(run.target, ()), run.run_id)
+    return replace(state, runs={**state.runs, run.run_id: run}, active=active)
