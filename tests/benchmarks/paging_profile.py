@@ -3,8 +3,8 @@
     PYTHONPATH=. .venv/bin/python -m tests.benchmarks.paging_profile \
         [pages] [open] [--profile]
 
-One page as the worker makes it, without the broker: `start_escalation`, `tick()`,
-`incident_context` and `record_delivery_outcome` on a fresh SQLite log in a temporary
+One page as the worker makes it, without the broker: `start_escalation_and_fire`,
+`tick()`, `incident_context` and `record_delivery_outcome` on a fresh SQLite log in a temporary
 directory, configured as the alert-to-page bench configures it (one user with an email
 method on the `default` policy). `open` incidents are first declared and paged and
 left open (neither acknowledged nor resolved), so the numbers show whether a page
@@ -97,10 +97,11 @@ def main(argv: list[str]) -> int:
         ]
 
         def one(incident_id: uuid.UUID) -> int:
-            app.start_escalation(
+            # As the worker's handler does: the start with its first step, then a tick.
+            deliveries = app.start_escalation_and_fire(
                 incident_id, "P1", "default", service="x", title="profile", causation_id=None
             )
-            deliveries = app.tick()
+            deliveries += app.tick()
             for d in deliveries:
                 incident_context(app, d.incident_id)
                 app.record_delivery_outcome(

@@ -94,3 +94,41 @@ def test_a_racing_scheduler_whose_identical_unit_commits_second_gets_no_delivery
     assert types(store, "page").count("PageDeliveryAttempted") == 2
     assert types(store, "escalation").count("EscalationStepFired") == 1
     other_store.close()
+
+
+def test_a_declared_incident_starts_and_fires_its_first_step_in_one_commit(
+    two_responders: PagingApplication, store: SQLiteEventStore, clock: FakeClock
+) -> None:
+    before = store.commit_groups
+    deliveries = two_responders.start_escalation_and_fire(INCIDENT, "P1", "p")
+    assert sorted(d.user_id for d in deliveries) == ["alice", "bob"]
+    assert store.commit_groups - before == 1
+    assert types(store, "escalation")[:2] == ["EscalationStarted", "EscalationStepScheduled"]
+    assert "EscalationStepFired" in types(store, "escalation")
+    # A redelivered IncidentDeclared changes nothing and hands nothing out again.
+    assert two_responders.start_escalation_and_fire(INCIDENT, "P1", "p") == []
+    assert two_responders.tick() == []
+    assert store.commit_groups - before == 1
+
+
+def test_a_start_whose_commit_fails_leaves_nothing_and_its_retry_pages_once(
+    two_responders: PagingApplication, store: SQLiteEventStore, clock: FakeClock
+) -> None:
+    original = store.append_many
+
+    def dies(appends: Sequence[Any]) -> Any:
+        raise BackendUnavailableError("the disk went away mid-commit")
+
+    store.append_many = dies  # type: ignore[method-assign]
+    with pytest.raises(BackendUnavailableError):
+        two_responders.start_escalation_and_fire(INCIDENT, "P1", "p")
+    store.append_many = original  # type: ignore[method-assign]
+    assert types(store, "escalation") == []
+    # The broker redelivers the declaration to the next worker.
+    recovered = PagingApplication(store, clock)
+    deliveries = recovered.start_escalation_and_fire(INCIDENT, "P1", "p")
+    assert sorted((d.user_id, d.attempt, d.possible_repeat) for d in deliveries) == [
+        ("alice", 1, False),
+        ("bob", 1, False),
+    ]
+    assert recovered.tick() == []

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -211,10 +211,56 @@ class Scheduler:
                 return [] if delivery is None else [delivery]
         return []
 
+    def start_and_fire(
+        self, incident_id: uuid.UUID, start: Callable[[], esc.Escalation]
+    ) -> list[Delivery]:
+        """Run `start` (starting `incident_id`'s escalation) and, when its first step is
+        due at once, fire it, create its pages and record their first attempts, all in
+        ONE transaction; the deliveries this call recorded (as `tick()` hands them out).
+        A refusal of the firing leaves the start to commit alone; the tick fires it."""
+        recorded: list[CommandResult[pg.Page]] = []
+
+        def body() -> None:
+            recorded.clear()  # the unit may run again after a conflict
+            state = start()
+            now = self.clock()
+            pending = state.pending
+            if state.status is not esc.Status.ACTIVE or pending is None or pending.due_at > now:
+                return
+            try:
+                recorded.extend(self._fire_unit(incident_id, pending.step, now, state))
+            except DomainError:
+                log.exception("paging: first step of %s left to the tick", incident_id)
+
+        self.runner.atomically(body)
+        return self._hand_out(recorded, self.clock())
+
     def _fire_step(self, incident_id: uuid.UUID, step: int, now: datetime) -> list[Delivery]:
         """Fire the step, create its pages and record the attempts due at once, in one
         transaction; the deliveries this call recorded."""
         state = self.escalations.get_escalation(incident_id)
+        recorded: list[CommandResult[pg.Page]] = []
+
+        def body() -> None:
+            recorded.clear()  # the unit may run again after a conflict
+            recorded.extend(self._fire_unit(incident_id, step, now, state))
+
+        self.runner.atomically(body)
+        return self._hand_out(recorded, now)
+
+    def _hand_out(
+        self, recorded: Sequence[CommandResult[pg.Page]], now: datetime
+    ) -> list[Delivery]:
+        """After the unit's commit: the deliveries whose attempts this process wrote."""
+        deliveries = [self._handed_out(result, now) for result in recorded]
+        return [d for d in deliveries if d is not None]
+
+    def _fire_unit(
+        self, incident_id: uuid.UUID, step: int, now: datetime, state: esc.Escalation
+    ) -> list[CommandResult[pg.Page]]:
+        """Inside a unit of work: fire `step` of the escalation (`state`: as loaded, or
+        as the unit left it), create its pages and record the attempts due at once;
+        the recorded attempts, to hand out once the unit has committed."""
         pending = state.pending
         if state.status is not esc.Status.ACTIVE or pending is None or pending.step != step:
             return []
@@ -236,26 +282,20 @@ class Scheduler:
             if business_open is None or business_open <= now
             else f"defer/{step}/{business_open.isoformat()}"
         )
+        fired = self.runner.execute(
+            ESCALATION, esc.stream_for(incident_id), command, actor=self.actor, key=key
+        )
+        if not fired.appended:
+            return []  # deferred, moot or fired already: the due items carry on
         recorded: list[CommandResult[pg.Page]] = []
-
-        def fire() -> None:
-            recorded.clear()  # the unit may run again after a conflict
-            fired = self.runner.execute(
-                ESCALATION, esc.stream_for(incident_id), command, actor=self.actor, key=key
-            )
-            if not fired.appended:
-                return  # deferred, moot or fired already: the due items carry on
-            try:
-                for result in self._create_pages(incident_id, step, fired.state):
-                    recorded.extend(self._attempts_due(result, now))
-            except DomainError:
-                # The firing still commits; the due items (CREATE_PAGES, NOTIFY) retry
-                # what the domain refused, and the tick logs it there.
-                log.exception("paging: pages of step %s of %s deferred", step, incident_id)
-
-        self.runner.atomically(fire)
-        deliveries = [self._handed_out(result, now) for result in recorded]
-        return [d for d in deliveries if d is not None]
+        try:
+            for result in self._create_pages(incident_id, step, fired.state):
+                recorded.extend(self._attempts_due(result, now))
+        except DomainError:
+            # The firing still commits; the due items (CREATE_PAGES, NOTIFY) retry
+            # what the domain refused, and the tick logs it there.
+            log.exception("paging: pages of step %s of %s deferred", step, incident_id)
+        return recorded
 
     def _attempts_due(
         self, created: CommandResult[pg.Page], now: datetime
