@@ -9,6 +9,8 @@ Call sequence for the worker and the delivery adapters
 ------------------------------------------------------
 1. On IncidentDeclared: ``app.start_escalation(incident_id, severity, policy_id,
    service=..., title=..., causation_id=<event id>)``. Idempotent per incident.
+   ``app.start_escalation_and_fire(...)`` (same arguments) also fires the first step
+   in the same transaction and returns its deliveries, to make as in step 3.
 2. On a timer (e.g. every second) and right after step 1 (for the lowest latency):
    ``deliveries = app.tick()``. It fires every escalation step, un-ack timeout,
    business-hours deferral, retry and failover whose due time has passed, each exactly
@@ -144,6 +146,33 @@ class PagingApplication:
         self.get_policy = directory.get_policy
         # ---- the escalation runtime: incidents, responders, adapters
         self.start_escalation = escalations.start_escalation
+
+        def start_escalation_and_fire(
+            incident_id: uuid.UUID,
+            severity: str,
+            policy_id: str,
+            *,
+            service: str | None = None,
+            title: str = "",
+            causation_id: str | None = None,
+        ) -> list[Delivery]:
+            """`start_escalation`, and in the same transaction the first step fired when
+            it is due at once (pages created, first attempts recorded); the deliveries
+            to make, exactly as `tick()` returns them. One commit instead of two for a
+            declared incident's first page (ADR 0028)."""
+            return scheduler.start_and_fire(
+                incident_id,
+                lambda: escalations.start_escalation(
+                    incident_id,
+                    severity,
+                    policy_id,
+                    service=service,
+                    title=title,
+                    causation_id=causation_id,
+                ),
+            )
+
+        self.start_escalation_and_fire = start_escalation_and_fire
         self.raise_severity = escalations.raise_severity
         self.incident_resolved = escalations.incident_resolved
         self.acknowledge = escalations.acknowledge

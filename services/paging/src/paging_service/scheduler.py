@@ -12,13 +12,19 @@ Exactly once (ADR 0009, 0011): ids of timer firings and follow-ups derive from w
 caused them, so a crashed and retried tick or two racing workers append the same ids;
 a `Delivery` is handed out only by the call whose append wrote its attempt (checked by
 the sender instance the attempt records). It never sends anything itself.
+
+One transaction per firing (ADR 0028): firing a step, creating its pages and recording
+the attempts due at once are one unit of work (`CommandRunner.atomically`), so a
+crash leaves either none of it or all of it (the attempt then recovers as any recorded,
+unreported attempt does). The due items still finish any half-done firing that an
+older log or another backend left behind.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -31,7 +37,7 @@ from paging_service import metrics
 from paging_service import page as pg
 from paging_service import sender as snd
 from paging_service import user as usr
-from paging_service.aggregates import ATTEMPT_IDS, SENDER, USER, attempt_key
+from paging_service.aggregates import ATTEMPT_IDS, ESCALATION, SENDER, USER, attempt_key
 from paging_service.common import Urgency
 from paging_service.directory import Directory
 from paging_service.due import DueItem, DueItems, DueKind
@@ -134,24 +140,22 @@ class Scheduler:
             for item in items:
                 handled.add((item.key, item.due_at))
                 try:
-                    delivery = self._run(item, now)
+                    deliveries += self._run(item, now)
                 except DomainError:
                     # One item the domain refuses (e.g. a page whose data no longer
                     # makes sense) must not stop every other escalation; it stays in
                     # the log for an operator. Store failures still propagate.
                     log.exception("paging: due item %s could not be handled", item.key)
                     continue
-                if delivery is not None:
-                    deliveries.append(delivery)
         return deliveries
 
-    def _run(self, item: DueItem, now: datetime) -> Delivery | None:
+    def _run(self, item: DueItem, now: datetime) -> list[Delivery]:
         escalations = self.escalations
         match item.kind:
             case DueKind.STEP:
                 assert item.incident_id is not None
                 assert item.step is not None
-                self._fire_step(item.incident_id, item.step, now)
+                return self._fire_step(item.incident_id, item.step, now)
             case DueKind.UNACK_TIMEOUT:
                 assert item.incident_id is not None
                 assert item.round is not None
@@ -166,7 +170,8 @@ class Scheduler:
             case DueKind.CREATE_PAGES:
                 assert item.incident_id is not None
                 assert item.step is not None
-                self._create_pages(item.incident_id, item.step)
+                state = escalations.get_escalation(item.incident_id)
+                self._create_pages(item.incident_id, item.step, state)
             case DueKind.CLOSE_PAGE:
                 assert item.incident_id is not None
                 assert item.page_id is not None
@@ -202,14 +207,63 @@ class Scheduler:
                 assert item.page_id is not None
                 assert item.method_id
                 assert item.attempt
-                return self._attempt(item.page_id, item.method_id, item.attempt, now)
-        return None
+                delivery = self._attempt(item.page_id, item.method_id, item.attempt, now)
+                return [] if delivery is None else [delivery]
+        return []
 
-    def _fire_step(self, incident_id: uuid.UUID, step: int, now: datetime) -> None:
+    def start_and_fire(
+        self, incident_id: uuid.UUID, start: Callable[[], esc.Escalation]
+    ) -> list[Delivery]:
+        """Run `start` (starting `incident_id`'s escalation) and, when its first step is
+        due at once, fire it, create its pages and record their first attempts, all in
+        ONE transaction; the deliveries this call recorded (as `tick()` hands them out).
+        A refusal of the firing leaves the start to commit alone; the tick fires it."""
+        recorded: list[CommandResult[pg.Page]] = []
+
+        def body() -> None:
+            recorded.clear()  # the unit may run again after a conflict
+            state = start()
+            now = self.clock()
+            pending = state.pending
+            if state.status is not esc.Status.ACTIVE or pending is None or pending.due_at > now:
+                return
+            try:
+                recorded.extend(self._fire_unit(incident_id, pending.step, now, state))
+            except DomainError:
+                log.exception("paging: first step of %s left to the tick", incident_id)
+
+        self.runner.atomically(body)
+        return self._hand_out(recorded, self.clock())
+
+    def _fire_step(self, incident_id: uuid.UUID, step: int, now: datetime) -> list[Delivery]:
+        """Fire the step, create its pages and record the attempts due at once, in one
+        transaction; the deliveries this call recorded."""
         state = self.escalations.get_escalation(incident_id)
+        recorded: list[CommandResult[pg.Page]] = []
+
+        def body() -> None:
+            recorded.clear()  # the unit may run again after a conflict
+            recorded.extend(self._fire_unit(incident_id, step, now, state))
+
+        self.runner.atomically(body)
+        return self._hand_out(recorded, now)
+
+    def _hand_out(
+        self, recorded: Sequence[CommandResult[pg.Page]], now: datetime
+    ) -> list[Delivery]:
+        """After the unit's commit: the deliveries whose attempts this process wrote."""
+        deliveries = [self._handed_out(result, now) for result in recorded]
+        return [d for d in deliveries if d is not None]
+
+    def _fire_unit(
+        self, incident_id: uuid.UUID, step: int, now: datetime, state: esc.Escalation
+    ) -> list[CommandResult[pg.Page]]:
+        """Inside a unit of work: fire `step` of the escalation (`state`: as loaded, or
+        as the unit left it), create its pages and record the attempts due at once;
+        the recorded attempts, to hand out once the unit has committed."""
         pending = state.pending
         if state.status is not esc.Status.ACTIVE or pending is None or pending.step != step:
-            return
+            return []
         assert state.policy is not None
         targets = state.policy.levels[pending.level].targets
         responders: list[str] = []
@@ -228,15 +282,45 @@ class Scheduler:
             if business_open is None or business_open <= now
             else f"defer/{step}/{business_open.isoformat()}"
         )
-        self.escalations.escalate(
-            incident_id, command, key=key, causation_id=None, actor=self.actor
+        fired = self.runner.execute(
+            ESCALATION, esc.stream_for(incident_id), command, actor=self.actor, key=key
         )
+        if not fired.appended:
+            return []  # deferred, moot or fired already: the due items carry on
+        recorded: list[CommandResult[pg.Page]] = []
+        try:
+            for result in self._create_pages(incident_id, step, fired.state):
+                recorded.extend(self._attempts_due(result, now))
+        except DomainError:
+            # The firing still commits; the due items (CREATE_PAGES, NOTIFY) retry
+            # what the domain refused, and the tick logs it there.
+            log.exception("paging: pages of step %s of %s deferred", step, incident_id)
+        return recorded
 
-    def _create_pages(self, incident_id: uuid.UUID, step: int) -> None:
-        state = self.escalations.get_escalation(incident_id)
+    def _attempts_due(
+        self, created: CommandResult[pg.Page], now: datetime
+    ) -> list[CommandResult[pg.Page]]:
+        """Record the attempts of a page just created whose notification is due now
+        (as the NOTIFY due items would, one pass later)."""
+        page_id = created.state.page_id
+        assert page_id is not None
+        results = []
+        for event in created.events:
+            if isinstance(event, pg.PageNotificationScheduled) and event.due_at <= now:
+                result = self._record_attempt(page_id, event.method_id, event.attempt, now)
+                if result.appended:
+                    results.append(result)
+        return results
+
+    def _create_pages(
+        self, incident_id: uuid.UUID, step: int, state: esc.Escalation
+    ) -> list[CommandResult[pg.Page]]:
+        """Create the pages of a fired step (`state`: the escalation after firing);
+        the results of the creations that appended."""
         fired = next((f for f in state.fired if f.step == step), None)
         if fired is None:
-            return
+            return []
+        created = []
         for user_id in fired.responders:
             user = self.runner.read(USER, usr.stream_for(user_id)).state
             plan = tuple(
@@ -259,7 +343,10 @@ class Scheduler:
                 title=state.title,
                 plan=plan,
             )
-            self.escalations.page(page_id, command, key="paged", actor=self.actor)
+            result = self.escalations.page(page_id, command, key="paged", actor=self.actor)
+            if result.appended:
+                created.append(result)
+        return created
 
     def _advance(self, item: DueItem, now: datetime) -> None:
         """A page nobody could receive: the escalation moves on (or is exhausted)."""
@@ -308,6 +395,12 @@ class Scheduler:
     def _attempt(
         self, page_id: uuid.UUID, method_id: str, attempt: int, now: datetime
     ) -> Delivery | None:
+        result = self._record_attempt(page_id, method_id, attempt, now)
+        return self._handed_out(result, now) if result.appended else None
+
+    def _record_attempt(
+        self, page_id: uuid.UUID, method_id: str, attempt: int, now: datetime
+    ) -> CommandResult[pg.Page]:
         stream = pg.stream_for(page_id)
         command = pg.AttemptDelivery(
             at=now,
@@ -317,7 +410,7 @@ class Scheduler:
             sender=self.sender,
             sender_instance=self.instance,
         )
-        result = self.runner.execute(
+        return self.runner.execute(
             self.escalations.pages,
             stream,
             command,
@@ -325,11 +418,21 @@ class Scheduler:
             key=attempt_key(method_id, attempt),
             ids=ATTEMPT_IDS,
         )
-        if not result.appended:
-            return None
+
+    def _handed_out(self, result: CommandResult[pg.Page], now: datetime) -> Delivery | None:
+        """The Delivery of an attempt this process decided and committed (`result`),
+        or None when the log holds another writer's attempt there."""
+        event = result.events[0]
+        assert isinstance(event, pg.PageDeliveryAttempted)
+        page = result.state
+        assert page.page_id is not None
+        page_id, method_id, attempt = page.page_id, event.method_id, event.attempt
+        stream = pg.stream_for(page_id)
         # The attempt's sender instance tells *this* call whether its append wrote the
         # attempt or found one a racing scheduler (another process) wrote first: only
         # the writer sends. One application object ticks from one thread at a time.
+        # (Read after the commit: inside a unit of work the version is the staged one,
+        # which an idempotent commit answers with the same stored batch.)
         event_id = ATTEMPT_IDS.derive(stream, attempt_key(method_id, attempt), None, 0)
         written = self.runner.store.read_stream(stream, from_version=result.version, limit=1)
         if (
@@ -338,9 +441,6 @@ class Scheduler:
             or written[0].data.get("sender_instance") != self.instance
         ):
             return None
-        event = result.events[0]
-        assert isinstance(event, pg.PageDeliveryAttempted)
-        page = result.state
         assert page.incident_id is not None
         token = url = None
         if self.escalations.links.secret is not None:
