@@ -189,11 +189,7 @@ class Pager:
             faults.point("paging.attempt-recorded")
             outcome: DeliveryOutcome = self.run_blocking(self.courier.send, delivery, context)
             faults.point("paging.sent")
-            # A delivered page is recorded (PageDelivered) and counted (PAGES_SENT):
-            # its line is DEBUG, because formatting and writing it was ~5% of the
-            # worker's CPU per page (ADR 0028). A failure stays INFO.
-            log.log(
-                logging.DEBUG if outcome.delivered else logging.INFO,
+            log.info(
                 "paging: page %s to %s via %s (attempt %d): %s",
                 delivery.page_id,
                 delivery.user_id,
