@@ -73,15 +73,24 @@ def _progress(message: str) -> None:
     print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
-def _time_calls(call: Callable[[int], Any], count: int, warmup: int) -> list[float]:
+def _time_interleaved(
+    first: Callable[[int], Any], second: Callable[[int], Any], count: int, warmup: int
+) -> tuple[list[float], list[float]]:
+    """Time `first` and `second` alternately, call by call, so that both see the same
+    machine: run one after the other, a burst of load or a frequency change during one
+    phase skewed the ratio by up to 2x on a shared machine."""
     for index in range(warmup):
-        call(-index - 1)
-    samples = []
+        first(-index - 1)
+        second(-index - 1)
+    a, b = [], []
     for index in range(count):
         started = time.perf_counter()
-        call(index)
-        samples.append(time.perf_counter() - started)
-    return samples
+        first(index)
+        middle = time.perf_counter()
+        second(index)
+        a.append(middle - started)
+        b.append(time.perf_counter() - middle)
+    return a, b
 
 
 def serve_for_benchmark(folder: Path) -> None:
@@ -137,11 +146,12 @@ def grpc_declare_vs_echo(calls: int) -> tuple[Latency, Latency]:
                 title="checkout 5xx above 1%", severity=pb.SEVERITY_P1, services=["checkout"]
             )
             payload = body.SerializeToString()
-            _progress(f"grpc: {calls} echo calls")
-            echo_samples = _time_calls(lambda _: echo_call(payload), calls, warmup=50)
-            _progress(f"grpc: {calls} DeclareIncident calls")
-            declare_samples = _time_calls(
-                lambda _: stub.DeclareIncident(body, metadata=metadata), calls, warmup=20
+            _progress(f"grpc: {calls} echo and DeclareIncident calls, alternating")
+            echo_samples, declare_samples = _time_interleaved(
+                lambda _: echo_call(payload),
+                lambda _: stub.DeclareIncident(body, metadata=metadata),
+                calls,
+                warmup=50,
             )
         finally:
             channel.close()
