@@ -289,29 +289,14 @@ class CommandRunner:
             if staged is None
             else Loaded(staged.state, staged.version)
         )
-        if not_found is not None and not loaded.exists:
-            raise NotFoundError(not_found)
-        if key is not None and self.replays and staged is None:
-            replay = _replayed(stream, key, loaded, formula)
-            if replay is not None:
-                return replay
-        decided = decider.decide(prepare(command) if prepare else command, loaded.state)
-        if not decided:
-            return CommandResult(stream, loaded.version, 0, (), loaded.state)
-        events = tuple(decided)
-        state = fold(decider, events, loaded.state)
-        new = self._new_events(
-            events,
-            decider,
-            stream,
-            state,
-            formula,
-            key,
-            loaded.version,
-            actor,
-            causation_id,
-            correlation_id,
-        )
+        decision = self._decide(
+            decider, stream, command, loaded, replayable=staged is None, key=key,
+            actor=actor, causation_id=causation_id, correlation_id=correlation_id,
+            not_found=not_found, prepare=prepare, formula=formula,
+        )  # fmt: skip
+        if isinstance(decision, CommandResult):
+            return decision
+        events, state, new = decision
         first = 0 if loaded.version is None else loaded.version + 1
         version = first + len(events) - 1
         if staged is None:
@@ -330,6 +315,42 @@ class CommandRunner:
         return CommandResult(
             stream, version, 0, tuple(event.event_type() for event in events), state, events
         )
+
+    def _decide(
+        self,
+        decider: Decider[C, S],
+        stream: str,
+        command: C,
+        loaded: Loaded[S],
+        *,
+        replayable: bool,
+        key: str | None,
+        actor: str,
+        causation_id: str | None,
+        correlation_id: str | None,
+        not_found: str | None,
+        prepare: Callable[[C], C] | None,
+        formula: EventIds,
+    ) -> CommandResult[S] | tuple[tuple[DomainEvent, ...], S, list[NewEvent]]:
+        """The one decision step of `execute` and of a unit: the existence and replay
+        checks, decide, fold, and the events to append. A CommandResult means there is
+        nothing to append (a replay or no events); otherwise (events, state, new)."""
+        if not_found is not None and not loaded.exists:
+            raise NotFoundError(not_found)
+        if key is not None and self.replays and replayable:
+            replay = _replayed(stream, key, loaded, formula)
+            if replay is not None:
+                return replay
+        decided = decider.decide(prepare(command) if prepare else command, loaded.state)
+        if not decided:
+            return CommandResult(stream, loaded.version, 0, (), loaded.state)
+        events = tuple(decided)
+        state = fold(decider, events, loaded.state)
+        new = self._new_events(
+            events, decider, stream, state, formula, key, loaded.version, actor,
+            causation_id, correlation_id,
+        )  # fmt: skip
+        return events, state, new
 
     def _new_events(
         self,
@@ -401,29 +422,14 @@ class CommandRunner:
             )
         for attempt in range(1, self.max_attempts + 1):
             loaded = self.source.load(stream, decider)
-            if not_found is not None and not loaded.exists:
-                raise NotFoundError(not_found)
-            if key is not None and self.replays:
-                replay = _replayed(stream, key, loaded, formula)
-                if replay is not None:
-                    return replay
-            decided = decider.decide(prepare(command) if prepare else command, loaded.state)
-            if not decided:
-                return CommandResult(stream, loaded.version, 0, (), loaded.state)
-            events = tuple(decided)
-            state = fold(decider, events, loaded.state)
-            new = self._new_events(
-                events,
-                decider,
-                stream,
-                state,
-                formula,
-                key,
-                loaded.version,
-                actor,
-                causation_id,
-                correlation_id,
-            )
+            decision = self._decide(
+                decider, stream, command, loaded, replayable=True, key=key,
+                actor=actor, causation_id=causation_id, correlation_id=correlation_id,
+                not_found=not_found, prepare=prepare, formula=formula,
+            )  # fmt: skip
+            if isinstance(decision, CommandResult):
+                return decision
+            events, state, new = decision
             expected = StreamState.NO_STREAM if loaded.version is None else loaded.version
             try:
                 appended = self.store.append(stream, new, expected)
