@@ -180,6 +180,45 @@ def platform_ingest(
             store.close()
 
 
+BARE_SERVER = """
+import sys
+from apikit.web import serve_wsgi
+
+def empty(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "0")])
+    return [b""]
+
+server = serve_wsgi(empty, "127.0.0.1", int(sys.argv[1]))
+print("serving", flush=True)
+server.serve_forever()
+"""
+
+
+def bare_server_floor(requests: int, concurrency: int) -> Ingest:
+    """Requests/s of the production server (apikit's cheroot, same settings) running an
+    application that does nothing, in a process of its own: what any Python path on this
+    server can reach at best, with this client, on this machine. The detection process's
+    own `GET /healthz` adds its routing, authentication layer and metrics on top."""
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-c", BARE_SERVER, str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        for line in server.stdout:
+            if "serving" in line:
+                break
+        started = time.perf_counter()
+        served = _post_all(port, "/", [b""] * requests, [1] * requests, {}, concurrency, "GET")
+        return Ingest("bare server: empty WSGI app", served, 1, time.perf_counter() - started)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 def _checked(
     server: subprocess.Popen[str], store: SQLiteEventStore, webhook: Ingest, enqueued: Ingest | None
 ) -> tuple[Ingest, Ingest | None]:
@@ -221,6 +260,8 @@ def compare(
                 rows.append((enqueued.name, 1, concurrency, enqueued.rate, theirs.rate))
             if floor is not None:
                 rows.append((floor.name, 1, concurrency, floor.rate, theirs.rate))
+                bare = bare_server_floor(alerts, concurrency)
+                rows.append((bare.name, 1, concurrency, bare.rate, theirs.rate))
             _progress(
                 f"{batch}/request, {concurrency} connection(s): webhook {webhook.rate:,.0f}/s"
                 + (f", enqueue {enqueued.rate:,.0f}/s" if enqueued else "")
@@ -232,7 +273,10 @@ def compare(
         "Alerts/s accepted and durably appended (platform) or accepted and stored "
         "(Alertmanager `POST /api/v2/alerts`), the same number of client connections on "
         "both sides. The server floor row is requests/s of `GET /healthz` on the same "
-        "detection process (no application work): no one-alert-per-request path can beat it.",
+        "detection process (no application work): no one-alert-per-request path can beat it. "
+        "The bare server row is the same server (apikit's cheroot, same settings) running an "
+        "application that does nothing, in a process of its own: the ceiling of any Python "
+        "path on this server with this client on this machine.",
         "",
         "| path | alerts per request | connections | platform alerts/s "
         "| Alertmanager alerts/s | ratio | target ≥ 1× |",
