@@ -36,3 +36,14 @@ class NotFoundError(DomainError, LookupError):
 
 class PreconditionFailedError(DomainError):
     """The command is well-formed but the current state does not allow it."""
+
+
+def required_text(value: str, field: str) -> str:
+    """`value` without surrounding blanks; empty or blank is refused, naming `field`.
+
+    For text a caller must give (a reason, an id): adapters and application layers
+    check it before anything is decided, so nothing is appended for a blank one."""
+    text = value.strip()
+    if not text:
+        raise InvalidCommandError(field, "is required")
+    return text

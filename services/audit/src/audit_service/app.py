@@ -22,7 +22,12 @@ from audit_service import replay as rp
 from audit_service.events import EVENTS, AuditRecordAccessed
 from audit_service.keys import SigningKey, digest
 from audit_service.replay import AsOf
-from contracts.domain import InvalidCommandError, NotFoundError, PreconditionFailedError
+from contracts.domain import (
+    InvalidCommandError,
+    NotFoundError,
+    PreconditionFailedError,
+    required_text,
+)
 from eventlog import (
     Clock,
     EventMetadata,
@@ -192,7 +197,7 @@ class AuditApplication:
         return rp.diff(self.store, stream, start, end, clock=self.clock)
 
     def timeline(self, incident: str, as_of: AsOf) -> tuple[uuid.UUID, list[RecordedEvent]]:
-        incident_id = rp.incident_id_of(self.store, _required(incident, "incident"))
+        incident_id = rp.incident_id_of(self.store, required_text(incident, "incident"))
         return incident_id, rp.correlated_events(self.store, incident_id, as_of)
 
     def export(self, incident: str) -> tuple[str, dict[str, Any]]:
@@ -219,7 +224,7 @@ class AuditApplication:
         return reference, document
 
     def why_paged(self, page: str) -> list[explain.Step]:
-        target = _required(page, "page")
+        target = required_text(page, "page")
         stream = target if target.startswith("page-") else f"page-{target}"
         page_events = self.store.read_stream(stream)
         if not page_events:
@@ -231,7 +236,7 @@ class AuditApplication:
         return explain.why_paged(page_events, explain.index_by_id(everything), escalation, alerts)
 
     def why_not(self, user: str, incident: str) -> tuple[str, list[explain.Step]]:
-        who = _required(user, "user")
+        who = required_text(user, "user")
         _, events = self.timeline(incident, AsOf())
         displaced = oncall.displaced_by_override(self.store, events, who)
         return explain.why_not(who, events, displaced)
@@ -246,9 +251,3 @@ class AuditApplication:
         proposed = backtest.simulate(backtest.recorded_alerts(events), proposal)
         real = backtest.actual(events, proposal.paging.business_hours)
         return backtest.report(proposed, real, proposal.paging.ack_minutes)
-
-
-def _required(value: str, field: str) -> str:
-    if not value.strip():
-        raise InvalidCommandError(field, "is required")
-    return value.strip()

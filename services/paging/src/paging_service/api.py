@@ -35,7 +35,7 @@ from apikit.rpc import (
     read_timestamp,
     to_timestamp,
 )
-from contracts.domain import InvalidCommandError, NotFoundError
+from contracts.domain import InvalidCommandError, NotFoundError, required_text
 from firewatch.oncall.v1 import oncall_pb2 as pb
 from firewatch.oncall.v1 import oncall_pb2_grpc as pb_grpc
 from paging_service import escalation as esc
@@ -93,7 +93,7 @@ class OnCallServicer(pb_grpc.OnCallServiceServicer):
     ) -> pb.WhoIsOnCallResponse:
         now = self.app.clock()
         at = optional_timestamp(request, "at")
-        users = self.app.who_is_on_call(_required(request.target, "target"), at)
+        users = self.app.who_is_on_call(required_text(request.target, "target"), at)
         # The application reads the configuration as of `at` exactly when `at` is before
         # its clock's now; its now is read a moment after ours, so for a past `at` both
         # agree (an unset `at` means now: today's configuration).
@@ -108,7 +108,7 @@ class OnCallServicer(pb_grpc.OnCallServiceServicer):
     def ListShifts(  # noqa: N802
         self, request: pb.ListShiftsRequest, context: grpc.ServicerContext, who: Principal
     ) -> pb.ListShiftsResponse:
-        schedule_id = _required(request.schedule_id, "schedule_id")
+        schedule_id = required_text(request.schedule_id, "schedule_id")
         start, end = _range(request)
         shifts = self.app.list_shifts(schedule_id, start, end)
         names = self._names({s.user_id for s in shifts})
@@ -121,7 +121,7 @@ class OnCallServicer(pb_grpc.OnCallServiceServicer):
         self, request: pb.ExportScheduleRequest, context: grpc.ServicerContext, who: Principal
     ) -> pb.ExportScheduleResponse:
         start, end = _range(request)
-        feed = self.app.export_ical(_required(request.schedule_id, "schedule_id"), start, end)
+        feed = self.app.export_ical(required_text(request.schedule_id, "schedule_id"), start, end)
         return pb.ExportScheduleResponse(ical=feed.decode("utf-8"), content_type=ICAL_CONTENT_TYPE)
 
     # ------------------------------------------------------------------ users
@@ -155,7 +155,7 @@ class OnCallServicer(pb_grpc.OnCallServiceServicer):
     def AddContactMethod(  # noqa: N802
         self, request: pb.AddContactMethodRequest, context: grpc.ServicerContext, who: Principal
     ) -> pb.AddContactMethodResponse:
-        user_id = _required(request.user_id, "user_id")
+        user_id = required_text(request.user_id, "user_id")
         method = _method(request.method, "method")
         result = self.app.add_contact_method(
             user_id, method["method_id"], method["kind"], method["address"], actor=who.name
@@ -168,8 +168,8 @@ class OnCallServicer(pb_grpc.OnCallServiceServicer):
     def RemoveContactMethod(  # noqa: N802
         self, request: pb.RemoveContactMethodRequest, context: grpc.ServicerContext, who: Principal
     ) -> pb.RemoveContactMethodResponse:
-        user_id = _required(request.user_id, "user_id")
-        method_id = _required(request.method_id, "method_id")
+        user_id = required_text(request.user_id, "user_id")
+        method_id = required_text(request.method_id, "method_id")
         result = self.app.remove_contact_method(user_id, method_id, actor=who.name)
         return pb.RemoveContactMethodResponse(
             outcome=_outcome(result), user=user_message(self.app.get_user(user_id))
@@ -179,7 +179,7 @@ class OnCallServicer(pb_grpc.OnCallServiceServicer):
     def SetBusinessHours(  # noqa: N802
         self, request: pb.SetBusinessHoursRequest, context: grpc.ServicerContext, who: Principal
     ) -> pb.SetBusinessHoursResponse:
-        user_id = _required(request.user_id, "user_id")
+        user_id = required_text(request.user_id, "user_id")
         windows = _windows(request.business_hours, "business_hours")
         if not windows:
             raise InvalidCommandError("business_hours", "give at least one window")
@@ -193,8 +193,8 @@ class OnCallServicer(pb_grpc.OnCallServiceServicer):
     def ChangeTimeZone(  # noqa: N802
         self, request: pb.ChangeTimeZoneRequest, context: grpc.ServicerContext, who: Principal
     ) -> pb.ChangeTimeZoneResponse:
-        user_id = _required(request.user_id, "user_id")
-        time_zone = _required(request.time_zone, "time_zone")
+        user_id = required_text(request.user_id, "user_id")
+        time_zone = required_text(request.time_zone, "time_zone")
         result = self.app.change_time_zone(user_id, time_zone, actor=who.name)
         return pb.ChangeTimeZoneResponse(
             outcome=_outcome(result), user=user_message(self.app.get_user(user_id))
@@ -223,7 +223,7 @@ class OnCallServicer(pb_grpc.OnCallServiceServicer):
         who: Principal,
     ) -> tuple[pb.CommandOutcome, pb.Team]:
         """Create and change take the same whole definition of a team."""
-        team_id = _required(request.team_id, "team_id")
+        team_id = required_text(request.team_id, "team_id")
         result = use_case(
             team_id,
             request.name,
@@ -267,7 +267,7 @@ class OnCallServicer(pb_grpc.OnCallServiceServicer):
         who: Principal,
     ) -> tuple[pb.CommandOutcome, pb.Schedule]:
         """Add and change take the same whole definition of a layer."""
-        schedule_id = _required(request.schedule_id, "schedule_id")
+        schedule_id = required_text(request.schedule_id, "schedule_id")
         if not request.HasField("layer"):
             raise InvalidCommandError("layer", "is required")
         layer = request.layer
@@ -291,8 +291,8 @@ class OnCallServicer(pb_grpc.OnCallServiceServicer):
     def RemoveLayer(  # noqa: N802
         self, request: pb.RemoveLayerRequest, context: grpc.ServicerContext, who: Principal
     ) -> pb.RemoveLayerResponse:
-        schedule_id = _required(request.schedule_id, "schedule_id")
-        layer_id = _required(request.layer_id, "layer_id")
+        schedule_id = required_text(request.schedule_id, "schedule_id")
+        layer_id = required_text(request.layer_id, "layer_id")
         result = self.app.remove_layer(schedule_id, layer_id, actor=who.name)
         return pb.RemoveLayerResponse(
             outcome=_outcome(result), schedule=self._schedule(schedule_id)
@@ -302,7 +302,7 @@ class OnCallServicer(pb_grpc.OnCallServiceServicer):
     def AddOverride(  # noqa: N802
         self, request: pb.AddOverrideRequest, context: grpc.ServicerContext, who: Principal
     ) -> pb.AddOverrideResponse:
-        schedule_id = _required(request.schedule_id, "schedule_id")
+        schedule_id = required_text(request.schedule_id, "schedule_id")
         override_id = self.app.add_override(
             schedule_id,
             request.user_id,
@@ -317,9 +317,9 @@ class OnCallServicer(pb_grpc.OnCallServiceServicer):
     def RemoveOverride(  # noqa: N802
         self, request: pb.RemoveOverrideRequest, context: grpc.ServicerContext, who: Principal
     ) -> pb.RemoveOverrideResponse:
-        schedule_id = _required(request.schedule_id, "schedule_id")
+        schedule_id = required_text(request.schedule_id, "schedule_id")
         result = self.app.remove_override(
-            schedule_id, _required(request.override_id, "override_id"), actor=who.name
+            schedule_id, required_text(request.override_id, "override_id"), actor=who.name
         )
         return pb.RemoveOverrideResponse(
             outcome=_outcome(result), schedule=self._schedule(schedule_id)
@@ -331,7 +331,7 @@ class OnCallServicer(pb_grpc.OnCallServiceServicer):
     ) -> pb.GetScheduleResponse:
         as_of = optional_timestamp(request, "as_of")
         return pb.GetScheduleResponse(
-            schedule=self._schedule(_required(request.schedule_id, "schedule_id"), as_of)
+            schedule=self._schedule(required_text(request.schedule_id, "schedule_id"), as_of)
         )
 
     # ------------------------------------------------------------------ policies
@@ -352,7 +352,7 @@ class OnCallServicer(pb_grpc.OnCallServiceServicer):
     def RevisePolicy(  # noqa: N802
         self, request: pb.RevisePolicyRequest, context: grpc.ServicerContext, who: Principal
     ) -> pb.RevisePolicyResponse:
-        policy_id = _required(request.policy_id, "policy_id")
+        policy_id = required_text(request.policy_id, "policy_id")
         with _target_strings():
             result = self.app.revise_policy(
                 policy_id, request.name, actor=who.name, **_definition(request)
@@ -366,7 +366,7 @@ class OnCallServicer(pb_grpc.OnCallServiceServicer):
         self, request: pb.GetPolicyRequest, context: grpc.ServicerContext, who: Principal
     ) -> pb.GetPolicyResponse:
         as_of = optional_timestamp(request, "as_of")
-        policy = self.app.get_policy(_required(request.policy_id, "policy_id"), as_of=as_of)
+        policy = self.app.get_policy(required_text(request.policy_id, "policy_id"), as_of=as_of)
         return pb.GetPolicyResponse(policy=policy_message(policy))
 
     # ------------------------------------------------------------------ pages
@@ -416,16 +416,9 @@ class OnCallServicer(pb_grpc.OnCallServiceServicer):
 # ---------------------------------------------------------------------- requests
 
 
-def _required(value: str, field: str) -> str:
-    text = value.strip()
-    if not text:
-        raise InvalidCommandError(field, "is required")
-    return text
-
-
 def _uuid(value: str, field: str) -> uuid.UUID:
     try:
-        return uuid.UUID(_required(value, field))
+        return uuid.UUID(required_text(value, field))
     except ValueError:
         raise InvalidCommandError(field, f"{value!r} is not a uuid") from None
 
@@ -443,7 +436,7 @@ def _range(request: Any) -> tuple[datetime, datetime]:
 def _wall_clock(text: str, field: str) -> datetime:
     """A layer's first handoff: naive local time (kept as is) or with an offset."""
     try:
-        return datetime.fromisoformat(_required(text, field))
+        return datetime.fromisoformat(required_text(text, field))
     except ValueError:
         raise InvalidCommandError(
             field, f"{text!r} is not an ISO 8601 time like 2026-01-05T09:00"

@@ -19,7 +19,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from apikit.auth import READERS, WRITERS, Principal, TokenRegistry
 from apikit.rpc import guarded, known_enum, read_timestamp, to_timestamp
-from contracts.domain import InvalidCommandError
+from contracts.domain import InvalidCommandError, required_text
 from firewatch.postmortem.v1 import postmortem_pb2 as pb
 from firewatch.postmortem.v1 import postmortem_pb2_grpc as pb_grpc
 from postmortem_service import action as ac
@@ -239,7 +239,7 @@ class PostmortemServicer(pb_grpc.PostmortemServiceServicer):
             kind=known_enum(request.kind, _KIND_FROM, "kind", "an action item kind"),
             title=request.title,
             owner=request.owner,
-            due_on=_required(request.due_on, "due_date"),
+            due_on=required_text(request.due_on, "due_date"),
             priority=_PRIORITY_FROM.get(request.priority, "medium"),
             tracker_url=request.tracker_url or None,
             by=who.name,
@@ -316,12 +316,6 @@ class PostmortemServicer(pb_grpc.PostmortemServiceServicer):
             completion_rate=report.completion_rate,
             overdue_rate=report.overdue_rate,
         )
-
-
-def _required(value: str, field: str) -> str:
-    if not value.strip():
-        raise InvalidCommandError(field, "is required")
-    return value.strip()
 
 
 def _seconds(value: object) -> float | None:
