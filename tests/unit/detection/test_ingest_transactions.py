@@ -109,3 +109,36 @@ def test_a_pagerduty_event_appends_its_alert_and_group_in_one_transaction(
     streams = [e.stream.split("-", 1)[0] for e in store.read_all(from_position=head + 1)]
     assert set(streams) == {"alert", "alertgroup"}
     assert streams.index("alertgroup") > streams.index("alert")
+
+
+def test_a_notification_whose_commit_fails_is_undone_in_the_read_model_without_a_replay(
+    app: DetectionApplication,
+    am_integration: Integration,
+    store: SQLiteEventStore,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from eventlog import BackendUnavailableError
+
+    app.ingest_alertmanager(notification(["checkout"]), am_integration)
+    model = app.core.caught_up()
+    before = (dict(model.group_of_alert), dict(model.open_group_by_key), app.list_alerts())
+    head = store.head_position()
+
+    def disk_full(appends: Any) -> Any:
+        raise BackendUnavailableError("disk full (injected at commit)")
+
+    monkeypatch.setattr(store, "append_many", disk_full)
+    with pytest.raises(BackendUnavailableError):
+        app.ingest_alertmanager(notification(["checkout", "payments", "search"]), am_integration)
+    monkeypatch.undo()
+
+    assert store.head_position() == head
+    # Undone in place (ADR 0024 amendment): the same model object, equal to the log.
+    assert app.core.caught_up() is model
+    assert (dict(model.group_of_alert), dict(model.open_group_by_key), app.list_alerts()) == before
+    rebuilt = DetectionReadModel()
+    for event in store.read_all():
+        rebuilt.apply(event)
+    assert model.group_of_alert == rebuilt.group_of_alert
+    assert model.open_group_by_key == rebuilt.open_group_by_key
+    assert dict(model._streams) == dict(rebuilt._streams)

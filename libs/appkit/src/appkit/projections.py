@@ -130,10 +130,95 @@ class ProjectionRunner(Generic[P]):
         return self.position
 
 
+_ABSENT: Any = object()
+"""A key that was not in its mapping before the unit changed it."""
+
+
+class UndoJournal:
+    """What a unit of work's staged folds changed in a read model, so that a failed
+    unit is put back entry by entry instead of replaying the whole log (ADR 0024).
+
+    It records only while `recording` (inside `AggregateStates.apply_staged`); events
+    folded from the log are never recorded, because undoing them would leave the model
+    behind its checkpoint."""
+
+    def __init__(self) -> None:
+        self.recording = False
+        self._entries: list[tuple[dict[Any, Any], Any, Any]] = []
+
+    def note(self, mapping: dict[Any, Any], key: Any) -> None:
+        """`mapping[key]` is about to change: remember what it held."""
+        if self.recording:
+            self._entries.append((mapping, key, dict.get(mapping, key, _ABSENT)))
+
+    def undo(self) -> None:
+        """Put back every recorded entry, latest first, and forget them."""
+        for mapping, key, before in reversed(self._entries):
+            if before is _ABSENT:
+                dict.pop(mapping, key, None)
+            else:
+                dict.__setitem__(mapping, key, before)
+        self._entries.clear()
+
+    def forget(self) -> None:
+        self._entries.clear()
+
+
+class JournaledDict(dict[Any, Any]):
+    """A dict for an `AggregateStates` subclass's indexes whose changes during a staged
+    fold can be undone. Item assignment, `del`, `pop` and `setdefault` are recorded;
+    the other mutators would bypass the journal, so they refuse while it records."""
+
+    __slots__ = ("_journal",)
+
+    def __init__(self, journal: UndoJournal) -> None:
+        super().__init__()
+        self._journal = journal
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._journal.note(self, key)
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: Any) -> None:
+        self._journal.note(self, key)
+        super().__delitem__(key)
+
+    def pop(self, key: Any, *default: Any) -> Any:
+        self._journal.note(self, key)
+        return super().pop(key, *default)
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        if key not in self:
+            self._journal.note(self, key)
+        return super().setdefault(key, default)
+
+    def _unjournaled(self, method: str) -> None:
+        if self._journal.recording:
+            raise TypeError(f"JournaledDict.{method} cannot be undone; assign items instead")
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        self._unjournaled("update")
+        super().update(*args, **kwargs)
+
+    def clear(self) -> None:
+        self._unjournaled("clear")
+        super().clear()
+
+    def popitem(self) -> tuple[Any, Any]:
+        self._unjournaled("popitem")
+        return super().popitem()
+
+
 class AggregateStates:
     """The state and version of every stream of some deciders' categories.
 
-    Subclass it to keep indexes next to the states (override `applied`)."""
+    Subclass it to keep indexes next to the states (override `applied`). A subclass
+    whose `applied` changes only dicts made with `self.journaled()` sets
+    `undoable_indexes = True`: a failed unit of work is then undone in place; any other
+    subclass is rebuilt from the log when a unit fails (`ModelSource.discard`)."""
+
+    undoable_indexes = False
+    """True when `applied` changes nothing but `journaled()` dicts (see the class doc)."""
 
     def __init__(self, name: str, events: EventRegistry, deciders: Iterable[Decider[Any, Any]]):
         self.name = name
@@ -143,6 +228,39 @@ class AggregateStates:
         self._streams: dict[str, tuple[Any, int]] = {}
         # Streams by category, so "every open alert" does not scan every stream.
         self._by_category: dict[str, dict[str, Any]] = {}
+        self._journal = UndoJournal()
+        self._in_unit = False
+        self._log_folded_in_unit = False
+
+    def journaled(self) -> JournaledDict:
+        """A dict for an index that a failed unit of work can undo (`undoable_indexes`)."""
+        return JournaledDict(self._journal)
+
+    @property
+    def undoable(self) -> bool:
+        """Whether a failed unit can be undone in place rather than rebuilt."""
+        return type(self).applied is AggregateStates.applied or self.undoable_indexes
+
+    def begin_unit(self) -> None:
+        """A unit of work starts staging into this model."""
+        self._journal.forget()
+        self._in_unit, self._log_folded_in_unit = True, False
+
+    def end_unit(self) -> None:
+        """The unit committed: what it staged is now the log's."""
+        self._journal.forget()
+        self._in_unit = False
+
+    def undo_unit(self) -> bool:
+        """Put back what the failed unit staged; False when that cannot be done exactly
+        (the subclass is not undoable, or events from the log were folded in meanwhile)
+        and the caller must rebuild."""
+        self._in_unit = False
+        if not self.undoable or self._log_folded_in_unit:
+            self._journal.forget()
+            return False
+        self._journal.undo()
+        return True
 
     def apply(self, event: RecordedEvent) -> None:
         if event.type not in self.events or category_of(event.stream) not in self.deciders:
@@ -156,6 +274,8 @@ class AggregateStates:
         decider = self.deciders.get(category)
         if decider is None:
             return
+        if self._in_unit:
+            self._log_folded_in_unit = True
         found = self._streams.get(stream)
         state = decider.evolve(decider.initial if found is None else found[0], event)
         self._streams[stream] = (state, version)
@@ -171,10 +291,21 @@ class AggregateStates:
         category = category_of(stream)
         if category not in self.deciders:
             return
-        self._streams[stream] = (state, version + len(events) - 1)
-        self._by_category.setdefault(category, {})[stream] = state
-        for event in events:
-            self.applied(event)
+        journal = self._journal
+        journal.recording = True
+        try:
+            journal.note(self._streams, stream)
+            self._streams[stream] = (state, version + len(events) - 1)
+            states = self._by_category.get(category)
+            if states is None:
+                journal.note(self._by_category, category)
+                states = self._by_category[category] = {}
+            journal.note(states, stream)
+            states[stream] = state
+            for event in events:
+                self.applied(event)
+        finally:
+            journal.recording = False
 
     def applied(self, event: DomainEvent) -> None:
         """Hook for subclasses: runs after `event` changed its stream's state."""
@@ -198,7 +329,9 @@ class ModelSource:
     In a unit of work (`CommandRunner.atomically`, ADR 0024) it is a `StagingSource`:
     staged events are folded into the model at once, so the service's policies, which
     read the model, see what the unit decided so far; the commit's positions are then
-    skipped by the next catch-up, and a failed unit rebuilds the model from the log.
+    skipped by the next catch-up, and a failed unit is undone in the model entry by
+    entry (`UndoJournal`), or, for a model whose indexes are not undoable, rebuilt from
+    the log.
     Whoever stages must hold the service's lock that keeps other readers out meanwhile.
     """
 
@@ -221,6 +354,8 @@ class ModelSource:
     def begin(self) -> None:
         self.runner.catch_up()
         self._in_unit, self._staged = True, False
+        model: AggregateStates = self.runner.projection
+        model.begin_unit()
 
     def stage(self, stream: str, events: Sequence[DomainEvent], version: int, state: Any) -> None:
         model: AggregateStates = self.runner.projection
@@ -229,12 +364,15 @@ class ModelSource:
 
     def committed(self, results: Sequence[AppendResult]) -> None:
         self._in_unit = False
+        model: AggregateStates = self.runner.projection
+        model.end_unit()
         self.runner.applied_ahead(p for result in results for p in result.positions)
 
     def discard(self) -> None:
         self._in_unit = False
-        if self._staged:
-            # Undoing staged folds would need every projection to be reversible; a
-            # failed unit is rare (bad input is refused before, conflicts need a
-            # second writer), so the model is rebuilt from the log instead (ADR 0024).
-            self.runner.rebuild()
+        model: AggregateStates = self.runner.projection
+        if model.undo_unit() or not self._staged:
+            return
+        # Not undoable in place (see AggregateStates): rebuild from the log, which
+        # costs a replay of everything the model reads (ADR 0024).
+        self.runner.rebuild()

@@ -37,11 +37,15 @@ class DueItem:
 
 
 class DetectionReadModel(AggregateStates):
+    # Every index `applied` changes is journaled, so a failed ingest unit is undone in
+    # place instead of replaying the whole log under the writer's lock (ADR 0024).
+    undoable_indexes = True
+
     def __init__(self) -> None:
         super().__init__("detection.read-model", EVENTS, ALL)
-        self.integration_by_digest: dict[str, str] = {}
-        self.open_group_by_key: dict[str, str] = {}
-        self.group_of_alert: dict[str, str] = {}
+        self.integration_by_digest: dict[str, str] = self.journaled()
+        self.open_group_by_key: dict[str, str] = self.journaled()
+        self.group_of_alert: dict[str, str] = self.journaled()
 
     # ------------------------------------------------------------------ folding
 
