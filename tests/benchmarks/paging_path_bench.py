@@ -585,6 +585,32 @@ class KneeStep:
         )
 
 
+@dataclass
+class Matched:
+    """Each sent alert against the pages the mailbox received for it."""
+
+    delivered: list[tuple[Sent, float, Arrival]]
+    """(alert, ms from its start to its first page, that first arrival), in send order."""
+    lost: list[str]
+    """Tokens of alerts no page arrived for."""
+    duplicates: int
+    """Pages beyond the first for one alert."""
+
+
+def _match(sent: list[Sent], mailbox: Mailbox, start_of: Callable[[Sent], float]) -> Matched:
+    delivered: list[tuple[Sent, float, Arrival]] = []
+    lost: list[str] = []
+    duplicates = 0
+    for record in sent:
+        arrivals = mailbox.by_token.get(record.token, [])
+        if not arrivals:
+            lost.append(record.token)
+            continue
+        duplicates += len(arrivals) - 1
+        delivered.append((record, _ms(arrivals[0].perf - start_of(record)), arrivals[0]))
+    return Matched(delivered, lost, duplicates)
+
+
 def knee_step(
     port: int, key: str, mailbox: Mailbox, run: str, rate: float, plan: Plan, offset: int
 ) -> KneeStep:
@@ -593,21 +619,16 @@ def knee_step(
     _progress(f"knee: {len(alerts)} alerts at {rate:g}/s for {plan.knee_seconds:g} s")
     sent = send_at_fixed_rate(port, key, alerts, rate)
     mailbox.wait_until(lambda: mailbox.has_all(tokens), plan.knee_deadline)
-    latencies, lost, duplicates = [], 0, 0
-    for record in sent:
-        arrivals = mailbox.by_token.get(record.token, [])
-        if not arrivals:
-            lost += 1
-            continue
-        duplicates += len(arrivals) - 1
-        latencies.append(_ms(arrivals[0].perf - record.scheduled))
+    # From the scheduled send: a sender falling behind counts against the rate.
+    matched = _match(sent, mailbox, lambda record: record.scheduled)
+    latencies = [latency for _, latency, _ in matched.delivered]
     return KneeStep(
         rate=rate,
         alerts=len(sent),
         p50_ms=statistics.median(latencies) if latencies else float("nan"),
         p99_ms=_p99(latencies) if latencies else float("nan"),
-        lost=lost,
-        duplicates=duplicates,
+        lost=len(matched.lost),
+        duplicates=matched.duplicates,
         http_errors=sum(1 for record in sent if record.error),
         max_lag_ms=max((_ms(r.perf - r.scheduled) for r in sent), default=0.0),
     )
@@ -801,17 +822,13 @@ def _result(
     isolation: str,
     cpu: CpuUse,
 ) -> Result:
-    latencies, lost, duplicates, smtp_offsets = [], [], 0, []
+    matched = _match(sent, mailbox, lambda record: record.perf)
+    latencies = [latency for _, latency, _ in matched.delivered]
+    lost, duplicates = matched.lost, matched.duplicates
     thirds: list[list[float]] = [[], [], []]
-    for record in sent:
-        arrivals = mailbox.by_token.get(record.token, [])
-        if not arrivals:
-            lost.append(record.token)
-            continue
-        duplicates += len(arrivals) - 1
-        latencies.append(_ms(arrivals[0].perf - record.perf))
-        thirds[min(2, 3 * record.index // len(sent))].append(latencies[-1])
-        smtp_offsets.append(_ms(arrivals[0].wall - record.wall))
+    for record, latency, _ in matched.delivered:
+        thirds[min(2, 3 * record.index // len(sent))].append(latency)
+    smtp_offsets = [_ms(first.wall - record.wall) for record, _, first in matched.delivered]
     stages = {stage: statistics.median(found.values()) for stage, found in offsets.items() if found}
     stage_p99 = {stage: _p99(list(found.values())) for stage, found in offsets.items() if found}
     stage_p99["SMTP accepted"] = _p99(smtp_offsets) if smtp_offsets else float("nan")
