@@ -276,6 +276,10 @@ class DoorbellWatch(AppendWatch):
             with contextlib.suppress(OSError):
                 os.rmdir(self.directory)
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def close(self) -> None:
         self._closed = True
         self._release()

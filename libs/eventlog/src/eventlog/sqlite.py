@@ -595,6 +595,7 @@ class SQLiteEventStore(EventStore):
         every `FALLBACK_POLL_SECONDS` in case a datagram was lost."""
         watch = DoorbellWatch(self._wake_directory, fallback_seconds=FALLBACK_POLL_SECONDS)
         with self._doorbell_lock:
+            self._watches = [w for w in self._watches if not w.closed]
             self._watches.append(watch)
         return watch
 

@@ -59,10 +59,12 @@ from werkzeug.wrappers import Request, Response
 
 from apikit.auth import READERS, AuthenticationError, TokenRegistry
 from apikit.endpoints import Access, Endpoint, url_map
+from apikit.web import WebServer, WsgiApp
 from comms_service import room as rm
 from comms_service import status_incident as si
 from comms_service.app import CommsApplication
 from comms_service.metrics import registry_for
+from comms_service.settings import CommsSettings
 from comms_service.views import View, measured_bars
 from contracts.domain import DomainError, InvalidCommandError, NotFoundError
 from eventlog.clock import Clock
@@ -546,18 +548,12 @@ class StatusPage:
         return self._json(request, name, internal=True)
 
 
-def main() -> None:  # pragma: no cover - exercised by the e2e tests
-    from servicekit.metrics import include as include_metrics
-    from servicekit.process import start as start_process
-
-    start_process("statuspage")  # one log format, metrics on FIREWATCH_METRICS_PORT
-    from apikit.rpc import tls_files
-    from apikit.web import serve_wsgi
-    from comms_service.settings import CommsSettings
+def create_page(settings: CommsSettings) -> StatusPage:
+    """The status page as `firewatch-statuspage` runs it: its log, application and
+    tokens from `settings` (the benchmark starts it through here too)."""
     from eventlog import open_store
     from eventlog.clock import system_clock
 
-    settings = CommsSettings()
     store = open_store(settings.store_url, writer="communications")
     app = CommsApplication(
         store,
@@ -568,17 +564,35 @@ def main() -> None:  # pragma: no cover - exercised by the e2e tests
         cadence=settings.cadence(),
     )
     tokens = TokenRegistry(Path(settings.tokens_file)) if settings.tokens_file else None
-    wsgi = StatusPage(
+    return StatusPage(
         app, tokens=tokens, subscribe_per_minute=settings.statuspage_subscribe_per_minute
     )
-    include_metrics(wsgi.metrics)  # promises kept/missed on the metrics port too
-    server = serve_wsgi(
+
+
+def create_server(settings: CommsSettings, wsgi: WsgiApp) -> WebServer:
+    """`wsgi` (the page, or something in front of it) bound where `settings` say, on the
+    production server (apikit.web: cheroot, TLS when a certificate is set)."""
+    from apikit.rpc import tls_files
+    from apikit.web import serve_wsgi
+
+    return serve_wsgi(
         wsgi,
         settings.statuspage_host,
         settings.statuspage_port,
         tls=tls_files(settings.statuspage_tls_cert, settings.statuspage_tls_key),
         name="firewatch-statuspage",
     )
+
+
+def main() -> None:  # pragma: no cover - exercised by the e2e tests
+    from servicekit.metrics import include as include_metrics
+    from servicekit.process import start as start_process
+
+    start_process("statuspage")  # one log format, metrics on FIREWATCH_METRICS_PORT
+    settings = CommsSettings()
+    page = create_page(settings)
+    include_metrics(page.metrics)  # promises kept/missed on the metrics port too
+    server = create_server(settings, page)
     # Logged once bound: the line says the page is reachable.
     log.info(
         "statuspage: serving %s on %s://%s:%d",
