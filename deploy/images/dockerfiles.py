@@ -196,7 +196,7 @@ IMAGES: tuple[Image, ...] = (
             Process(
                 "statuspage",
                 ("firewatch-statuspage",),
-                "the status page (waitress) and its /metrics",
+                "the status page (cheroot) and its /metrics",
                 8090,
                 "http",
             ),

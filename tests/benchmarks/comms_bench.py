@@ -44,15 +44,14 @@ from tests.ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 SERVER_CODE = """
-import sys, pathlib
-from apikit.web import serve_wsgi
-from comms_service.app import CommsApplication
-from comms_service.web import StatusPage
-from eventlog import open_store
-from eventlog.clock import system_clock
-store = open_store(sys.argv[1], writer="communications")
-page = StatusPage(CommsApplication(store, system_clock))
-STATIC = {"/static/" + p.name: p.read_bytes() for p in pathlib.Path(sys.argv[3]).iterdir()}
+import pathlib, sys
+from comms_service.settings import CommsSettings
+from comms_service.web import create_page, create_server
+# The status page as firewatch-statuspage wires it (settings from FIREWATCH_* in the
+# environment), with the floor's static files in front of it on the same server.
+settings = CommsSettings()
+page = create_page(settings)
+STATIC = {"/static/" + p.name: p.read_bytes() for p in pathlib.Path(sys.argv[1]).iterdir()}
 def app(environ, start_response):
     body = STATIC.get(environ["PATH_INFO"])
     if body is not None:
@@ -60,7 +59,7 @@ def app(environ, start_response):
                                   ("Content-Length", str(len(body)))])
         return [body]
     return page(environ, start_response)
-server = serve_wsgi(app, "127.0.0.1", int(sys.argv[2]), name="bench-statuspage")
+server = create_server(settings, app)
 print("ready", flush=True)
 server.serve_forever()
 """
@@ -164,9 +163,18 @@ def _hammer(port: int, path: str, seconds: float, threads: int) -> Load:
 @contextlib.contextmanager
 def _page_server(log: Path, static: Path) -> Iterator[int]:
     port = free_port()
+    env = {
+        **os.environ,
+        "FIREWATCH_STORE_URL": f"sqlite:///{log}",
+        "FIREWATCH_STATUSPAGE_HOST": "127.0.0.1",
+        "FIREWATCH_STATUSPAGE_PORT": str(port),
+    }
+    for name in ("FIREWATCH_STATUSPAGE_TLS_CERT", "FIREWATCH_STATUSPAGE_TLS_KEY"):
+        env.pop(name, None)  # plain HTTP, as the floor is measured
     child = subprocess.Popen(
-        [sys.executable, "-c", SERVER_CODE, f"sqlite:///{log}", str(port), str(static)],
+        [sys.executable, "-c", SERVER_CODE, str(static)],
         cwd=REPO,
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -84,6 +84,7 @@ def _render(app: CommsApplication, repeats: int) -> float:
         started = time.perf_counter()
         response = Client(page).get("/")
         times.append(time.perf_counter() - started)
+        page.close()
         assert response.status_code == 200
     times.sort()
     return times[len(times) // 2]

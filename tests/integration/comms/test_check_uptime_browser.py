@@ -1,4 +1,4 @@
-"""Measured uptime bars in real headless Chromium, served by waitress: a component with a
+"""Measured uptime bars in real headless Chromium, served by apikit.web: a component with a
 synthetic check shows 90 bars whose titles carry the day's uptime, readable without
 JavaScript and within a phone's width (ADR 0026). The check's events are recorded by
 detection's real application into the same SQLite log."""
@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import waitress  # type: ignore[import-untyped]
 
+from apikit.web import serve_wsgi
 from comms_service.app import CommsApplication
 from comms_service.web import StatusPage
 from detection_service.check import Outcome
@@ -38,14 +38,14 @@ def served(app: CommsApplication, store: SQLiteEventStore, clock: FakeClock) -> 
     detection.result("checkout", Outcome.DOWN, outage)
     detection.result("checkout", Outcome.UP, outage + timedelta(hours=2))
     clock.set(start + timedelta(days=3))
-    server = waitress.create_server(StatusPage(app), host="127.0.0.1", port=0)
-    thread = threading.Thread(target=server.run, daemon=True)
+    server = serve_wsgi(StatusPage(app), "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.effective_port}"
+        yield f"http://127.0.0.1:{server.server_port}"
     finally:
-        server.close()
-        thread.join(timeout=5)
+        server.shutdown()
+        thread.join(timeout=10)
 
 
 def test_measured_bars_render_with_titles_without_javascript(chromium: Any, served: str) -> None:

@@ -1,4 +1,4 @@
-"""The status page in real headless Chromium, served by waitress (the production server):
+"""The status page in real headless Chromium, served by the production server (apikit.web):
 readable without JavaScript, landmarks present, correct on a phone width, internal
 content only on the token-protected internal page. Screenshots go to docs/screenshots/."""
 
@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import waitress  # type: ignore[import-untyped]
 
 from apikit.auth import Role, TokenRegistry, issue_token
+from apikit.web import serve_wsgi
 from comms_service.app import CommsApplication
 from comms_service.web import StatusPage
 from tests.unit.comms.conftest import declare
@@ -51,16 +51,14 @@ def served(app: CommsApplication, tmp_path: Path) -> Iterator[tuple[str, str]]:
     )
     tokens = tmp_path / "tokens.json"
     admin = issue_token(tokens, "admin", Role.ADMIN)
-    server = waitress.create_server(
-        StatusPage(app, tokens=TokenRegistry(tokens)), host="127.0.0.1", port=0
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
+    server = serve_wsgi(StatusPage(app, tokens=TokenRegistry(tokens)), "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.effective_port}", admin
+        yield f"http://127.0.0.1:{server.server_port}", admin
     finally:
-        server.close()
-        thread.join(timeout=5)
+        server.shutdown()
+        thread.join(timeout=10)
 
 
 def test_the_public_page_renders_without_javascript_on_desktop_and_phone(

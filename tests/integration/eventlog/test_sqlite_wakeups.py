@@ -13,7 +13,7 @@ import pytest
 
 from eventlog import EventFilter, NewEvent, Ownership, StreamState
 from eventlog import sqlite as sqlite_backend
-from eventlog.doorbell import wake_directory
+from eventlog.doorbell import DoorbellWatch, wake_directory
 from eventlog.sqlite import SQLiteEventStore
 
 WRITER = Path(__file__).with_name("sqlite_one_append_process.py")
@@ -134,3 +134,80 @@ def test_the_last_doorbell_closed_removes_the_wake_directory(tmp_path: Path) -> 
     subscriptions[1].close()
     readers[1].close()
     assert not wake.exists()
+
+
+class _Ticks:
+    """A monotonic clock the test moves by hand (the watch's fallback interval)."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_watch_says_yes_once_after_an_append_in_another_process(tmp_path: Path) -> None:
+    path = tmp_path / "shared.db"
+    reader = SQLiteEventStore(path, ownership=Ownership({}))
+    ticks = _Ticks()
+    watch = DoorbellWatch(wake_directory(path), fallback_seconds=60.0, clock=ticks)
+    try:
+        assert watch.appended()  # the first answer is always yes: nothing read yet
+        assert not watch.appended()
+        # The append's call has returned, so its ring is already queued: the very next
+        # question is answered yes (read-your-writes), without the fallback's help.
+        assert _append_in_another_process(path, "ring") == 1
+        assert watch.appended()
+        assert watch.received == 1
+        assert not watch.appended()  # one ring, one yes
+        assert reader.head_position() >= 1
+    finally:
+        watch.close()
+        reader.close()
+
+
+def test_a_watch_whose_ring_was_lost_says_yes_after_the_fallback_interval(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "shared.db"
+    ticks = _Ticks()
+    watch = DoorbellWatch(wake_directory(path), fallback_seconds=0.05, clock=ticks)
+    try:
+        assert watch.appended()
+        assert _append_in_another_process(path, "silent") == 0
+        assert not watch.appended()  # nothing rang: the loss is not seen yet ...
+        ticks.now += 0.05
+        assert watch.appended()  # ... but the fallback bounds it
+        assert not watch.appended()
+        assert watch.received == 0
+    finally:
+        watch.close()
+
+
+def test_a_watch_whose_file_was_removed_binds_again_at_the_fallback(tmp_path: Path) -> None:
+    path = tmp_path / "shared.db"
+    ticks = _Ticks()
+    watch = DoorbellWatch(wake_directory(path), fallback_seconds=1.0, clock=ticks)
+    try:
+        assert watch.appended()
+        first = watch.path
+        os.unlink(first)  # nobody can ring it now
+        ticks.now += 1.0
+        assert watch.appended()
+        assert watch.path != first
+        assert Path(watch.path).exists()
+        assert _append_in_another_process(path, "ring") == 1
+        assert watch.appended()
+    finally:
+        watch.close()
+
+
+def test_the_stores_watches_close_with_it_and_leave_no_wake_directory(tmp_path: Path) -> None:
+    path = tmp_path / "shared.db"
+    store = SQLiteEventStore(path, ownership=Ownership({}))
+    watch = store.watch_appends()
+    assert isinstance(watch, DoorbellWatch)
+    assert Path(watch.path).exists()
+    store.close()
+    assert not wake_directory(path).exists()
+    assert watch.appended()  # closed: it can only say "read the log"

@@ -1,5 +1,5 @@
 """The postmortem application over one SQLite log with the incident and paging writers
-(the unit tests' `world`), plus its web pages on a real waitress server."""
+(the unit tests' `world`), plus its web pages on the production HTTP server (apikit.web)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import waitress  # type: ignore[import-untyped]
 from typer.testing import CliRunner, Result
 
 from apikit.auth import Role, TokenRegistry, issue_token
 from apikit.rpc import start_server
+from apikit.web import serve_wsgi
 from firewatch.postmortem.v1 import postmortem_pb2_grpc
 from incidentctl.main import app as cli_app
 from postmortem_service.api import SERVICE_NAME, PostmortemServicer
@@ -25,14 +25,15 @@ __all__ = ["World", "clock", "world"]
 
 @pytest.fixture
 def pages(world: World) -> Iterator[str]:
-    """The pages' base URL, served by waitress on a free loopback port."""
-    server = waitress.create_server(WebApp(world.app), host="127.0.0.1", port=0, threads=2)
-    thread = threading.Thread(target=server.run, daemon=True)
+    """The pages' base URL, served by the production server on a free loopback port."""
+    server = serve_wsgi(WebApp(world.app), "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.effective_port}"
+        yield f"http://127.0.0.1:{server.server_port}"
     finally:
-        server.close()
+        server.shutdown()
+        thread.join(timeout=10)
 
 
 @dataclass

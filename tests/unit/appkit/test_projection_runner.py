@@ -12,6 +12,7 @@ import pytest
 
 from appkit import AggregateStates, CommandRunner, EventIds, ModelSource, ProjectionRunner
 from eventlog import EventFilter, FakeClock, NewEvent, Ownership, RecordedEvent, StreamState
+from eventlog import sqlite as sqlite_backend
 from eventlog.sqlite import SQLiteEventStore
 from tests.unit.appkit.tally import EVENTS, TALLY, Add, Close, stream_for
 from tests.unit.appkit.test_command_runner import ConflictingStore
@@ -79,6 +80,35 @@ def test_catching_up_applies_only_what_was_committed_since_the_checkpoint(
     assert projections.catch_up() == last  # nothing new: nothing applied twice
     assert projections.projection.applied == 3
     assert projections.projection.totals == {stream_for("a"): 5, stream_for("b"): 1}
+
+
+def test_refresh_reads_the_log_only_when_the_watch_says_it_grew(
+    store: SQLiteEventStore,
+    runner: CommandRunner,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The fallback read pushed past the test: only an append's ring can explain a read.
+    monkeypatch.setattr(sqlite_backend, "FALLBACK_POLL_SECONDS", 600.0)
+    projections = ProjectionRunner(store, Totals)
+    watch = store.watch_appends()
+    add(runner, "a", 2, clock)
+    assert projections.refresh(watch) == 1  # a watch's first answer is always yes
+    reads = projections.reads
+    assert projections.refresh(watch) == 1
+    assert projections.reads == reads  # nothing appended since: the log was not read
+    # An append through another handle on the file (as another process) rings it, so
+    # the very next refresh reads it.
+    other = SQLiteEventStore(
+        store.path, writer="kit", ownership=Ownership({"kit": {"tally"}}), clock=clock
+    )
+    try:
+        last = add(CommandRunner(other, EVENTS, EventIds(NAMESPACE)), "a", 3, clock)
+    finally:
+        other.close()
+    assert projections.refresh(watch) == last
+    assert projections.reads == reads + 1
+    assert projections.projection.totals == {stream_for("a"): 5}
 
 
 def test_a_projection_sees_only_the_events_it_declares(

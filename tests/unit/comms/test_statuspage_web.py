@@ -1,6 +1,6 @@
 """The status page over WSGI (werkzeug's test client, the real application and log):
-the Statuspage v2 JSON shape, feeds, escaping, internal-only content, ETags, tokens and
-the rate-limited subscribe endpoint."""
+the Statuspage v2 JSON shape, feeds, escaping, internal-only content, ETags, tokens, the
+rate-limited subscribe endpoint, and reading the log only when it may have grown."""
 
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ from werkzeug.test import Client
 from apikit.auth import Role, TokenRegistry, issue_token
 from comms_service.app import CommsApplication
 from comms_service.web import StatusPage
-from eventlog import FakeClock
+from eventlog import FakeClock, Ownership
+from eventlog import sqlite as sqlite_backend
+from eventlog.sqlite import SQLiteEventStore
 
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
@@ -381,3 +383,60 @@ def test_the_subscribe_form_offers_per_component_subscriptions(
         ).status_code
         == 400
     )
+
+
+def test_the_fixed_path_pages_send_what_the_general_path_sends(site: dict[str, Any]) -> None:
+    # GET of a fixed public path is answered without werkzeug; HEAD still goes through
+    # it. Both must carry the same headers (werkzeug adds a Date; the server does too).
+    client = site["client"]
+    for path in ["/", "/api/v2/summary.json", "/history.atom", "/history.rss"]:
+        got, head = client.get(path), client.head(path)
+        assert got.status_code == head.status_code == 200, path
+        head_headers = {k: v for k, v in head.headers.items() if k != "Date"}
+        assert dict(got.headers.items()) == head_headers, path
+        assert got.headers["Content-Length"] == str(len(got.get_data()))
+        for method in (client.get, client.head):
+            unchanged = method(path, headers={"If-None-Match": f"W/{got.headers['ETag']}"})
+            assert unchanged.status_code == 304, path
+            assert "Content-Length" not in unchanged.headers
+            assert unchanged.headers["ETag"] == got.headers["ETag"]
+            assert unchanged.get_data() == b""
+
+
+def test_a_page_view_reads_the_log_only_after_an_append_and_then_shows_it(
+    site: dict[str, Any],
+    app: CommsApplication,
+    store: SQLiteEventStore,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The fallback read pushed past the test: only the append's ring can explain a read.
+    monkeypatch.setattr(sqlite_backend, "FALLBACK_POLL_SECONDS", 600.0)
+    page = StatusPage(app)
+    client = Client(page)
+    try:
+        before = client.get("/api/v2/summary.json")
+        reads = app.projections.reads
+        for path in ["/api/v2/summary.json", "/", "/api/v2/summary.json", "/history.rss"]:
+            assert client.get(path).status_code == 200
+        assert app.projections.reads == reads, "nothing was appended, yet the log was read"
+        # Another handle on the same file, as another process: its append rings.
+        other = SQLiteEventStore(
+            store.path, writer="communications", ownership=Ownership.platform(), clock=clock
+        )
+        try:
+            CommsApplication(other, clock).set_component_status(
+                "site", "degraded_performance", by="admin"
+            )
+        finally:
+            other.close()
+        # The very next request shows it: the ring was queued before the call returned.
+        after = client.get("/api/v2/summary.json")
+        assert after.headers["ETag"] != before.headers["ETag"]
+        [site_component] = [
+            c for c in json.loads(after.get_data())["components"] if c["id"] == "site"
+        ]
+        assert site_component["status"] == "degraded_performance"
+        assert app.projections.reads == reads + 1
+    finally:
+        page.close()

@@ -26,7 +26,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from appkit.commands import Loaded
 from appkit.decider import Decider
 from contracts.events import DomainEvent, EventRegistry
-from eventlog import AppendResult, EventFilter, EventStore, RecordedEvent, category_of
+from eventlog import AppendResult, AppendWatch, EventFilter, EventStore, RecordedEvent, category_of
 
 S = TypeVar("S")
 
@@ -68,11 +68,24 @@ class ProjectionRunner(Generic[P]):
         self._ahead: set[int] = set()
         """Positions above the checkpoint whose events the projection already holds
         (a unit of work's, staged before commit; ADR 0024): catching up skips them."""
+        self.reads = 0
+        """Catch-ups that read the log (for tests and metrics)."""
 
     def catch_up(self) -> int:
         """Apply everything committed so far; returns the checkpoint."""
         with self._lock:
             return self._catch_up()
+
+    def refresh(self, watch: AppendWatch) -> int:
+        """Catch up only if `watch` says something may have been appended since it last
+        said so; returns the checkpoint. For a reader that would otherwise read the log
+        on every request (ADR 0031): the watch is asked and the log read under one lock,
+        so a caller told "nothing new" never overtakes another caller's read of an
+        append whose ring that caller drained."""
+        with self._lock:
+            if watch.appended():
+                return self._catch_up()
+            return self.position
 
     def wait_for(self, position: int) -> bool:
         """True once every event up to `position` is applied (read-your-writes)."""
@@ -116,6 +129,7 @@ class ProjectionRunner(Generic[P]):
             return self._catch_up()
 
     def _catch_up(self) -> int:
+        self.reads += 1
         projection = self.projection
         ahead = self._ahead
         for event in self.store.read_all(from_position=self.position + 1, filter=projection.filter):

@@ -28,7 +28,7 @@ from eventlog.model import (
     category_of,
 )
 from eventlog.ownership import PLATFORM_OWNERSHIP, Ownership
-from eventlog.port import EventStore, StreamAppend, Subscription
+from eventlog.port import AppendWatch, EventStore, StreamAppend, Subscription
 from eventlog.validation import MAX_EVENT_BYTES
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "MAX_EVENT_BYTES",
     "PLATFORM_OWNERSHIP",
     "AppendResult",
+    "AppendWatch",
     "AtomicAppendUnsupportedError",
     "BackendUnavailableError",
     "Clock",

@@ -7,6 +7,10 @@ hint: a datagram may be lost (full buffer, socket file removed, process killed),
 waiter must always keep a bounded fallback poll. It must never be needed for
 correctness and must never block or fail an append.
 
+A reader that checks on its own schedule rather than waiting (a web process, before
+each request) uses a `DoorbellWatch` instead: the same socket, no thread, drained
+without blocking when asked.
+
 The directory sits next to the database (`<db>.wake`), so processes in different
 containers that share the database's volume share it too. Unix socket paths are capped
 at 107 bytes; for a database whose path is too long, both sides derive the same short
@@ -22,9 +26,12 @@ import os
 import socket
 import tempfile
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+
+from eventlog.port import AppendWatch
 
 _MAX_SOCKET_PATH = 107
 _NAME_LENGTH = 32
@@ -174,3 +181,105 @@ class Doorbell:
         # while another listener's socket is still in it.
         with contextlib.suppress(OSError):
             os.rmdir(self.directory)
+
+
+class DoorbellWatch(AppendWatch):
+    """A doorbell without a thread, for a reader that checks on its own schedule (a web
+    process, before each request): `appended()` drains its socket without blocking.
+
+    Read-your-writes across processes: a ringer sends after its COMMIT and before the
+    append's call returns, so once an append has returned anywhere its datagram is
+    already queued here, and the next `appended()` says yes. Because the doorbell is
+    only a hint, `appended()` also says yes once every `fallback_seconds` without a
+    ring (a lost datagram costs at most that much staleness, never an event), and
+    always when it has no socket (it could not bind, or the process forked)."""
+
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        fallback_seconds: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.directory = directory
+        self.fallback_seconds = fallback_seconds
+        self._clock = clock
+        self._socket: socket.socket | None = None
+        self.path = ""
+        self._pid = 0
+        self._next_poll = 0.0
+        self._closed = False
+        self.received = 0
+        """Datagrams drained (a test's proof that the wake-up path was taken)."""
+        self._bind()
+
+    def _bind(self) -> None:
+        self._release()
+        path = str(self.directory / f"{os.getpid()}-{uuid.uuid4().hex[:16]}.sock")
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        try:
+            listener.setblocking(False)
+            for last_try in (False, True):
+                self.directory.mkdir(parents=True, exist_ok=True)
+                try:
+                    listener.bind(path)
+                    break
+                except FileNotFoundError:
+                    # The last listener's close removed the directory between our
+                    # mkdir and bind: make it again, once.
+                    if last_try:
+                        raise
+        except OSError:
+            listener.close()
+            return  # no socket: every call says yes (the log is read every time)
+        self._socket, self.path, self._pid = listener, path, os.getpid()
+
+    def appended(self) -> bool:
+        listener = self._socket
+        if listener is None or self._pid != os.getpid():
+            if not self._closed:
+                self._bind()
+            return True
+        rung = False
+        try:
+            while True:  # one yes for any number of appends
+                listener.recv(64)
+                self.received += 1
+                rung = True
+        except BlockingIOError:
+            pass
+        except OSError:
+            self._release()
+            return True
+        now = self._clock()
+        if rung:
+            self._next_poll = now + self.fallback_seconds
+            return True
+        if now < self._next_poll:
+            return False
+        # The fallback: a datagram may have been lost. A socket file removed from the
+        # directory cannot be rung any more, so bind a fresh one.
+        self._next_poll = now + self.fallback_seconds
+        if not os.path.exists(self.path):
+            self._bind()
+        return True
+
+    def _release(self) -> None:
+        listener, self._socket = self._socket, None
+        if listener is None:
+            return
+        listener.close()
+        if self._pid == os.getpid():
+            with contextlib.suppress(OSError):
+                os.unlink(self.path)
+            # The last listener out removes the directory (fails while others are in it).
+            with contextlib.suppress(OSError):
+                os.rmdir(self.directory)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def close(self) -> None:
+        self._closed = True
+        self._release()

@@ -128,6 +128,23 @@ Batch = tuple[str, list[PreparedEvent], ExpectedVersion]
 """A validated, encoded append to one stream, as the backends receive it."""
 
 
+class AppendWatch:
+    """Says, without blocking and without reading the log, whether anything may have
+    been committed since it last said so: for a reader that would otherwise read the
+    log's head on every request (a web page). A yes may be wrong (read the log and find
+    nothing); a no never is, once the append's call has returned in any process. This
+    base answers yes every time: a backend with no cheap signal reads the log, as
+    before. Not thread-safe: callers serialise their calls (and read the log under the
+    same lock, so nobody concludes "nothing new" while another caller's read is still
+    in flight)."""
+
+    def appended(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        """Release what the watch holds."""
+
+
 class EventStore(abc.ABC):
     """A handle on the log, opened for one writer (or read-only when writer is None)."""
 
@@ -530,6 +547,10 @@ class EventStore(abc.ABC):
             if progress is not None:
                 progress(done, total)
         return report
+
+    def watch_appends(self) -> AppendWatch:
+        """A new `AppendWatch` on this log; close it (or the store) when done."""
+        return AppendWatch()
 
     # ------------------------------------------------------------------ lifecycle
 

@@ -19,7 +19,9 @@ positions, or its own ConcurrencyError) and one caller's conflict never fails an
 Wake-ups: appends made in this process wake this process's subscribers directly; appends
 made in other processes ring a Unix datagram doorbell (`eventlog.doorbell`) after their
 commit. The doorbell is only a hint, so a waiting subscriber still reads the head every
-`FALLBACK_POLL_SECONDS`: a lost datagram costs that delay, never an event.
+`FALLBACK_POLL_SECONDS`: a lost datagram costs that delay, never an event. A reader
+that asks before each request instead (`watch_appends`, a web page) drains a doorbell of
+its own without blocking, and reads the log only when it rang or that long has passed.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from typing import Any
 
 from eventlog.chain import StreamHead
 from eventlog.clock import Clock, system_clock
-from eventlog.doorbell import Doorbell, Ringer, wake_directory
+from eventlog.doorbell import Doorbell, DoorbellWatch, Ringer, wake_directory
 from eventlog.errors import BackendUnavailableError, ConcurrencyError, EventLogError
 from eventlog.model import (
     GENESIS_HASH,
@@ -45,7 +47,7 @@ from eventlog.model import (
     RecordedEvent,
 )
 from eventlog.ownership import Ownership
-from eventlog.port import Batch, EventStore, ExistingEvent, PreparedEvent
+from eventlog.port import AppendWatch, Batch, EventStore, ExistingEvent, PreparedEvent
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 POLL_SECONDS = 0.005
@@ -155,6 +157,7 @@ class SQLiteEventStore(EventStore):
         self._doorbell: Doorbell | None = None
         self._doorbell_lock = threading.Lock()
         self._doorbell_failed = False
+        self._watches: list[DoorbellWatch] = []
         self._connections: list[sqlite3.Connection] = []
         """Every connection opened and not yet closed (idle or borrowed)."""
         self._idle: list[sqlite3.Connection] = []
@@ -254,6 +257,9 @@ class SQLiteEventStore(EventStore):
             if self._doorbell is not None:
                 self._doorbell.close()
                 self._doorbell = None
+            watches, self._watches = self._watches, []
+        for watch in watches:
+            watch.close()
         self._ringer.close()
 
     # ------------------------------------------------------------------ writing
@@ -582,6 +588,16 @@ class SQLiteEventStore(EventStore):
     def doorbell_sent(self) -> int:
         """Wake-up datagrams this handle has sent after its commits."""
         return self._ringer.sent
+
+    def watch_appends(self) -> AppendWatch:
+        """A doorbell of the caller's own, drained without blocking (see
+        `DoorbellWatch`): yes after an append committed by any process, and at least
+        every `FALLBACK_POLL_SECONDS` in case a datagram was lost."""
+        watch = DoorbellWatch(self._wake_directory, fallback_seconds=FALLBACK_POLL_SECONDS)
+        with self._doorbell_lock:
+            self._watches = [w for w in self._watches if not w.closed]
+            self._watches.append(watch)
+        return watch
 
     def _ensure_doorbell(self) -> Doorbell | None:
         bell = self._doorbell

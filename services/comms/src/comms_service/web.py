@@ -23,8 +23,14 @@ Owns the HTTP surface, thin over `views.View` and `CommsApplication`:
                                          deliveries per purpose and status
 
 Every response to a GET carries an ETag derived from the log position it was rendered
-at (a changed page has a new position), and If-None-Match answers 304. Rendered bodies
-are cached per (path, position): a page view costs a catch-up query and a dict lookup.
+at (a changed page has a new position), and If-None-Match answers 304. Each page is
+rendered once per log position, body and headers together (`Rendered`), and the public
+pages with a fixed path (`/`, the feeds, `/api/v2/*.json`) are answered from it without
+werkzeug's request and response objects. The log is read only when it may have grown:
+an `AppendWatch` (the SQLite log's doorbell, ADR 0022) says so after any process's
+append, and at least every 50 ms in case a wake-up was lost; a response reflects every
+event up to the position the process has caught up to when it is handled, and an
+append that has returned anywhere is seen by the next request (ADR 0031).
 User text is escaped by jinja2's autoescape in HTML and XML; JSON is json.dumps.
 """
 
@@ -37,6 +43,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime
 from pathlib import Path
@@ -46,14 +53,18 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from prometheus_client import generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.http import parse_etags
+from werkzeug.utils import get_content_type
 from werkzeug.wrappers import Request, Response
 
 from apikit.auth import READERS, AuthenticationError, TokenRegistry
 from apikit.endpoints import Access, Endpoint, url_map
+from apikit.web import WebServer, WsgiApp
 from comms_service import room as rm
 from comms_service import status_incident as si
 from comms_service.app import CommsApplication
 from comms_service.metrics import registry_for
+from comms_service.settings import CommsSettings
 from comms_service.views import View, measured_bars
 from contracts.domain import DomainError, InvalidCommandError, NotFoundError
 from eventlog.clock import Clock
@@ -98,6 +109,98 @@ ENDPOINTS = (
 """Every path the status page answers, and who may call it (apikit.endpoints)."""
 
 
+SECURITY_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "no-referrer"),
+    (
+        "Content-Security-Policy",
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+    ),
+)
+"""On every response (set by default, so a handler may override one)."""
+
+Render = Callable[[View], tuple[bytes, str]]
+
+JSON_API: dict[str, Callable[[View], dict[str, Any]]] = {
+    "summary.json": lambda v: v.summary(),
+    "status.json": lambda v: {"page": v.page_json(), "status": v.status_json()},
+    "components.json": lambda v: {"page": v.page_json(), "components": v.components_json()},
+    "incidents.json": lambda v: {
+        "page": v.page_json(),
+        "incidents": [v.incident_json(i) for i in v.of_kind(si.Kind.INCIDENT)[:50]],
+    },
+    "incidents/unresolved.json": lambda v: {
+        "page": v.page_json(),
+        "incidents": [v.incident_json(i) for i in v.unresolved()],
+    },
+    "scheduled-maintenances.json": lambda v: {
+        "page": v.page_json(),
+        "scheduled_maintenances": v.maintenances("all"),
+    },
+    "scheduled-maintenances/upcoming.json": lambda v: {
+        "page": v.page_json(),
+        "scheduled_maintenances": v.maintenances("upcoming"),
+    },
+    "scheduled-maintenances/active.json": lambda v: {
+        "page": v.page_json(),
+        "scheduled_maintenances": v.maintenances("active"),
+    },
+}
+"""The Statuspage v2 JSON documents under /api/v2/ (and /internal/api/)."""
+
+
+def _json_render(build: Callable[[View], dict[str, Any]]) -> Render:
+    def render(view: View) -> tuple[bytes, str]:
+        return json.dumps(build(view), separators=(",", ":")).encode(), "application/json"
+
+    return render
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """One page as sent at one log position: the body and every header, made once and
+    sent by every request until the position moves."""
+
+    position: int
+    etag: str
+    """Quoted, as sent."""
+    body: bytes
+    headers: list[tuple[str, str]]
+    not_modified: list[tuple[str, str]]
+    """What a 304 carries: the same headers less the body's (RFC 9110 15.4.5)."""
+
+    @classmethod
+    def make(cls, position: int, key: str, internal: bool, body: bytes, mimetype: str) -> Rendered:
+        tag = hashlib.sha256(b"%d|%s|%d" % (position, key.encode(), internal)).hexdigest()[:32]
+        etag = f'"{tag}"'
+        common = [
+            ("ETag", etag),
+            ("Cache-Control", "private, no-store" if internal else "public, no-cache"),
+        ]
+        if key.startswith("api/") and not internal:
+            common.append(("Access-Control-Allow-Origin", "*"))
+        common.extend(SECURITY_HEADERS)
+        headers = [
+            ("Content-Type", get_content_type(mimetype or "text/plain", "utf-8")),
+            ("Content-Length", str(len(body))),
+            *common,
+        ]
+        return cls(position, etag, body, headers, common)
+
+    def unmodified_for(self, if_none_match: str | None) -> bool:
+        """The client's If-None-Match names this version (weak comparison, as werkzeug's
+        make_conditional does)."""
+        return bool(if_none_match) and parse_etags(if_none_match).contains_weak(self.etag[1:-1])
+
+    def response(self) -> Response:
+        """As a werkzeug response (the paths that still go through werkzeug)."""
+        return Response(self.body, headers=self.headers)
+
+
+def _internal_error() -> Response:
+    return Response("internal error\n", status=500, mimetype="text/plain")
+
+
 class RateLimiter:
     """A token bucket per client address: `per_minute` requests, refilled continuously."""
 
@@ -138,14 +241,40 @@ class StatusPage:
         self.limiter = RateLimiter(subscribe_per_minute)
         self.metrics = registry_for(app)
         self._lock = threading.Lock()
-        self._cache: dict[tuple[str, bool], tuple[int, bytes, str]] = {}
+        self._cache: dict[tuple[str, bool], Rendered] = {}
+        self._watch = app.store.watch_appends()
         self.urls = url_map(ENDPOINTS)
+        # The public pages with a fixed path, answered without werkzeug (ADR 0031).
+        self._fixed: dict[str, tuple[str, Render]] = {
+            "/": ("index", self._index),
+            "/history.atom": ("atom", self._atom),
+            "/history.rss": ("rss", self._rss),
+            **{f"/api/v2/{name}": (f"api/{name}", _json_render(b)) for name, b in JSON_API.items()},
+        }
+
+    def close(self) -> None:
+        """Release the append watch (the store's close does too)."""
+        self._watch.close()
 
     # ------------------------------------------------------------------ WSGI
 
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
+        if environ["REQUEST_METHOD"] == "GET":
+            fixed = self._fixed.get(environ.get("PATH_INFO", ""))
+            if fixed is not None:
+                # The hot path: a public page answered from its `Rendered` as it is.
+                try:
+                    page = self._rendered(fixed[0], False, fixed[1])
+                except Exception:
+                    log.exception("statuspage: GET %s failed", environ.get("PATH_INFO"))
+                    return self._finish(_internal_error(), environ, start_response)
+                if page.unmodified_for(environ.get("HTTP_IF_NONE_MATCH")):
+                    start_response("304 Not Modified", page.not_modified)
+                    return []
+                start_response("200 OK", page.headers)
+                return [page.body]
         request = Request(environ)
         try:
             adapter = self.urls.bind_to_environ(environ)
@@ -155,40 +284,48 @@ class StatusPage:
             response = error.get_response()
         except Exception:
             log.exception("statuspage: %s %s failed", request.method, request.path)
-            response = Response("internal error\n", status=500, mimetype="text/plain")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
-        )
+            response = _internal_error()
+        return self._finish(response, environ, start_response)
+
+    @staticmethod
+    def _finish(
+        response: Response, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        for name, value in SECURITY_HEADERS:
+            response.headers.setdefault(name, value)
         return response(environ, start_response)
 
     # ------------------------------------------------------------------ rendering
 
-    def _cached(
-        self,
-        request: Request,
-        key: str,
-        internal: bool,
-        render: Callable[[View], tuple[bytes, str]],
-    ) -> Response:
+    def _rendered(self, key: str, internal: bool, render: Render) -> Rendered:
+        """The page `key` at the position the process has caught up to now; rendered
+        (body, ETag and headers) only when that position moved."""
+        projections = self.app.projections
         with self._lock:
-            model = self.app.model
-            position = model.position
+            # Reads the log only if the watch says it may have grown (ADR 0031).
+            position = projections.refresh(self._watch)
             hit = self._cache.get((key, internal))
-            if hit is None or hit[0] != position:
-                body, mimetype = render(View(model, public=not internal, now=self.clock()))
-                if len(self._cache) > 512:
-                    self._cache.clear()
-                self._cache[(key, internal)] = (position, body, mimetype)
-            else:
-                body, mimetype = hit[1], hit[2]
-        etag = hashlib.sha256(b"%d|%s|%d" % (position, key.encode(), internal)).hexdigest()[:32]
-        response = Response(body, mimetype=mimetype)
-        response.set_etag(etag)
-        response.headers["Cache-Control"] = "private, no-store" if internal else "public, no-cache"
-        return response.make_conditional(request)
+            if hit is not None and hit.position == position:
+                return hit
+            view = View(projections.projection, public=not internal, now=self.clock())
+            body, mimetype = render(view)
+            page = Rendered.make(position, key, internal, body, mimetype)
+            if len(self._cache) > 512:
+                self._cache.clear()
+            self._cache[(key, internal)] = page
+            return page
+
+    def _cached(self, request: Request, key: str, internal: bool, render: Render) -> Response:
+        return self._rendered(key, internal, render).response().make_conditional(request)
+
+    def _index(self, view: View) -> tuple[bytes, str]:
+        return self._html(view, "status.html")
+
+    def _atom(self, view: View) -> tuple[bytes, str]:
+        return self._feed(view, "history.atom", "application/atom+xml")
+
+    def _rss(self, view: View) -> tuple[bytes, str]:
+        return self._feed(view, "history.rss", "application/rss+xml")
 
     def _html(self, view: View, template: str, **extra: Any) -> tuple[bytes, str]:
         internal = not view.public
@@ -267,7 +404,7 @@ class StatusPage:
         return Response(body, content_type=CONTENT_TYPE_LATEST)
 
     def on_index(self, request: Request) -> Response:
-        return self._cached(request, "index", False, lambda v: self._html(v, "status.html"))
+        return self._cached(request, "index", False, self._index)
 
     def on_incident(self, request: Request, incident_id: str) -> Response:
         try:
@@ -287,61 +424,25 @@ class StatusPage:
                     )
             return b"", ""
 
-        response = self._cached(request, f"incident/{wanted}", False, render)
-        if not response.get_data() and response.status_code == 200:
+        page = self._rendered(f"incident/{wanted}", False, render)
+        if not page.body:
             raise NotFound()
-        return response
+        return page.response().make_conditional(request)
 
     def on_api(self, request: Request, name: str) -> Response:
         return self._json(request, name, internal=False)
 
     def _json(self, request: Request, name: str, *, internal: bool) -> Response:
-        endpoints: dict[str, Callable[[View], dict[str, Any]]] = {
-            "summary.json": lambda v: v.summary(),
-            "status.json": lambda v: {"page": v.page_json(), "status": v.status_json()},
-            "components.json": lambda v: {"page": v.page_json(), "components": v.components_json()},
-            "incidents.json": lambda v: {
-                "page": v.page_json(),
-                "incidents": [v.incident_json(i) for i in v.of_kind(si.Kind.INCIDENT)[:50]],
-            },
-            "incidents/unresolved.json": lambda v: {
-                "page": v.page_json(),
-                "incidents": [v.incident_json(i) for i in v.unresolved()],
-            },
-            "scheduled-maintenances.json": lambda v: {
-                "page": v.page_json(),
-                "scheduled_maintenances": v.maintenances("all"),
-            },
-            "scheduled-maintenances/upcoming.json": lambda v: {
-                "page": v.page_json(),
-                "scheduled_maintenances": v.maintenances("upcoming"),
-            },
-            "scheduled-maintenances/active.json": lambda v: {
-                "page": v.page_json(),
-                "scheduled_maintenances": v.maintenances("active"),
-            },
-        }
-        build = endpoints.get(name)
+        build = JSON_API.get(name)
         if build is None:
             raise NotFound()
-
-        def render(view: View) -> tuple[bytes, str]:
-            return json.dumps(build(view), separators=(",", ":")).encode(), "application/json"
-
-        response = self._cached(request, f"api/{name}", internal, render)
-        if not internal:
-            response.headers["Access-Control-Allow-Origin"] = "*"
-        return response
+        return self._cached(request, f"api/{name}", internal, _json_render(build))
 
     def on_atom(self, request: Request) -> Response:
-        return self._cached(
-            request, "atom", False, lambda v: self._feed(v, "history.atom", "application/atom+xml")
-        )
+        return self._cached(request, "atom", False, self._atom)
 
     def on_rss(self, request: Request) -> Response:
-        return self._cached(
-            request, "rss", False, lambda v: self._feed(v, "history.rss", "application/rss+xml")
-        )
+        return self._cached(request, "rss", False, self._rss)
 
     def _feed(self, view: View, template: str, mimetype: str) -> tuple[bytes, str]:
         body = _TEMPLATES.get_template(template).render(
@@ -438,7 +539,7 @@ class StatusPage:
         refused = self._authorised(request)
         if refused is not None:
             return refused
-        return self._cached(request, "index", True, lambda v: self._html(v, "status.html"))
+        return self._cached(request, "index", True, self._index)
 
     def on_internal_api(self, request: Request, name: str) -> Response:
         refused = self._authorised(request)
@@ -447,18 +548,12 @@ class StatusPage:
         return self._json(request, name, internal=True)
 
 
-def main() -> None:  # pragma: no cover - exercised by the e2e tests
-    from servicekit.metrics import include as include_metrics
-    from servicekit.process import start as start_process
-
-    start_process("statuspage")  # one log format, metrics on FIREWATCH_METRICS_PORT
-    from apikit.rpc import tls_files
-    from apikit.web import serve_wsgi
-    from comms_service.settings import CommsSettings
+def create_page(settings: CommsSettings) -> StatusPage:
+    """The status page as `firewatch-statuspage` runs it: its log, application and
+    tokens from `settings` (the benchmark starts it through here too)."""
     from eventlog import open_store
     from eventlog.clock import system_clock
 
-    settings = CommsSettings()
     store = open_store(settings.store_url, writer="communications")
     app = CommsApplication(
         store,
@@ -469,17 +564,35 @@ def main() -> None:  # pragma: no cover - exercised by the e2e tests
         cadence=settings.cadence(),
     )
     tokens = TokenRegistry(Path(settings.tokens_file)) if settings.tokens_file else None
-    wsgi = StatusPage(
+    return StatusPage(
         app, tokens=tokens, subscribe_per_minute=settings.statuspage_subscribe_per_minute
     )
-    include_metrics(wsgi.metrics)  # promises kept/missed on the metrics port too
-    server = serve_wsgi(
+
+
+def create_server(settings: CommsSettings, wsgi: WsgiApp) -> WebServer:
+    """`wsgi` (the page, or something in front of it) bound where `settings` say, on the
+    production server (apikit.web: cheroot, TLS when a certificate is set)."""
+    from apikit.rpc import tls_files
+    from apikit.web import serve_wsgi
+
+    return serve_wsgi(
         wsgi,
         settings.statuspage_host,
         settings.statuspage_port,
         tls=tls_files(settings.statuspage_tls_cert, settings.statuspage_tls_key),
         name="firewatch-statuspage",
     )
+
+
+def main() -> None:  # pragma: no cover - exercised by the e2e tests
+    from servicekit.metrics import include as include_metrics
+    from servicekit.process import start as start_process
+
+    start_process("statuspage")  # one log format, metrics on FIREWATCH_METRICS_PORT
+    settings = CommsSettings()
+    page = create_page(settings)
+    include_metrics(page.metrics)  # promises kept/missed on the metrics port too
+    server = create_server(settings, page)
     # Logged once bound: the line says the page is reachable.
     log.info(
         "statuspage: serving %s on %s://%s:%d",
