@@ -7,7 +7,7 @@ it fails with the same error where the event pass fails."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -15,7 +15,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from eventlog import EventMetadata
-from eventlog.chain import ChainPass, event_hash, metadata_to_json, recompute_hash
+from eventlog.chain import (
+    ChainPass,
+    _format_us,
+    event_hash,
+    metadata_to_json,
+    recompute_hash,
+)
 from eventlog.model import GENESIS_HASH, RecordedEvent
 from eventlog.validation import encode_json
 
@@ -204,3 +210,33 @@ def test_every_hashed_field_is_checked(field: int, value: Any) -> None:
         rows.append((*row[:10], prev))
     assert _single(rows, 1, 0, 2) == set()  # the position is not hashed
     assert _single(rows, 1, field, value) == {"incident-1"}
+
+
+def _format_us_plainly(microseconds: Any) -> str:
+    """The definition: format_timestamp() of the instant the count stands for."""
+    naive = datetime(1970, 1, 1) + timedelta(microseconds=microseconds)
+    return naive.isoformat(timespec="microseconds") + "Z"
+
+
+def _text_or_error(function: Any, value: Any) -> Any:
+    try:
+        return function(value)
+    except Exception as error:  # the failure itself is compared
+        return ("raised", type(error))
+
+
+_MIN_US = -62_135_596_800_000_000  # 0001-01-01T00:00:00
+_MAX_US = 253_402_300_799_999_999  # 9999-12-31T23:59:59.999999
+
+
+@given(
+    st.integers(_MIN_US - 2_000_000, _MAX_US + 2_000_000)
+    | st.sampled_from([_MIN_US, _MIN_US - 1, _MAX_US, _MAX_US + 1, 0, -1, 1])
+    | st.floats(allow_nan=False, allow_infinity=False, min_value=-1e15, max_value=1e15)
+    | st.booleans()
+)
+def test_a_stored_instant_is_formatted_as_the_definition_says(microseconds: Any) -> None:
+    _format_us.cache_clear()
+    assert _text_or_error(_format_us, microseconds) == _text_or_error(
+        _format_us_plainly, microseconds
+    )

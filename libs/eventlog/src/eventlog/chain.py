@@ -124,10 +124,23 @@ _EPOCH_NAIVE = datetime(1970, 1, 1)  # noqa: DTZ001 - naive on purpose: formatte
 
 @functools.lru_cache(maxsize=4096)
 def _format_us(microseconds: int) -> str:
-    """format_timestamp() of a stored microsecond count; a batch shares one instant."""
+    """format_timestamp() of a stored microsecond count; a batch shares one instant.
+
+    A count (the stored type) is formatted as its second, shared by the events of that
+    second, plus the microseconds: about a third of building a datetime per instant,
+    which a log of single-event appends pays for nearly every event (docs/adr/0030).
+    The same text and the same errors (tests/unit/eventlog/test_chain_pass.py)."""
+    if type(microseconds) is int:
+        seconds, fraction = divmod(microseconds, 1_000_000)
+        return f"{_format_second(seconds)}.{fraction:06d}Z"
     return (_EPOCH_NAIVE + timedelta(microseconds=microseconds)).isoformat(
         timespec="microseconds"
     ) + "Z"
+
+
+@functools.lru_cache(maxsize=4096)
+def _format_second(seconds: int) -> str:
+    return (_EPOCH_NAIVE + timedelta(seconds=seconds)).isoformat(timespec="seconds")
 
 
 _METADATA_KEYS = frozenset(("actor", "causation_id", "correlation_id", "credential", "occurred_at"))
@@ -216,6 +229,10 @@ def _escape_into(cache: Any, key: Any, text: str) -> str:
     return encoded
 
 
+_UNSEEN: Any = object()
+_PASS_CACHE = 4096
+"""Entries a ChainPass keeps per cache (distinct metadata texts, recorded instants)."""
+
 StoredRow = tuple[Any, ...]
 """A stored event as a backend's query returns it, in `RecordedEvent.from_tuple`'s
 order: (position, id, stream, version, type, schema_version, data_json, metadata_json,
@@ -279,9 +296,11 @@ class ChainPass:
         through `recompute_hash` itself. tests/unit/eventlog/test_read_path.py proves
         the verdict equals `feed_events`'s for any row."""
         chains, suspect, seen, types = self.chains, self.suspect, self.seen, self._types
+        # Per-pass caches in front of the module's LRU caches (a dict lookup is about
+        # half of an LRU hit; both are bounded).
+        fragments_seen: dict[Any, tuple[str, str] | None] = {}
+        instants_seen: dict[Any, str] = {}
         sha256 = hashlib.sha256
-        fragments_of = _metadata_fragments
-        format_us = _format_us
         for row in rows:
             (
                 _position,
@@ -305,20 +324,31 @@ class ChainPass:
             if prev_hash != chain[0] or version <= chain[1] or digest in seen:
                 suspect.add(stream)
                 continue
-            fragments = (
-                None if data_json is None or metadata_json is None else fragments_of(metadata_json)
-            )
+            if data_json is None or metadata_json is None:
+                fragments = None
+            else:
+                fragments = fragments_seen.get(metadata_json, _UNSEEN)
+                if fragments is _UNSEEN:
+                    if len(fragments_seen) >= _PASS_CACHE:
+                        fragments_seen.clear()
+                    fragments = fragments_seen[metadata_json] = _metadata_fragments(metadata_json)
             if fragments is None:
                 computed = recompute_hash(RecordedEvent.from_tuple(row))
             else:
                 # Evaluated in recompute_hash's order, so a corrupt field fails alike.
+                encoded_id = encode_basestring(str(event_id))
+                instant = instants_seen.get(recorded_at_us)
+                if instant is None:
+                    if len(instants_seen) >= _PASS_CACHE:
+                        instants_seen.clear()
+                    instant = instants_seen[recorded_at_us] = _format_us(recorded_at_us)
                 computed = sha256(
                     (
                         f'{fragments[0]}"data":{data_json},'
-                        f'"id":{encode_basestring(str(event_id))},'
+                        f'"id":{encoded_id},'
                         f'"occurred_at":{fragments[1]},'
                         f'"prev_hash":"{prev_hash}",'
-                        f'"recorded_at":"{format_us(recorded_at_us)}",'
+                        f'"recorded_at":"{instant}",'
                         f'"schema_version":{int(schema_version)},'
                         f'"stream":{chain[3] or _escape_into(chain, 3, stream)},'
                         f'"type":{types.get(kind) or _escape_into(types, kind, kind)}}}'
