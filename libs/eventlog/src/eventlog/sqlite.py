@@ -517,7 +517,11 @@ class SQLiteEventStore(EventStore):
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
-        return [_stream_row_to_event(stream, row) for row in self._query(sql, params)]
+        with self._borrowed() as connection:
+            # Each row becomes an event as it is stepped to, rather than a list of all
+            # the rows first: the rows of a long stream no longer outlive collector
+            # passes beside their events (docs/adr/0030).
+            return [_stream_row_to_event(stream, row) for row in connection.execute(sql, params)]
 
     def _read_all_batch(
         self,
