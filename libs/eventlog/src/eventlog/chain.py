@@ -293,7 +293,7 @@ class ChainPass:
         the stream's last verified hash (64 hex digits, or the genesis hash), which
         quoting alone encodes exactly, and each stream's and type's escaped name is
         kept. A row whose metadata text is not the plain form this library stores goes
-        through `recompute_hash` itself. tests/unit/eventlog/test_read_path.py proves
+        through `recompute_hash` itself. tests/unit/eventlog/test_chain_pass.py proves
         the verdict equals `feed_events`'s for any row."""
         chains, suspect, seen, types = self.chains, self.suspect, self.seen, self._types
         # Per-pass caches in front of the module's LRU caches (a dict lookup is about

@@ -600,8 +600,9 @@ class EventStore(abc.ABC):
     def _stored_rows(self) -> Iterator[StoredRow] | None:
         """The whole log in commit order as its stored rows (`RecordedEvent.from_tuple`'s
         order), for `verify_all`, from position 0 up to at least the head as it stood
-        when the call was made; None when the backend does not hand out rows (then
-        verify_all reads events)."""
+        when the first row was read (a stream appended to later has a moved head and is
+        re-read); None when the backend does not hand out rows (then verify_all reads
+        events). The caller closes the iterator if it stops early."""
         return None
 
     @abc.abstractmethod
