@@ -88,3 +88,26 @@ def test_fold_equals_evolve_one_event_at_a_time(picks: list[int], before: list[i
     assert astuple(d.fold(events, start)) == astuple(_one_by_one(events, start))
     assert astuple(start) == snapshot, "fold changed the state it was given"
     assert astuple(d.INITIAL) == astuple(d.Incident()), "fold changed INITIAL"
+
+
+class _SpecialNote(d.TimelineNoteAdded):
+    """A subclass of an incident event: applied as its base is (isinstance matching)."""
+
+
+class _Both(Unrelated, d.CommanderAssigned):
+    """Unrelated first in its bases: still a CommanderAssigned to the incident."""
+
+
+def test_events_are_applied_by_class_as_isinstance_would_choose() -> None:
+    note = EXAMPLES[4]
+    assert isinstance(note, d.TimelineNoteAdded)
+    special = _SpecialNote(**note.model_dump())
+    start = d.evolve(d.INITIAL, EXAMPLES[0])
+    assert astuple(d.evolve(start, special)) == astuple(d.evolve(start, note))
+    assert astuple(d.fold([special, special], start)) == astuple(d.fold([note, note], start))
+    both = _Both(commander="erin", previous_commander=None, assigned_by="x", assigned_at=_at(3))
+    assert d.evolve(start, both).commander == "erin"
+    assert d.fold([both], start).commander == "erin"
+    # An event the incident does not know changes nothing and copies nothing.
+    assert d.evolve(start, Unrelated()) is start
+    assert d.fold([Unrelated(), Unrelated()], start) is start

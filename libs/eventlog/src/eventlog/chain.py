@@ -124,10 +124,23 @@ _EPOCH_NAIVE = datetime(1970, 1, 1)  # noqa: DTZ001 - naive on purpose: formatte
 
 @functools.lru_cache(maxsize=4096)
 def _format_us(microseconds: int) -> str:
-    """format_timestamp() of a stored microsecond count; a batch shares one instant."""
+    """format_timestamp() of a stored microsecond count; a batch shares one instant.
+
+    A count (the stored type) is formatted as its second, shared by the events of that
+    second, plus the microseconds: about a third of building a datetime per instant,
+    which a log of single-event appends pays for nearly every event (docs/adr/0030).
+    The same text and the same errors (tests/unit/eventlog/test_chain_pass.py)."""
+    if type(microseconds) is int:
+        seconds, fraction = divmod(microseconds, 1_000_000)
+        return f"{_format_second(seconds)}.{fraction:06d}Z"
     return (_EPOCH_NAIVE + timedelta(microseconds=microseconds)).isoformat(
         timespec="microseconds"
     ) + "Z"
+
+
+@functools.lru_cache(maxsize=4096)
+def _format_second(seconds: int) -> str:
+    return (_EPOCH_NAIVE + timedelta(seconds=seconds)).isoformat(timespec="seconds")
 
 
 _METADATA_KEYS = frozenset(("actor", "causation_id", "correlation_id", "credential", "occurred_at"))
@@ -207,6 +220,146 @@ def recompute_hash(event: RecordedEvent) -> str:
         recorded_at=event.recorded_at,
         prev_hash=event.prev_hash,
     )
+
+
+def _escape_into(cache: Any, key: Any, text: str) -> str:
+    """encode_basestring(text), kept in cache[key] (a ChainPass's per-stream and
+    per-type escapes)."""
+    encoded = cache[key] = encode_basestring(text)
+    return encoded
+
+
+_UNSEEN: Any = object()
+_PASS_CACHE = 4096
+"""Entries a ChainPass keeps per cache (distinct metadata texts, recorded instants)."""
+
+StoredRow = tuple[Any, ...]
+"""A stored event as a backend's query returns it, in `RecordedEvent.from_tuple`'s
+order: (position, id, stream, version, type, schema_version, data_json, metadata_json,
+recorded_at_us, prev_hash, hash)."""
+
+
+class ChainPass:
+    """`verify_all`'s one pass over the whole log in commit order (docs/adr/0025, 0030).
+
+    Checks each stream's chain as its events arrive, holding only its last hash and
+    version: an event passes when it links to the stream's last hash, its version is
+    above the last one (positions increase along the pass, so that is the order
+    check), its hash was not seen before, and its stored content hashes to its hash.
+    A stream whose event fails is `suspect` and is not checked further here: the caller
+    reads it again on its own for the full analysis (`verify_stream_events`).
+
+    `chains` maps a stream to [last hash, last version, events seen]."""
+
+    __slots__ = ("_types", "chains", "seen", "suspect")
+
+    def __init__(self) -> None:
+        self.chains: dict[Any, list[Any]] = {}
+        self.suspect: set[Any] = set()
+        self.seen: set[str] = set()
+        self._types: dict[str, str] = {}
+
+    def feed_events(self, events: Iterable[RecordedEvent]) -> None:
+        """Events from a backend that does not hand out its rows (`recompute_hash`)."""
+        chains, suspect, seen = self.chains, self.suspect, self.seen
+        for event in events:
+            stream = event.stream
+            chain = chains.get(stream)
+            if chain is None:
+                chain = chains[stream] = [GENESIS_HASH, -1, 0]
+            chain[2] += 1
+            if stream in suspect:
+                continue
+            digest = event.hash
+            if (
+                event.prev_hash != chain[0]
+                or event.version <= chain[1]
+                or digest in seen
+                or recompute_hash(event) != digest
+            ):
+                suspect.add(stream)
+                continue
+            seen.add(digest)
+            chain[0] = digest
+            chain[1] = event.version
+
+    def feed_rows(self, rows: Iterable[StoredRow]) -> None:
+        """The same checks over stored rows, without building an event per row: the
+        event objects, a call per hash and four string escapes per event were about
+        half of verify's own time on PostgreSQL (docs/adr/0030).
+
+        The hash is `recompute_hash`'s fast path written out, with two escapes that
+        cannot change anything left out: `prev_hash` is hashed only after it equalled
+        the stream's last verified hash (64 hex digits, or the genesis hash), which
+        quoting alone encodes exactly, and each stream's and type's escaped name is
+        kept. A row whose metadata text is not the plain form this library stores goes
+        through `recompute_hash` itself. tests/unit/eventlog/test_chain_pass.py proves
+        the verdict equals `feed_events`'s for any row."""
+        chains, suspect, seen, types = self.chains, self.suspect, self.seen, self._types
+        # Per-pass caches in front of the module's LRU caches (a dict lookup is about
+        # half of an LRU hit; both are bounded).
+        fragments_seen: dict[Any, tuple[str, str] | None] = {}
+        instants_seen: dict[Any, str] = {}
+        sha256 = hashlib.sha256
+        for row in rows:
+            (
+                _position,
+                event_id,
+                stream,
+                version,
+                kind,
+                schema_version,
+                data_json,
+                metadata_json,
+                recorded_at_us,
+                prev_hash,
+                digest,
+            ) = row
+            chain = chains.get(stream)
+            if chain is None:
+                chain = chains[stream] = [GENESIS_HASH, -1, 0, None]
+            chain[2] += 1
+            if stream in suspect:
+                continue
+            if prev_hash != chain[0] or version <= chain[1] or digest in seen:
+                suspect.add(stream)
+                continue
+            if data_json is None or metadata_json is None:
+                fragments = None
+            else:
+                fragments = fragments_seen.get(metadata_json, _UNSEEN)
+                if fragments is _UNSEEN:
+                    if len(fragments_seen) >= _PASS_CACHE:
+                        fragments_seen.clear()
+                    fragments = fragments_seen[metadata_json] = _metadata_fragments(metadata_json)
+            if fragments is None:
+                computed = recompute_hash(RecordedEvent.from_tuple(row))
+            else:
+                # Evaluated in recompute_hash's order, so a corrupt field fails alike.
+                encoded_id = encode_basestring(str(event_id))
+                instant = instants_seen.get(recorded_at_us)
+                if instant is None:
+                    if len(instants_seen) >= _PASS_CACHE:
+                        instants_seen.clear()
+                    instant = instants_seen[recorded_at_us] = _format_us(recorded_at_us)
+                computed = sha256(
+                    (
+                        f'{fragments[0]}"data":{data_json},'
+                        f'"id":{encoded_id},'
+                        f'"occurred_at":{fragments[1]},'
+                        f'"prev_hash":"{prev_hash}",'
+                        f'"recorded_at":"{instant}",'
+                        f'"schema_version":{int(schema_version)},'
+                        f'"stream":{chain[3] or _escape_into(chain, 3, stream)},'
+                        f'"type":{types.get(kind) or _escape_into(types, kind, kind)}}}'
+                    ).encode()
+                ).hexdigest()
+            if computed != digest:
+                suspect.add(stream)
+                continue
+            seen.add(digest)
+            chain[0] = digest
+            chain[1] = version
 
 
 def metadata_to_json(metadata: EventMetadata) -> dict[str, Any]:

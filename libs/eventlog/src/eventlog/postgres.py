@@ -121,6 +121,8 @@ _STREAM_COLUMNS = (
     "recorded_at_us, prev_hash, hash"
 )
 _stream_row_to_event = RecordedEvent.from_stream_tuple
+# Rows a streamed read receives at a time; chunks need libpq 17 (single rows before it).
+_STREAM_CHUNK = 1000 if psycopg.pq.version() >= 170000 else 1
 
 
 def _lock_key(purpose: str, schema: str) -> int:
@@ -545,6 +547,14 @@ class PostgresEventStore(EventStore):
             rows = connection.execute(query.encode(), params).fetchall()
         return [_row_to_event(row) for row in rows]
 
+    def _stored_rows(self) -> Iterator[TupleRow]:
+        # verify_all checks the rows as they are (docs/adr/0030), streamed from one
+        # query: the server produces the next rows while these are hashed, where a
+        # page at a time left one side idle (and keeping each page's rows alive until
+        # it was done cost collector passes). One snapshot for the whole pass.
+        with self._connection() as connection, connection.cursor() as cursor:
+            yield from cursor.stream(self._sql.stored_rows, size=_STREAM_CHUNK)
+
     def _current_version(self, stream: str) -> int | None:
         return self._scalar(self._sql.current_version, (stream,))
 
@@ -693,6 +703,7 @@ class _Statements:
             f"SELECT event_id::text, stream, version, position FROM {self.events} "
             "WHERE event_id = ANY(%s::uuid[])"
         ).encode()
+        self.stored_rows = f"SELECT {_COLUMNS} FROM {self.events} ORDER BY position".encode()
         self.current_version = f"SELECT max(version) FROM {self.events} WHERE stream = %s".encode()
         self.head_position = f"SELECT max(position) FROM {self.events}".encode()
         self.position_at = (

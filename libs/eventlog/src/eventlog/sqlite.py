@@ -47,7 +47,14 @@ from eventlog.model import (
     RecordedEvent,
 )
 from eventlog.ownership import Ownership
-from eventlog.port import AppendWatch, Batch, EventStore, ExistingEvent, PreparedEvent
+from eventlog.port import (
+    READ_BATCH,
+    AppendWatch,
+    Batch,
+    EventStore,
+    ExistingEvent,
+    PreparedEvent,
+)
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 POLL_SECONDS = 0.005
@@ -94,6 +101,7 @@ def _to_us(value: datetime) -> int:
 
 
 _row_to_event = RecordedEvent.from_tuple
+_STORED_ROWS = f"SELECT {_COLUMNS} FROM events WHERE position >= ? ORDER BY position LIMIT ?"
 # A stream's read leaves out the stream column: it is the one asked for.
 _STREAM_COLUMNS = (
     "position, event_id, version, type, schema_version, data, metadata, "
@@ -522,7 +530,11 @@ class SQLiteEventStore(EventStore):
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
-        return [_stream_row_to_event(stream, row) for row in self._query(sql, params)]
+        with self._borrowed() as connection:
+            # Each row becomes an event as it is stepped to, rather than a list of all
+            # the rows first: the rows of a long stream no longer outlive collector
+            # passes beside their events (docs/adr/0030).
+            return [_stream_row_to_event(stream, row) for row in connection.execute(sql, params)]
 
     def _read_all_batch(
         self,
@@ -549,6 +561,23 @@ class SQLiteEventStore(EventStore):
             params,
         )
         return [_row_to_event(row) for row in rows]
+
+    def _stored_rows(self) -> Iterator[tuple[Any, ...]]:
+        # verify_all checks the rows as they are (docs/adr/0030), a page at a time so
+        # that no read transaction spans the whole pass, each row handed over as it is
+        # stepped to rather than a page of rows kept alive (collector passes).
+        position, count = 0, READ_BATCH
+        while count == READ_BATCH:
+            count = 0
+            with self._borrowed() as connection:
+                cursor = connection.execute(_STORED_ROWS, (position, READ_BATCH))
+                try:
+                    for row in cursor:
+                        count += 1
+                        position = row[0] + 1
+                        yield row
+                finally:
+                    cursor.close()
 
     def _current_version(self, stream: str) -> int | None:
         [row] = self._query("SELECT MAX(version) FROM events WHERE stream = ?", (stream,))
