@@ -33,6 +33,10 @@ class BackendHarness(abc.ABC):
         """Overwrite an event's data, leaving its recorded hash as it was."""
 
     @abc.abstractmethod
+    def tamper_add_metadata_field(self, stream: str, version: int, key: str, value: str) -> None:
+        """Add a field to an event's stored metadata, leaving everything else as it was."""
+
+    @abc.abstractmethod
     def tamper_delete(self, stream: str, version: int) -> None:
         """Remove one event's row, leaving the others (and their versions) alone."""
 

@@ -59,6 +59,11 @@ class FakeESDBHarness(_ESDBHarness):
         text = json.dumps(data, sort_keys=True, separators=(",", ":"))
         self.server.edit_record(stream, version, data=text.encode())
 
+    def tamper_add_metadata_field(self, stream: str, version: int, key: str, value: str) -> None:
+        stored = json.loads(self.server._record(stream, version).custom_metadata)
+        stored[key] = value
+        self.server.edit_record(stream, version, custom_metadata=json.dumps(stored).encode())
+
     def tamper_delete(self, stream: str, version: int) -> None:
         self.server.delete_record(stream, version)
 
@@ -89,6 +94,9 @@ class RealESDBHarness(_ESDBHarness):
         super().__init__(os.environ["ESDB_URI"])
 
     def tamper_edit_data(self, stream: str, version: int, data: Mapping[str, Any]) -> None:
+        pytest.skip(_REAL_SKIP)
+
+    def tamper_add_metadata_field(self, stream: str, version: int, key: str, value: str) -> None:
         pytest.skip(_REAL_SKIP)
 
     def tamper_delete(self, stream: str, version: int) -> None:

@@ -85,6 +85,16 @@ class PostgresHarness(BackendHarness):
             version,
         )
 
+    def tamper_add_metadata_field(self, stream: str, version: int, key: str, value: str) -> None:
+        self._sql(
+            "UPDATE {events} SET metadata = (metadata::jsonb || jsonb_build_object(%s::text, "
+            "%s::text))::text WHERE stream = %s AND version = %s",
+            key,
+            value,
+            stream,
+            version,
+        )
+
     def tamper_delete(self, stream: str, version: int) -> None:
         self._sql("DELETE FROM {events} WHERE stream = %s AND version = %s", stream, version)
 

@@ -43,6 +43,16 @@ class SQLiteHarness(BackendHarness):
             version,
         )
 
+    def tamper_add_metadata_field(self, stream: str, version: int, key: str, value: str) -> None:
+        self._sql(
+            "UPDATE events SET metadata = json_set(metadata, '$.' || ?, ?) "
+            "WHERE stream = ? AND version = ?",
+            key,
+            value,
+            stream,
+            version,
+        )
+
     def tamper_delete(self, stream: str, version: int) -> None:
         self._sql("DELETE FROM events WHERE stream = ? AND version = ?", stream, version)
 

@@ -503,6 +503,19 @@ def test_verify_names_an_edited_event(log: LogUnderTest) -> None:
     ]
 
 
+def test_verify_names_an_event_whose_metadata_gained_a_field_no_hash_covers(
+    log: LogUnderTest,
+) -> None:
+    events = _stream_of_five(log)
+    log.harness.tamper_add_metadata_field(log.stream(), 3, "approved_by", "mallory")
+
+    for report in (log.store.verify(log.stream()), log.store.verify_all()):
+        assert [(f.kind, f.version, f.event_id) for f in report.findings] == [
+            (Tampering.EDITED, 3, str(events[3].id))
+        ]
+        assert "approved_by" in report.findings[0].detail
+
+
 def test_verify_names_a_deleted_event(log: LogUnderTest) -> None:
     _stream_of_five(log)
     log.harness.tamper_delete(log.stream(), 2)

@@ -142,10 +142,18 @@ def test_the_stored_text_hash_equals_the_canonical_hash(
     )
 
 
+def test_metadata_with_a_field_the_library_never_writes_matches_no_hash() -> None:
+    # EventMetadata drops the unknown field, so hashing the decoded metadata would match
+    # the recorded hash and hide that someone added it behind the log's back.
+    event = _row_event("{}", '{"actor":"a","approved_by":"mallory"}')
+    computed = recompute_hash(event)
+    assert "approved_by" in computed
+    assert len(computed) != 64
+
+
 @pytest.mark.parametrize(
     "metadata_json",
     [
-        '{"actor":"a","extra":"ignored by EventMetadata"}',
         '{"occurred_at":"2026-01-01T00:00:00.5Z"}',
         '{"occurred_at":""}',
         '{"actor":""}',

@@ -184,6 +184,22 @@ def _metadata_fragments(metadata_json: str) -> tuple[str, str] | None:
     return prefix, occurred_text
 
 
+def unhashed_metadata_keys(metadata_json: str | None) -> list[str]:
+    """Keys of a stored metadata text that this library never writes, so no hash
+    covers them: their presence is itself an edit (someone added them behind the log's
+    back). Empty for anything the library wrote, and for text that is not a JSON
+    object (the hash comparison reports that)."""
+    if metadata_json is None or metadata_json == "{}":
+        return []
+    try:
+        raw = json.loads(metadata_json)
+    except ValueError:
+        return []
+    if not isinstance(raw, dict):
+        return []
+    return sorted(key for key in raw if key not in _METADATA_KEYS)
+
+
 def recompute_hash(event: RecordedEvent) -> str:
     """The hash the event's stored content implies, for comparison with `event.hash`.
 
@@ -210,6 +226,11 @@ def recompute_hash(event: RecordedEvent) -> str:
                 f'"type":{encode_basestring(event.type)}}}'
             ).encode()
         ).hexdigest()
+    extra = unhashed_metadata_keys(metadata_json)
+    if extra:
+        # Decoding would drop them and the hash would match: answer something no
+        # SHA-256 hex digest can equal, so every verify path reports the event.
+        return "metadata fields no hash covers: " + ", ".join(extra)
     return event_hash(
         event_id=str(event.id),
         stream=event.stream,
@@ -445,13 +466,16 @@ def verify_stream_events(
 
     for event in events:
         if recompute_hash(event) != event.hash:
+            extra = unhashed_metadata_keys(event._metadata_json)
             found.append(
                 Finding(
                     Tampering.EDITED,
                     stream,
                     event.version,
                     str(event.id),
-                    "its content no longer matches its recorded hash",
+                    f"its metadata holds fields the log never writes ({', '.join(extra)})"
+                    if extra
+                    else "its content no longer matches its recorded hash",
                 )
             )
 

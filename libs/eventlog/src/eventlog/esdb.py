@@ -85,6 +85,10 @@ T = TypeVar("T")
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _METADATA_FIELDS = ("correlation_id", "causation_id", "actor", "occurred_at", "credential")
+_ENVELOPE_KEYS = frozenset(
+    (*_METADATA_FIELDS, "schema_version", "recorded_at", "prev_hash", "hash")
+)
+"""Every key `esdb_metadata` writes."""
 _PROBE_REVISION = 2**62
 """An expected revision no stream can have: appending zero events with it makes the
 server answer with the stream's revision from its own index, and write nothing."""
@@ -327,6 +331,9 @@ class EventStoreDBEventStore(EventStore):
         if not isinstance(raw, dict):
             raw = {}
         ours = {key: raw[key] for key in _METADATA_FIELDS if raw.get(key) is not None}
+        # Keys neither ours nor the envelope's were added behind the log's back: keep
+        # them, so that verify reports the event (chain.unhashed_metadata_keys).
+        ours.update((key, value) for key, value in raw.items() if key not in _ENVELOPE_KEYS)
         recorded = raw.get("recorded_at")
         try:
             recorded_at_us = _us(parse_timestamp(recorded)) if recorded else None
