@@ -265,12 +265,7 @@ class EventStore(abc.ABC):
                 "(1 MiB) of data and metadata",
             )
         return PreparedEvent(
-            id=str(event.id),
-            type=event.type,
-            schema_version=event.schema_version,
-            data_json=data_json,
-            metadata=metadata,
-            metadata_json=metadata_json,
+            str(event.id), event.type, event.schema_version, data_json, metadata, metadata_json
         )
 
     def _seal(

@@ -626,6 +626,30 @@ class SQLiteEventStore(EventStore):
         )
         category = stream.split("-", 1)[0]
         recorded_us = stamp.us
+        if len(sealed) == 1:
+            event, version, _at, prev_hash, digest = sealed[0]
+            position = (
+                connection.execute(
+                    _INSERT,
+                    (
+                        event.id,
+                        stream,
+                        category,
+                        version,
+                        event.type,
+                        event.schema_version,
+                        event.data_json,
+                        event.metadata_json,
+                        recorded_us,
+                        prev_hash,
+                        digest,
+                    ),
+                ).lastrowid
+                or 0
+            )
+            connection.execute(_UPSERT_HEAD, (stream, version, digest))
+            heads_out[stream] = (version, digest)
+            return AppendResult(stream, (version,), (position,))
         rows = [
             (
                 event.id,
@@ -642,12 +666,9 @@ class SQLiteEventStore(EventStore):
             )
             for event, version, _at, prev_hash, digest in sealed
         ]
-        if len(rows) == 1:
-            last_position = connection.execute(_INSERT, rows[0]).lastrowid or 0
-        else:
-            connection.executemany(_INSERT, rows)
-            # We hold the write lock, so the rows got consecutive rowids ending here.
-            last_position = connection.execute("SELECT last_insert_rowid()").fetchone()[0]
+        connection.executemany(_INSERT, rows)
+        # We hold the write lock, so the rows got consecutive rowids ending here.
+        last_position = connection.execute("SELECT last_insert_rowid()").fetchone()[0]
         last = sealed[-1]
         connection.execute(_UPSERT_HEAD, (stream, last.version, last.hash))
         heads_out[stream] = (last.version, last.hash)
