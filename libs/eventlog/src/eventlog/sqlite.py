@@ -14,7 +14,13 @@ Group commit: appends from threads of one process that arrive while a commit is 
 flight queue up and are committed together by the next leader, in one transaction,
 each call in its own savepoint, so each caller is told exactly its own result (its
 positions, or its own ConcurrencyError) and one caller's conflict never fails another.
-`append_many` is one such call: several streams, all or nothing (ADR 0024).
+`append_many` is one such call: several streams, all or nothing (ADR 0024). A lone call
+needs no savepoint (docs/adr/0032).
+
+Remembered state (docs/adr/0032): the leader remembers stream heads and the log's last
+recorded time from its own commits and trusts them only while `PRAGMA data_version`
+says no other connection has committed since; otherwise it reads them again. The head
+row is still written on every append, so a deleted last event is detected as before.
 
 Wake-ups: appends made in this process wake this process's subscribers directly; appends
 made in other processes ring a Unix datagram doorbell (`eventlog.doorbell`) after their
