@@ -182,7 +182,11 @@ class SQLiteEventStore(EventStore):
         """The commits' own connection between commits (see `_writer_connection`)."""
         self._connections_lock = threading.Lock()
         # Remembered between commits, used only by the group's leader (docs/adr/0032).
-        self._cache_connection: sqlite3.Connection | None = None
+        self._writer_cursor: sqlite3.Cursor | None = None
+        """The one cursor commits use on the writer's connection: a statement run
+        through `Connection.execute` makes and drops a cursor each time (2-5 us per
+        append over five statements; docs/adr/0032)."""
+        self._cache_cursor: sqlite3.Cursor | None = None
         self._cache_version: int | None = None
         self._head_cache: dict[str, tuple[int, str]] = {}
         self._last_us: int | None = None
@@ -362,12 +366,15 @@ class SQLiteEventStore(EventStore):
         try:
             connection = self._writer_connection()
             try:
+                cursor = self._writer_cursor
+                if cursor is None or cursor.connection is not connection:
+                    cursor = self._writer_cursor = connection.cursor()
                 # A lone call needs no savepoint: its checks run before it writes, so a
                 # refused call has written nothing, and the one failure that comes after
                 # a write (a unique-id violation, a retry to resolve) is replayed in
                 # savepoint mode. A group gives each call its own savepoint.
-                if not self._commit(connection, group, savepoints=len(group) > 1):
-                    self._commit(connection, group, savepoints=True)
+                if not self._commit(cursor, group, savepoints=len(group) > 1):
+                    self._commit(cursor, group, savepoints=True)
             finally:
                 self._give_back(connection, writer=True)
         except BaseException as exc:  # noqa: BLE001 - handed to every caller of the group
@@ -390,14 +397,12 @@ class SQLiteEventStore(EventStore):
         if self._waiters:
             self._wake()
 
-    def _commit(
-        self, connection: sqlite3.Connection, group: list[_Pending], *, savepoints: bool
-    ) -> bool:
+    def _commit(self, cursor: sqlite3.Cursor, group: list[_Pending], *, savepoints: bool) -> bool:
         """One transaction for the group. False (after rolling back) when a call without
         a savepoint hit a unique-id violation: run the group again with savepoints."""
-        connection.execute("BEGIN IMMEDIATE")
+        cursor.execute("BEGIN IMMEDIATE")
         try:
-            last_us = self._last_recorded_us(connection)
+            last_us = self._last_recorded_us(cursor)
             # recorded_at never goes backwards along the log (see port), and one group
             # shares it.
             now = self._recorded_at(None)
@@ -411,26 +416,22 @@ class SQLiteEventStore(EventStore):
             for member in group:
                 if savepoints:
                     try:
-                        member.results = self._write_member(
-                            connection, member.batches, stamp, written
-                        )
+                        member.results = self._write_member(cursor, member.batches, stamp, written)
                     except (EventLogError, sqlite3.IntegrityError) as exc:
                         member.error = exc  # its own outcome; the others go on
                     continue
                 try:
-                    member.results = self._write_batches(
-                        connection, member.batches, {}, stamp, written
-                    )
+                    member.results = self._write_batches(cursor, member.batches, {}, stamp, written)
                 except sqlite3.IntegrityError:
-                    connection.execute("ROLLBACK")
+                    cursor.execute("ROLLBACK")
                     return False
                 except EventLogError as exc:
                     member.error = exc  # refused before writing anything
             # Nothing written (refusals, exact retries): nothing to make durable.
-            connection.execute("COMMIT" if written else "ROLLBACK")
+            cursor.execute("COMMIT" if written else "ROLLBACK")
         except BaseException:
-            if connection.in_transaction:
-                connection.execute("ROLLBACK")
+            if cursor.connection.in_transaction:
+                cursor.execute("ROLLBACK")
             raise
         if written:
             self._remember_heads(written, recorded_us)
@@ -443,15 +444,15 @@ class SQLiteEventStore(EventStore):
     # then the streams table and the log's tail are exactly as our last commit left
     # them. Anything else drops them and they are read again (docs/adr/0032).
 
-    def _last_recorded_us(self, connection: sqlite3.Connection) -> int | None:
-        [version] = connection.execute("PRAGMA data_version").fetchone()
-        if connection is not self._cache_connection or version != self._cache_version:
+    def _last_recorded_us(self, cursor: sqlite3.Cursor) -> int | None:
+        [version] = cursor.execute("PRAGMA data_version").fetchone()
+        if cursor is not self._cache_cursor or version != self._cache_version:
             self._head_cache.clear()
             self._last_us = None
-            self._cache_connection = connection
+            self._cache_cursor = cursor
             self._cache_version = version
         if self._last_us is None:
-            last = connection.execute(
+            last = cursor.execute(
                 "SELECT recorded_at_us FROM events ORDER BY position DESC LIMIT 1"
             ).fetchone()
             self._last_us = None if last is None else int(last[0])
@@ -468,7 +469,7 @@ class SQLiteEventStore(EventStore):
             del cache[next(iter(cache))]
 
     def _forget_heads(self) -> None:
-        self._cache_connection = None
+        self._cache_cursor = None
         self._cache_version = None
         self._head_cache.clear()
         self._last_us = None
@@ -488,7 +489,7 @@ class SQLiteEventStore(EventStore):
 
     def _write_member(
         self,
-        connection: sqlite3.Connection,
+        cursor: sqlite3.Cursor,
         batches: list[Batch],
         stamp: _Stamp,
         written: dict[str, tuple[int, str]],
@@ -498,29 +499,29 @@ class SQLiteEventStore(EventStore):
         retries from what is stored and write the rest again."""
         known: dict[int, AppendResult] = {}
         while True:
-            connection.execute("SAVEPOINT fw_append")
+            cursor.execute("SAVEPOINT fw_append")
             mine: dict[str, tuple[int, str]] = {}
             try:
-                results = self._write_batches(connection, batches, known, stamp, mine, written)
+                results = self._write_batches(cursor, batches, known, stamp, mine, written)
             except sqlite3.IntegrityError:
-                connection.execute("ROLLBACK TO fw_append")
-                connection.execute("RELEASE fw_append")
+                cursor.execute("ROLLBACK TO fw_append")
+                cursor.execute("RELEASE fw_append")
                 if not self._resolve_retries(
-                    batches, known, lambda prepared: self._existing(connection, prepared)
+                    batches, known, lambda prepared: self._existing(cursor, prepared)
                 ):
                     raise
                 continue
             except BaseException:
-                connection.execute("ROLLBACK TO fw_append")
-                connection.execute("RELEASE fw_append")
+                cursor.execute("ROLLBACK TO fw_append")
+                cursor.execute("RELEASE fw_append")
                 raise
-            connection.execute("RELEASE fw_append")
+            cursor.execute("RELEASE fw_append")
             written.update(mine)
             return results
 
     def _write_batches(
         self,
-        connection: sqlite3.Connection,
+        cursor: sqlite3.Cursor,
         batches: list[Batch],
         known: dict[int, AppendResult],
         stamp: _Stamp,
@@ -534,9 +535,9 @@ class SQLiteEventStore(EventStore):
         if written is None:
             written = heads_out
         if len(batches) == 1 and not known:
-            return [self._write_one(connection, batches[0], stamp, heads_out, written)]
+            return [self._write_one(cursor, batches[0], stamp, heads_out, written)]
         heads = self._heads(
-            connection, [batches[i][0] for i in range(len(batches)) if i not in known], written
+            cursor, [batches[i][0] for i in range(len(batches)) if i not in known], written
         )
         rows: list[tuple[object, ...]] = []
         new_heads: list[tuple[str, int, str]] = []
@@ -549,7 +550,7 @@ class SQLiteEventStore(EventStore):
             try:
                 self._check_expected(stream, expected, current)
             except ConcurrencyError:
-                retry = self._resolve_retry(stream, prepared, self._existing(connection, prepared))
+                retry = self._resolve_retry(stream, prepared, self._existing(cursor, prepared))
                 if retry is None:
                     raise
                 known[index] = retry
@@ -583,15 +584,15 @@ class SQLiteEventStore(EventStore):
             planned.append((index, stream, tuple(item.version for item in sealed)))
         if rows:
             if len(rows) == 1:
-                last_position = connection.execute(_INSERT, rows[0]).lastrowid or 0
+                last_position = cursor.execute(_INSERT, rows[0]).lastrowid or 0
             else:
-                connection.executemany(_INSERT, rows)
+                cursor.executemany(_INSERT, rows)
                 # We hold the write lock, so the rows got consecutive rowids ending here.
-                last_position = connection.execute("SELECT last_insert_rowid()").fetchone()[0]
+                last_position = cursor.execute("SELECT last_insert_rowid()").fetchone()[0]
             if len(new_heads) == 1:
-                connection.execute(_UPSERT_HEAD, new_heads[0])
+                cursor.execute(_UPSERT_HEAD, new_heads[0])
             else:
-                connection.executemany(_UPSERT_HEAD, new_heads)
+                cursor.executemany(_UPSERT_HEAD, new_heads)
             for stream, version, last_hash in new_heads:
                 heads_out[stream] = (version, last_hash)
             position = last_position - len(rows) + 1
@@ -604,7 +605,7 @@ class SQLiteEventStore(EventStore):
 
     def _write_one(
         self,
-        connection: sqlite3.Connection,
+        cursor: sqlite3.Cursor,
         batch: Batch,
         stamp: _Stamp,
         heads_out: dict[str, tuple[int, str]],
@@ -615,12 +616,12 @@ class SQLiteEventStore(EventStore):
         stream, prepared, expected = batch
         head = written.get(stream) or self._head_cache.get(stream)
         if head is None:
-            head = self._heads(connection, [stream], written).get(stream)
+            head = self._heads(cursor, [stream], written).get(stream)
         current, last_hash = (None, GENESIS_HASH) if head is None else head
         try:
             self._check_expected(stream, expected, current)
         except ConcurrencyError:
-            retry = self._resolve_retry(stream, prepared, self._existing(connection, prepared))
+            retry = self._resolve_retry(stream, prepared, self._existing(cursor, prepared))
             if retry is None:
                 raise
             return retry
@@ -637,7 +638,7 @@ class SQLiteEventStore(EventStore):
         if len(sealed) == 1:
             event, version, _at, prev_hash, digest = sealed[0]
             position = (
-                connection.execute(
+                cursor.execute(
                     _INSERT,
                     (
                         event.id,
@@ -655,7 +656,7 @@ class SQLiteEventStore(EventStore):
                 ).lastrowid
                 or 0
             )
-            connection.execute(_UPSERT_HEAD, (stream, version, digest))
+            cursor.execute(_UPSERT_HEAD, (stream, version, digest))
             heads_out[stream] = (version, digest)
             return AppendResult(stream, (version,), (position,))
         rows = [
@@ -674,11 +675,11 @@ class SQLiteEventStore(EventStore):
             )
             for event, version, _at, prev_hash, digest in sealed
         ]
-        connection.executemany(_INSERT, rows)
+        cursor.executemany(_INSERT, rows)
         # We hold the write lock, so the rows got consecutive rowids ending here.
-        last_position = connection.execute("SELECT last_insert_rowid()").fetchone()[0]
+        last_position = cursor.execute("SELECT last_insert_rowid()").fetchone()[0]
         last = sealed[-1]
-        connection.execute(_UPSERT_HEAD, (stream, last.version, last.hash))
+        cursor.execute(_UPSERT_HEAD, (stream, last.version, last.hash))
         heads_out[stream] = (last.version, last.hash)
         first = last_position - len(rows) + 1
         return AppendResult(
@@ -689,7 +690,7 @@ class SQLiteEventStore(EventStore):
 
     def _heads(
         self,
-        connection: sqlite3.Connection,
+        cursor: sqlite3.Cursor,
         streams: list[str],
         written: dict[str, tuple[int, str]],
     ) -> dict[str, tuple[int, str]]:
@@ -709,7 +710,7 @@ class SQLiteEventStore(EventStore):
         # Not written by this transaction, so what we read is committed state, which
         # the cache may keep (valid while data_version stays put).
         if len(missing) == 1:
-            row = connection.execute(
+            row = cursor.execute(
                 "SELECT version, last_hash FROM streams WHERE stream = ?", missing
             ).fetchone()
             if row is not None:
@@ -717,7 +718,7 @@ class SQLiteEventStore(EventStore):
             return found
         for offset in range(0, len(missing), _HEADS_PER_QUERY):
             chunk = missing[offset : offset + _HEADS_PER_QUERY]
-            for stream, version, last_hash in connection.execute(
+            for stream, version, last_hash in cursor.execute(
                 "SELECT stream, version, last_hash FROM streams "
                 f"WHERE stream IN ({','.join('?' * len(chunk))})",
                 chunk,
@@ -731,11 +732,9 @@ class SQLiteEventStore(EventStore):
             self._appended.notify_all()
 
     @staticmethod
-    def _existing(
-        connection: sqlite3.Connection, prepared: Sequence[PreparedEvent]
-    ) -> list[ExistingEvent]:
+    def _existing(cursor: sqlite3.Cursor, prepared: Sequence[PreparedEvent]) -> list[ExistingEvent]:
         marks = ",".join("?" * len(prepared))
-        rows = connection.execute(
+        rows = cursor.execute(
             f"SELECT event_id, stream, version, position FROM events WHERE event_id IN ({marks})",
             [event.id for event in prepared],
         ).fetchall()
