@@ -71,3 +71,22 @@ def test_the_incident_benchmarks_run_in_quick_mode_and_report_both_ratios() -> N
     assert "bare grpcio echo" in section
     assert "ratio relay / naive" in section
     assert section.count("PASS") + section.count("MISS") == 2
+
+
+def test_the_equal_durability_target_compares_with_eventsourcing_at_normal() -> None:
+    from tests.benchmarks.eventlog_bench import Cell
+
+    results = {
+        ("sqlite", "single", "ours"): Cell(rates=[15_000.0]),
+        ("sqlite", "single", "raw"): Cell(rates=[40_000.0]),
+        ("sqlite", "single", "eventsourcing"): Cell(rates=[1_000.0]),
+        ("sqlite", "single", "eventsourcing_normal"): Cell(rates=[10_000.0]),
+    }
+    rows = report.build_rows(results, QUICK, ("sqlite",))
+    found = {v.target.description: v for v in report.verdicts(rows)}
+    equal = found[
+        "SQLite single-event append >= 1.5x eventsourcing at equal durability (synchronous=NORMAL)"
+    ]
+    assert equal.ratio == pytest.approx(1.5)
+    assert equal.status == "PASS"
+    assert found["SQLite single-event append >= 3x eventsourcing"].ratio == pytest.approx(15.0)

@@ -6,11 +6,19 @@ import hashlib
 import json
 from datetime import UTC, datetime, timedelta, timezone
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from eventlog import EventMetadata
-from eventlog.chain import canonical_encoding, event_hash, format_timestamp
+from eventlog.chain import (
+    canonical_encoding,
+    event_hash,
+    format_timestamp,
+    format_us,
+    sealing_hash,
+)
+from eventlog.errors import InvalidEventError
 from eventlog.model import parse_timestamp
 from eventlog.validation import encode_json
 
@@ -147,3 +155,80 @@ def test_the_credential_is_hashed_when_present_and_the_audit_checker_agrees() ->
     }
     assert checker_hash(record) == plain
     assert checker_hash({**record, "credential": "oncall-laptop"}) == signed
+
+
+any_instants = st.datetimes(
+    min_value=datetime(1900, 1, 1),
+    max_value=datetime(2200, 1, 1),
+    timezones=st.sampled_from(
+        [UTC, timezone(timedelta(hours=5, minutes=30)), timezone(-timedelta(hours=7))]
+    ),
+)
+
+
+def _microseconds(value: datetime) -> int:
+    delta = value - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+@given(
+    data=st.dictionaries(st.text(), json_values, max_size=5),
+    actor=st.none() | st.text(),
+    causation=st.none() | st.text(),
+    correlation=st.none() | st.text(),
+    occurred=st.none() | any_instants,
+    recorded=any_instants,
+    stream=st.text(min_size=1),
+    event_type=st.text(min_size=1),
+    credential=st.none() | st.text(),
+    prev_hash=st.text(alphabet="0123456789abcdef", min_size=64, max_size=64),
+)
+def test_the_append_paths_hash_is_event_hash(
+    data: dict[str, object],
+    actor: str | None,
+    causation: str | None,
+    correlation: str | None,
+    occurred: datetime | None,
+    recorded: datetime,
+    stream: str,
+    event_type: str,
+    credential: str | None,
+    prev_hash: str,
+) -> None:
+    # sealing_hash caches metadata parts and takes the time pre-formatted (docs/adr/0032);
+    # it must hash exactly canonical_encoding()'s bytes, or stored chains would break.
+    metadata = EventMetadata(
+        correlation_id=correlation,
+        causation_id=causation,
+        actor=actor,
+        occurred_at=occurred,
+        credential=credential,
+    )
+    fields = {
+        "event_id": "7d3c2f0e-0000-4000-8000-000000000001",
+        "stream": stream,
+        "event_type": event_type,
+        "schema_version": 3,
+        "data_json": encode_json(data, "data"),
+        "metadata": metadata,
+        "prev_hash": prev_hash,
+    }
+    recorded_text = format_us(_microseconds(recorded))
+    assert recorded_text == format_timestamp(recorded)
+    assert sealing_hash(**fields, recorded_text=recorded_text) == event_hash(
+        **fields, recorded_at=recorded
+    )
+
+
+@given(value=json_values)
+def test_encode_json_is_canonical_json(value: object) -> None:
+    assert encode_json(value, "data") == json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
+
+
+def test_encode_json_still_refuses_a_cycle_with_its_own_message() -> None:
+    looped: dict[str, object] = {}
+    looped["self"] = looped
+    with pytest.raises(InvalidEventError, match="Circular reference detected"):
+        encode_json({"a": [looped]}, "data")

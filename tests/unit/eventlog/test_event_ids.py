@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
 import uuid
 
 from eventlog import NewEvent
@@ -19,3 +21,18 @@ def test_ids_made_later_never_sort_before_earlier_milliseconds() -> None:
     milliseconds = [value.int >> 80 for value in ids]
     assert milliseconds == sorted(milliseconds)
     assert len(set(ids)) == len(ids)
+
+
+def test_a_default_id_is_an_ordinary_uuid() -> None:
+    # time_ordered_uuid builds the UUID without UUID.__init__'s argument checks
+    # (docs/adr/0032); it must be indistinguishable from one that went through them.
+    for _ in range(1000):
+        made = time_ordered_uuid()
+        checked = uuid.UUID(int=made.int)
+        assert made == checked
+        assert hash(made) == hash(checked)
+        assert str(made) == str(checked)
+        assert made.is_safe == checked.is_safe
+        assert uuid.UUID(str(made)) == made
+        assert pickle.loads(pickle.dumps(made)) == made
+        assert copy.deepcopy(made) == made

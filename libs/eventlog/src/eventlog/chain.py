@@ -119,7 +119,77 @@ def event_hash(
     ).hexdigest()
 
 
+@functools.lru_cache(maxsize=4096)
+def _sealing_metadata(metadata: EventMetadata) -> tuple[str, str]:
+    """canonical_encoding()'s metadata parts for one EventMetadata: the prefix (actor
+    through credential) and the occurred_at value. Cached by value (EventMetadata is
+    immutable): the events a service appends share a handful of metadata values (its
+    actor, an incident's correlation id), so the append path formats them once."""
+    occurred = metadata.occurred_at
+    credential = (
+        ""
+        if metadata.credential is None
+        else f'"credential":{encode_basestring(metadata.credential)},'
+    )
+    return (
+        f'{{"actor":{_json_string(metadata.actor)},'
+        f'"causation_id":{_json_string(metadata.causation_id)},'
+        f'"correlation_id":{_json_string(metadata.correlation_id)},'
+        f"{credential}"
+    ), _json_string(format_timestamp(occurred) if occurred else None)
+
+
+@functools.lru_cache(maxsize=256)
+def _json_name(value: str) -> str:
+    """encode_basestring() of a stream name or event type; appends repeat them."""
+    return encode_basestring(value)
+
+
+def sealing_hash(
+    *,
+    event_id: str,
+    stream: str,
+    event_type: str,
+    schema_version: int,
+    data_json: str,
+    metadata: EventMetadata,
+    recorded_text: str,
+    prev_hash: str,
+) -> str:
+    """event_hash() for the append path, where `recorded_text` is
+    format_timestamp(recorded_at), formatted once per batch (`format_us`). The same
+    bytes as canonical_encoding(); tests/unit/eventlog/test_chain.py proves it."""
+    try:
+        prefix, occurred = _sealing_metadata(metadata)
+    except TypeError:  # an unhashable field: validation refuses those, but stay exact
+        prefix, occurred = _sealing_metadata.__wrapped__(metadata)
+    return hashlib.sha256(
+        (
+            f'{prefix}"data":{data_json},'
+            f'"id":{encode_basestring(event_id)},'
+            f'"occurred_at":{occurred},'
+            f'"prev_hash":{encode_basestring(prev_hash)},'
+            f'"recorded_at":"{recorded_text}",'
+            f'"schema_version":{int(schema_version)},'
+            f'"stream":{_json_name(stream)},'
+            f'"type":{_json_name(event_type)}}}'
+        ).encode()
+    ).hexdigest()
+
+
 _EPOCH_NAIVE = datetime(1970, 1, 1)  # noqa: DTZ001 - naive on purpose: formatted with a "Z"
+
+
+@functools.lru_cache(maxsize=64)
+def _second_text(seconds: int) -> str:
+    return (_EPOCH_NAIVE + timedelta(seconds=seconds)).isoformat(timespec="seconds")
+
+
+def format_us(microseconds: int) -> str:
+    """format_timestamp() of a time given as microseconds since the epoch (UTC), for the
+    append path: appends within one second share the formatted date and time."""
+    seconds, fraction = divmod(microseconds, 1_000_000)
+    return f"{_second_text(seconds)}.{fraction:06d}Z"
 
 
 @functools.lru_cache(maxsize=4096)

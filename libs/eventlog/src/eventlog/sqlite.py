@@ -14,7 +14,13 @@ Group commit: appends from threads of one process that arrive while a commit is 
 flight queue up and are committed together by the next leader, in one transaction,
 each call in its own savepoint, so each caller is told exactly its own result (its
 positions, or its own ConcurrencyError) and one caller's conflict never fails another.
-`append_many` is one such call: several streams, all or nothing (ADR 0024).
+`append_many` is one such call: several streams, all or nothing (ADR 0024). A lone call
+needs no savepoint (docs/adr/0032).
+
+Remembered state (docs/adr/0032): the leader remembers stream heads and the log's last
+recorded time from its own commits and trusts them only while `PRAGMA data_version`
+says no other connection has committed since; otherwise it reads them again. The head
+row is still written on every append, so a deleted last event is detected as before.
 
 Wake-ups: appends made in this process wake this process's subscribers directly; appends
 made in other processes ring a Unix datagram doorbell (`eventlog.doorbell`) after their
@@ -35,7 +41,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from eventlog.chain import StreamHead
+from eventlog.chain import StreamHead, format_us
 from eventlog.clock import Clock, system_clock
 from eventlog.doorbell import Doorbell, DoorbellWatch, Ringer, wake_directory
 from eventlog.errors import BackendUnavailableError, ConcurrencyError, EventLogError
@@ -65,6 +71,8 @@ FALLBACK_POLL_SECONDS = 0.05
 datagram was lost."""
 POOL_IDLE_MAX = 8
 """Idle connections kept per store; more are opened under load and closed after use."""
+HEAD_CACHE_MAX = 10_000
+"""Stream heads remembered between appends (the least recently written are dropped)."""
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -125,6 +133,18 @@ _HEADS_PER_QUERY = 500
 bound parameters)."""
 
 
+class _Stamp:
+    """A group's recorded time: as a datetime, as stored (microseconds since the epoch)
+    and as the hash chain formats it."""
+
+    __slots__ = ("at", "text", "us")
+
+    def __init__(self, at: datetime, us: int, text: str) -> None:
+        self.at = at
+        self.us = us
+        self.text = text
+
+
 class _Pending:
     """One append call waiting in the group-commit queue, and what it will be told."""
 
@@ -169,9 +189,23 @@ class SQLiteEventStore(EventStore):
         self._connections: list[sqlite3.Connection] = []
         """Every connection opened and not yet closed (idle or borrowed)."""
         self._idle: list[sqlite3.Connection] = []
+        self._writer_idle: sqlite3.Connection | None = None
+        """The commits' own connection between commits (see `_writer_connection`)."""
         self._connections_lock = threading.Lock()
+        # Remembered between commits, used only by the group's leader (docs/adr/0032).
+        self._writer_cursor: sqlite3.Cursor | None = None
+        """The one cursor commits use on the writer's connection: a statement run
+        through `Connection.execute` makes and drops a cursor each time (2-5 us per
+        append over five statements; docs/adr/0032)."""
+        self._cache_cursor: sqlite3.Cursor | None = None
+        self._cache_version: int | None = None
+        self._head_cache: dict[str, tuple[int, str]] = {}
+        self._last_us: int | None = None
         # Group commit (ADR 0024): appends queue here while a commit is in flight.
-        self._group = threading.Condition()
+        self._group_lock = threading.Lock()
+        # Entered through its lock: Condition's own __enter__/__exit__ are Python-level
+        # calls, two round trips per append.
+        self._group = threading.Condition(self._group_lock)
         self._queue: list[_Pending] = []
         self._committing = False
         self.commit_groups = 0
@@ -206,15 +240,37 @@ class SQLiteEventStore(EventStore):
         try:
             yield connection
         finally:
-            with self._connections_lock:
-                if connection not in self._connections:
-                    # close() ran while it was borrowed: close it now that nobody uses it.
-                    connection.close()
-                elif len(self._idle) < POOL_IDLE_MAX and not connection.in_transaction:
-                    self._idle.append(connection)
-                else:
-                    self._connections.remove(connection)
-                    connection.close()
+            self._give_back(connection)
+
+    def _writer_connection(self) -> sqlite3.Connection:
+        """The connection for a commit: the one the last commit used (its data_version
+        vouches for the remembered heads), or a new one. Only the group's leader calls
+        this, so it is never shared; readers never take it."""
+        with self._connections_lock:
+            connection, self._writer_idle = self._writer_idle, None
+        if connection is None:
+            connection = self._open()
+            # A commit reads a head or two from the page cache and writes through the
+            # WAL; a memory map only costs it an fstat() and remapping per transaction
+            # (measured 1-3 us per append; docs/adr/0032). Readers keep theirs.
+            connection.execute("PRAGMA mmap_size=0")
+        return connection
+
+    def _give_back(self, connection: sqlite3.Connection, *, writer: bool = False) -> None:
+        with self._connections_lock:
+            if connection not in self._connections:
+                # close() ran while it was borrowed: close it now that nobody uses it.
+                connection.close()
+            elif connection.in_transaction:
+                self._connections.remove(connection)
+                connection.close()
+            elif writer and self._writer_idle is None:
+                self._writer_idle = connection
+            elif len(self._idle) < POOL_IDLE_MAX:
+                self._idle.append(connection)
+            else:
+                self._connections.remove(connection)
+                connection.close()
 
     def _query(self, sql: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
         with self._borrowed() as connection:
@@ -259,6 +315,9 @@ class SQLiteEventStore(EventStore):
         with self._connections_lock:
             for connection in self._idle:
                 connection.close()
+            if self._writer_idle is not None:
+                self._writer_idle.close()
+                self._writer_idle = None
             self._connections.clear()
             self._idle.clear()
         with self._doorbell_lock:
@@ -283,10 +342,11 @@ class SQLiteEventStore(EventStore):
     def _submit(self, batches: list[Batch]) -> list[AppendResult]:
         """Group commit: queue the call; the first caller to find no commit in flight
         becomes the leader and commits everything queued by then in one transaction,
-        each call in its own savepoint, so each is told exactly its own outcome."""
+        on its own thread (no hand-off: a lone writer is its own leader), each call in
+        its own savepoint, so each is told exactly its own outcome."""
         pending = _Pending(batches)
         group: list[_Pending] | None = None
-        with self._group:
+        with self._group_lock:
             self._queue.append(pending)
             hook = self._queued
             if hook is not None:
@@ -300,11 +360,14 @@ class SQLiteEventStore(EventStore):
             try:
                 self._commit_group(group)
             finally:
-                with self._group:
+                with self._group_lock:
                     for member in group:
                         member.done = True
                     self._committing = False
-                    self._group.notify_all()
+                    # Everyone waiting is in `group` or queued behind it; a lone
+                    # caller with nobody queued skips the notify.
+                    if len(group) > 1 or self._queue:
+                        self._group.notify_all()
         if pending.error is not None:
             raise pending.error
         assert pending.results is not None
@@ -315,32 +378,23 @@ class SQLiteEventStore(EventStore):
         if hook is not None:
             hook(len(group))
         try:
-            with self._borrowed() as connection:
-                connection.execute("BEGIN IMMEDIATE")
-                try:
-                    # The log's last recorded time, read under the write lock: recorded_at
-                    # never goes backwards along the log (see port), and one group shares it.
-                    last = connection.execute(
-                        "SELECT recorded_at_us FROM events ORDER BY position DESC LIMIT 1"
-                    ).fetchone()
-                    recorded_at = self._recorded_at(
-                        None if last is None else _EPOCH + timedelta(microseconds=last[0])
-                    )
-                    for member in group:
-                        try:
-                            member.results = self._write_member(
-                                connection, member.batches, recorded_at
-                            )
-                        except (EventLogError, sqlite3.IntegrityError) as exc:
-                            member.error = exc  # its own outcome; the others go on
-                    connection.execute("COMMIT")
-                except BaseException:
-                    if connection.in_transaction:
-                        connection.execute("ROLLBACK")
-                    raise
+            connection = self._writer_connection()
+            try:
+                cursor = self._writer_cursor
+                if cursor is None or cursor.connection is not connection:
+                    cursor = self._writer_cursor = connection.cursor()
+                # A lone call needs no savepoint: its checks run before it writes, so a
+                # refused call has written nothing, and the one failure that comes after
+                # a write (a unique-id violation, a retry to resolve) is replayed in
+                # savepoint mode. A group gives each call its own savepoint.
+                if not self._commit(cursor, group, savepoints=len(group) > 1):
+                    self._commit(cursor, group, savepoints=True)
+            finally:
+                self._give_back(connection, writer=True)
         except BaseException as exc:  # noqa: BLE001 - handed to every caller of the group
             # Nothing of the group was committed: every member that had succeeded so
             # far is told so (a member with its own error keeps it: it wrote nothing).
+            self._forget_heads()
             for member in group:
                 if member.error is None:
                     member.results = None
@@ -357,6 +411,83 @@ class SQLiteEventStore(EventStore):
         if self._waiters:
             self._wake()
 
+    def _commit(self, cursor: sqlite3.Cursor, group: list[_Pending], *, savepoints: bool) -> bool:
+        """One transaction for the group. False (after rolling back) when a call without
+        a savepoint hit a unique-id violation: run the group again with savepoints."""
+        cursor.execute("BEGIN IMMEDIATE")
+        try:
+            last_us = self._last_recorded_us(cursor)
+            # recorded_at never goes backwards along the log (see port), and one group
+            # shares it.
+            now = self._recorded_at(None)
+            recorded_us = _to_us(now)
+            if last_us is not None and recorded_us < last_us:
+                recorded_us = last_us
+                now = _EPOCH + timedelta(microseconds=last_us)
+            stamp = _Stamp(now, recorded_us, format_us(recorded_us))
+            written: dict[str, tuple[int, str]] = {}
+            """Heads written by this transaction's calls so far (uncommitted)."""
+            for member in group:
+                if savepoints:
+                    try:
+                        member.results = self._write_member(cursor, member.batches, stamp, written)
+                    except (EventLogError, sqlite3.IntegrityError) as exc:
+                        member.error = exc  # its own outcome; the others go on
+                    continue
+                try:
+                    member.results = self._write_batches(cursor, member.batches, {}, stamp, written)
+                except sqlite3.IntegrityError:
+                    cursor.execute("ROLLBACK")
+                    return False
+                except EventLogError as exc:
+                    member.error = exc  # refused before writing anything
+            # Nothing written (refusals, exact retries): nothing to make durable.
+            cursor.execute("COMMIT" if written else "ROLLBACK")
+        except BaseException:
+            if cursor.connection.in_transaction:
+                cursor.execute("ROLLBACK")
+            raise
+        if written:
+            self._remember_heads(written, recorded_us)
+        return True
+
+    # Stream heads and the log's last recorded time, remembered between transactions.
+    # Both are only read while holding the write lock (inside BEGIN IMMEDIATE), and
+    # they are trusted only while `PRAGMA data_version` on the same connection says no
+    # other connection (another process, a tamperer, another handle) has committed since:
+    # then the streams table and the log's tail are exactly as our last commit left
+    # them. Anything else drops them and they are read again (docs/adr/0032).
+
+    def _last_recorded_us(self, cursor: sqlite3.Cursor) -> int | None:
+        [version] = cursor.execute("PRAGMA data_version").fetchone()
+        if cursor is not self._cache_cursor or version != self._cache_version:
+            self._head_cache.clear()
+            self._last_us = None
+            self._cache_cursor = cursor
+            self._cache_version = version
+        if self._last_us is None:
+            last = cursor.execute(
+                "SELECT recorded_at_us FROM events ORDER BY position DESC LIMIT 1"
+            ).fetchone()
+            self._last_us = None if last is None else int(last[0])
+        return self._last_us
+
+    def _remember_heads(self, written: dict[str, tuple[int, str]], recorded_us: int) -> None:
+        """After COMMIT: what this transaction wrote is now the committed state."""
+        self._last_us = recorded_us
+        cache = self._head_cache
+        for stream, head in written.items():
+            cache.pop(stream, None)  # re-insert: the dict's order is least recently written
+            cache[stream] = head
+        while len(cache) > HEAD_CACHE_MAX:
+            del cache[next(iter(cache))]
+
+    def _forget_heads(self) -> None:
+        self._cache_cursor = None
+        self._cache_version = None
+        self._head_cache.clear()
+        self._last_us = None
+
     def _group_failure(self, exc: BaseException, size: int) -> BaseException:
         if isinstance(exc, sqlite3.Error):
             failure = BackendUnavailableError(f"SQLite log {self.path}: {exc}")
@@ -371,47 +502,61 @@ class SQLiteEventStore(EventStore):
         return failure
 
     def _write_member(
-        self, connection: sqlite3.Connection, batches: list[Batch], recorded_at: datetime
+        self,
+        cursor: sqlite3.Cursor,
+        batches: list[Batch],
+        stamp: _Stamp,
+        written: dict[str, tuple[int, str]],
     ) -> list[AppendResult]:
         """One call's batches inside the group's transaction, in a savepoint: all of them
         or none. A unique-id violation means an id is already stored: resolve the exact
         retries from what is stored and write the rest again."""
         known: dict[int, AppendResult] = {}
         while True:
-            connection.execute("SAVEPOINT fw_append")
+            cursor.execute("SAVEPOINT fw_append")
+            mine: dict[str, tuple[int, str]] = {}
             try:
-                results = self._write_batches(connection, batches, known, recorded_at)
+                results = self._write_batches(cursor, batches, known, stamp, mine, written)
             except sqlite3.IntegrityError:
-                connection.execute("ROLLBACK TO fw_append")
-                connection.execute("RELEASE fw_append")
+                cursor.execute("ROLLBACK TO fw_append")
+                cursor.execute("RELEASE fw_append")
                 if not self._resolve_retries(
-                    batches, known, lambda prepared: self._existing(connection, prepared)
+                    batches, known, lambda prepared: self._existing(cursor, prepared)
                 ):
                     raise
                 continue
             except BaseException:
-                connection.execute("ROLLBACK TO fw_append")
-                connection.execute("RELEASE fw_append")
+                cursor.execute("ROLLBACK TO fw_append")
+                cursor.execute("RELEASE fw_append")
                 raise
-            connection.execute("RELEASE fw_append")
+            cursor.execute("RELEASE fw_append")
+            written.update(mine)
             return results
 
     def _write_batches(
         self,
-        connection: sqlite3.Connection,
+        cursor: sqlite3.Cursor,
         batches: list[Batch],
         known: dict[int, AppendResult],
-        recorded_at: datetime,
+        stamp: _Stamp,
+        heads_out: dict[str, tuple[int, str]],
+        written: dict[str, tuple[int, str]] | None = None,
     ) -> list[AppendResult]:
-        """Every batch not already `known`: heads read in one query, rows inserted and
-        heads upserted in one statement each, whatever the number of streams."""
-        recorded_us = _to_us(recorded_at)
+        """Every batch not already `known`: heads read in one query (or remembered),
+        rows inserted and heads upserted in one statement each, whatever the number of
+        streams. The new heads go into `heads_out`; `written` holds heads that earlier
+        calls of this transaction wrote (default: `heads_out` itself)."""
+        if written is None:
+            written = heads_out
+        if len(batches) == 1 and not known:
+            return [self._write_one(cursor, batches[0], stamp, heads_out, written)]
         heads = self._heads(
-            connection, [batches[i][0] for i in range(len(batches)) if i not in known]
+            cursor, [batches[i][0] for i in range(len(batches)) if i not in known], written
         )
         rows: list[tuple[object, ...]] = []
         new_heads: list[tuple[str, int, str]] = []
         planned: list[tuple[int, str, tuple[int, ...]]] = []
+        recorded_us = stamp.us
         for index, (stream, prepared, expected) in enumerate(batches):
             if index in known:
                 continue
@@ -419,7 +564,7 @@ class SQLiteEventStore(EventStore):
             try:
                 self._check_expected(stream, expected, current)
             except ConcurrencyError:
-                retry = self._resolve_retry(stream, prepared, self._existing(connection, prepared))
+                retry = self._resolve_retry(stream, prepared, self._existing(cursor, prepared))
                 if retry is None:
                     raise
                 known[index] = retry
@@ -429,7 +574,8 @@ class SQLiteEventStore(EventStore):
                 prepared,
                 next_version=0 if current is None else current + 1,
                 prev_hash=last_hash,
-                recorded_at=recorded_at,
+                recorded_at=stamp.at,
+                recorded_text=stamp.text,
             )
             category = stream.split("-", 1)[0]
             rows.extend(
@@ -452,15 +598,17 @@ class SQLiteEventStore(EventStore):
             planned.append((index, stream, tuple(item.version for item in sealed)))
         if rows:
             if len(rows) == 1:
-                last_position = connection.execute(_INSERT, rows[0]).lastrowid or 0
+                last_position = cursor.execute(_INSERT, rows[0]).lastrowid or 0
             else:
-                connection.executemany(_INSERT, rows)
+                cursor.executemany(_INSERT, rows)
                 # We hold the write lock, so the rows got consecutive rowids ending here.
-                last_position = connection.execute("SELECT last_insert_rowid()").fetchone()[0]
+                last_position = cursor.execute("SELECT last_insert_rowid()").fetchone()[0]
             if len(new_heads) == 1:
-                connection.execute(_UPSERT_HEAD, new_heads[0])
+                cursor.execute(_UPSERT_HEAD, new_heads[0])
             else:
-                connection.executemany(_UPSERT_HEAD, new_heads)
+                cursor.executemany(_UPSERT_HEAD, new_heads)
+            for stream, version, last_hash in new_heads:
+                heads_out[stream] = (version, last_hash)
             position = last_position - len(rows) + 1
             for index, stream, versions in planned:
                 known[index] = AppendResult(
@@ -469,25 +617,127 @@ class SQLiteEventStore(EventStore):
                 position += len(versions)
         return [known[index] for index in range(len(batches))]
 
-    @staticmethod
+    def _write_one(
+        self,
+        cursor: sqlite3.Cursor,
+        batch: Batch,
+        stamp: _Stamp,
+        heads_out: dict[str, tuple[int, str]],
+        written: dict[str, tuple[int, str]],
+    ) -> AppendResult:
+        """`_write_batches` for one stream, the common append, without its bookkeeping
+        for many streams: the same checks, rows and head, in the same statements."""
+        stream, prepared, expected = batch
+        head = written.get(stream) or self._head_cache.get(stream)
+        if head is None:
+            head = self._heads(cursor, [stream], written).get(stream)
+        current, last_hash = (None, GENESIS_HASH) if head is None else head
+        try:
+            self._check_expected(stream, expected, current)
+        except ConcurrencyError:
+            retry = self._resolve_retry(stream, prepared, self._existing(cursor, prepared))
+            if retry is None:
+                raise
+            return retry
+        sealed = self._seal(
+            stream,
+            prepared,
+            next_version=0 if current is None else current + 1,
+            prev_hash=last_hash,
+            recorded_at=stamp.at,
+            recorded_text=stamp.text,
+        )
+        category = stream.split("-", 1)[0]
+        recorded_us = stamp.us
+        if len(sealed) == 1:
+            event, version, _at, prev_hash, digest = sealed[0]
+            position = (
+                cursor.execute(
+                    _INSERT,
+                    (
+                        event.id,
+                        stream,
+                        category,
+                        version,
+                        event.type,
+                        event.schema_version,
+                        event.data_json,
+                        event.metadata_json,
+                        recorded_us,
+                        prev_hash,
+                        digest,
+                    ),
+                ).lastrowid
+                or 0
+            )
+            cursor.execute(_UPSERT_HEAD, (stream, version, digest))
+            heads_out[stream] = (version, digest)
+            return AppendResult(stream, (version,), (position,))
+        rows = [
+            (
+                event.id,
+                stream,
+                category,
+                version,
+                event.type,
+                event.schema_version,
+                event.data_json,
+                event.metadata_json,
+                recorded_us,
+                prev_hash,
+                digest,
+            )
+            for event, version, _at, prev_hash, digest in sealed
+        ]
+        cursor.executemany(_INSERT, rows)
+        # We hold the write lock, so the rows got consecutive rowids ending here.
+        last_position = cursor.execute("SELECT last_insert_rowid()").fetchone()[0]
+        last = sealed[-1]
+        cursor.execute(_UPSERT_HEAD, (stream, last.version, last.hash))
+        heads_out[stream] = (last.version, last.hash)
+        first = last_position - len(rows) + 1
+        return AppendResult(
+            stream,
+            tuple(item.version for item in sealed),
+            tuple(range(first, last_position + 1)),
+        )
+
     def _heads(
-        connection: sqlite3.Connection, streams: list[str]
-    ) -> dict[str, tuple[int | None, str]]:
-        """(version, last hash) of each existing stream among `streams`."""
-        if len(streams) == 1:
-            row = connection.execute(
-                "SELECT version, last_hash FROM streams WHERE stream = ?", streams
+        self,
+        cursor: sqlite3.Cursor,
+        streams: list[str],
+        written: dict[str, tuple[int, str]],
+    ) -> dict[str, tuple[int, str]]:
+        """(version, last hash) of each existing stream among `streams`: as this
+        transaction wrote it, as remembered from our last commit, or read."""
+        found: dict[str, tuple[int, str]] = {}
+        missing: list[str] = []
+        cache = self._head_cache
+        for stream in streams:
+            head = written.get(stream) or cache.get(stream)
+            if head is None:
+                missing.append(stream)
+            else:
+                found[stream] = head
+        if not missing:
+            return found
+        # Not written by this transaction, so what we read is committed state, which
+        # the cache may keep (valid while data_version stays put).
+        if len(missing) == 1:
+            row = cursor.execute(
+                "SELECT version, last_hash FROM streams WHERE stream = ?", missing
             ).fetchone()
-            return {} if row is None else {streams[0]: (row[0], row[1])}
-        found: dict[str, tuple[int | None, str]] = {}
-        for offset in range(0, len(streams), _HEADS_PER_QUERY):
-            chunk = streams[offset : offset + _HEADS_PER_QUERY]
-            for stream, version, last_hash in connection.execute(
+            if row is not None:
+                found[missing[0]] = cache[missing[0]] = (row[0], row[1])
+            return found
+        for offset in range(0, len(missing), _HEADS_PER_QUERY):
+            chunk = missing[offset : offset + _HEADS_PER_QUERY]
+            for stream, version, last_hash in cursor.execute(
                 "SELECT stream, version, last_hash FROM streams "
                 f"WHERE stream IN ({','.join('?' * len(chunk))})",
                 chunk,
             ):
-                found[stream] = (version, last_hash)
+                found[stream] = cache[stream] = (version, last_hash)
         return found
 
     def _wake(self) -> None:
@@ -496,11 +746,9 @@ class SQLiteEventStore(EventStore):
             self._appended.notify_all()
 
     @staticmethod
-    def _existing(
-        connection: sqlite3.Connection, prepared: Sequence[PreparedEvent]
-    ) -> list[ExistingEvent]:
+    def _existing(cursor: sqlite3.Cursor, prepared: Sequence[PreparedEvent]) -> list[ExistingEvent]:
         marks = ",".join("?" * len(prepared))
-        rows = connection.execute(
+        rows = cursor.execute(
             f"SELECT event_id, stream, version, position FROM events WHERE event_id IN ({marks})",
             [event.id for event in prepared],
         ).fetchall()
