@@ -127,8 +127,12 @@ def _logs(draw: st.DrawFn) -> list[tuple[Any, ...]]:
         elif action == "swap" and index + 1 < len(rows):
             rows[index], rows[index + 1] = rows[index + 1], rows[index]
         elif action == "relink":
-            # Rewritten together with its hash: consistent content, broken link.
-            row[10] = recompute_hash(RecordedEvent.from_tuple(tuple(row)))
+            # Rewritten together with its hash: consistent content, broken link. A row
+            # an earlier edit left unreadable has no hash to rewrite it with.
+            try:
+                row[10] = recompute_hash(RecordedEvent.from_tuple(tuple(row)))
+            except (ValueError, TypeError):
+                continue
             rows[index] = tuple(row)
         if not rows:
             break
