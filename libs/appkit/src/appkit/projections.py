@@ -349,8 +349,14 @@ class ModelSource:
     Whoever stages must hold the service's lock that keeps other readers out meanwhile.
     """
 
-    def __init__(self, runner: ProjectionRunner[Any]) -> None:
+    def __init__(self, runner: ProjectionRunner[Any], *, read_back: bool = True) -> None:
+        """`read_back=False`: a command's own append is not read back into the model
+        right after it (`appended` does nothing); the next catch-up reads it. Only for
+        services whose every read of the model catches up first (ProjectionRunner's
+        rule; `load` here does), so nobody can see the model without it: the command's
+        caller gets its answer one log read sooner (ADR 0029)."""
         self.runner = runner
+        self.read_back = read_back
         self._in_unit = False
         self._staged = False
 
@@ -362,7 +368,7 @@ class ModelSource:
         return Loaded(state, version)
 
     def appended(self, stream: str) -> None:
-        if not self._in_unit:
+        if self.read_back and not self._in_unit:
             self.runner.catch_up()
 
     def begin(self) -> None:

@@ -120,7 +120,7 @@ class RunbooksApplication:
         self.model = ProjectionRunner(store, lambda: RunbooksModel(deciders))
         self.facts = ProjectionRunner(store, IncidentFacts)
         self.runner = CommandRunner(
-            store, EVENTS, EventIds(ID_NAMESPACE), source=ModelSource(self.model)
+            store, EVENTS, EventIds(ID_NAMESPACE), source=ModelSource(self.model, read_back=False)
         )
 
     # ================================================================ runbooks
