@@ -66,3 +66,31 @@ def test_a_target_that_hangs_delays_the_attachment_only_by_the_bound(
     release.send(None)
     automator.drain()
     assert "ActionResultRecorded" in _types(world)
+
+
+def test_an_http_call_runs_on_the_handlers_greenthreads_and_other_kinds_in_a_thread(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ADR 0029: HTTP (a cooperative kind) is called directly on a greenthread, no
+    tpool hand-off; a kind that is not known to be cooperative still leaves the hub."""
+    handed_off: list[str] = []
+
+    def run_blocking(function: object, job: Job) -> Result:
+        handed_off.append(job.kind)
+        return Result(True, 200, 1)
+
+    automator = Automator(
+        world.app, execute=lambda job: Result(True, 200, 1), run_blocking=run_blocking
+    )
+    automator.handle(_declared(world))
+    automator.drain()
+    assert handed_off == []
+    assert "ActionResultRecorded" in _types(world)
+
+    monkeypatch.setattr(worker.executors, "COOPERATIVE", frozenset())
+    second = world.incidents.declare(
+        title="Checkout 5xx again", severity="P1", services=["checkout"], declared_by="bob"
+    )
+    automator.handle(world.incidents.store.read_stream(inc.stream_for(second.incident_id))[0])
+    automator.drain()
+    assert handed_off == ["http"]

@@ -11,7 +11,10 @@ Thin adapter over `RunbooksApplication`:
                         attempt lost by an earlier instance of this slot) and perform it
 
 Each performed job: ActionAttempted is in the log before the call (app.claim), the
-call runs in a real thread (eventlet's tpool), ActionResultRecorded after it.
+call, ActionResultRecorded after it. An HTTP call (a kind in
+`executors.COOPERATIVE`) runs on its own greenthread: under `nameko run` http.client,
+ssl and name resolution are eventlet's green ones, so it yields while it waits and its
+timeout still bounds it; a kind that may block in C runs in eventlet's tpool (ADR 0029).
 
 Fault points (servicekit.faults, armed only by tests): "runbooks.attempt-recorded"
 (the intent is in the log, nothing sent) and "runbooks.sent" (sent, result not
@@ -104,7 +107,12 @@ class Automator:
     def _perform(self, job: Job) -> None:
         try:
             faults.point("runbooks.attempt-recorded")
-            result = self.run_blocking(self.execute, job)
+            if job.kind in executors.COOPERATIVE:
+                # No thread hand-off: the request leaves as soon as this greenthread
+                # runs, and a slow target holds only this greenthread (ADR 0029).
+                result = self.execute(job)
+            else:
+                result = self.run_blocking(self.execute, job)
             faults.point("runbooks.sent")
             with self.lock:
                 self.app.record_result(job, result)
