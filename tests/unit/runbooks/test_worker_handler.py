@@ -44,6 +44,8 @@ def test_the_attachment_is_appended_after_the_call_is_done(world: World) -> None
     automator.handle(event)
     types = _types(world)
     assert types.index("ActionResultRecorded") < types.index("RunbooksAttached")
+    # Its own appends are already in the model: the next declaration reads none of them.
+    assert world.app.model.position == world.app.store.head_position()
     assert [r.runbook_id for r in world.app.view("INC-1").record.runbooks] == ["checkout-5xx"]
 
 

@@ -162,6 +162,14 @@ class RunbooksApplication:
                 matches.append(Match(current, state.revision, score))
         return sorted(matches, key=lambda m: (-m.specificity, m.definition.id))
 
+    def refresh(self) -> None:
+        """Catch both read models up now. Commands leave their own appends to the next
+        catch-up (`ModelSource(read_back=False)`); the worker calls this once a
+        declaration is handled, off any call's path, so the next declaration's catch-ups
+        read only what others appended meanwhile (ADR 0029)."""
+        self.facts.catch_up()
+        self.model.catch_up()
+
     # ================================================================ incidents
 
     def resolve_reference(self, reference: str) -> uuid.UUID:

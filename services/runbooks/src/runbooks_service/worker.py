@@ -6,7 +6,9 @@ Thin adapter over `RunbooksApplication`:
     IncidentDeclared -> request_automatic(perform=True): each automatic run is requested
                         with its first attempt in one append and performed at once
                         (no wait for the timer); then attach_matching, once
-                        those calls are done or ATTACH_WAITS_FOR_CALLS_SECONDS passed
+                        those calls are done or ATTACH_WAITS_FOR_CALLS_SECONDS passed,
+                        and refresh() (the read models read this declaration's own
+                        appends here, not on the next declaration's path)
     every second     -> tick(): claim every run due (queued, approved, retry due, or an
                         attempt lost by an earlier instance of this slot) and perform it
 
@@ -93,6 +95,9 @@ class Automator:
                 call.wait()
         with self.lock:
             self.app.attach_matching(incident_id, causation_id=cause)
+            # This declaration's own appends are read into the model now, not on the
+            # next declaration's path to its call.
+            self.app.refresh()
 
     def tick(self) -> int:
         with self.lock:
