@@ -11,7 +11,8 @@ import eventlet
 import eventlet.event
 import pytest
 
-from eventlog import RecordedEvent
+from eventlog import EventFilter, Ownership, RecordedEvent
+from eventlog.sqlite import SQLiteEventStore
 from incident_service import domain as inc
 from runbooks_service import worker
 from runbooks_service.app import Job, Result
@@ -96,3 +97,31 @@ def test_an_http_call_runs_on_the_handlers_greenthreads_and_other_kinds_in_a_thr
     automator.handle(world.incidents.store.read_stream(inc.stream_for(second.incident_id))[0])
     automator.drain()
     assert handed_off == ["http"]
+
+
+def test_the_relay_is_woken_for_the_attempt_only_once_the_call_is_done(world: World) -> None:
+    """ADR 0029: the attempt is committed before the call (the call reads it back
+    here), but other processes' subscribers, i.e. the relay, are rung only after it,
+    so they do not take the CPU the request needs to leave."""
+    store = world.app.store
+    assert isinstance(store, SQLiteEventStore)
+    listener = SQLiteEventStore(store.path, ownership=Ownership({}))
+    subscription = listener.subscribe(from_position=1, filter=EventFilter.of(categories=["x"]))
+    seen: list[tuple[int, list[str]]] = []
+
+    def execute(job: Job) -> Result:
+        seen.append((store.doorbell_sent, [e.type for e in listener.read_stream(job.stream)]))
+        return Result(True, 200, 1)
+
+    try:
+        assert subscription.next_event(timeout=0.01) is None  # binds a doorbell to ring
+        event = _declared(world)
+        before = store.doorbell_sent
+        Automator(world.app, execute=execute).handle(event)
+        [(rung_before_the_call, committed)] = seen
+        assert rung_before_the_call == before
+        assert committed == ["ActionRunRequested", "ActionAttempted"]
+        assert store.doorbell_sent > before
+    finally:
+        subscription.close()
+        listener.close()

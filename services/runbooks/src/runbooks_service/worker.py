@@ -83,16 +83,20 @@ class Automator:
     def handle(self, event: RecordedEvent) -> None:
         incident_id = uuid.UUID(event.stream.partition("-")[2])
         cause = str(event.id)
-        with self.lock:
-            jobs = self.app.request_automatic(incident_id, causation_id=cause, perform=True)
-        calls = [self.calls.spawn(self._perform, job) for job in jobs]
-        # The attachment is appended once the calls are done (or after a short bound for
-        # a slow target): appended meanwhile, its fold and commit would hold the
-        # interpreter while the call's thread needs it to send the request. It is still
-        # appended before this handler returns, i.e. before the event is acked.
-        with eventlet.Timeout(ATTACH_WAITS_FOR_CALLS_SECONDS, False):
-            for call in calls:
-                call.wait()
+        # The relay hears of the attempt's commit once the calls are done (or the bound
+        # below passed), not at the commit: woken at once, it and the broker would take
+        # the CPU the call needs to leave (ADR 0029). The attempt is committed either way.
+        with self.app.store.wakeups_deferred():
+            with self.lock:
+                jobs = self.app.request_automatic(incident_id, causation_id=cause, perform=True)
+            calls = [self.calls.spawn(self._perform, job) for job in jobs]
+            # The attachment is appended once the calls are done (or after a short bound
+            # for a slow target): appended meanwhile, its fold and commit would hold the
+            # hub before the call has sent its request. It is still appended before this
+            # handler returns, i.e. before the event is acked.
+            with eventlet.Timeout(ATTACH_WAITS_FOR_CALLS_SECONDS, False):
+                for call in calls:
+                    call.wait()
         with self.lock:
             self.app.attach_matching(incident_id, causation_id=cause)
             # This declaration's own appends are read into the model now, not on the
