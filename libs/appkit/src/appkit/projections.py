@@ -19,8 +19,9 @@ It must never decide, append or talk to a broker.
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
 from appkit.commands import Loaded
@@ -359,9 +360,25 @@ class ModelSource:
         self.read_back = read_back
         self._in_unit = False
         self._staged = False
+        self._current = False
+
+    @contextlib.contextmanager
+    def current(self) -> Iterator[None]:
+        """The caller has just caught the model up: inside the block, the next load
+        decides on it without reading the log again. One load only: a retry after a
+        conflict, or a second command (whose load must see the first one's append),
+        catches up as always. A stale model still only costs a retry, since the
+        append carries the version read (ADR 0029)."""
+        self._current = True
+        try:
+            yield
+        finally:
+            self._current = False
 
     def load(self, stream: str, decider: Decider[Any, S]) -> Loaded[S]:
-        if not self._in_unit:
+        if self._current:
+            self._current = False
+        elif not self._in_unit:
             self.runner.catch_up()
         model: AggregateStates = self.runner.projection
         state, version = model.state(stream)
