@@ -397,6 +397,27 @@ def test_subscription_catches_up_then_delivers_live_events(log: LogUnderTest) ->
         subscription.close()
 
 
+def test_appends_inside_deferred_wake_ups_are_committed_and_delivered_at_once(
+    log: LogUnderTest,
+) -> None:
+    """Deferring wake-ups (ADR 0029) defers a hint only: inside the block an append is
+    committed, readable by another handle and delivered to a live subscriber."""
+    other = log.open(None)
+    subscription = other.subscribe(
+        from_position=log.start_position + 1, filter=EventFilter.of(categories=[log.category])
+    )
+    try:
+        with log.store.wakeups_deferred():
+            result = log.store.append(log.stream(), [opened(0)], StreamState.NO_STREAM)
+            assert [e.position for e in other.read_stream(log.stream())] == [result.last_position]
+            live = subscription.next_event(timeout=10)
+            assert live is not None
+            assert live.position == result.last_position
+    finally:
+        subscription.close()
+        other.close()
+
+
 def test_subscription_resumes_after_a_checkpoint_without_repeats(log: LogUnderTest) -> None:
     log.store.append(log.stream(), [opened(0), deposited(1), deposited(2)], StreamState.NO_STREAM)
     only_mine = EventFilter.of(categories=[log.category])

@@ -1,5 +1,6 @@
 """A SQLite subscriber in one process is woken by appends committed in another (the
-doorbell), and a lost wake-up still delivers the event through the fallback poll."""
+doorbell), a lost wake-up still delivers the event through the fallback poll, and a
+writer can defer its rings to the end of a block (ADR 0029)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -211,3 +213,37 @@ def test_the_stores_watches_close_with_it_and_leave_no_wake_directory(tmp_path: 
     store.close()
     assert not wake_directory(path).exists()
     assert watch.appended()  # closed: it can only say "read the log"
+
+
+def test_wake_ups_deferred_ring_once_when_the_block_ends(tmp_path: Path) -> None:
+    """Inside `wakeups_deferred` a commit rings no doorbell (the append is committed and
+    readable all the same); the block's end rings once for all of them; another
+    thread's commits meanwhile ring as usual."""
+    path = tmp_path / "shared.db"
+    reader = SQLiteEventStore(path, ownership=Ownership({}))
+    subscription = reader.subscribe(from_position=1, filter=EventFilter.of(categories=["proc"]))
+    writer = SQLiteEventStore(path, writer="w", ownership=Ownership({"w": {"proc"}}))
+    try:
+        assert subscription.next_event(timeout=0.01) is None  # binds the reader's doorbell
+        with writer.wakeups_deferred():
+            for n in range(2):
+                writer.append("proc-1", [NewEvent("Made", {"n": n})], StreamState.ANY)
+            assert writer.doorbell_sent == 0, "rang inside the block"
+            assert len(reader.read_stream("proc-1")) == 2  # committed all the same
+            with writer.wakeups_deferred():  # nested: joins the outer block
+                writer.append("proc-1", [NewEvent("Made", {"n": 2})], StreamState.ANY)
+            assert writer.doorbell_sent == 0
+            elsewhere = threading.Thread(
+                target=writer.append, args=("proc-2", [NewEvent("Made", {})], StreamState.ANY)
+            )
+            elsewhere.start()
+            elsewhere.join()
+            assert writer.doorbell_sent == 1, "another thread's commit must ring as usual"
+        assert writer.doorbell_sent == 2  # the block's one ring
+        with writer.wakeups_deferred():
+            pass
+        assert writer.doorbell_sent == 2  # nothing committed: nothing to ring
+    finally:
+        subscription.close()
+        writer.close()
+        reader.close()

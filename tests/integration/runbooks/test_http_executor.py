@@ -1,10 +1,16 @@
 """The HTTP executor against real loopback servers: signature, secret headers, the
 idempotency key, the response excerpt, and which failures are ambiguous (a timeout
-after the request left) and which are not (nothing listening)."""
+after the request left) and which are not (nothing listening); and, as the worker runs
+it (a greenthread under eventlet's monkey patching, ADR 0029), a target that holds its
+answer holds only its own call."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import socket
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -29,6 +35,11 @@ class Server:
         self.status = 200
         self.body = b'{"job": 7}'
         self.port = 0
+        self.hold: str | None = None
+        """When set, only requests to this path wait for `release`, and the others are
+        answered only once one to this path has arrived (so they overlap)."""
+        self.arrived = threading.Condition()
+        self.paths: list[str] = []
 
 
 @pytest.fixture
@@ -39,10 +50,18 @@ def server() -> Iterator[Server]:
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             state.requests.append((dict(self.headers), body))
-            state.release.wait(30)  # held by a test that needs a slow automation system
-            self.send_response(state.status)
-            self.end_headers()
-            self.wfile.write(state.body)
+            with state.arrived:
+                state.paths.append(self.path)
+                state.arrived.notify_all()
+                if state.hold is not None and self.path != state.hold:
+                    state.arrived.wait_for(lambda: state.hold in state.paths, 30)
+            if state.hold is None or self.path == state.hold:
+                state.release.wait(30)  # held by a test that needs a slow automation system
+            # A client that timed out has gone: its late answer has nobody to read it.
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                self.send_response(state.status)
+                self.end_headers()
+                self.wfile.write(state.body)
 
         def log_message(self, format: str, *args: Any) -> None:
             """Quiet."""
@@ -114,3 +133,47 @@ def test_an_error_status_is_not_ambiguous_and_a_missing_secret_sends_nothing(
     missing = execute(job(server.port, hmac_secret="NOT_SET"), SECRETS.get)
     assert missing.error == "secret NOT_SET is not configured"
     assert len(server.requests) == 1
+
+
+GREEN_CALLS = """
+import eventlet
+eventlet.monkey_patch()  # as `nameko run` does for the worker
+import json, sys, uuid
+from runbooks_service.app import Job
+from runbooks_service.executors import execute
+
+def job(path, timeout):
+    run = uuid.uuid4()
+    request = {"method": "POST", "url": f"http://127.0.0.1:{sys.argv[1]}{path}",
+               "body": "{}", "timeout_seconds": timeout}
+    return Job("rbaction-x:y", run, uuid.uuid4(), 1, "http", request, str(run), None)
+
+held = eventlet.spawn(execute, job("/held", 3.0))
+fast = execute(job("/fast", 3.0))  # answered only once the held request has arrived
+pending = not held.dead
+slow = held.wait()
+print(json.dumps({"fast_ok": fast.ok, "held_pending_when_fast_done": pending,
+                  "held": [slow.ok, slow.timed_out, slow.ambiguous]}))
+"""
+
+
+def test_on_green_sockets_a_held_call_does_not_hold_another(server: Server) -> None:
+    """The worker calls HTTP targets on greenthreads (no tpool): one that does not
+    answer must not stop another call, and its timeout must still end it. The fast
+    call is answered only after the held one arrived, so both were in flight at once
+    in one OS thread."""
+    server.hold = "/held"
+    server.release.clear()
+    done = subprocess.run(
+        [sys.executable, "-c", GREEN_CALLS, str(server.port)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    server.release.set()
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert found == {
+        "fast_ok": True,
+        "held_pending_when_fast_done": True,
+        "held": [False, True, True],  # timed out, ambiguous: it had been sent
+    }
+    assert sorted(server.paths) == ["/fast", "/held"]

@@ -170,3 +170,88 @@ def test_a_runner_loading_from_the_model_sees_other_writers_and_retries_a_stale_
     # The model caught up after the append: the next load needs no read of the stream.
     assert model.projection.state(stream_for("a"))[1] == 2
     assert model.position == store.head_position()
+
+
+def test_without_read_back_a_command_leaves_its_append_to_the_next_catch_up(
+    store: SQLiteEventStore, runner: CommandRunner, clock: FakeClock
+) -> None:
+    """ADR 0029: the append is not read back right after the command, yet nothing can
+    decide or read without it: the next load catches up first."""
+    model = states(store)
+    lazy = CommandRunner(
+        store, EVENTS, EventIds(NAMESPACE), source=ModelSource(model, read_back=False)
+    )
+    first = lazy.execute(TALLY, stream_for("a"), Add(clock(), 2), actor="m")
+    assert model.position < first.position, "read back although read_back=False"
+    # Another writer moves the same stream meanwhile: the next command still sees it.
+    add(runner, "a", 3, clock)
+    second = lazy.execute(TALLY, stream_for("a"), Add(clock(), 4), actor="m")
+    assert (second.version, second.state.total) == (2, 9)
+    assert model.catch_up() == store.head_position()
+    assert model.projection.state(stream_for("a")) == (second.state, 2)
+
+
+def test_without_read_back_a_stale_load_still_retries_with_a_fresh_one(
+    store: SQLiteEventStore, runner: CommandRunner, clock: FakeClock
+) -> None:
+    model = states(store)
+    add(runner, "a", 1, clock)
+    racy = ConflictingStore(store, conflicts=1)
+    lazy = CommandRunner(
+        racy, EVENTS, EventIds(NAMESPACE), source=ModelSource(model, read_back=False)
+    )  # type: ignore[arg-type]
+    result = lazy.execute(TALLY, stream_for("a"), Add(clock(), 1), actor="m")
+    assert (racy.attempts, result.version, result.state.total) == (2, 2, 1)
+
+
+def counted(model: ProjectionRunner[AggregateStates]) -> list[int]:
+    """Every catch-up of `model` from now on, as the checkpoint it returned."""
+    calls: list[int] = []
+    original = model.catch_up
+
+    def catch_up() -> int:
+        calls.append(original())
+        return calls[-1]
+
+    model.catch_up = catch_up  # type: ignore[method-assign]
+    return calls
+
+
+def test_a_load_right_after_a_catch_up_skips_the_read_but_a_stale_one_still_retries(
+    store: SQLiteEventStore, runner: CommandRunner, clock: FakeClock
+) -> None:
+    """ADR 0029: inside `current()` the first load decides on the model as the caller
+    just caught it up. An event appended after that catch-up is still seen: the append
+    meets the moved stream and the retry reads the log."""
+    model = states(store)
+    source = ModelSource(model, read_back=False)
+    lazy = CommandRunner(store, EVENTS, EventIds(NAMESPACE), source=source)
+    add(runner, "a", 1, clock)
+    model.catch_up()
+    reads = counted(model)
+    with source.current():
+        add(runner, "a", 2, clock)  # another writer, after the caller's catch-up
+        result = lazy.execute(TALLY, stream_for("a"), Add(clock(), 4), actor="m")
+    assert (result.version, result.state.total) == (2, 7)
+    assert len(reads) == 1, "only the retry after the conflict reads the log"
+
+
+def test_only_the_first_load_inside_current_skips_the_read(
+    store: SQLiteEventStore, clock: FakeClock
+) -> None:
+    model = states(store)
+    source = ModelSource(model, read_back=False)
+    lazy = CommandRunner(store, EVENTS, EventIds(NAMESPACE), source=source)
+    model.catch_up()
+    reads = counted(model)
+    with source.current():
+        first = lazy.execute(TALLY, stream_for("a"), Add(clock(), 1), actor="m")
+        assert reads == []  # neither loaded nor read back
+        # The second command must see the first one's append: its load reads the log.
+        second = lazy.execute(TALLY, stream_for("a"), Add(clock(), 2), actor="m")
+    assert (second.version, second.state.total) == (1, 3)
+    assert reads == [first.position]
+    with source.current():
+        pass
+    lazy.execute(TALLY, stream_for("a"), Add(clock(), 3), actor="m")
+    assert len(reads) == 2, "the block ended: a load outside it reads the log again"

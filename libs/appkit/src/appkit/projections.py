@@ -19,8 +19,9 @@ It must never decide, append or talk to a broker.
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
 from appkit.commands import Loaded
@@ -349,20 +350,42 @@ class ModelSource:
     Whoever stages must hold the service's lock that keeps other readers out meanwhile.
     """
 
-    def __init__(self, runner: ProjectionRunner[Any]) -> None:
+    def __init__(self, runner: ProjectionRunner[Any], *, read_back: bool = True) -> None:
+        """`read_back=False`: a command's own append is not read back into the model
+        right after it (`appended` does nothing); the next catch-up reads it. Only for
+        services whose every read of the model catches up first (ProjectionRunner's
+        rule; `load` here does), so nobody can see the model without it: the command's
+        caller gets its answer one log read sooner (ADR 0029)."""
         self.runner = runner
+        self.read_back = read_back
         self._in_unit = False
         self._staged = False
+        self._current = False
+
+    @contextlib.contextmanager
+    def current(self) -> Iterator[None]:
+        """The caller has just caught the model up: inside the block, the next load
+        decides on it without reading the log again. One load only: a retry after a
+        conflict, or a second command (whose load must see the first one's append),
+        catches up as always. A stale model still only costs a retry, since the
+        append carries the version read (ADR 0029)."""
+        self._current = True
+        try:
+            yield
+        finally:
+            self._current = False
 
     def load(self, stream: str, decider: Decider[Any, S]) -> Loaded[S]:
-        if not self._in_unit:
+        if self._current:
+            self._current = False
+        elif not self._in_unit:
             self.runner.catch_up()
         model: AggregateStates = self.runner.projection
         state, version = model.state(stream)
         return Loaded(state, version)
 
     def appended(self, stream: str) -> None:
-        if not self._in_unit:
+        if self.read_back and not self._in_unit:
             self.runner.catch_up()
 
     def begin(self) -> None:

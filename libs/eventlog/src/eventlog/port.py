@@ -21,6 +21,7 @@ Semantics (EventStoreDB's):
 from __future__ import annotations
 
 import abc
+import contextlib
 import functools
 import operator
 import threading
@@ -178,6 +179,19 @@ class EventStore(abc.ABC):
         self._owned = self.ownership.categories_for(writer)
         self.clock = clock
         self._identity: PlatformIdentity | None = None
+
+    def wakeups_deferred(self) -> contextlib.AbstractContextManager[None]:
+        """Within the block, this thread's commits wake other processes' subscribers
+        once, when the block ends, instead of at each commit. For a caller whose next
+        step after committing is latency-bound I/O (the runbooks worker's call, ADR
+        0029): a woken relay would compete with it for the CPU. Only a hint is
+        deferred: appends are committed and visible as always, and subscribers keep
+        their fallback poll. But a reader in another process that reads only when rung
+        (`DoorbellWatch`, ADR 0031) sees these appends from the block's end, not from
+        the append's return: use it only for appends nobody reads that way at once.
+        Backends whose wake-up is part of the commit (PostgreSQL's NOTIFY) or that have
+        none do nothing here."""
+        return contextlib.nullcontext()
 
     # ------------------------------------------------------------------ writing
 

@@ -186,6 +186,8 @@ class SQLiteEventStore(EventStore):
         self._doorbell_lock = threading.Lock()
         self._doorbell_failed = False
         self._watches: list[DoorbellWatch] = []
+        self._deferring = threading.local()
+        """Per thread: inside `wakeups_deferred`, and whether a commit rang nobody yet."""
         self._connections: list[sqlite3.Connection] = []
         """Every connection opened and not yet closed (idle or borrowed)."""
         self._idle: list[sqlite3.Connection] = []
@@ -402,9 +404,13 @@ class SQLiteEventStore(EventStore):
             return
         self.commit_groups += 1
         self.grouped_calls += len(group)
-        # Committed: tell other processes' subscribers (a hint; see module docstring).
-        bell = self._doorbell
-        self._ringer.ring(skip=None if bell is None else bell.path)
+        # Committed: tell other processes' subscribers (a hint; see module docstring),
+        # now or, inside `wakeups_deferred`, when the block ends.
+        deferring = self._deferring
+        if getattr(deferring, "active", False):
+            deferring.pending = True
+        else:
+            self._ring_others()
         # Most appends have nobody waiting here; skip the lock round trip then. A
         # waiter registers before it reads the head, so a zero here means it will see
         # this commit in that read.
@@ -487,6 +493,28 @@ class SQLiteEventStore(EventStore):
         self._cache_version = None
         self._head_cache.clear()
         self._last_us = None
+
+    def _ring_others(self) -> None:
+        bell = self._doorbell
+        self._ringer.ring(skip=None if bell is None else bell.path)
+
+    @contextlib.contextmanager
+    def wakeups_deferred(self) -> Iterator[None]:
+        """See `EventStore.wakeups_deferred`. A group committed by this thread rings at
+        the block's end (the other callers in that group are told then too); a group
+        led by another thread rings as usual. Nested blocks join the outer one."""
+        deferring = self._deferring
+        if getattr(deferring, "active", False):
+            yield
+            return
+        deferring.active, deferring.pending = True, False
+        try:
+            yield
+        finally:
+            deferring.active = False
+            if deferring.pending:
+                deferring.pending = False
+                self._ring_others()
 
     def _group_failure(self, exc: BaseException, size: int) -> BaseException:
         if isinstance(exc, sqlite3.Error):

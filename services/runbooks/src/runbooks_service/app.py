@@ -119,9 +119,8 @@ class RunbooksApplication:
         deciders = (self.runbooks, self.incidents, self.ledgers)
         self.model = ProjectionRunner(store, lambda: RunbooksModel(deciders))
         self.facts = ProjectionRunner(store, IncidentFacts)
-        self.runner = CommandRunner(
-            store, EVENTS, EventIds(ID_NAMESPACE), source=ModelSource(self.model)
-        )
+        self.source = ModelSource(self.model, read_back=False)
+        self.runner = CommandRunner(store, EVENTS, EventIds(ID_NAMESPACE), source=self.source)
 
     # ================================================================ runbooks
 
@@ -161,6 +160,14 @@ class RunbooksApplication:
             if score is not None:
                 matches.append(Match(current, state.revision, score))
         return sorted(matches, key=lambda m: (-m.specificity, m.definition.id))
+
+    def refresh(self) -> None:
+        """Catch both read models up now. Commands leave their own appends to the next
+        catch-up (`ModelSource(read_back=False)`); the worker calls this once a
+        declaration is handled, off any call's path, so the next declaration's catch-ups
+        read only what others appended meanwhile (ADR 0029)."""
+        self.facts.catch_up()
+        self.model.catch_up()
 
     # ================================================================ incidents
 
@@ -227,14 +234,18 @@ class RunbooksApplication:
         the call) and returned as a Job. Otherwise the runs wait for `claim`."""
         incident, _, _, matches = self._matching(incident_id)
         jobs: list[Job] = []
-        for m in matches:
-            for step in m.definition.steps:
-                if step.automatic:
-                    result = self._request(
-                        incident, m.definition, m.revision, step, by=ACTOR, automatic=True,
-                        key="auto", causation_id=causation_id, perform=perform,
-                    )  # fmt: skip
-                    jobs.extend(self._jobs(result))
+        # Matching has just caught the model up: the first command decides on it
+        # without another read (a conflict still reloads; ADR 0029).
+        with self.source.current():
+            for m in matches:
+                for step in m.definition.steps:
+                    if step.automatic:
+                        result = self._request(
+                            incident, m.definition, m.revision, step, by=ACTOR,
+                            automatic=True, key="auto", causation_id=causation_id,
+                            perform=perform,
+                        )  # fmt: skip
+                        jobs.extend(self._jobs(result))
         return jobs
 
     def attach_matching(self, incident_id: uuid.UUID, *, causation_id: str) -> None:

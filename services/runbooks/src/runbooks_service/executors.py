@@ -112,6 +112,12 @@ def http_execute(job: Job, secrets: Secrets) -> Result:
 
 EXECUTORS: dict[str, Callable[[Job, Secrets], Result]] = {"http": http_execute}
 
+COOPERATIVE: frozenset[str] = frozenset({"http"})
+"""Kinds whose executor only waits on sockets of the standard library (socket, ssl,
+http.client, name resolution), which eventlet's monkey patching makes green: the
+worker calls them on a greenthread. Any other kind runs in a real thread (tpool), so a
+call blocking in C cannot freeze the worker (ADR 0029)."""
+
 
 def execute(job: Job, secrets: Secrets = environment_secrets) -> Result:
     executor = EXECUTORS.get(job.kind)

@@ -6,12 +6,17 @@ Thin adapter over `RunbooksApplication`:
     IncidentDeclared -> request_automatic(perform=True): each automatic run is requested
                         with its first attempt in one append and performed at once
                         (no wait for the timer); then attach_matching, once
-                        those calls are done or ATTACH_WAITS_FOR_CALLS_SECONDS passed
+                        those calls are done or ATTACH_WAITS_FOR_CALLS_SECONDS passed,
+                        and refresh() (the read models read this declaration's own
+                        appends here, not on the next declaration's path)
     every second     -> tick(): claim every run due (queued, approved, retry due, or an
                         attempt lost by an earlier instance of this slot) and perform it
 
 Each performed job: ActionAttempted is in the log before the call (app.claim), the
-call runs in a real thread (eventlet's tpool), ActionResultRecorded after it.
+call, ActionResultRecorded after it. An HTTP call (a kind in
+`executors.COOPERATIVE`) runs on its own greenthread: under `nameko run` http.client,
+ssl and name resolution are eventlet's green ones, so it yields while it waits and its
+timeout still bounds it; a kind that may block in C runs in eventlet's tpool (ADR 0029).
 
 Fault points (servicekit.faults, armed only by tests): "runbooks.attempt-recorded"
 (the intent is in the log, nothing sent) and "runbooks.sent" (sent, result not
@@ -78,18 +83,25 @@ class Automator:
     def handle(self, event: RecordedEvent) -> None:
         incident_id = uuid.UUID(event.stream.partition("-")[2])
         cause = str(event.id)
-        with self.lock:
-            jobs = self.app.request_automatic(incident_id, causation_id=cause, perform=True)
-        calls = [self.calls.spawn(self._perform, job) for job in jobs]
-        # The attachment is appended once the calls are done (or after a short bound for
-        # a slow target): appended meanwhile, its fold and commit would hold the
-        # interpreter while the call's thread needs it to send the request. It is still
-        # appended before this handler returns, i.e. before the event is acked.
-        with eventlet.Timeout(ATTACH_WAITS_FOR_CALLS_SECONDS, False):
-            for call in calls:
-                call.wait()
+        # The relay hears of the attempt's commit once the calls are done (or the bound
+        # below passed), not at the commit: woken at once, it and the broker would take
+        # the CPU the call needs to leave (ADR 0029). The attempt is committed either way.
+        with self.app.store.wakeups_deferred():
+            with self.lock:
+                jobs = self.app.request_automatic(incident_id, causation_id=cause, perform=True)
+            calls = [self.calls.spawn(self._perform, job) for job in jobs]
+            # The attachment is appended once the calls are done (or after a short bound
+            # for a slow target): appended meanwhile, its fold and commit would hold the
+            # hub before the call has sent its request. It is still appended before this
+            # handler returns, i.e. before the event is acked.
+            with eventlet.Timeout(ATTACH_WAITS_FOR_CALLS_SECONDS, False):
+                for call in calls:
+                    call.wait()
         with self.lock:
             self.app.attach_matching(incident_id, causation_id=cause)
+            # This declaration's own appends are read into the model now, not on the
+            # next declaration's path to its call.
+            self.app.refresh()
 
     def tick(self) -> int:
         with self.lock:
@@ -104,7 +116,12 @@ class Automator:
     def _perform(self, job: Job) -> None:
         try:
             faults.point("runbooks.attempt-recorded")
-            result = self.run_blocking(self.execute, job)
+            if job.kind in executors.COOPERATIVE:
+                # No thread hand-off: the request leaves as soon as this greenthread
+                # runs, and a slow target holds only this greenthread (ADR 0029).
+                result = self.execute(job)
+            else:
+                result = self.run_blocking(self.execute, job)
             faults.point("runbooks.sent")
             with self.lock:
                 self.app.record_result(job, result)
