@@ -302,3 +302,46 @@ def test_an_id_template_that_could_repeat_an_id_is_refused() -> None:
 def test_an_aggregate_is_a_plain_value_of_the_domain_functions() -> None:
     assert isinstance(TALLY, Aggregate)
     assert TALLY.decide(Close(at=T0), TALLY.initial)[0].event_type() == "TallyClosed"
+
+
+class _LoadedBefore:
+    """A state source that hands out what it loaded before another process appended:
+    the moment two workers both decided the same command, before either committed."""
+
+    def __init__(self, store: SQLiteEventStore) -> None:
+        self.log = CommandRunner(store, EVENTS, EventIds(NAMESPACE)).log
+        self.loaded: dict[str, Any] = {}
+
+    def snapshot(self, stream: str) -> None:
+        self.loaded[stream] = self.log.load(stream, TALLY)
+
+    def load(self, stream: str, decider: Any) -> Any:
+        return self.loaded[stream]
+
+    def appended(self, stream: str) -> None:
+        pass
+
+
+def test_the_same_command_decided_twice_at_one_version_is_appended_once_and_the_second_is_told(
+    store: SQLiteEventStore, clock: FakeClock
+) -> None:
+    # Versioned ids (as runbooks derives its attempts): both deciders derive the same
+    # ids, the log stores the first batch, and answers the second as its retry.
+    ids = EventIds(NAMESPACE, "{stream}@{version}/{index}/{key}")
+    stale = _LoadedBefore(store)
+    first = CommandRunner(store, EVENTS, ids)
+    second = CommandRunner(store, EVENTS, ids, source=stale)
+    first.execute(TALLY, stream_for("a"), add(clock, 1), actor="a", key="setup")
+    stale.snapshot(stream_for("a"))
+    command = add(clock, 5)
+
+    won = first.execute(TALLY, stream_for("a"), command, actor="a", key="request")
+    lost = second.execute(TALLY, stream_for("a"), command, actor="b", key="request")
+
+    assert won.appended
+    assert not won.replayed
+    # Nothing of it is this call's own: a caller acting on `events` acts once in all.
+    assert lost.replayed
+    assert lost.events == ()
+    assert (lost.version, lost.position) == (won.version, won.position)
+    assert [e.data["total"] for e in store.read_stream(stream_for("a"))] == [1, 6]

@@ -351,6 +351,9 @@ class AppendResult:
     stream: str
     versions: tuple[int, ...]
     positions: tuple[int, ...]
+    replayed: bool = field(default=False, compare=False)
+    """True when the batch was already stored (an exact retry) and nothing was appended
+    now. Not part of equality: a retry's answer equals the original's."""
 
     @property
     def current_version(self) -> int:

@@ -375,7 +375,9 @@ class EventStore(abc.ABC):
                 f"stream {stream!r}: these event ids were appended, but not as one batch "
                 "in this order; a retry must resend exactly the original batch"
             )
-        return AppendResult(stream, tuple(versions), tuple(row.position for row in ordered))
+        return AppendResult(
+            stream, tuple(versions), tuple(row.position for row in ordered), replayed=True
+        )
 
     def _recorded_at(self, not_before: datetime | None) -> datetime:
         """The clock's time, never earlier than `not_before`.
