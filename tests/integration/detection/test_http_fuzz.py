@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.integration.detection.conftest import Server, sample
@@ -66,6 +66,8 @@ def test_alertmanager_answers_every_body(server: Server, body: Any) -> None:
 
 @FUZZ
 @given(raw=st.binary(max_size=200))
+# The parser's "Expecting ',' delimiter" once read as "limit" and was answered 413.
+@example(raw=b"[0")
 def test_arbitrary_bytes_are_400_not_500(server: Server, raw: bytes) -> None:
     for path, token in (("/v2/enqueue", None), ("/v1/samples", server.api_token)):
         reply = server.post(path, raw=raw, token=token)

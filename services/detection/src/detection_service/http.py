@@ -148,18 +148,24 @@ class DetectionHttp:
 
     # ------------------------------------------------------------------ helpers
 
-    def _body(self, request: Request) -> tuple[Any, str | None]:
-        """(decoded JSON, None) or (None, the problem)."""
+    def _body(self, request: Request) -> tuple[Any, str | None, int]:
+        """(decoded JSON, None, 200) or (None, the problem, 413 for a body over the
+        limit, else 400). The status is decided here, where the cause is known, not
+        from the message's words (a JSON parser's "delimiter" once read as "limit")."""
         length = request.content_length
         if length is not None and length > MAX_BODY_BYTES:
-            return None, f"body: is {length} bytes; the limit is {MAX_BODY_BYTES} bytes (512 KB)"
+            return (
+                None,
+                f"body: is {length} bytes; the limit is {MAX_BODY_BYTES} bytes (512 KB)",
+                413,
+            )
         raw = request.stream.read(MAX_BODY_BYTES + 1)
         if len(raw) > MAX_BODY_BYTES:
-            return None, f"body: is over the limit of {MAX_BODY_BYTES} bytes (512 KB)"
+            return None, f"body: is over the limit of {MAX_BODY_BYTES} bytes (512 KB)", 413
         try:
-            return json.loads(raw), None
+            return json.loads(raw), None, 200
         except (ValueError, UnicodeDecodeError) as exc:
-            return None, f"body: malformed JSON: {exc}"
+            return None, f"body: malformed JSON: {exc}", 400
 
     def _integration(self, request: Request) -> Integration | str | Response:
         """The integration the request speaks for; else why it has none (a 401's
@@ -211,9 +217,8 @@ class DetectionHttp:
             return integration
         if isinstance(integration, str):
             return self._unauthorized(integration)
-        body, problem = self._body(request)
+        body, problem, status = self._body(request)
         if problem is not None:
-            status = 413 if "limit" in problem else 400
             return _json(status, {"status": "invalid", "errors": [problem]})
         if self._throttled(integration):
             return _json(429, {"status": "throttled", "message": "rate limit exceeded"})
@@ -230,7 +235,7 @@ class DetectionHttp:
         )
 
     def enqueue(self, request: Request) -> Response:
-        body, problem = self._body(request)
+        body, problem, _ = self._body(request)
         if problem is not None:
             return _pd_invalid([problem])
         # Authenticate before validating the rest, so strangers learn nothing.
@@ -266,9 +271,8 @@ class DetectionHttp:
             return integration
         if isinstance(integration, str):
             return self._unauthorized(integration)
-        body, problem = self._body(request)
+        body, problem, status = self._body(request)
         if problem is not None:
-            status = 413 if "limit" in problem else 400
             return _json(status, {"status": "invalid", "errors": [problem]})
         try:
             accepted = self.app.push_samples(body)
