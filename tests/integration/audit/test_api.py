@@ -166,6 +166,33 @@ def test_the_exported_bundle_checks_out_and_holds_the_incident_and_its_seals(
     assert any(s["stream"].startswith("incident-") for s in bundle["streams"])
 
 
+def test_a_bundle_is_not_exported_from_a_log_that_fails_verification(
+    audit_api: AuditApi,
+) -> None:
+    reference = declare_incident(audit_api.log)
+    stream = next(
+        row[0]
+        for row in audit_api.log.execute(
+            "SELECT stream FROM {events} WHERE stream LIKE ? LIMIT 1", "incident-%"
+        )
+    )
+    # Edited where the hash does not look: the bundle would have checked out offline.
+    audit_api.log.execute(
+        "UPDATE {events} SET metadata = ? WHERE stream = ? AND version = 0",
+        '{"actor":"mallory","approved_by":"mallory"}',
+        stream,
+    )
+
+    with pytest.raises(grpc.RpcError) as refused:
+        audit_api.stub.ExportBundle(
+            pb.ExportBundleRequest(incident=reference), metadata=audit_api.auth()
+        )
+
+    assert refused.value.code() is grpc.StatusCode.FAILED_PRECONDITION
+    assert f"{stream}@0" in refused.value.details()
+    assert "approved_by" in refused.value.details()
+
+
 def test_verify_log_streams_progress_then_names_the_tampering(audit_api: AuditApi) -> None:
     fill(audit_api.log)
     audit_api.log.execute("DELETE FROM {events} WHERE stream = ? AND version = ?", "incident-0", 1)

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from audit_service.keys import SigningKey
+from contracts.domain import PreconditionFailedError
 from eventlog import EventStore, RecordedEvent
 from eventlog.chain import format_timestamp
 from eventlog.validation import encode_json
@@ -101,6 +102,17 @@ def build_bundle(
         reasons.setdefault(event.stream, "correlated with the incident")
     for name, why in referenced_streams(correlated).items():
         reasons.setdefault(name, why)
+    findings = [finding for name in sorted(reasons) for finding in store.verify(name).findings]
+    if findings:
+        # A bundle carries each event's decoded content with its recorded hash, and
+        # would check out offline even for an event edited where the hash does not
+        # look (an added metadata field): sign nothing the log itself disowns.
+        shown = "; ".join(str(finding) for finding in findings[:3])
+        more = f" (and {len(findings) - 3} more)" if len(findings) > 3 else ""
+        raise PreconditionFailedError(
+            f"the log fails verification in the streams this bundle would hold: {shown}"
+            f"{more}; run `incidentctl audit verify` and investigate before exporting"
+        )
     streams = []
     for name in sorted(reasons):
         events = store.read_stream(name)
