@@ -70,22 +70,12 @@ def canonical_encoding(
     only once; tests/unit/eventlog/test_chain.py proves it equals encode_json() of the
     whole object.
     """
-    occurred = metadata.occurred_at
-    # `credential` is hashed only when present, so every event recorded before it
-    # existed keeps its hash (docs/adr/0017).
-    credential = (
-        ""
-        if metadata.credential is None
-        else f'"credential":{encode_basestring(metadata.credential)},'
-    )
+    prefix, occurred = _sealing_metadata(metadata)
     return (
-        f'{{"actor":{_json_string(metadata.actor)},'
-        f'"causation_id":{_json_string(metadata.causation_id)},'
-        f'"correlation_id":{_json_string(metadata.correlation_id)},'
-        f"{credential}"
+        f"{prefix}"
         f'"data":{data_json},'
         f'"id":{encode_basestring(event_id)},'
-        f'"occurred_at":{_json_string(format_timestamp(occurred) if occurred else None)},'
+        f'"occurred_at":{occurred},'
         f'"prev_hash":{encode_basestring(prev_hash)},'
         f'"recorded_at":"{format_timestamp(recorded_at)}",'
         f'"schema_version":{int(schema_version)},'
@@ -126,6 +116,8 @@ def _sealing_metadata(metadata: EventMetadata) -> tuple[str, str]:
     immutable): the events a service appends share a handful of metadata values (its
     actor, an incident's correlation id), so the append path formats them once."""
     occurred = metadata.occurred_at
+    # `credential` is hashed only when present, so every event recorded before it
+    # existed keeps its hash (docs/adr/0017).
     credential = (
         ""
         if metadata.credential is None

@@ -677,30 +677,6 @@ class SQLiteEventStore(EventStore):
         )
         category = stream.split("-", 1)[0]
         recorded_us = stamp.us
-        if len(sealed) == 1:
-            event, version, _at, prev_hash, digest = sealed[0]
-            position = (
-                cursor.execute(
-                    _INSERT,
-                    (
-                        event.id,
-                        stream,
-                        category,
-                        version,
-                        event.type,
-                        event.schema_version,
-                        event.data_json,
-                        event.metadata_json,
-                        recorded_us,
-                        prev_hash,
-                        digest,
-                    ),
-                ).lastrowid
-                or 0
-            )
-            cursor.execute(_UPSERT_HEAD, (stream, version, digest))
-            heads_out[stream] = (version, digest)
-            return AppendResult(stream, (version,), (position,))
         rows = [
             (
                 event.id,
@@ -717,6 +693,12 @@ class SQLiteEventStore(EventStore):
             )
             for event, version, _at, prev_hash, digest in sealed
         ]
+        if len(rows) == 1:
+            _event, version, _at, _prev, digest = sealed[0]
+            position = cursor.execute(_INSERT, rows[0]).lastrowid or 0
+            cursor.execute(_UPSERT_HEAD, (stream, version, digest))
+            heads_out[stream] = (version, digest)
+            return AppendResult(stream, (version,), (position,))
         cursor.executemany(_INSERT, rows)
         # We hold the write lock, so the rows got consecutive rowids ending here.
         last_position = cursor.execute("SELECT last_insert_rowid()").fetchone()[0]
