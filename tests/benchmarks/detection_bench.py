@@ -120,31 +120,13 @@ def platform_ingest(
             "FIREWATCH_DETECTION_HTTP_PORT": str(port),
             "PYTHONWARNINGS": "ignore",
         }
-        server = subprocess.Popen(
-            [sys.executable, "-m", "detection_service.http"],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        server = _started(["-m", "detection_service.http"], "detection HTTP on", env)
         try:
-            assert server.stdout is not None
-            for line in server.stdout:
-                if "detection HTTP on" in line:
-                    break
-            threading.Thread(target=server.stdout.read, daemon=True).start()
-
             floor = None
             if enqueue:
                 # What this HTTP server answers when the application does nothing: the
                 # ceiling for any one-alert-per-request path (ADR 0024).
-                started = time.perf_counter()
-                served = _post_all(
-                    port, "/healthz", [b""] * alerts, [1] * alerts, {}, concurrency, "GET"
-                )
-                floor = Ingest(
-                    "server floor: GET /healthz", served, 1, time.perf_counter() - started
-                )
+                floor = _gets(port, "/healthz", alerts, concurrency, "server floor: GET /healthz")
 
             webhook_stream = am.alert_stream(alerts, group_size=batch, run_id="webhook")
             payloads = am.to_webhook_v4(webhook_stream)
@@ -200,23 +182,37 @@ def bare_server_floor(requests: int, concurrency: int) -> Ingest:
     server can reach at best, with this client, on this machine. The detection process's
     own `GET /healthz` adds its routing, authentication layer and metrics on top."""
     port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-c", BARE_SERVER, str(port)],
+    server = _started(["-c", BARE_SERVER, str(port)], "serving", None)
+    try:
+        return _gets(port, "/", requests, concurrency, "bare server: empty WSGI app")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _started(argv: list[str], ready: str, env: dict[str, str] | None) -> subprocess.Popen[str]:
+    """A Python child started with `argv`, once it printed `ready`; its further output
+    is drained in the background so that it never blocks on a full pipe."""
+    child = subprocess.Popen(
+        [sys.executable, *argv],
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
-    try:
-        assert server.stdout is not None
-        for line in server.stdout:
-            if "serving" in line:
-                break
-        started = time.perf_counter()
-        served = _post_all(port, "/", [b""] * requests, [1] * requests, {}, concurrency, "GET")
-        return Ingest("bare server: empty WSGI app", served, 1, time.perf_counter() - started)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    assert child.stdout is not None
+    for line in child.stdout:
+        if ready in line:
+            break
+    threading.Thread(target=child.stdout.read, daemon=True).start()
+    return child
+
+
+def _gets(port: int, path: str, requests: int, concurrency: int, name: str) -> Ingest:
+    """`requests` keep-alive GETs of `path`, timed: requests/s as an Ingest row."""
+    started = time.perf_counter()
+    served = _post_all(port, path, [b""] * requests, [1] * requests, {}, concurrency, "GET")
+    return Ingest(name, served, 1, time.perf_counter() - started)
 
 
 def _checked(
