@@ -65,11 +65,15 @@ class Plan:
     rate: float
     warmup: int
     floor_samples: int
+    paced_samples: int
+    """Floor samples taken at the load's own rate (one every 1/rate seconds)."""
     deadline: float
 
 
-FULL = Plan(incidents=400, rate=20.0, warmup=20, floor_samples=200, deadline=120.0)
-QUICK = Plan(incidents=20, rate=20.0, warmup=3, floor_samples=20, deadline=60.0)
+FULL = Plan(
+    incidents=400, rate=20.0, warmup=20, floor_samples=200, paced_samples=100, deadline=120.0
+)
+QUICK = Plan(incidents=20, rate=20.0, warmup=3, floor_samples=20, paced_samples=10, deadline=60.0)
 
 
 @dataclass
@@ -119,8 +123,9 @@ def receiver_server(receiver: Receiver) -> Iterator[int]:
         server.server_close()
 
 
-def bare_post(port: int, samples: int) -> float:
-    """Median POST to the receiver on a fresh connection each time, as the worker does."""
+def bare_post(port: int, samples: int, *, interval: float = 0.0) -> float:
+    """Median POST to the receiver on a fresh connection each time, as the worker does;
+    `interval` paces the samples as `broker_hop` does."""
     times = []
     for index in range(samples + 5):
         started = time.perf_counter()
@@ -132,6 +137,8 @@ def bare_post(port: int, samples: int) -> float:
             connection.close()
         if index >= 5:
             times.append(time.perf_counter() - started)
+        if interval:
+            time.sleep(interval)  # sleep-ok: pacing the samples, not a wait
     return _ms(statistics.median(times))
 
 
@@ -165,6 +172,11 @@ class Result:
     missing: int
     floor_hop_ms: float
     floor_http_ms: float
+    """Back to back: the least each part costs on a busy machine."""
+    paced_hop_ms: float
+    paced_http_ms: float
+    """At the load's rate: the least each part costs when, as on the path, one message
+    and one request come every 1/rate seconds (the verdict's floor)."""
     calls: int
     to_attempt_ms: list[float] = field(default_factory=list)
     """Declaration -> ActionAttempted recorded (relay, broker hop, worker's append)."""
@@ -174,6 +186,10 @@ class Result:
     @property
     def floor_ms(self) -> float:
         return self.floor_hop_ms + self.floor_http_ms
+
+    @property
+    def paced_floor_ms(self) -> float:
+        return self.paced_hop_ms + self.paced_http_ms
 
     @property
     def p50(self) -> float:
@@ -259,6 +275,11 @@ def measure(broker_url: str, plan: Plan) -> Result:
             _progress(f"floor: {plan.floor_samples} samples each of broker hop and HTTP POST")
             hop, _confirm = broker_hop(broker_url, prefix, plan.floor_samples)
             http_ms = bare_post(port, plan.floor_samples)
+            _progress(f"floor at {plan.rate:g}/s: {plan.paced_samples} samples of each")
+            paced_hop, _confirm = broker_hop(
+                broker_url, prefix, plan.paced_samples, interval=1 / plan.rate
+            )
+            paced_http_ms = bare_post(port, plan.paced_samples, interval=1 / plan.rate)
 
             _progress(f"load: {plan.incidents} incidents at {plan.rate:g}/s")
             sent = declare_at_rate(incidents, plan.incidents, plan.rate)
@@ -285,7 +306,10 @@ def measure(broker_url: str, plan: Plan) -> Result:
                 child.stop()
             with Connection(broker_url) as connection:
                 topology.delete(connection, QUEUE_BINDINGS)
-    return Result(plan, latencies, missing, hop, http_ms, calls, to_attempt, to_arrival)
+    return Result(
+        plan, latencies, missing, hop, http_ms, paced_hop, paced_http_ms, calls,
+        to_attempt, to_arrival,
+    )  # fmt: skip
 
 
 def _median(values: list[float]) -> float:
@@ -293,7 +317,8 @@ def _median(values: list[float]) -> float:
 
 
 def markdown(result: Result) -> str:
-    ratio = result.p50 / result.floor_ms if result.floor_ms else float("nan")
+    ratio = result.p50 / result.paced_floor_ms if result.paced_floor_ms else float("nan")
+    back_to_back = result.p50 / result.floor_ms if result.floor_ms else float("nan")
     verdict = "meets" if ratio <= TARGET else "misses"
     plan = result.plan
     return "\n".join(
@@ -306,7 +331,12 @@ def markdown(result: Result) -> str:
             "calls a loopback receiver in the benchmark process. Latency: declaration "
             "appended -> the action's request arrives (wall clock, one machine). Floor, same "
             "run: one broker hop (publish with confirm -> consumed, quorum queue) plus one "
-            "bare HTTP POST to the same receiver (new connection, as the worker).",
+            "bare HTTP POST to the same receiver (new connection, as the worker), measured "
+            f"twice: back to back, and paced at the load's {plan.rate:g}/s. The verdict uses "
+            "the paced floor, because the path sends one message and one request every "
+            f"{1000 / plan.rate:g} ms and the broker is slower to deliver a message that "
+            "comes alone after an idle gap than one in a back-to-back stream; no code on "
+            "the path can beat the paced figure.",
             "",
             "| measure | ms |",
             "|---|---|",
@@ -315,11 +345,15 @@ def markdown(result: Result) -> str:
             f"| floor: broker hop | {result.floor_hop_ms:.1f} |",
             f"| floor: HTTP POST | {result.floor_http_ms:.1f} |",
             f"| floor total | {result.floor_ms:.1f} |",
+            f"| floor at {plan.rate:g}/s: broker hop | {result.paced_hop_ms:.1f} |",
+            f"| floor at {plan.rate:g}/s: HTTP POST | {result.paced_http_ms:.1f} |",
+            f"| floor at {plan.rate:g}/s: total | {result.paced_floor_ms:.1f} |",
             f"| stage: declared -> attempt recorded (p50) | {_median(result.to_attempt_ms):.1f} |",
             f"| stage: attempt recorded -> request arrived (p50) | "
             f"{_median(result.attempt_to_arrival_ms):.1f} |",
             "",
-            f"p50 is {ratio:.1f}x the floor: {verdict} the target (p50 <= {TARGET:g}x floor). "
+            f"p50 is {ratio:.1f}x the floor at {plan.rate:g}/s: {verdict} the target "
+            f"(p50 <= {TARGET:g}x floor); {back_to_back:.1f}x the back-to-back floor. "
             f"{len(result.latencies_ms)} of {plan.incidents} requests arrived "
             f"({result.missing} missing by the {plan.deadline:g} s deadline), "
             f"{result.calls} action calls in all (warm-up included; one per incident means "
