@@ -144,3 +144,48 @@ def test_the_remembered_heads_are_bounded(
     # A forgotten head is read from the file again.
     assert store.append("acct-0", [event(9)], 0).versions == (1,)
     assert HEAD_CACHE_MAX >= 1000
+
+
+# ---------------------------------------------------------------------- positions (ADR 0033)
+
+
+def test_a_new_log_numbers_positions_without_a_sequence_table(
+    path: Path, store: SQLiteEventStore
+) -> None:
+    positions = [
+        store.append(f"acct-{n}", [event(n)], StreamState.NO_STREAM).positions[0] for n in range(5)
+    ]
+    positions += store.append("acct-0", [event(5), event(6)], 0).positions
+    assert positions == list(range(positions[0], positions[0] + 7))
+    assert [e.position for e in store.read_all()][-7:] == positions
+    with closing(sqlite3.connect(path)) as raw:
+        tables = {row[0] for row in raw.execute("SELECT name FROM sqlite_master")}
+    # AUTOINCREMENT would keep its counter here and write it in every commit.
+    assert "sqlite_sequence" not in tables
+
+
+def test_a_log_created_with_autoincrement_keeps_numbering_after_its_sequence(
+    path: Path,
+) -> None:
+    # The schema of a log created before ADR 0033: the same table with AUTOINCREMENT,
+    # whose counter has moved past rows that a rolled-back writer never committed.
+    from eventlog.sqlite import SCHEMA
+
+    old_schema = SCHEMA.replace("INTEGER PRIMARY KEY,", "INTEGER PRIMARY KEY AUTOINCREMENT,", 1)
+    assert old_schema != SCHEMA
+    with closing(sqlite3.connect(path)) as raw:
+        raw.executescript(old_schema)
+        raw.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('events', 41)")
+        raw.commit()
+    opened = SQLiteEventStore(path, writer="writer", ownership=OWNERSHIP)
+    try:
+        first = opened.append("acct-1", [event(0)], StreamState.NO_STREAM).positions[0]
+        second = opened.append("acct-1", [event(1), event(2)], 0).positions
+        assert first > 41
+        assert second == (first + 1, first + 2)
+        assert [e.version for e in opened.read_stream("acct-1")] == [0, 1, 2]
+    finally:
+        opened.close()
+    with closing(sqlite3.connect(path)) as raw:
+        [[seq]] = raw.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'")
+    assert seq == second[-1]

@@ -22,6 +22,12 @@ recorded time from its own commits and trusts them only while `PRAGMA data_versi
 says no other connection has committed since; otherwise it reads them again. The head
 row is still written on every append, so a deleted last event is detected as before.
 
+Positions (docs/adr/0033): `position` is the table's rowid (`INTEGER PRIMARY KEY`,
+without AUTOINCREMENT, which would write `sqlite_sequence` in every commit), so the next
+position is the largest stored one + 1. The log never deletes a row, so a position is
+never reused; a log created with AUTOINCREMENT by an earlier version keeps it and works
+the same.
+
 Wake-ups: appends made in this process wake this process's subscribers directly; appends
 made in other processes ring a Unix datagram doorbell (`eventlog.doorbell`) after their
 commit. The doorbell is only a hint, so a waiting subscriber still reads the head every
@@ -76,7 +82,8 @@ HEAD_CACHE_MAX = 10_000
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
-    position        INTEGER PRIMARY KEY AUTOINCREMENT,
+    -- The rowid, without AUTOINCREMENT: see the module docstring (docs/adr/0033).
+    position        INTEGER PRIMARY KEY,
     event_id        TEXT    NOT NULL UNIQUE,
     stream          TEXT    NOT NULL,
     category        TEXT    NOT NULL,
