@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.deploy.catalogue import ROOT, dockerfiles
+from tests.deploy.catalogue import ROOT, dockerfiles, load
 
 
 def deployment_section() -> str:
@@ -37,3 +37,27 @@ def test_readme_lists_the_image_its_processes_ports_and_metrics(image: Any) -> N
             assert str(process.port) in port, process.name
         if process.probe == "metrics":
             assert str(dockerfiles.METRICS_PORT) in metrics, process.name
+
+
+RUN_TABLE_NAMES = {
+    "paging-api": "on-call api",
+    "mailbox": "local mailbox",
+    "statuspage": "status page",
+}
+"""Processes the `make run` table names as a reader knows them, not by their name."""
+
+
+def test_readme_make_run_table_has_a_row_for_every_process_it_starts() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    match = re.search(r"^## Two commands\n(.*?)^## ", readme, re.S | re.M)
+    assert match, "README lost its 'Two commands' section"
+    listed = {
+        row.split("|")[1].strip() for row in match.group(1).splitlines() if row.startswith("| ")
+    }
+    run = load("deploy/local/run.py", "firewatch_deploy_run")
+    env = {"FIREWATCH_SMTP_PORT": "8025", "FIREWATCH_DEMO_AUTOMATION_PORT": "8097"}
+    started = [p.name for p in run.platform_processes(env, ROOT / "var" / "mail")]
+    missing = [
+        name for name in started if RUN_TABLE_NAMES.get(name, name.replace("-", " ")) not in listed
+    ]
+    assert not missing, f"README's `make run` table has no row for {missing}"
