@@ -36,8 +36,13 @@ def test_alertmanager_sample_is_accepted_and_fires_a_group(server: Server) -> No
 def test_alertmanager_refuses_unknown_and_revoked_keys(server: Server) -> None:
     head = server.store.head_position()
     body = sample("alertmanager-webhook-v4.json")
-    assert server.post("/v1/alertmanager", body).status == 401
-    assert server.post("/v1/alertmanager", body, token="nope").status == 401
+    missing = server.post("/v1/alertmanager", body)
+    assert missing.status == 401
+    # A missing header is a setup mistake and says how to send the key.
+    assert "Authorization: Bearer" in missing.body["message"]
+    unknown = server.post("/v1/alertmanager", body, token="nope")
+    assert unknown.status == 401
+    assert "Authorization" not in unknown.body["message"]
     server.app.revoke_integration("prometheus", revoked_by="admin")
     head = server.store.head_position()
     assert server.post("/v1/alertmanager", body, token=server.am_key).status == 401

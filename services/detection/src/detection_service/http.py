@@ -171,6 +171,12 @@ class DetectionHttp:
         """The integration the request speaks for; else why it has none (a 401's
         message), or the 403 for a token that authenticated but may not send."""
         credential = _bearer(request)
+        if credential is None:
+            # Said plainly: a missing header is a setup mistake, not a bad key.
+            return (
+                "no credential: send the integration key (or an API token) as "
+                "'Authorization: Bearer <key>'"
+            )
         try:
             return self.app.authenticate(credential)
         except UnknownIntegrationError:
