@@ -134,6 +134,19 @@ class StagingSource(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class _Call:
+    """One `execute` call's options, as the decision step needs them (see `execute`)."""
+
+    actor: str
+    key: str | None
+    causation_id: str | None
+    correlation_id: str | None
+    not_found: str | None
+    prepare: Callable[[Any], Any] | None
+    ids: EventIds
+
+
 @dataclass(slots=True)
 class _Staged:
     """One stream's part of a unit of work."""
@@ -273,14 +286,7 @@ class CommandRunner:
         decider: Decider[C, S],
         stream: str,
         command: C,
-        *,
-        actor: str,
-        key: str | None,
-        causation_id: str | None,
-        correlation_id: str | None,
-        not_found: str | None,
-        prepare: Callable[[C], C] | None,
-        formula: EventIds,
+        call: _Call,
     ) -> CommandResult[S]:
         """`execute` inside a unit: decide now against what the unit staged, append later."""
         staged = unit.streams.get(stream)
@@ -289,11 +295,7 @@ class CommandRunner:
             if staged is None
             else Loaded(staged.state, staged.version)
         )
-        decision = self._decide(
-            decider, stream, command, loaded, replayable=staged is None, key=key,
-            actor=actor, causation_id=causation_id, correlation_id=correlation_id,
-            not_found=not_found, prepare=prepare, formula=formula,
-        )  # fmt: skip
+        decision = self._decide(decider, stream, command, loaded, call, replayable=staged is None)
         if isinstance(decision, CommandResult):
             return decision
         events, state, new = decision
@@ -322,35 +324,26 @@ class CommandRunner:
         stream: str,
         command: C,
         loaded: Loaded[S],
+        call: _Call,
         *,
         replayable: bool,
-        key: str | None,
-        actor: str,
-        causation_id: str | None,
-        correlation_id: str | None,
-        not_found: str | None,
-        prepare: Callable[[C], C] | None,
-        formula: EventIds,
     ) -> CommandResult[S] | tuple[tuple[DomainEvent, ...], S, list[NewEvent]]:
         """The one decision step of `execute` and of a unit: the existence and replay
         checks, decide, fold, and the events to append. A CommandResult means there is
         nothing to append (a replay or no events); otherwise (events, state, new)."""
-        if not_found is not None and not loaded.exists:
-            raise NotFoundError(not_found)
-        if key is not None and self.replays and replayable:
-            replay = _replayed(stream, key, loaded, formula)
+        if call.not_found is not None and not loaded.exists:
+            raise NotFoundError(call.not_found)
+        if call.key is not None and self.replays and replayable:
+            replay = _replayed(stream, call.key, loaded, call.ids)
             if replay is not None:
                 return replay
+        prepare = call.prepare
         decided = decider.decide(prepare(command) if prepare else command, loaded.state)
         if not decided:
             return CommandResult(stream, loaded.version, 0, (), loaded.state)
         events = tuple(decided)
         state = fold(decider, events, loaded.state)
-        new = self._new_events(
-            events, decider, stream, state, formula, key, loaded.version, actor,
-            causation_id, correlation_id,
-        )  # fmt: skip
-        return events, state, new
+        return events, state, self._new_events(events, decider, stream, state, call, loaded.version)
 
     def _new_events(
         self,
@@ -358,23 +351,19 @@ class CommandRunner:
         decider: Decider[Any, S],
         stream: str,
         state: S,
-        formula: EventIds,
-        key: str | None,
+        call: _Call,
         version: int | None,
-        actor: str,
-        causation_id: str | None,
-        correlation_id: str | None,
     ) -> list[NewEvent]:
         metadata = EventMetadata(
-            correlation_id=correlation_id
-            if correlation_id is not None
+            correlation_id=call.correlation_id
+            if call.correlation_id is not None
             else decider.correlation(stream, state),
-            causation_id=causation_id,
-            actor=actor,
+            causation_id=call.causation_id,
+            actor=call.actor,
             credential=current_credential(),
         )
         return [
-            self._new_event(event, metadata, formula, stream, key, version, index)
+            self._new_event(event, metadata, call.ids, stream, call.key, version, index)
             for index, event in enumerate(events)
         ]
 
@@ -403,30 +392,15 @@ class CommandRunner:
           runs again on a retry, so it must be idempotent itself.
         - `ids`: another id formula for this call (the service's by default).
         """
-        key = key or None
-        formula = ids or self.ids
+        call = _Call(
+            actor, key or None, causation_id, correlation_id, not_found, prepare, ids or self.ids
+        )
         unit: UnitOfWork | None = getattr(self._local, "unit", None)
         if unit is not None:
-            return self._stage(
-                unit,
-                decider,
-                stream,
-                command,
-                actor=actor,
-                key=key,
-                causation_id=causation_id,
-                correlation_id=correlation_id,
-                not_found=not_found,
-                prepare=prepare,
-                formula=formula,
-            )
+            return self._stage(unit, decider, stream, command, call)
         for attempt in range(1, self.max_attempts + 1):
             loaded = self.source.load(stream, decider)
-            decision = self._decide(
-                decider, stream, command, loaded, replayable=True, key=key,
-                actor=actor, causation_id=causation_id, correlation_id=correlation_id,
-                not_found=not_found, prepare=prepare, formula=formula,
-            )  # fmt: skip
+            decision = self._decide(decider, stream, command, loaded, call, replayable=True)
             if isinstance(decision, CommandResult):
                 return decision
             events, state, new = decision
