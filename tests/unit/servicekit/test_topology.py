@@ -22,6 +22,9 @@ def test_exchange_per_owning_service_and_unowned_categories_have_none() -> None:
     assert topology.exchange_for_stream("page-1") == "fw.paging"
     assert topology.exchange_for_stream("mystery-1") is None
     assert topology.exchange_for_stream("platform-identity") is None
+    # Owned by the incident service, but its numbering counter stays in the log.
+    assert topology.owner_of_stream("incidentnumber-all") == "incident"
+    assert topology.exchange_for_stream("incidentnumber-all") is None
     assert "fw.postmortem" in topology.service_exchanges
     assert (topology.rpc_exchange, topology.rpc_queue("incident")) == ("fw.rpc", "fw.rpc-incident")
 

@@ -16,8 +16,9 @@ exchange, and move the durable checkpoint only past events the broker has confir
   its event type) comes back as basic.return (NO_ROUTE) before its ack: the broker
   keeps nothing, the relay counts it in `firewatch_relay_unrouted_total{event_type}`
   and moves on, since the log holds it for any consumer that needs it later. Events of
-  a category no service owns (the log's own identity) are not published at all and
-  are counted the same way. Any other return fails the window, like a nack.
+  a category no service owns (the log's own identity) or of a log-only category (the
+  incident numbering, `topology.LOG_ONLY_CATEGORIES`, ADR 0034) are not published at
+  all and are counted the same way. Any other return fails the window, like a nack.
 - The checkpoint moves to the end of the longest confirmed prefix of the window, never
   past an unconfirmed, nacked or returned message. Any failure (nack, return, confirm
   timeout, connection or channel error) ends the session: reconnect with exponential

@@ -8,7 +8,9 @@ with different arguments):
   of a stream category comes from eventlog's ownership map; the routing key is the
   event type. There is no alternate exchange: an event type no consumer binds is
   returned to the relay, which counts it and moves on (ADR 0012). The broker keeps only
-  what a consumer will read; the log keeps everything;
+  what a consumer will read; the log keeps everything. A service's private bookkeeping
+  streams (`LOG_ONLY_CATEGORIES`: the incident numbering) have no exchange at all: they
+  are in the log and its timelines, never on the broker (ADR 0034);
 - per consumer queue (`QueueBinding`, its name put under the prefix by `qualified`, so
   platforms sharing a vhost never share a queue): the durable **quorum** queue itself, bound to
   its source exchange for each event type; one retry queue per distinct backoff delay,
@@ -51,6 +53,13 @@ from typing import Any
 from eventlog.identity import PlatformIdentity
 from eventlog.model import category_of
 from eventlog.ownership import PLATFORM_OWNERSHIP
+
+LOG_ONLY_CATEGORIES = frozenset({"incidentnumber"})
+"""Owned categories the relay never publishes: a service's own bookkeeping, which no
+consumer acts on. `incidentnumber-all` is the incident numbering counter; every fact it
+holds (the number) is in the IncidentDeclared that follows it. Publishing it cost a
+publish and a confirm per declaration, and, when it was committed alone, a confirm
+round trip before the relay read the declaration (ADR 0034)."""
 
 PREFIX_ENV = "FIREWATCH_EXCHANGE_PREFIX"
 DERIVED_PREFIX_STEM = "firewatch"
@@ -218,8 +227,12 @@ class Topology:
 
     def exchange_for_stream(self, stream: str) -> str | None:
         """The owner's exchange; None for a category no service owns (such as the
-        log's own `platform-identity`), which no consumer could bind."""
-        owner = self.owner_of_stream(stream)
+        log's own `platform-identity`), which no consumer could bind, and for the
+        log-only categories (`LOG_ONLY_CATEGORIES`)."""
+        category = category_of(stream)
+        if category in LOG_ONLY_CATEGORIES:
+            return None
+        owner = self._owner_of.get(category)
         return None if owner is None else self.exchange_for_service(owner)
 
     @property
