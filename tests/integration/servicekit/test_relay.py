@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 import select
 import socket
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
+import amqp
 import amqp.exceptions
 import pytest
 
@@ -172,6 +174,54 @@ def test_an_event_type_nobody_binds_is_counted_as_unrouted_and_kept_nowhere_on_t
     # No catch-all queue collects what nobody reads (issue 8: it grew without bound).
     with pytest.raises(amqp.exceptions.NotFound):
         broker.message_count(f"{broker.prefix}.unrouted")
+
+
+def test_the_relay_reads_the_socket_per_window_not_per_publish(
+    broker: Broker,
+    store: SQLiteEventStore,
+    tmp_path: Path,
+    reader_factory: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # py-amqp would read the socket before each publish (for blocked notices); the relay
+    # reads it only while it awaits a window's confirms, and when idle.
+    queue = broker.queue_name("reads")
+    broker.declare(QueueBinding(queue, "incident", ["#"]))
+    head = fill(store, 640)
+    reads = 0
+    real_drain = amqp.Connection.drain_events
+
+    def counting_drain(self: Any, timeout: float | None = None) -> Any:
+        nonlocal reads
+        if threading.current_thread().name == "relay-reads":
+            reads += 1
+        return real_drain(self, timeout)
+
+    monkeypatch.setattr(amqp.Connection, "drain_events", counting_drain)
+    relay = make_relay(broker, store, SQLiteCheckpointStore(tmp_path / "cp.db"), "reads", window=64)
+    with RelayThread(relay):
+        assert relay.wait_for_checkpoint(head, timeout=60)
+    assert len(reader_factory(queue).wait_for_count(640, timeout=30)) == 640
+    assert 0 < reads < 640 // 4, f"{reads} socket reads for 640 publishes in windows of 64"
+
+
+def test_a_broker_blocked_notice_is_logged_and_exported_until_unblocked(
+    broker: Broker, store: SQLiteEventStore, tmp_path: Path
+) -> None:
+    # The notice itself needs a RabbitMQ resource alarm, which a test must not raise on a
+    # shared broker; py-amqp's own handlers of the connection.blocked and .unblocked
+    # frames are called instead, on the relay's live connection.
+    broker.declare(QueueBinding(broker.queue_name("blocked"), "incident", ["#"]))
+    head = fill(store, 1)
+    relay = make_relay(broker, store, SQLiteCheckpointStore(tmp_path / "cp.db"), "blocked")
+    with RelayThread(relay):
+        assert relay.wait_for_checkpoint(head, timeout=30)
+        live = relay.connection.connection
+        assert _sample(metrics.RELAY_BROKER_BLOCKED, "blocked") == 0
+        live._on_blocked()
+        assert _sample(metrics.RELAY_BROKER_BLOCKED, "blocked") == 1
+        live._on_unblocked()
+        assert _sample(metrics.RELAY_BROKER_BLOCKED, "blocked") == 0
 
 
 def test_relay_reconnects_after_its_socket_dies_and_resumes_from_the_checkpoint(

@@ -103,6 +103,12 @@ RELAY_UNROUTED = Counter(
     "category): not kept by the broker, only by the log (including republished ones).",
     ["relay", "event_type"],
 )
+RELAY_BROKER_BLOCKED = Gauge(
+    "firewatch_relay_broker_blocked",
+    "1 while RabbitMQ has blocked the relay's connection (a memory or disk alarm: it "
+    "accepts no publishes), else 0. Alert on it; the log keeps every event meanwhile.",
+    ["relay"],
+)
 RELAY_CHECKPOINT = Gauge(
     "firewatch_relay_checkpoint_position",
     "The last log position whose publish the broker confirmed.",
