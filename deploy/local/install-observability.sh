@@ -13,8 +13,9 @@
 set -euo pipefail
 
 PACKAGES=(prometheus prometheus-alertmanager)
-# Debian puts both servers, promtool (the rules tests) and amtool in /usr/bin; the alertmanager binary keeps the
-# package's name (prometheus-alertmanager), not upstream's "alertmanager".
+# Debian puts both servers, promtool (the rules tests need it) and amtool in /usr/bin;
+# the alertmanager binary keeps the package's name (prometheus-alertmanager), not
+# upstream's "alertmanager".
 BINARIES=(prometheus promtool prometheus-alertmanager amtool)
 POLICY=/usr/sbin/policy-rc.d
 # Where the Debian init scripts record the daemons they start.
