@@ -412,25 +412,17 @@ class CommandRunner:
                     raise
                 continue
             self.source.appended(stream)
-            if appended.replayed:
-                # Another process decided and appended the very same events first (the
-                # same key, at the same version): this call appended nothing, and its
-                # caller must not act on them as its own (e.g. perform an attempt).
-                return CommandResult(
-                    stream,
-                    appended.current_version,
-                    appended.last_position,
-                    tuple(event.event_type() for event in events),
-                    state,
-                    replayed=True,
-                )
+            # `replayed`: another process decided and appended the very same events
+            # first (the same key, at the same version). This call appended nothing, so
+            # its caller gets no events to act on as its own (e.g. perform an attempt).
             return CommandResult(
                 stream,
                 appended.current_version,
                 appended.last_position,
                 tuple(event.event_type() for event in events),
                 state,
-                events,
+                () if appended.replayed else events,
+                replayed=appended.replayed,
             )
         raise AssertionError("unreachable")  # pragma: no cover
 
