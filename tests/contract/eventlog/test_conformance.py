@@ -537,6 +537,21 @@ def test_verify_names_an_event_whose_metadata_gained_a_field_no_hash_covers(
         assert "approved_by" in report.findings[0].detail
 
 
+def test_read_verified_returns_the_events_it_verified_from_one_read(log: LogUnderTest) -> None:
+    events = _stream_of_five(log)
+    read, report = log.store.read_verified(log.stream())
+    assert ([e.id for e in read], report.ok, report.events_checked) == (
+        [e.id for e in events],
+        True,
+        5,
+    )
+    log.harness.tamper_edit_data(log.stream(), 2, {"n": 2000})
+    read, report = log.store.read_verified(log.stream())
+    assert read[2].data == {"n": 2000}, "the events returned are the ones verified"
+    assert report.findings == log.store.verify(log.stream()).findings
+    assert [(f.kind, f.version) for f in report.findings] == [(Tampering.EDITED, 2)]
+
+
 def test_verify_names_a_deleted_event(log: LogUnderTest) -> None:
     _stream_of_five(log)
     log.harness.tamper_delete(log.stream(), 2)

@@ -517,9 +517,14 @@ class EventStore(abc.ABC):
     # ------------------------------------------------------------------ auditing
 
     def verify(self, stream: str) -> VerificationReport:
+        return self.read_verified(stream)[1]
+
+    def read_verified(self, stream: str) -> tuple[list[RecordedEvent], VerificationReport]:
+        """The stream's events and their verification, from ONE read: what a caller
+        exports is exactly what was verified, and the stream is not read twice."""
         validate_stream_name(stream)
         events = self._read_stream(stream, None, False, None, None, None)
-        return verify_stream_events(stream, events, self._stream_head(stream))
+        return events, verify_stream_events(stream, events, self._stream_head(stream))
 
     def verify_all(self, progress: Callable[[int, int], None] | None = None) -> VerificationReport:
         """Verify every stream. `progress(done, total)` is called once per stream.

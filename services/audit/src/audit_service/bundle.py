@@ -102,7 +102,10 @@ def build_bundle(
         reasons.setdefault(event.stream, "correlated with the incident")
     for name, why in referenced_streams(correlated).items():
         reasons.setdefault(name, why)
-    findings = [finding for name in sorted(reasons) for finding in store.verify(name).findings]
+    # One read per stream serves both the check and the bundle, so the bundle holds
+    # exactly the events that were verified.
+    verified = {name: store.read_verified(name) for name in sorted(reasons)}
+    findings = [finding for _, report in verified.values() for finding in report.findings]
     if findings:
         # A bundle carries each event's decoded content with its recorded hash, and
         # would check out offline even for an event edited where the hash does not
@@ -114,8 +117,7 @@ def build_bundle(
             f"{more}; run `incidentctl audit verify` and investigate before exporting"
         )
     streams = []
-    for name in sorted(reasons):
-        events = store.read_stream(name)
+    for name, (events, _) in verified.items():
         if not events:
             continue
         streams.append(
