@@ -176,3 +176,46 @@ def test_detection_config_map_is_a_configuration_detection_loads(tmp_path: Path)
         assert app.config.rules_files, "the example rules file is not loaded"
     finally:
         app.store.close()
+
+
+# --- sender slots and the operators' route (ADR 0011) -----------------------------------
+
+# A worker that records delivery attempts names its sender slot; at start it fences the
+# slot's earlier attempts and sends them again at once. The slot must survive a pod's
+# replacement, so these run as StatefulSets with the pod name as the slot.
+SENDER_SLOTS = {
+    "paging-worker": ("services/paging/src/paging_service/settings.py", "PAGING_SENDER"),
+    "comms-worker": ("services/comms/src/comms_service/settings.py", "COMMS_SENDER"),
+    "runbooks-worker": ("services/runbooks/src/runbooks_service/settings.py", "RUNBOOKS_SENDER"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SENDER_SLOTS))
+def test_a_sending_worker_keeps_its_slot_across_pod_replacement(name: str) -> None:
+    settings, setting = SENDER_SLOTS[name]
+    # The setting is the one the service reads, so a rename cannot leave this stale.
+    assert setting in (ROOT / settings).read_text(encoding="utf-8")
+    variable = f"FIREWATCH_{setting}"
+    workload = workloads()[name]
+    assert workload["kind"] == "StatefulSet"
+    assert workload["spec"]["serviceName"] == name
+    (container,) = workload["spec"]["template"]["spec"]["containers"]
+    env = {item["name"]: item for item in container["env"]}
+    assert env[variable]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.name"
+    headless = [
+        d for _, d in all_documents() if d["kind"] == "Service" and d["metadata"]["name"] == name
+    ]
+    assert [d["spec"].get("clusterIP") for d in headless] == ["None"]
+    # compose runs one container per service: it names the slot outright.
+    assert compose_services()[name]["environment"][variable]
+
+
+def test_the_operators_fallback_route_is_set_at_install_time() -> None:
+    (config,) = [
+        d for path, d in all_documents() if path.stem == "paging" and d["kind"] == "ConfigMap"
+    ]
+    for addresses in (
+        config["data"]["FIREWATCH_PAGING_FALLBACK_EMAILS"],
+        compose_services()["paging-worker"]["environment"]["FIREWATCH_PAGING_FALLBACK_EMAILS"],
+    ):
+        assert all("@" in a for a in addresses.split(","))
