@@ -121,6 +121,7 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    method: str = "POST"
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -128,11 +129,17 @@ class Received:
 
 @dataclass
 class HttpReceiver:
+    """Scripted answers in `statuses`, one per request: an HTTP status (a 3xx points
+    `Location` at /moved), "HOLD" (keep the request, answer 200 only once `release` is
+    set: a receiver slower than the sender's timeout) or "DROP" (keep the request and
+    close the connection without answering)."""
+
     base_url: str
     requests: list[Received] = field(default_factory=list)
-    statuses: deque[int] = field(default_factory=deque)
+    statuses: deque[int | str] = field(default_factory=deque)
     claimed: int = 0
     arrived: threading.Condition = field(default_factory=threading.Condition)
+    release: threading.Event = field(default_factory=threading.Event)
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -152,7 +159,7 @@ class HttpReceiver:
         raise AssertionError(f"no unclaimed request matches; unclaimed: {self.unclaimed()}")
 
     def unclaimed(self) -> list[str]:
-        return [f"POST {r.path}" for r in self.requests[self.claimed :]]
+        return [f"{r.method} {r.path}" for r in self.requests[self.claimed :]]
 
 
 @pytest.fixture
@@ -168,14 +175,32 @@ def http_receiver() -> Iterator[HttpReceiver]:
                 # server, never hand a truncated request to the application.
                 self.close_connection = True
                 return
-            status = receiver.statuses.popleft() if receiver.statuses else 200
+            script = receiver.statuses.popleft() if receiver.statuses else 200
+            status = script if isinstance(script, int) else 200
             if status < 300:
                 with receiver.arrived:
                     receiver.requests.append(Received(self.path, dict(self.headers), body))
                     receiver.arrived.notify_all()
+            if script == "DROP":
+                self.close_connection = True
+                return
+            if script == "HOLD":
+                receiver.release.wait(timeout=30)
             self.send_response(status)
+            if 300 <= status < 400:
+                self.send_header("Location", "/moved")
             self.end_headers()
             self.wfile.write(b"ok" if status < 300 else b"no")
+
+        def do_GET(self) -> None:
+            # Nobody should GET: a POST turned into a GET by a followed redirect lands
+            # here and stays unclaimed, failing the test.
+            with receiver.arrived:
+                receiver.requests.append(Received(self.path, dict(self.headers), b"", "GET"))
+                receiver.arrived.notify_all()
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"ok")
 
         def log_message(self, format: str, *args: Any) -> None:
             """Quiet: tests read what was received, not the access log."""
@@ -187,6 +212,7 @@ def http_receiver() -> Iterator[HttpReceiver]:
     try:
         yield receiver
     finally:
+        receiver.release.set()  # let held requests finish so the server can stop
         server.shutdown()
         server.server_close()
     assert not receiver.unclaimed(), f"unexpected requests: {receiver.unclaimed()}"

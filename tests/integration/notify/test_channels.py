@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import socket
 
+import pytest
+
 from notify import EmailChannel, Notification, SlackChannel, WebhookChannel
 from tests.receivers import HttpReceiver, Mailbox
 
@@ -91,7 +93,7 @@ def test_the_slack_payload_escapes_mrkdwn_and_offers_an_ack_button(
 ) -> None:
     assert SlackChannel().send(http_receiver.url("/services/T0/B0/x"), page()).delivered
     body = http_receiver.claim(lambda r: r.path.startswith("/services/")).json()
-    assert body["text"] == "[PAGE] INC-7 P1: checkout <5xx> & errors"
+    assert body["text"] == "[PAGE] INC-7 P1: checkout &lt;5xx&gt; &amp; errors"
     section = body["blocks"][0]["text"]["text"]
     assert "checkout &lt;5xx&gt; &amp; errors" in section
     assert body["blocks"][1]["elements"][0]["url"] == "http://127.0.0.1:8080/ack/abc"
@@ -109,19 +111,65 @@ def test_http_429_and_503_are_temporary_and_404_is_permanent(http_receiver: Http
     assert http_receiver.requests == []
 
 
+@pytest.mark.parametrize("channel", [WebhookChannel(timeout=0.3), SlackChannel(timeout=0.3)])
+@pytest.mark.parametrize("script", ["HOLD", "DROP"])
+def test_a_request_written_but_never_answered_is_outcome_unknown(
+    http_receiver: HttpReceiver, channel: WebhookChannel | SlackChannel, script: str
+) -> None:
+    # HOLD: the receiver answers only after the sender's read timeout; DROP: it hangs
+    # up without answering. Either way it got the request and may act on it.
+    http_receiver.statuses.append(script)
+    outcome = channel.send(http_receiver.url("/hook"), page())
+    assert outcome.kind == "unknown", outcome
+    assert (outcome.delivered, outcome.permanent, outcome.unknown) == (False, False, True)
+    assert "outcome unknown" in outcome.reason
+    http_receiver.claim(lambda r: r.headers["Idempotency-Key"] == "page-1-email-1")
+
+
+def test_an_unreachable_http_receiver_is_a_temporary_failure() -> None:
+    outcome = WebhookChannel(timeout=0.5).send(f"http://127.0.0.1:{closed_port()}/h", page())
+    assert outcome.kind == "temporary", outcome
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+@pytest.mark.parametrize("channel", [WebhookChannel(), SlackChannel()])
+def test_a_redirect_is_a_permanent_failure_and_never_followed(
+    http_receiver: HttpReceiver, channel: WebhookChannel | SlackChannel, status: int
+) -> None:
+    # urllib would follow a 302 with a body-less GET and report that GET's 200: the
+    # receiver's do_GET records it, and an unclaimed request fails the test.
+    http_receiver.statuses.append(status)
+    outcome = channel.send(http_receiver.url("/old"), page())
+    assert outcome.kind == "permanent", outcome
+    assert f"HTTP {status}" in outcome.reason
+    assert "/moved" in outcome.reason
+
+
+def test_the_slack_fallback_text_is_escaped_like_the_blocks(http_receiver: HttpReceiver) -> None:
+    note = page(title="<!channel> checkout <https://evil.example|click> & down")
+    assert SlackChannel().send(http_receiver.url("/services/T0/B0/x"), note).delivered
+    body = http_receiver.claim(lambda r: True).json()
+    escaped = "&lt;!channel&gt; checkout &lt;https://evil.example|click&gt; &amp; down"
+    assert body["text"] == f"[PAGE] INC-7 P1: {escaped}"
+    assert "<" not in body["text"]
+    assert escaped in body["blocks"][0]["text"]["text"]
+
+
 def test_a_non_http_url_is_refused_as_permanent() -> None:
     assert WebhookChannel().send("ftp://example.org/x", page()).permanent
 
 
-def test_a_connection_lost_while_handing_over_the_message_fails_over_instead_of_retrying(
+def test_a_connection_lost_after_data_is_outcome_unknown_neither_failed_nor_retryable(
     smtp_server: tuple[str, int, Mailbox],
 ) -> None:
     host, port, mailbox = smtp_server
     mailbox.replies.append("SLOW 1.5")
     outcome = EmailChannel(host, port, timeout=0.5).send("alice@example.org", page())
-    assert (outcome.delivered, outcome.permanent) == (False, True)
+    assert outcome.kind == "unknown"
+    assert (outcome.delivered, outcome.permanent, outcome.unknown) == (False, False, True)
     assert "outcome unknown" in outcome.reason
-    # The server did accept it after the client gave up: a retry would have duplicated it.
+    # The server did accept it after the client gave up: an unlabelled retry would
+    # duplicate it, giving up could lose it; the caller resends it labelled (ADR 0011).
     mailbox.wait_for(1, timeout=10)
     mailbox.claim(lambda m: m["To"] == "alice@example.org")
 
@@ -179,7 +227,7 @@ def test_a_reused_connection_lost_during_data_is_outcome_unknown_and_not_resent(
         assert channel.send("alice@example.org", page(idempotency_key="first")).delivered
         mailbox.replies.append("SLOW 1.5")
         outcome = channel.send("bob@example.org", page(idempotency_key="second"))
-        assert (outcome.delivered, outcome.permanent) == (False, True)
+        assert outcome.kind == "unknown"
         assert "outcome unknown" in outcome.reason
         assert channel.resent_on_fresh_connection == 0
         # The broken connection is not reused: the next page opens a new one.

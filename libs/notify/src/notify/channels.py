@@ -5,10 +5,19 @@ Owns one send attempt per call and its classification:
 - temporary: worth retrying later (SMTP 4xx, HTTP 408/425/429/5xx, timeouts and
   connection errors before anything was handed over);
 - permanent: retrying cannot help (SMTP 5xx such as an unknown mailbox, other HTTP 4xx,
-  malformed addresses), or could duplicate (an SMTP connection lost while the message
-  was being handed over): the caller fails over to the next contact method.
+  an HTTP redirect, malformed addresses): the caller fails over to the next method;
+- unknown: the message was handed over but its answer never came (an HTTP request
+  written whose response timed out or whose connection dropped; an SMTP connection
+  lost after DATA, while waiting for the final reply). The receiver may have it. The
+  caller must send it again through the same method, labelled as a possible repeat
+  with the first attempt's key (ADR 0011): never silence, never an unlabelled copy.
 It never retries a message that may have been handed over and never raises for a
 delivery problem: the caller records attempts.
+
+HTTP POSTs never follow redirects: urllib would turn a 301/302/303 into a GET without
+the body and report the GET's 200, so a moved receiver would count as delivered while
+it received nothing. A 3xx is a permanent failure (statuspage-v2's webhook rule: a
+redirect counts as a failure); the configured URL must be fixed.
 
 Email keeps a few idle SMTP connections per channel and reuses them (a new connection
 costs a TCP handshake, the greeting and EHLO on every page). A server may drop an idle
@@ -22,6 +31,7 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import http.client
 import smtplib
 import ssl
 import threading
@@ -31,7 +41,7 @@ import urllib.request
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from notify.message import Notification, render, slack_body, webhook_body
 
@@ -39,7 +49,8 @@ if TYPE_CHECKING:
     from _typeshed import ReadableBuffer
 
 Kind = Literal["email", "webhook", "slack"]
-_RETRYABLE_HTTP = frozenset({408, 425, 429, 500, 502, 503, 504})
+OutcomeKind = Literal["delivered", "temporary", "permanent", "unknown"]
+RETRYABLE_HTTP = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +58,22 @@ class DeliveryOutcome:
     delivered: bool
     permanent: bool = False
     reason: str = ""
+    unknown: bool = False
+    """The message was handed over but no answer came: it may have arrived. Never a
+    failure to retry unlabelled, never one to give up: send again, marked as a possible
+    repeat with the first attempt's key. `delivered` and `permanent` are False."""
+
+    def __post_init__(self) -> None:
+        if self.unknown and (self.delivered or self.permanent):
+            raise ValueError("an unknown outcome is neither delivered nor permanent")
+
+    @property
+    def kind(self) -> OutcomeKind:
+        if self.delivered:
+            return "delivered"
+        if self.unknown:
+            return "unknown"
+        return "permanent" if self.permanent else "temporary"
 
     @classmethod
     def ok(cls, reason: str = "accepted") -> DeliveryOutcome:
@@ -59,6 +86,10 @@ class DeliveryOutcome:
     @classmethod
     def permanent_failure(cls, reason: str) -> DeliveryOutcome:
         return cls(False, True, reason)
+
+    @classmethod
+    def outcome_unknown(cls, reason: str) -> DeliveryOutcome:
+        return cls(False, False, reason, unknown=True)
 
 
 class Channel(abc.ABC):
@@ -135,7 +166,7 @@ class EmailChannel(Channel):
             except (OSError, smtplib.SMTPException) as error:
                 _discard(reused)
                 if reused.data_started or not _connection_lost(error):
-                    return self._classify(error, sending=True)
+                    return self._classify(error, handed_over=reused.data_started)
                 # Dropped while idle, and DATA was never sent: nothing was handed over,
                 # so this is still the first and only hand-over of this attempt.
                 self.resent_on_fresh_connection += 1
@@ -144,7 +175,6 @@ class EmailChannel(Channel):
         return self._send_fresh(message)
 
     def _send_fresh(self, message: EmailMessage) -> DeliveryOutcome:
-        sending = False
         smtp: _TrackedSMTP | None = None
         try:
             smtp = _TrackedSMTP(self.host, self.port, timeout=self.timeout)
@@ -153,12 +183,11 @@ class EmailChannel(Channel):
                 smtp.starttls(context=ssl.create_default_context())
             if self.username:
                 smtp.login(self.username, self.password or "")
-            sending = True
             refused = smtp.send_message(message)
         except (OSError, smtplib.SMTPException) as error:
             if smtp is not None:
                 _discard(smtp)
-            return self._classify(error, sending=sending)
+            return self._classify(error, handed_over=smtp is not None and smtp.data_started)
         return self._finish(smtp, refused)
 
     def _finish(self, smtp: _TrackedSMTP, refused: dict[str, tuple[int, bytes]]) -> DeliveryOutcome:
@@ -200,19 +229,21 @@ class EmailChannel(Channel):
         for smtp in idle:
             _discard(smtp)
 
-    def _classify(self, error: Exception, *, sending: bool) -> DeliveryOutcome:
+    def _classify(self, error: Exception, *, handed_over: bool) -> DeliveryOutcome:
         if isinstance(error, smtplib.SMTPRecipientsRefused):
             return _classify_smtp(*next(iter(error.recipients.values())))
         if isinstance(error, smtplib.SMTPResponseException):
+            # The server answered: it said what it did with the message.
             return _classify_smtp(error.smtp_code, error.smtp_error)
-        if sending:
-            # The connection broke while the message was being handed over: the
-            # server may have accepted it. Retrying this method could deliver it
-            # twice, so report it as permanent and let the caller fail over.
-            return DeliveryOutcome.permanent_failure(
-                f"SMTP {self.host}:{self.port}: outcome unknown after sending ({error}); "
-                "not retried through this method to avoid a duplicate"
+        if handed_over:
+            # The connection broke after DATA, before the final reply: the server may
+            # have accepted the message (RFC 5321 section 4.1.5). Only a labelled
+            # repeat with the same Message-ID is safe, so the caller must resend it.
+            return DeliveryOutcome.outcome_unknown(
+                f"SMTP {self.host}:{self.port}: outcome unknown after DATA ({error}); "
+                "the server may have it"
             )
+        # Before DATA the server cannot hold the message: an ordinary retry is safe.
         return DeliveryOutcome.temporary(f"SMTP {self.host}:{self.port}: {error}")
 
 
@@ -240,11 +271,59 @@ def _quit(smtp: smtplib.SMTP) -> None:
 
 
 def _classify_smtp(code: int, text: bytes | str) -> DeliveryOutcome:
+    # A reply is always a known outcome: 4xx (including 421 after DATA) means the
+    # server did not take the message, 5xx that it never will.
     message = text.decode(errors="replace") if isinstance(text, bytes) else text
     reason = f"SMTP {code} {message}".strip()
     if 400 <= code < 500:
         return DeliveryOutcome.temporary(reason)
     return DeliveryOutcome.permanent_failure(reason)
+
+
+class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
+    """Never follow: the 3xx reaches the caller as an HTTPError."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_RefuseRedirects)
+
+
+def post(address: str, body: bytes, headers: dict[str, str], *, timeout: float) -> DeliveryOutcome:
+    """One HTTP POST, classified; shared by every webhook sender (also comms' signed
+    webhook). Redirects are not followed. Never raises for a delivery problem."""
+    if not address.startswith(("http://", "https://")):
+        return DeliveryOutcome.permanent_failure(f"not an http(s) URL: {address!r}")
+    request = urllib.request.Request(  # noqa: S310 - scheme checked above
+        address, data=body, method="POST", headers=headers
+    )
+    try:
+        with _OPENER.open(request, timeout=timeout) as response:
+            return DeliveryOutcome.ok(f"HTTP {response.status}")
+    except urllib.error.HTTPError as error:
+        reason = f"HTTP {error.code} {error.reason}"
+        error.close()
+        if 300 <= error.code < 400:
+            location = error.headers.get("Location", "") if error.headers else ""
+            return DeliveryOutcome.permanent_failure(
+                f"{reason}: redirect to {location!r} not followed (a redirect counts as a "
+                "failure; configure the final URL)"
+            )
+        if error.code in RETRYABLE_HTTP:
+            return DeliveryOutcome.temporary(reason)
+        return DeliveryOutcome.permanent_failure(reason)
+    except urllib.error.URLError as error:
+        # urllib wraps what fails while connecting or writing the request: the
+        # receiver never got a whole request, so a plain retry is safe.
+        return DeliveryOutcome.temporary(f"{address}: {error.reason}")
+    except (OSError, http.client.HTTPException) as error:
+        # Raised unwrapped while waiting for the response: the request was written
+        # and the receiver may have acted on it (a read timeout, a dropped connection).
+        return DeliveryOutcome.outcome_unknown(
+            f"{address}: outcome unknown after the request was sent "
+            f"({type(error).__name__}: {error}); the receiver may have it"
+        )
 
 
 class _HttpChannel(Channel):
@@ -258,28 +337,12 @@ class _HttpChannel(Channel):
     def body(self, notification: Notification) -> bytes: ...
 
     def send(self, address: str, notification: Notification) -> DeliveryOutcome:
-        if not address.startswith(("http://", "https://")):
-            return DeliveryOutcome.permanent_failure(f"not an http(s) URL: {address!r}")
-        request = urllib.request.Request(  # noqa: S310 - scheme checked above
-            address,
-            data=self.body(notification),
-            method="POST",
-            headers={
-                "Content-Type": self.content_type,
-                "User-Agent": self.user_agent,
-                "Idempotency-Key": notification.idempotency_key,
-            },
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
-                return DeliveryOutcome.ok(f"HTTP {response.status}")
-        except urllib.error.HTTPError as error:
-            reason = f"HTTP {error.code} {error.reason}"
-            if error.code in _RETRYABLE_HTTP:
-                return DeliveryOutcome.temporary(reason)
-            return DeliveryOutcome.permanent_failure(reason)
-        except (urllib.error.URLError, TimeoutError, OSError) as error:
-            return DeliveryOutcome.temporary(f"{address}: {error}")
+        headers = {
+            "Content-Type": self.content_type,
+            "User-Agent": self.user_agent,
+            "Idempotency-Key": notification.idempotency_key,
+        }
+        return post(address, self.body(notification), headers, timeout=self.timeout)
 
 
 class WebhookChannel(_HttpChannel):

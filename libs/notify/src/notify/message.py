@@ -94,4 +94,7 @@ def slack_body(notification: Notification) -> bytes:
                 ],
             }
         )
-    return json.dumps({"text": notification.subject, "blocks": blocks}).encode()
+    # `text` is the fallback shown in notifications and by clients without blocks: it
+    # is mrkdwn too, so a title like "<!channel>" must be escaped there as well.
+    fallback = _slack_escape(notification.subject)
+    return json.dumps({"text": fallback, "blocks": blocks}).encode()
