@@ -9,6 +9,7 @@ protocols). Replies can be scripted to exercise temporary and permanent failures
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import socket
 import threading
@@ -186,6 +187,12 @@ def http_receiver() -> Iterator[HttpReceiver]:
                 return
             if script == "HOLD":
                 receiver.release.wait(timeout=30)
+                self.close_connection = True
+                # The sender stopped waiting long ago: its end of the socket is gone.
+                with contextlib.suppress(OSError):
+                    self.send_response(status)
+                    self.end_headers()
+                return
             self.send_response(status)
             if 300 <= status < 400:
                 self.send_header("Location", "/moved")

@@ -8,13 +8,16 @@ import dataclasses
 import hashlib
 import hmac
 import uuid
+from datetime import timedelta
 
-from comms_service.app import CommsApplication
+from comms_service import dispatch as dsp
+from comms_service.app import CommsApplication, Send
 from comms_service.delivery import CommsEmailChannel, Courier, SignedWebhook
 from comms_service.views import subscriber_payload
-from notify import SlackChannel
+from eventlog import FakeClock
+from notify import DeliveryOutcome, SlackChannel
 from tests.receivers import HttpReceiver, Mailbox
-from tests.unit.comms.conftest import declare
+from tests.unit.comms.conftest import INCIDENT, declare
 
 SECRET = b"k" * 32
 
@@ -110,3 +113,143 @@ def test_a_component_change_notifies_only_its_followers_once_with_the_statuspage
     assert body["component_update"]["component_id"] == "api"
     assert body["component"]["status"] == "partial_outage"
     assert set(body["page"]) == {"id", "status_indicator", "status_description"}
+
+
+def _route_to(app: CommsApplication, receiver: HttpReceiver) -> None:
+    from comms_service import room as rm
+    from comms_service.app import ChannelRouting
+
+    app.routing = ChannelRouting(
+        war_room=(
+            rm.DestinationSpec(channel_id="war", kind="slack", address=receiver.url("/war")),
+        ),
+        stakeholder=(
+            rm.DestinationSpec(channel_id="execs", kind="webhook", address=receiver.url("/execs")),
+            rm.DestinationSpec(channel_id="stake", kind="email", address="stake@example.com"),
+        ),
+    )
+
+
+def _report(app: CommsApplication, send: Send, outcome: DeliveryOutcome) -> None:
+    app.record_outcomes(
+        send.dispatch_id,
+        [
+            (
+                send.target.target_id,
+                send.attempt,
+                outcome.delivered,
+                outcome.reason,
+                outcome.permanent,
+                outcome.unknown,
+            )
+        ],
+    )
+
+
+def test_an_unanswered_webhook_or_slack_post_is_resent_labelled_with_the_first_key(
+    app: CommsApplication,
+    clock: FakeClock,
+    smtp_server: tuple[str, int, Mailbox],
+    http_receiver: HttpReceiver,
+) -> None:
+    # The receiver takes both posts but answers only after the sender stopped waiting.
+    _route_to(app, http_receiver)
+    app.start_sender()
+    declare(app)
+    host, port, mailbox = smtp_server
+    slow = Courier(
+        CommsEmailChannel(host, port),
+        SignedWebhook(SECRET, timeout=0.3),
+        SlackChannel(timeout=0.3),
+    )
+    first = {s.target.target_id: s for s in app.tick()}
+    _report(app, first["stakeholder.stake"], slow.send(first["stakeholder.stake"]))
+    mailbox.claim(lambda m: m["To"] == "stake@example.com")
+    for target in ("war_room.war", "stakeholder.execs"):
+        http_receiver.statuses.append("HOLD")
+        outcome = slow.send(first[target])
+        assert outcome.kind == "unknown", outcome
+        _report(app, first[target], outcome)
+    http_receiver.release.set()
+    assert app.tick() == []  # not at once: after the backoff
+    clock.advance(timedelta(seconds=10))
+    again = {s.target.target_id: s for s in app.tick()}
+    assert set(again) == {"war_room.war", "stakeholder.execs"}
+    for target, send in again.items():
+        assert (send.attempt, send.possible_repeat) == (2, True)
+        assert send.idempotency_key == first[target].idempotency_key
+        outcome = slow.send(send)
+        assert outcome.delivered, outcome
+        _report(app, send, outcome)
+    chat = [http_receiver.claim(lambda r: r.path == "/war") for _ in range(2)]
+    hooks = [http_receiver.claim(lambda r: r.path == "/execs") for _ in range(2)]
+    for pair in (chat, hooks):
+        assert len({r.headers["Idempotency-Key"] for r in pair}) == 1
+    assert ["(possible repeat)" in r.json()["text"] for r in chat] == [False, True]
+    assert [r.json()["possible_repeat"] for r in hooks] == [False, True]
+    for d in app.dispatches_for(INCIDENT):
+        assert d.count(dsp.TargetStatus.DELIVERED) == len(d.targets)
+
+
+def test_an_smtp_server_that_drops_after_data_gets_the_update_again_labelled(
+    app: CommsApplication,
+    clock: FakeClock,
+    smtp_server: tuple[str, int, Mailbox],
+    http_receiver: HttpReceiver,
+) -> None:
+    _route_to(app, http_receiver)
+    app.start_sender()
+    declare(app)
+    host, port, mailbox = smtp_server
+    send = Courier(
+        CommsEmailChannel(host, port, timeout=0.3), SignedWebhook(SECRET), SlackChannel()
+    )
+    first = {s.target.target_id: s for s in app.tick()}
+    for target in ("war_room.war", "stakeholder.execs"):
+        assert send.send(first[target]).delivered
+        _report(app, first[target], DeliveryOutcome.ok())
+    http_receiver.claim(lambda r: r.path == "/war")
+    http_receiver.claim(lambda r: r.path == "/execs")
+    # The server keeps the message but answers DATA after the client gave up.
+    mailbox.replies.append("SLOW 1.5")
+    outcome = send.send(first["stakeholder.stake"])
+    assert outcome.kind == "unknown", outcome
+    _report(app, first["stakeholder.stake"], outcome)
+    clock.advance(timedelta(seconds=10))
+    (again,) = app.tick()
+    assert (again.target.target_id, again.attempt, again.possible_repeat) == (
+        "stakeholder.stake",
+        2,
+        True,
+    )
+    outcome = send.send(again)
+    assert outcome.delivered, outcome
+    _report(app, again, outcome)
+    mailbox.wait_for(2)
+    original = mailbox.claim(lambda m: "(possible repeat)" not in m["Subject"])
+    repeat = mailbox.claim(lambda m: "(possible repeat)" in m["Subject"])
+    assert original["Message-ID"] == repeat["Message-ID"]
+    assert all(
+        d.count(dsp.TargetStatus.DELIVERED) == len(d.targets) for d in app.dispatches_for(INCIDENT)
+    )
+
+
+def test_a_redirected_webhook_is_a_failure_never_a_bodiless_get(
+    app: CommsApplication, smtp_server: tuple[str, int, Mailbox], http_receiver: HttpReceiver
+) -> None:
+    _route_to(app, http_receiver)
+    app.start_sender()
+    declare(app)
+    send = courier(app, smtp_server)
+    first = {s.target.target_id: s for s in app.tick()}
+    http_receiver.statuses.extend([302, 302])
+    for target in ("war_room.war", "stakeholder.execs"):
+        outcome = send.send(first[target])
+        assert outcome.kind == "permanent", outcome
+        assert "HTTP 302" in outcome.reason
+        _report(app, first[target], outcome)
+    assert send.send(first["stakeholder.stake"]).delivered
+    smtp_server[2].claim(lambda m: m["To"] == "stake@example.com")
+    (opened,) = [d for d in app.dispatches_for(INCIDENT) if "stakeholder.execs" in d.targets]
+    assert opened.targets["stakeholder.execs"].status is dsp.TargetStatus.FAILED
+    assert "redirect" in opened.targets["stakeholder.execs"].reason

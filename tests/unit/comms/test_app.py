@@ -14,7 +14,7 @@ from comms_service.app import CommsApplication, Send
 from contracts.domain import InvalidCommandError
 from eventlog import FakeClock
 from eventlog.sqlite import SQLiteEventStore
-from tests.unit.comms.conftest import INCIDENT, T0, declare
+from tests.unit.comms.conftest import INCIDENT, ROUTING, T0, declare
 
 
 def deliver_all(app: CommsApplication, sends: list[Send], ok: bool = True) -> None:
@@ -119,6 +119,52 @@ def test_a_temporary_failure_is_delivered_later_never_twice(
     assert [(s.target.target_id, s.attempt, s.possible_repeat) for s in again] == [
         ("war_room.war", 2, False)
     ]
+
+
+def test_an_unknown_outcome_is_resent_labelled_with_the_first_key_never_failed(
+    app: CommsApplication, clock: FakeClock
+) -> None:
+    # An HTTP answer that timed out, an SMTP connection lost after DATA: the receiver
+    # may have it. Neither a failure to retry unlabelled nor one to give up.
+    app.start_sender()
+    declare(app)
+    war = next(s for s in app.tick() if s.target.target_id == "war_room.war")
+    unknown = (war.target.target_id, 1, False, "read timed out", False, True)
+    app.record_outcomes(war.dispatch_id, [unknown])
+    state = app.dispatch(war.dispatch_id).targets["war_room.war"]
+    assert (state.status, state.repeat_of) == (dsp.TargetStatus.PENDING, 1)
+    assert state.reason == "outcome unknown: read timed out"
+    assert app.tick() == []
+    clock.advance(timedelta(seconds=10))
+    (second,) = app.tick()
+    assert (second.attempt, second.possible_repeat) == (2, True)
+    assert second.idempotency_key == war.idempotency_key
+    # A known failure after it still leaves the first copy possibly delivered: the
+    # next attempt stays labelled with the first key.
+    app.record_outcomes(war.dispatch_id, [(war.target.target_id, 2, False, "HTTP 503", False)])
+    clock.advance(timedelta(seconds=30))
+    (third,) = app.tick()
+    assert (third.attempt, third.possible_repeat) == (3, True)
+    assert third.idempotency_key == war.idempotency_key
+
+
+def test_unknown_outcomes_until_the_last_attempt_give_the_target_up_saying_so(
+    store: SQLiteEventStore, clock: FakeClock
+) -> None:
+    app = CommsApplication(store, clock, routing=ROUTING, retry=dsp.RetryPolicy(max_attempts=2))
+    app.start_sender()
+    declare(app)
+    war = next(s for s in app.tick() if s.target.target_id == "war_room.war")
+    for attempt in (1, 2):
+        app.record_outcomes(
+            war.dispatch_id, [(war.target.target_id, attempt, False, "timed out", False, True)]
+        )
+        clock.advance(timedelta(seconds=10))
+        sends = [s for s in app.tick() if s.target.target_id == "war_room.war"]
+        assert len(sends) == (1 if attempt == 1 else 0)
+    state = app.dispatch(war.dispatch_id).targets["war_room.war"]
+    assert state.status is dsp.TargetStatus.FAILED
+    assert state.reason == "outcome unknown: timed out"
 
 
 def test_a_crash_between_recording_and_sending_resends_labelled_with_the_first_key(

@@ -6,7 +6,9 @@ Owns the translation to each channel and two things notify does not do by itself
 - the generic JSON webhook is signed: `X-Firewatch-Signature: sha256=<HMAC of the body>`;
   subscriber webhooks get the Statuspage webhook body other tools already parse.
 Every message carries the attempt's idempotency key (email Message-ID, webhook
-Idempotency-Key) and says when it may be a repeat. It never records or retries:
+Idempotency-Key) and says when it may be a repeat. Outcomes are notify's: delivered,
+temporary, permanent (a redirect included) or unknown (handed over, unanswered), which
+the caller must report as such so the ledger resends it labelled. It never records or retries:
 `CommsApplication.tick()` recorded the attempt first; the caller reports the outcome.
 `Courier.send` blocks on the network and never raises.
 """
@@ -17,18 +19,15 @@ import hashlib
 import hmac
 import json
 import logging
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from email.message import EmailMessage
 from typing import Any
 
 from comms_service.app import Send
 from comms_service.dispatch import Purpose, TargetKind
-from notify import DeliveryOutcome, EmailChannel, Notification, SlackChannel
+from notify import DeliveryOutcome, EmailChannel, Notification, SlackChannel, post
 
 log = logging.getLogger(__name__)
-_RETRYABLE = {408, 425, 429, 500, 502, 503, 504}
 
 
 def notification(send: Send) -> Notification:
@@ -69,32 +68,16 @@ class SignedWebhook:
         self.timeout = timeout
 
     def post(self, address: str, body: bytes, idempotency_key: str) -> DeliveryOutcome:
-        if not address.startswith(("http://", "https://")):
-            return DeliveryOutcome.permanent_failure(f"not an http(s) URL: {address!r}")
         signature = hmac.new(self.secret, body, hashlib.sha256).hexdigest()
-        request = urllib.request.Request(  # noqa: S310 - scheme checked above
-            address,
-            data=body,
-            method="POST",
-            headers={
-                "Content-Type": "application/json",
-                "User-Agent": "firewatch-comms/0.1",
-                "Idempotency-Key": idempotency_key,
-                "X-Firewatch-Signature": f"sha256={signature}",
-            },
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
-                if 300 <= response.status < 400:
-                    return DeliveryOutcome.permanent_failure(f"HTTP {response.status} redirect")
-                return DeliveryOutcome.ok(f"HTTP {response.status}")
-        except urllib.error.HTTPError as error:
-            reason = f"HTTP {error.code} {error.reason}"
-            if error.code in _RETRYABLE:
-                return DeliveryOutcome.temporary(reason)
-            return DeliveryOutcome.permanent_failure(reason)
-        except (urllib.error.URLError, TimeoutError, OSError) as error:
-            return DeliveryOutcome.temporary(f"{address}: {error}")
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "firewatch-comms/0.1",
+            "Idempotency-Key": idempotency_key,
+            "X-Firewatch-Signature": f"sha256={signature}",
+        }
+        # notify classifies: redirects are never followed (a permanent failure), and an
+        # answer that never came after the request was written is an unknown outcome.
+        return post(address, body, headers, timeout=self.timeout)
 
 
 class Courier:

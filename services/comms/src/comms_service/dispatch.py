@@ -10,7 +10,11 @@ emails), never delivery itself (ADR 0011, applied to communications):
   them sends them;
 - outcomes come back in batches (DeliveryOutcomesRecorded): a temporary failure is
   retried with backoff (a receiver that is down gets it later), a permanent one or too
-  many attempts gives the target up;
+  many attempts gives the target up; an *unknown* outcome (the channel handed the
+  message over but got no answer: an HTTP read timeout, an SMTP connection lost after
+  DATA) is neither: it is sent again after the same backoff, marked as a possible
+  repeat carrying the first attempt's key, and never given up as a failure before the
+  attempts run out;
 - an attempt whose outcome will never be known (its sender instance was replaced after
   a crash, or its deadline passed) is recorded as DeliveriesUnconfirmed and sent again
   at once, marked as a possible repeat carrying the first attempt's key: nobody gets an
@@ -78,6 +82,9 @@ class Outcome(Value):
     reason: str = ""
     permanent: bool = False
     retry_at: datetime | None = None
+    unknown: bool = False
+    """Handed over, no answer: the receiver may have it. The next attempt is labelled a
+    possible repeat of this one (or of the first unknown before it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,6 +261,19 @@ def _evolve(state: Dispatch, event: DomainEvent, policy: RetryPolicy) -> Dispatc
                 targets[o.target_id] = replace(
                     current, status=TargetStatus.DELIVERED, reason=o.reason, repeat_of=None
                 )
+            elif o.unknown:
+                # It may have arrived: whatever comes next repeats it, labelled.
+                labelled = replace(
+                    current,
+                    reason=f"outcome unknown: {o.reason}",
+                    repeat_of=current.repeat_of or o.attempt,
+                )
+                if o.retry_at is None:
+                    targets[o.target_id] = replace(labelled, status=TargetStatus.FAILED)
+                else:
+                    targets[o.target_id] = replace(
+                        labelled, status=TargetStatus.PENDING, due_at=o.retry_at
+                    )
             elif o.retry_at is not None:
                 # A failure is a known outcome: the next attempt repeats nothing.
                 targets[o.target_id] = replace(
@@ -355,6 +375,10 @@ def _decide(command: DispatchCommand, state: Dispatch, policy: RetryPolicy) -> l
             if current.attempts != o.attempt:
                 continue
             retry_at = None
+            if o.unknown and (o.delivered or o.permanent):
+                raise InvalidCommandError(
+                    "outcomes", "an unknown outcome is not delivered or failed"
+                )
             if not o.delivered and not o.permanent and o.attempt < policy.max_attempts:
                 retry_at = command.at + policy.delay(o.attempt)
             outcomes.append(o.model_copy(update={"retry_at": retry_at}))

@@ -274,14 +274,26 @@ class Scheduler:
         return out
 
     def record_outcomes(
-        self, dispatch_id: uuid.UUID, outcomes: Sequence[tuple[str, int, bool, str, bool]]
+        self,
+        dispatch_id: uuid.UUID,
+        outcomes: Sequence[
+            tuple[str, int, bool, str, bool] | tuple[str, int, bool, str, bool, bool]
+        ],
     ) -> CommandResult[Any]:
-        """(target_id, attempt, delivered, reason, permanent) for each send made."""
+        """(target_id, attempt, delivered, reason, permanent[, unknown]) for each send made;
+        `unknown` (notify's DeliveryOutcome.unknown): handed over, no answer."""
         command = dsp.RecordOutcomes(
             at=self.runtime.clock(),
             outcomes=tuple(
-                dsp.Outcome(target_id=t, attempt=a, delivered=d, reason=r[:500], permanent=p)
-                for t, a, d, r, p in outcomes
+                dsp.Outcome(
+                    target_id=t,
+                    attempt=a,
+                    delivered=d,
+                    reason=r[:500],
+                    permanent=p,
+                    unknown=bool(rest and rest[0]),
+                )
+                for t, a, d, r, p, *rest in outcomes
             ),
         )
         return self.runtime.run(

@@ -202,7 +202,14 @@ class Communicator:
                 self.app.record_outcomes(
                     batch[0].dispatch_id,
                     [
-                        (s.target.target_id, s.attempt, o.delivered, o.reason, o.permanent)
+                        (
+                            s.target.target_id,
+                            s.attempt,
+                            o.delivered,
+                            o.reason,
+                            o.permanent,
+                            o.unknown,
+                        )
                         for s, o in outcomes
                     ],
                 )
