@@ -173,6 +173,36 @@ def test_reminders_fire_once_each_and_survive_a_new_process(world: World) -> Non
     assert repeat.attempt == 2
 
 
+def test_a_reminder_handed_over_without_an_answer_is_resent_labelled_not_retried_plainly(
+    world: World,
+) -> None:
+    # notify's unknown outcome (an HTTP answer that timed out, an SMTP connection lost
+    # after DATA): the owner may have it. Not a temporary failure (a plain retry would
+    # be an unlabelled duplicate with a new key), not a permanent one (silence).
+    incident_id = world.resolved_incident("P1")
+    item = world.app.add_action_item(
+        incident_id, kind="monitoring", title="Alert", owner="alice", due_on="2026-12-07", by="bob"
+    ).state
+    assert item.due_at is not None
+    world.clock.advance(item.due_at - timedelta(days=2) - world.clock())
+    (before,) = world.app.tick()
+    world.app.record_reminder_outcome(
+        before.action_id,
+        before.slot,
+        before.target.key,
+        before.attempt,
+        delivered=False,
+        reason="read timed out",
+        unknown=True,
+    )
+    world.clock.advance(timedelta(minutes=1))
+    assert world.app.tick() == []  # no plain retry with backoff
+    world.clock.advance(timedelta(minutes=1))  # its outcome deadline
+    (repeat,) = world.app.tick()
+    assert (repeat.slot, repeat.attempt, repeat.possible_repeat) == ("before", 2, True)
+    assert repeat.idempotency_key == before.idempotency_key
+
+
 def test_overdue_items_of_p1_postmortems_escalate_to_the_owners_team(world: World) -> None:
     incident_id = world.resolved_incident("P1")
     item = world.app.add_action_item(

@@ -541,6 +541,10 @@ def decide(
             track = state.tracks.get((command.slot, command.target_key))
             if track is None or track.attempt != command.attempt or track.outcome is not None:
                 return []  # late, duplicate or superseded report
+            if command.unknown and not command.delivered:
+                # It may have arrived: neither retried unlabelled nor given up. Left in
+                # flight, so its deadline resends it as a possible repeat.
+                return []
             if command.delivered:
                 return [
                     ReminderDelivered(

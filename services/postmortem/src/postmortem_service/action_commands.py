@@ -115,6 +115,10 @@ class RecordReminderOutcome(Command):
     delivered: bool
     reason: str = Field(default="", max_length=2000)
     permanent: bool = False
+    unknown: bool = False
+    """Handed over without an answer (notify's unknown outcome): not a failure. The
+    attempt stays in flight; at its outcome deadline it is sent again, labelled as a
+    possible repeat with the first attempt's key (TimeOutReminder, ADR 0011)."""
 
 
 class RetryReminder(Command):

@@ -532,10 +532,11 @@ class PostmortemApplication:
         delivered: bool,
         reason: str = "",
         permanent: bool = False,
+        unknown: bool = False,
     ) -> CommandResult[ac.ActionItem]:
         return self.scheduler.record_reminder_outcome(
             action_id, slot, target_key, attempt,
-            delivered=delivered, reason=reason, permanent=permanent,
+            delivered=delivered, reason=reason, permanent=permanent, unknown=unknown,
         )  # fmt: skip
 
     def pending_work(self) -> list[DueEntry]:

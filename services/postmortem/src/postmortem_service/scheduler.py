@@ -208,6 +208,7 @@ class ReminderScheduler:
         delivered: bool,
         reason: str = "",
         permanent: bool = False,
+        unknown: bool = False,
     ) -> CommandResult[ac.ActionItem]:
         command = build(
             ac.RecordReminderOutcome,
@@ -218,6 +219,7 @@ class ReminderScheduler:
             delivered=delivered,
             reason=reason[:2000],
             permanent=permanent,
+            unknown=unknown,
         )
         return self._action(
             action_id, command, actor=self.actor, key=f"outcome/{slot}/{target_key}/{attempt}/r"

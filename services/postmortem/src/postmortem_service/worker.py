@@ -136,6 +136,7 @@ class Scribe:
                     delivered=outcome.delivered,
                     reason=outcome.reason,
                     permanent=outcome.permanent,
+                    unknown=outcome.unknown,
                 )
         except Exception:
             # Nothing is lost: the attempt without an outcome is sent again after its
