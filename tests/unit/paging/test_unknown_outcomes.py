@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from contracts.domain import InvalidCommandError
 from eventlog import FakeClock
 from eventlog.sqlite import SQLiteEventStore
 from paging_service import escalation as esc
@@ -334,3 +335,49 @@ def test_the_due_projection_orphans_attempts_of_a_replaced_instance_and_survives
     [orphan] = [i for i in rebuilt.due(clock()) if i.orphaned]
     assert orphan.sender == "w1"
     assert orphan.sender_instance == crashed.instance
+
+
+# ------------------------------------------- outcomes reported as unknown by the channel
+
+
+def test_a_reported_unknown_outcome_repeats_the_method_at_once_and_brings_the_next_forward() -> (
+    None
+):
+    # notify's unknown: an HTTP answer that never came, an SMTP connection lost after
+    # DATA. Not a failure to retry unlabelled, not one to fail over from and forget.
+    state = attempted(page_with(MAIL, HOOK))
+    unknown = pg.RecordOutcome(
+        at=T0, method_id="mail", attempt=1, delivered=False, reason="timed out", unknown=True
+    )
+    events = pg.decide(unknown, state)
+    assert types(events) == [
+        "PageDeliveryUnconfirmed",
+        "PageNotificationScheduled",
+        "PageNotificationScheduled",
+    ]
+    repeat, failover = events[1], events[2]
+    assert isinstance(repeat, pg.PageNotificationScheduled)
+    assert (repeat.method_id, repeat.attempt, repeat.due_at, repeat.reason) == (
+        "mail",
+        2,
+        T0,
+        "repeat",
+    )
+    assert isinstance(failover, pg.PageNotificationScheduled)
+    assert (failover.method_id, failover.reason) == ("hook", "failover")
+    state = then(state, events)
+    again = pg.decide(
+        pg.AttemptDelivery(at=T0, method_id="mail", attempt=2, sender="w1", sender_instance="a"),
+        state,
+    )
+    assert isinstance(again[0], pg.PageDeliveryAttempted)
+    assert again[0].repeat_of == 1
+
+
+def test_an_unknown_outcome_cannot_also_be_permanent() -> None:
+    state = attempted(page_with(MAIL))
+    both = pg.RecordOutcome(
+        at=T0, method_id="mail", attempt=1, delivered=False, permanent=True, unknown=True
+    )
+    with pytest.raises(InvalidCommandError):
+        pg.decide(both, state)

@@ -197,9 +197,11 @@ class Escalations:
         delivered: bool,
         reason: str = "",
         permanent: bool = False,
+        unknown: bool = False,
         actor: str = "paging",
     ) -> CommandResult[pg.Page]:
-        """What happened to a Delivery returned by `tick()`. Idempotent."""
+        """What happened to a Delivery returned by `tick()`. Idempotent. `unknown`:
+        handed over without an answer, sent again labelled (notify's outcome kinds)."""
         command = build(
             pg.RecordOutcome,
             at=self.clock(),
@@ -208,6 +210,7 @@ class Escalations:
             delivered=delivered,
             reason=reason[:2000],
             permanent=permanent,
+            unknown=unknown,
         )
         return self.page(page_id, command, key=f"outcome/{method_id}/{attempt}", actor=actor)
 

@@ -204,6 +204,10 @@ class RecordOutcome(Command):
     delivered: bool
     reason: str = ""
     permanent: bool = False
+    unknown: bool = False
+    """The channel handed the page over but got no answer (an HTTP read timeout or a
+    dropped connection after the request was written; an SMTP connection lost after
+    DATA): handled like an attempt that never reported (ADR 0011)."""
 
 
 class TimeOutAttempt(Command):
@@ -499,6 +503,18 @@ def _outcome(command: RecordOutcome, state: Page, retry: RetryPolicy) -> Sequenc
                 method_id=command.method_id, attempt=command.attempt, delivered_at=command.at
             )
         ]
+    if command.unknown:
+        if command.permanent:
+            raise InvalidCommandError("unknown", "an unknown outcome is not a permanent failure")
+        return _outcome_unknown(
+            state,
+            command.method_id,
+            command.attempt,
+            command.at,
+            f"handed over without an answer ({command.reason or 'no reason given'}); it may "
+            "or may not have arrived, so it is sent again, marked as a possible repeat",
+            retry,
+        )
     give_up = command.permanent or command.attempt >= retry.max_attempts
     events: list[DomainEvent] = [
         PageFailed(

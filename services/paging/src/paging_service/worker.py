@@ -210,9 +210,11 @@ class Pager:
                     delivered=outcome.delivered,
                     reason=outcome.reason,
                     permanent=outcome.permanent,
+                    unknown=outcome.unknown,
                 )
-            if not outcome.delivered and outcome.permanent:
-                self.tick()  # fail over to the next method now, not at the next tick
+            if outcome.permanent or outcome.unknown:
+                # Fail over (or send the labelled repeat) now, not at the next tick.
+                self.tick()
         except Exception:
             metrics.PAGES_FAILED.labels(delivery.kind.value, "false").inc()
             # Nothing is lost: an attempt without an outcome is sent again after its
