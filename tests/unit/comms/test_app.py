@@ -121,6 +121,59 @@ def test_a_temporary_failure_is_delivered_later_never_twice(
     ]
 
 
+def test_a_stakeholder_channel_down_for_ten_minutes_still_gets_the_update_later(
+    app: CommsApplication, clock: FakeClock
+) -> None:
+    # Was: 5 attempts over 6.7 minutes, then FAILED for good.
+    app.start_sender()
+    declare(app)
+    sent = {s.target.target_id: s for s in app.tick()}
+    stake = sent.pop("stakeholder.stake")
+    for other in sent.values():
+        app.record_outcomes(other.dispatch_id, [(other.target.target_id, 1, True, "", False)])
+    down_until = T0 + timedelta(minutes=10)
+    attempts = []
+    send = stake
+    while True:
+        attempts.append((send.attempt, send.possible_repeat, clock() - T0))
+        up = clock() >= down_until
+        app.record_outcomes(
+            send.dispatch_id, [(send.target.target_id, send.attempt, up, "SMTP 421", False)]
+        )
+        if up:
+            break
+        due = app.dispatch(send.dispatch_id).targets["stakeholder.stake"].due_at
+        assert due is not None, "given up while the channel was down"
+        clock.advance(due - clock())
+        (send,) = app.tick()
+    assert [a for a, _, _ in attempts] == [1, 2, 3, 4, 5, 6]
+    assert not any(repeat for _, repeat, _ in attempts)
+    assert [int(at.total_seconds()) for _, _, at in attempts] == [0, 10, 40, 130, 400, 1000]
+    target = app.dispatch(stake.dispatch_id).targets["stakeholder.stake"]
+    assert target.status is dsp.TargetStatus.DELIVERED
+
+
+def test_retries_back_off_to_the_cap_and_stop_at_the_horizon() -> None:
+    policy = dsp.RetryPolicy()
+    assert [int(policy.delay(n).total_seconds()) for n in (1, 2, 3, 4, 5, 6, 59)] == [
+        10,
+        30,
+        90,
+        270,
+        600,
+        600,
+        600,
+    ]
+    # About 40 attempts in the default 6 hours, each at most 10 minutes after the last.
+    at, attempt = T0, 1
+    while (retry := policy.retry_at(attempt, at, T0)) is not None:
+        at, attempt = retry, attempt + 1
+    assert attempt == 40
+    assert T0 + timedelta(hours=6) - timedelta(minutes=10) < at <= T0 + timedelta(hours=6)
+    short = dsp.RetryPolicy(give_up_after=timedelta(minutes=5))
+    assert short.retry_at(4, T0 + timedelta(seconds=130), T0) is None
+
+
 def test_an_unknown_outcome_is_resent_labelled_with_the_first_key_never_failed(
     app: CommsApplication, clock: FakeClock
 ) -> None:

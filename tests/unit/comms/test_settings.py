@@ -71,3 +71,14 @@ def test_incidents_below_the_threshold_open_no_channels(
     )
     assert opened is not None
     assert opened.state.reference == "INC-2"
+
+
+def test_the_retry_horizon_and_backoff_cap_are_configurable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    default = CommsSettings().retry()
+    assert (default.give_up_after, default.cap) == (timedelta(hours=6), timedelta(minutes=10))
+    monkeypatch.setenv("FIREWATCH_COMMS_RETRY_HOURS", "24")
+    monkeypatch.setenv("FIREWATCH_COMMS_RETRY_CAP_SECONDS", "300")
+    configured = CommsSettings().retry()
+    assert (configured.give_up_after, configured.cap) == (timedelta(hours=24), timedelta(minutes=5))

@@ -9,8 +9,9 @@ emails), never delivery itself (ADR 0011, applied to communications):
   the sender slot and instance and an outcome deadline), so only the call that wrote
   them sends them;
 - outcomes come back in batches (DeliveryOutcomesRecorded): a temporary failure is
-  retried with backoff (a receiver that is down gets it later), a permanent one or too
-  many attempts gives the target up; an *unknown* outcome (the channel handed the
+  retried with backoff (10 s x 3^n, capped at 10 min, for up to 6 hours after queuing:
+  a receiver that is down for a while gets it later), a permanent one or the end of
+  that horizon gives the target up; an *unknown* outcome (the channel handed the
   message over but got no answer: an HTTP read timeout, an SMTP connection lost after
   DATA) is neither: it is sent again after the same backoff, marked as a possible
   repeat carrying the first attempt's key, and never given up as a failure before the
@@ -89,15 +90,34 @@ class Outcome(Value):
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
-    max_attempts: int = 5
+    """Backoff 10 s x 3^n capped at 10 minutes, for up to 6 hours after the message was
+    queued: a destination down for an afternoon still gets the update when it is back
+    (at most `cap` late). The horizon, not a count, ends the retries; `max_attempts` is
+    a backstop (also for attempts whose outcome stays unknown: a poison message must
+    not loop for ever). The defaults make about 40 attempts in 6 hours."""
+
+    max_attempts: int = 60
     base: timedelta = timedelta(seconds=10)
     factor: int = 3
     cap: timedelta = timedelta(minutes=10)
+    give_up_after: timedelta = timedelta(hours=6)
+    """No retry is scheduled later than this after the message was queued."""
     outcome_timeout: timedelta = timedelta(minutes=2)
 
     def delay(self, attempt: int) -> timedelta:
-        delay: timedelta = self.base * self.factor ** (attempt - 1)
+        delay = self.base
+        for _ in range(attempt - 1):  # stepwise: base * factor**59 overflows timedelta
+            if delay >= self.cap:
+                break
+            delay *= self.factor
         return min(delay, self.cap)
+
+    def retry_at(self, attempt: int, now: datetime, queued_at: datetime) -> datetime | None:
+        """When attempt `attempt + 1` goes, or None when the target is given up."""
+        if attempt >= self.max_attempts:
+            return None
+        at = now + self.delay(attempt)
+        return at if at <= queued_at + self.give_up_after else None
 
 
 # ---------------------------------------------------------------------- events
@@ -379,8 +399,9 @@ def _decide(command: DispatchCommand, state: Dispatch, policy: RetryPolicy) -> l
                 raise InvalidCommandError(
                     "outcomes", "an unknown outcome is not delivered or failed"
                 )
-            if not o.delivered and not o.permanent and o.attempt < policy.max_attempts:
-                retry_at = command.at + policy.delay(o.attempt)
+            if not o.delivered and not o.permanent:
+                assert state.queued is not None
+                retry_at = policy.retry_at(o.attempt, command.at, state.queued.queued_at)
             outcomes.append(o.model_copy(update={"retry_at": retry_at}))
         if not outcomes:
             return []

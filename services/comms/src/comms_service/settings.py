@@ -73,6 +73,10 @@ class CommsSettings(BaseSettings):
     comms_contacts: str = ""
     comms_sender: str = Field(default_factory=_default_sender)
     comms_outcome_timeout_seconds: float = 120.0
+    comms_retry_hours: float = Field(default=6.0, gt=0)
+    """How long after a message was queued its failing deliveries are still retried."""
+    comms_retry_cap_seconds: float = Field(default=600.0, gt=0)
+    """The longest wait between two attempts (the backoff's cap)."""
     statuspage_host: str = "127.0.0.1"
     statuspage_port: int = 8090
     statuspage_tls_cert: Path | None = None
@@ -97,7 +101,11 @@ class CommsSettings(BaseSettings):
         return {user.strip(): email.strip() for user, email in pairs}
 
     def retry(self) -> RetryPolicy:
-        return RetryPolicy(outcome_timeout=timedelta(seconds=self.comms_outcome_timeout_seconds))
+        return RetryPolicy(
+            outcome_timeout=timedelta(seconds=self.comms_outcome_timeout_seconds),
+            give_up_after=timedelta(hours=self.comms_retry_hours),
+            cap=timedelta(seconds=self.comms_retry_cap_seconds),
+        )
 
     def _file(self) -> dict[str, Any]:
         if self.comms_channels_file is None or not self.comms_channels_file.exists():
