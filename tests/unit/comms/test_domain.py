@@ -313,6 +313,64 @@ def test_a_late_outcome_of_an_expired_attempt_is_ignored() -> None:
     assert decide_dsp(late, state) == []
 
 
+def _fail_temporarily(
+    policy: dsp.RetryPolicy, state: dsp.Dispatch, at: datetime, times: int
+) -> tuple[dsp.Dispatch, datetime]:
+    decide, evolve = dsp.make_decide(policy), dsp.make_evolve(policy)
+    for n in range(1, times + 1):
+        for event in decide(dsp.AttemptDue(at=at, sender="w", sender_instance="i1"), state):
+            state = evolve(state, event)
+        failed = dsp.Outcome(target_id="a", attempt=n, delivered=False, reason="503")
+        for event in decide(dsp.RecordOutcomes(at=at, outcomes=(failed,)), state):
+            state = evolve(state, event)
+        due = state.targets["a"].due_at
+        assert due is not None
+        at = due
+    return state, at
+
+
+def test_a_crash_after_a_long_outage_is_still_resent_the_give_up_is_in_the_event() -> None:
+    # Six temporary failures (a ten-minute outage), then the sender dies mid-attempt:
+    # the unknown attempt is the 7th but the first unknown one, so it goes again.
+    policy = dsp.RetryPolicy()
+    decide, evolve = dsp.make_decide(policy), dsp.make_evolve(policy)
+    state, at = _fail_temporarily(policy, queued("a"), T0, 6)
+    for event in decide(dsp.AttemptDue(at=at, sender="w", sender_instance="dead"), state):
+        state = evolve(state, event)
+    (unconfirmed,) = decide(dsp.ExpireAttempts(at=at, current_instances={"w": "alive"}), state)
+    assert isinstance(unconfirmed, dsp.DeliveriesUnconfirmed)
+    assert unconfirmed.given_up == ()
+    after = evolve(state, unconfirmed)
+    assert (after.targets["a"].status, after.targets["a"].repeat_of) == (
+        dsp.TargetStatus.PENDING,
+        7,
+    )
+    # An event recorded before `given_up` existed replays as it was decided then (it
+    # gave up at attempt 5), whatever today's policy says.
+    legacy = unconfirmed.model_copy(update={"given_up": None})
+    assert evolve(state, legacy).targets["a"].status is dsp.TargetStatus.FAILED
+
+
+def test_unknown_outcomes_in_a_row_are_bounded_known_failures_are_not_counted() -> None:
+    policy = dsp.RetryPolicy(max_unknown=3)
+    decide, evolve = dsp.make_decide(policy), dsp.make_evolve(policy)
+    state, at = _fail_temporarily(policy, queued("a"), T0, 4)
+    for n in (5, 6, 7):
+        for event in decide(dsp.AttemptDue(at=at, sender="w", sender_instance="i1"), state):
+            state = evolve(state, event)
+        unknown = dsp.Outcome(target_id="a", attempt=n, delivered=False, unknown=True)
+        for event in decide(dsp.RecordOutcomes(at=at, outcomes=(unknown,)), state):
+            state = evolve(state, event)
+        target = state.targets["a"]
+        assert target.repeat_of == 5
+        if n < 7:
+            assert target.status is dsp.TargetStatus.PENDING
+            assert target.due_at is not None
+            at = target.due_at
+    assert state.targets["a"].status is dsp.TargetStatus.FAILED
+    assert state.targets["a"].reason.startswith("outcome unknown")
+
+
 # ------------------------------------------------------------------ status page
 
 

@@ -94,9 +94,12 @@ class RetryPolicy:
     queued: a destination down for an afternoon still gets the update when it is back
     (at most `cap` late). The horizon, not a count, ends the retries; `max_attempts` is
     a backstop (also for attempts whose outcome stays unknown: a poison message must
-    not loop for ever). The defaults make about 40 attempts in 6 hours."""
+    not loop for ever). The defaults make about 40 attempts in 6 hours. An attempt whose
+    outcome is unknown is repeated (labelled) until `max_unknown` attempts have been made
+    since the first unknown one, horizon or not: it was due when it was tried."""
 
     max_attempts: int = 60
+    max_unknown: int = 5
     base: timedelta = timedelta(seconds=10)
     factor: int = 3
     cap: timedelta = timedelta(minutes=10)
@@ -111,6 +114,11 @@ class RetryPolicy:
                 break
             delay *= self.factor
         return min(delay, self.cap)
+
+    def gives_up_unknown(self, attempt: int, first_unknown: int | None) -> bool:
+        """Whether attempt `attempt`, whose outcome is unknown, is the last one."""
+        since = attempt - (first_unknown or attempt) + 1
+        return since >= self.max_unknown or attempt >= self.max_attempts
 
     def retry_at(self, attempt: int, now: datetime, queued_at: datetime) -> datetime | None:
         """When attempt `attempt + 1` goes, or None when the target is given up."""
@@ -164,6 +172,13 @@ class DeliveriesUnconfirmed(DomainEvent):
     attempts: tuple[Attempt, ...]
     reason: str
     detected_at: datetime
+    given_up: tuple[str, ...] | None = None
+    """Targets not sent again (too many unknown outcomes), decided when recorded, so a
+    replay never depends on today's policy. None in events recorded before the field
+    existed: those gave up at attempt LEGACY_MAX_ATTEMPTS, the only policy then."""
+
+
+LEGACY_MAX_ATTEMPTS = 5
 
 
 # ---------------------------------------------------------------------- commands
@@ -311,7 +326,11 @@ def _evolve(state: Dispatch, event: DomainEvent, policy: RetryPolicy) -> Dispatc
             if unknown is None or unknown.status is not TargetStatus.IN_FLIGHT:
                 continue
             current = unknown
-            if current.attempts >= policy.max_attempts:
+            if event.given_up is None:
+                give_up = current.attempts >= LEGACY_MAX_ATTEMPTS
+            else:
+                give_up = a.target_id in event.given_up
+            if give_up:
                 targets[a.target_id] = replace(
                     current, status=TargetStatus.FAILED, reason=f"outcome unknown: {event.reason}"
                 )
@@ -399,7 +418,10 @@ def _decide(command: DispatchCommand, state: Dispatch, policy: RetryPolicy) -> l
                 raise InvalidCommandError(
                     "outcomes", "an unknown outcome is not delivered or failed"
                 )
-            if not o.delivered and not o.permanent:
+            if o.unknown:
+                if not policy.gives_up_unknown(o.attempt, current.repeat_of):
+                    retry_at = command.at + policy.delay(o.attempt)
+            elif not o.delivered and not o.permanent:
                 assert state.queued is not None
                 retry_at = policy.retry_at(o.attempt, command.at, state.queued.queued_at)
             outcomes.append(o.model_copy(update={"retry_at": retry_at}))
@@ -408,6 +430,7 @@ def _decide(command: DispatchCommand, state: Dispatch, policy: RetryPolicy) -> l
         return [DeliveryOutcomesRecorded(outcomes=tuple(outcomes), recorded_at=command.at)]
     if isinstance(command, ExpireAttempts):
         expired: list[Attempt] = []
+        given_up: list[str] = []
         reasons: set[str] = set()
         for target_id, target in state.targets.items():
             if target.status is not TargetStatus.IN_FLIGHT:
@@ -421,11 +444,16 @@ def _decide(command: DispatchCommand, state: Dispatch, policy: RetryPolicy) -> l
             if replaced or late:
                 reasons.add("sender replaced" if replaced else "no outcome by the deadline")
                 expired.append(Attempt(target_id=target_id, attempt=target.attempts))
+                if policy.gives_up_unknown(target.attempts, target.repeat_of):
+                    given_up.append(target_id)
         if not expired:
             return []
         return [
             DeliveriesUnconfirmed(
-                attempts=tuple(expired), reason=", ".join(sorted(reasons)), detected_at=command.at
+                attempts=tuple(expired),
+                reason=", ".join(sorted(reasons)),
+                detected_at=command.at,
+                given_up=tuple(given_up),
             )
         ]
     raise TypeError(f"unknown command {type(command).__name__}")  # pragma: no cover
