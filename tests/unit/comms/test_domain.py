@@ -351,22 +351,31 @@ def test_a_crash_after_a_long_outage_is_still_resent_the_give_up_is_in_the_event
     assert evolve(state, legacy).targets["a"].status is dsp.TargetStatus.FAILED
 
 
-def test_unknown_outcomes_in_a_row_are_bounded_known_failures_are_not_counted() -> None:
+def test_unknown_outcomes_are_bounded_known_failures_between_them_are_not_counted() -> None:
     policy = dsp.RetryPolicy(max_unknown=3)
     decide, evolve = dsp.make_decide(policy), dsp.make_evolve(policy)
-    state, at = _fail_temporarily(policy, queued("a"), T0, 4)
-    for n in (5, 6, 7):
+    state, at = _fail_temporarily(policy, queued("a"), T0, 2)
+    # attempts 3..9: unknown, then five known failures (an outage), then unknown twice
+    script = ["unknown", "503", "503", "503", "503", "503", "unknown", "unknown"]
+    for n, outcome in enumerate(script, start=3):
         for event in decide(dsp.AttemptDue(at=at, sender="w", sender_instance="i1"), state):
             state = evolve(state, event)
-        unknown = dsp.Outcome(target_id="a", attempt=n, delivered=False, unknown=True)
-        for event in decide(dsp.RecordOutcomes(at=at, outcomes=(unknown,)), state):
+        report = dsp.Outcome(
+            target_id="a",
+            attempt=n,
+            delivered=False,
+            reason=outcome,
+            unknown=outcome == "unknown",
+        )
+        for event in decide(dsp.RecordOutcomes(at=at, outcomes=(report,)), state):
             state = evolve(state, event)
         target = state.targets["a"]
-        assert target.repeat_of == 5
-        if n < 7:
-            assert target.status is dsp.TargetStatus.PENDING
+        assert target.repeat_of == 3
+        if n < 10:
+            assert target.status is dsp.TargetStatus.PENDING, (n, target)
             assert target.due_at is not None
             at = target.due_at
+    assert state.targets["a"].unknown == 3
     assert state.targets["a"].status is dsp.TargetStatus.FAILED
     assert state.targets["a"].reason.startswith("outcome unknown")
 

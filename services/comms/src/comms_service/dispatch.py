@@ -95,8 +95,8 @@ class RetryPolicy:
     (at most `cap` late). The horizon, not a count, ends the retries; `max_attempts` is
     a backstop (also for attempts whose outcome stays unknown: a poison message must
     not loop for ever). The defaults make about 40 attempts in 6 hours. An attempt whose
-    outcome is unknown is repeated (labelled) until `max_unknown` attempts have been made
-    since the first unknown one, horizon or not: it was due when it was tried."""
+    outcome is unknown is repeated (labelled) until `max_unknown` attempts of the target
+    had an unknown outcome, horizon or not: it was due when it was tried."""
 
     max_attempts: int = 60
     max_unknown: int = 5
@@ -115,10 +115,10 @@ class RetryPolicy:
             delay *= self.factor
         return min(delay, self.cap)
 
-    def gives_up_unknown(self, attempt: int, first_unknown: int | None) -> bool:
-        """Whether attempt `attempt`, whose outcome is unknown, is the last one."""
-        since = attempt - (first_unknown or attempt) + 1
-        return since >= self.max_unknown or attempt >= self.max_attempts
+    def gives_up_unknown(self, attempt: int, unknown_before: int) -> bool:
+        """Whether attempt `attempt`, whose outcome is unknown, is the last one, given
+        how many earlier attempts of the target had an unknown outcome."""
+        return unknown_before + 1 >= self.max_unknown or attempt >= self.max_attempts
 
     def retry_at(self, attempt: int, now: datetime, queued_at: datetime) -> datetime | None:
         """When attempt `attempt + 1` goes, or None when the target is given up."""
@@ -233,6 +233,8 @@ class TargetState:
     due_at: datetime | None = None
     repeat_of: int | None = None
     """Set while the next attempt may repeat an earlier one (its outcome is unknown)."""
+    unknown: int = 0
+    """How many attempts had an unknown outcome (bounded by RetryPolicy.max_unknown)."""
     sender: str | None = None
     sender_instance: str | None = None
     outcome_due_by: datetime | None = None
@@ -302,6 +304,7 @@ def _evolve(state: Dispatch, event: DomainEvent, policy: RetryPolicy) -> Dispatc
                     current,
                     reason=f"outcome unknown: {o.reason}",
                     repeat_of=current.repeat_of or o.attempt,
+                    unknown=current.unknown + 1,
                 )
                 if o.retry_at is None:
                     targets[o.target_id] = replace(labelled, status=TargetStatus.FAILED)
@@ -325,7 +328,7 @@ def _evolve(state: Dispatch, event: DomainEvent, policy: RetryPolicy) -> Dispatc
             unknown = targets.get(a.target_id)
             if unknown is None or unknown.status is not TargetStatus.IN_FLIGHT:
                 continue
-            current = unknown
+            current = replace(unknown, unknown=unknown.unknown + 1)
             if event.given_up is None:
                 give_up = current.attempts >= LEGACY_MAX_ATTEMPTS
             else:
@@ -419,7 +422,7 @@ def _decide(command: DispatchCommand, state: Dispatch, policy: RetryPolicy) -> l
                     "outcomes", "an unknown outcome is not delivered or failed"
                 )
             if o.unknown:
-                if not policy.gives_up_unknown(o.attempt, current.repeat_of):
+                if not policy.gives_up_unknown(o.attempt, current.unknown):
                     retry_at = command.at + policy.delay(o.attempt)
             elif not o.delivered and not o.permanent:
                 assert state.queued is not None
@@ -444,7 +447,7 @@ def _decide(command: DispatchCommand, state: Dispatch, policy: RetryPolicy) -> l
             if replaced or late:
                 reasons.add("sender replaced" if replaced else "no outcome by the deadline")
                 expired.append(Attempt(target_id=target_id, attempt=target.attempts))
-                if policy.gives_up_unknown(target.attempts, target.repeat_of):
+                if policy.gives_up_unknown(target.attempts, target.unknown):
                     given_up.append(target_id)
         if not expired:
             return []
