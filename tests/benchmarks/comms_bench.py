@@ -395,17 +395,10 @@ def fan_out(*, quick: bool, senders: int = 16) -> dict[str, Any]:
                     if not sends:
                         break
                     outcomes = list(pool.map(courier.send, sends))
-                    by_dispatch: dict[uuid.UUID, list[tuple[str, int, bool, str, bool, bool]]] = {}
+                    by_dispatch: dict[uuid.UUID, list[tuple[str, int, Any]]] = {}
                     for s, o in zip(sends, outcomes, strict=True):
                         by_dispatch.setdefault(s.dispatch_id, []).append(
-                            (
-                                s.target.target_id,
-                                s.attempt,
-                                o.delivered,
-                                o.reason,
-                                o.permanent,
-                                o.unknown,
-                            )
+                            (s.target.target_id, s.attempt, o)
                         )
                     for dispatch_id, batch in by_dispatch.items():
                         app.record_outcomes(dispatch_id, batch)

@@ -131,19 +131,7 @@ def _route_to(app: CommsApplication, receiver: HttpReceiver) -> None:
 
 
 def _report(app: CommsApplication, send: Send, outcome: DeliveryOutcome) -> None:
-    app.record_outcomes(
-        send.dispatch_id,
-        [
-            (
-                send.target.target_id,
-                send.attempt,
-                outcome.delivered,
-                outcome.reason,
-                outcome.permanent,
-                outcome.unknown,
-            )
-        ],
-    )
+    app.record_outcomes(send.dispatch_id, [(send.target.target_id, send.attempt, outcome)])
 
 
 def test_an_unanswered_webhook_or_slack_post_is_resent_labelled_with_the_first_key(

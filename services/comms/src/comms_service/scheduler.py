@@ -27,6 +27,7 @@ from comms_service.common import derived_id
 from comms_service.model import CommsModel
 from comms_service.outbox import Outbox
 from comms_service.runtime import Runtime
+from notify import DeliveryOutcome
 
 MAX_TICK_PASSES = 100
 MAINTENANCE_NOTICE = timedelta(hours=1)
@@ -54,6 +55,35 @@ class Send:
     """The stream whose event asked for this message (a status incident for notices)."""
     data: dict[str, str] | None = None
     """Structured facts for machine receivers (a component update's statuses)."""
+
+
+OutcomeReport = (
+    tuple[str, int, DeliveryOutcome]
+    | tuple[str, int, bool, str, bool]
+    | tuple[str, int, bool, str, bool, bool]
+)
+
+
+def _outcome(report: OutcomeReport) -> dsp.Outcome:
+    if len(report) == 3:
+        target_id, attempt, outcome = report
+        return dsp.Outcome(
+            target_id=target_id,
+            attempt=attempt,
+            delivered=outcome.delivered,
+            reason=outcome.reason[:500],
+            permanent=outcome.permanent,
+            unknown=outcome.unknown,
+        )
+    target_id, attempt, delivered, reason, permanent, *rest = report
+    return dsp.Outcome(
+        target_id=target_id,
+        attempt=attempt,
+        delivered=delivered,
+        reason=reason[:500],
+        permanent=permanent,
+        unknown=bool(rest and rest[0]),
+    )
 
 
 class Scheduler:
@@ -274,27 +304,13 @@ class Scheduler:
         return out
 
     def record_outcomes(
-        self,
-        dispatch_id: uuid.UUID,
-        outcomes: Sequence[
-            tuple[str, int, bool, str, bool] | tuple[str, int, bool, str, bool, bool]
-        ],
+        self, dispatch_id: uuid.UUID, outcomes: Sequence[OutcomeReport]
     ) -> CommandResult[Any]:
-        """(target_id, attempt, delivered, reason, permanent[, unknown]) for each send made;
-        `unknown` (notify's DeliveryOutcome.unknown): handed over, no answer."""
+        """For each send made: (target_id, attempt, notify's DeliveryOutcome), which
+        cannot drop an unknown outcome, or the older flat (target_id, attempt,
+        delivered, reason, permanent[, unknown])."""
         command = dsp.RecordOutcomes(
-            at=self.runtime.clock(),
-            outcomes=tuple(
-                dsp.Outcome(
-                    target_id=t,
-                    attempt=a,
-                    delivered=d,
-                    reason=r[:500],
-                    permanent=p,
-                    unknown=bool(rest and rest[0]),
-                )
-                for t, a, d, r, p, *rest in outcomes
-            ),
+            at=self.runtime.clock(), outcomes=tuple(_outcome(o) for o in outcomes)
         )
         return self.runtime.run(
             dsp.STREAM_CATEGORY, dsp.stream_for(dispatch_id), command, actor=self.runtime.actor

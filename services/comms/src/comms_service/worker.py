@@ -201,17 +201,7 @@ class Communicator:
             with self.lock:
                 self.app.record_outcomes(
                     batch[0].dispatch_id,
-                    [
-                        (
-                            s.target.target_id,
-                            s.attempt,
-                            o.delivered,
-                            o.reason,
-                            o.permanent,
-                            o.unknown,
-                        )
-                        for s, o in outcomes
-                    ],
+                    [(s.target.target_id, s.attempt, o) for s, o in outcomes],
                 )
         except Exception:
             # Nothing is lost: attempts without an outcome are resent, labelled.
