@@ -36,6 +36,7 @@ def api(app: CommsApplication, tmp_path: Path) -> Iterator[dict[str, Any]]:
     tokens = {
         "admin": issue_token(path, "admin", Role.ADMIN),
         "alice": issue_token(path, "alice", Role.RESPONDER),
+        "mallory": issue_token(path, "mallory", Role.RESPONDER),
         "auditor": issue_token(path, "audit", Role.AUDITOR),
     }
     servicer = CommsServicer(app, TokenRegistry(path))
@@ -125,10 +126,8 @@ def test_refusals_name_the_field_and_map_to_status_codes(
     assert error.value.details().startswith("audience:")
     with pytest.raises(grpc.RpcError) as error:
         stub.PostUpdate(
-            pb.PostUpdateRequest(
-                incident="INC-1", audience=pb.AUDIENCE_PUBLIC, message="x", posted_by="mallory"
-            ),
-            metadata=auth(api, "alice"),
+            pb.PostUpdateRequest(incident="INC-1", audience=pb.AUDIENCE_PUBLIC, message="x"),
+            metadata=auth(api, "mallory"),  # a responder, but not alice (the commander)
         )
     assert error.value.code() is grpc.StatusCode.FAILED_PRECONDITION
     with pytest.raises(grpc.RpcError) as error:
@@ -139,6 +138,50 @@ def test_refusals_name_the_field_and_map_to_status_codes(
     with pytest.raises(grpc.RpcError) as error:
         stub.GetReport(pb.GetReportRequest())
     assert error.value.code() is grpc.StatusCode.UNAUTHENTICATED
+
+
+def test_an_update_is_written_by_the_caller_and_only_an_admin_posts_on_behalf(
+    api: dict[str, Any], app: CommsApplication
+) -> None:
+    declare(app)  # alice commands INC-1
+    stub = api["stub"]
+    head = app.store.head_position()
+    with pytest.raises(grpc.RpcError) as error:
+        stub.PostUpdate(
+            pb.PostUpdateRequest(
+                incident="INC-1", audience=pb.AUDIENCE_PUBLIC, message="x", posted_by="alice"
+            ),
+            metadata=auth(api, "mallory"),
+        )
+    assert error.value.code() is grpc.StatusCode.PERMISSION_DENIED
+    assert error.value.details().startswith("posted_by:")
+    assert app.store.head_position() == head
+    stub.PostUpdate(
+        pb.PostUpdateRequest(
+            incident="INC-1", audience=pb.AUDIENCE_PUBLIC, message="by alice", posted_by="alice"
+        ),
+        metadata=auth(api, "alice"),
+    )
+    stub.PostUpdate(
+        pb.PostUpdateRequest(
+            incident="INC-1", audience=pb.AUDIENCE_PUBLIC, message="for alice", posted_by="alice"
+        ),
+        metadata=auth(api, "admin"),
+    )
+    posted = [e for e in app.store.read_all() if e.type == "StakeholderUpdatePosted"]
+    assert [(e.data["posted_by"], e.data.get("entered_by"), e.metadata.actor) for e in posted] == [
+        ("alice", None, "alice"),
+        ("alice", "admin", "admin"),
+    ]
+    # On behalf of someone who may not write updates: the author rule still applies.
+    with pytest.raises(grpc.RpcError) as error:
+        stub.PostUpdate(
+            pb.PostUpdateRequest(
+                incident="INC-1", audience=pb.AUDIENCE_PUBLIC, message="x", posted_by="mallory"
+            ),
+            metadata=auth(api, "admin"),
+        )
+    assert error.value.code() is grpc.StatusCode.FAILED_PRECONDITION
 
 
 def test_the_status_page_is_run_from_the_cli(api: dict[str, Any], app: CommsApplication) -> None:

@@ -147,6 +147,24 @@ def test_only_the_commander_or_the_comms_lead_writes_updates() -> None:
     assert decide_room(post(T0, by="carol"), rm.evolve(state, lead))
 
 
+def test_any_writer_may_post_until_a_commander_is_assigned_then_only_the_commander() -> None:
+    state = given(*decide_room(track(commander=None), rm.INITIAL))
+    posted = decide_room(post(T0, by="bob"), state)[0]
+    assert isinstance(posted, rm.StakeholderUpdatePosted)
+    assert posted.posted_by == "bob"
+    assigned = rm.WarRoomPosted(
+        message_id=uuid.uuid4(),
+        change="commander",
+        text="Incident commander: alice",
+        commander="alice",
+        posted_at=T0,
+    )
+    state = rm.evolve(state, assigned)
+    with pytest.raises(PreconditionFailedError):
+        decide_room(post(T0, by="bob"), state)
+    assert decide_room(post(T0, by="alice"), state)
+
+
 def test_the_reminder_fires_once_before_the_promise_falls_due() -> None:
     events = tracked()
     state = given(*events)

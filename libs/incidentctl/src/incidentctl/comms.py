@@ -109,7 +109,12 @@ def update(
     status: Annotated[
         str, typer.Option(help="investigating, identified, monitoring, resolved")
     ] = "investigating",
-    by: Annotated[str, typer.Option("--by", help="the commander or comms lead writing it")] = "",
+    by: Annotated[
+        str,
+        typer.Option(
+            "--by", help="admin only: post on behalf of this commander or comms lead (default: you)"
+        ),
+    ] = "",
     template: Annotated[str, typer.Option(help="a template name or jinja2 source")] = "",
     preview: Annotated[bool, typer.Option("--preview", help="render only; post nothing")] = False,
     server: Server = DEFAULT_COMMS_SERVER,

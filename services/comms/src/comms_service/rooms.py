@@ -267,10 +267,14 @@ class Rooms:
         status: str = "investigating",
         template: str | None = None,
         privileged: bool = False,
+        entered_by: str | None = None,
         key: str | None = None,
     ) -> CommandResult[Any]:
         """A stakeholder update: rendered, recorded with its promise, then delivered
-        to every stakeholder destination exactly once (by the scheduler)."""
+        to every stakeholder destination exactly once (by the scheduler).
+
+        `posted_by` is the author; `entered_by` an admin posting on their behalf (the
+        events' actor then). Who may be either is the API's check (api.PostUpdate)."""
         incident_id = self.find_incident(incident)
         state = self.room(incident_id)
         at = self.runtime.clock()
@@ -285,9 +289,14 @@ class Rooms:
             template=template or audience,
             posted_by=posted_by,
             privileged=privileged,
+            entered_by=entered_by,
         )
         result = self.runtime.run(
-            rm.STREAM_CATEGORY, rm.stream_for(incident_id), command, actor=posted_by, key=key
+            rm.STREAM_CATEGORY,
+            rm.stream_for(incident_id),
+            command,
+            actor=entered_by or posted_by,
+            key=key,
         )
         self.scheduler.mirror_public_updates()
         self.outbox.queue_requested()
