@@ -26,6 +26,7 @@ from comms_service.common import MAX_BODY, Severity, build, derived_id
 from comms_service.outbox import Outbox
 from comms_service.runtime import Runtime
 from comms_service.scheduler import Scheduler
+from comms_service.views import View
 from contracts.domain import InvalidCommandError, NotFoundError
 
 
@@ -204,7 +205,8 @@ class Rooms:
         incident_id = self.find_incident(incident)
         state = self.room(incident_id)
         preview = self._render(state, audience, message, status, template, self.runtime.clock())
-        statuses = [c.status.value for c in self.runtime.page().components.values()]
+        view = View(self.runtime.model, public=False, now=self.runtime.clock())
+        statuses = [view.component_status(c).value for c in self.runtime.page().components]
         warnings = check_update(
             preview.body, audience=audience, status=status, component_statuses=statuses
         )
