@@ -170,22 +170,38 @@ class Outbox:
         if request.purpose is dsp.Purpose.CONFIRM_SUBSCRIPTION:
             state: sub.Subscriber = self.runtime.model.state(request.stream)[0]
             assert state.subscriber_id is not None
+            change = request.event_type == "SubscriptionChangeRequested"
             token = self.links.confirm_token(
-                request.stream, datetime.fromisoformat(request.data["requested_at"])
+                request.stream, datetime.fromisoformat(request.data["requested_at"]), change=change
             )
             link = (
                 f"{self.links.page_url}/subscriptions/{state.subscriber_id}/confirm?token={token}"
             )
+            wanted = list(request.data.get("component_ids") or [])
             return dsp.QueueDispatch(
                 at=at,
                 dispatch_id=request.dispatch_id,
                 purpose=request.purpose.value,
                 reference=page.name,
-                subject=f"Confirm your subscription to {page.name}",
+                subject=(
+                    f"Confirm the change to your subscription to {page.name}"
+                    if change
+                    else f"Confirm your subscription to {page.name}"
+                ),
                 body=(
-                    f"Someone (we hope you) asked to receive {page.name} notifications at "
-                    f"{state.address}. Confirm with this link: {link}\n\n"
-                    "If it was not you, ignore this message: nothing will be sent."
+                    (
+                        f"Someone (we hope you) asked to change which {page.name} components "
+                        f"{state.address} follows, to: {', '.join(wanted) or 'all'}. "
+                        f"Confirm with this link: {link}\n\n"
+                        "If it was not you, ignore this message: your subscription stays "
+                        "as it is."
+                    )
+                    if change
+                    else (
+                        f"Someone (we hope you) asked to receive {page.name} notifications at "
+                        f"{state.address}. Confirm with this link: {link}\n\n"
+                        "If it was not you, ignore this message: nothing will be sent."
+                    )
                 ),
                 targets=(
                     dsp.Target(

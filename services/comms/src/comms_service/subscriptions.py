@@ -36,9 +36,12 @@ class SubscriberLinks:
     secret: bytes
     page_url: str
 
-    def confirm_token(self, stream: str, at: datetime) -> str:
+    def confirm_token(self, stream: str, at: datetime, *, change: bool = False) -> str:
+        """The secret in a confirmation link; a change of a confirmed subscription gets
+        its own kind, so no earlier link can ever confirm it."""
+        kind = "confirm-change" if change else "confirm"
         return hmac.new(
-            self.secret, f"confirm|{stream}|{at.isoformat()}".encode(), hashlib.sha256
+            self.secret, f"{kind}|{stream}|{at.isoformat()}".encode(), hashlib.sha256
         ).hexdigest()
 
     def unsubscribe_signature(self, subscriber_id: uuid.UUID) -> str:
@@ -69,13 +72,17 @@ class Subscriptions:
         sub_id = sub.subscriber_id(sub.SubscriberKind.EMAIL, email)
         stream = sub.stream_for(sub_id)
         at = self.runtime.clock()
+        current: sub.Subscriber = self.runtime.model.state(stream)[0]
         command = build(
             sub.RequestSubscription,
             at=at,
             kind="email",
             address=email,
             component_ids=tuple(component_ids),
-            confirm_token=self.links.confirm_token(stream, at),
+            # A confirmed subscriber stays so: the decider records a change to confirm.
+            confirm_token=self.links.confirm_token(
+                stream, at, change=current.status is sub.Status.CONFIRMED
+            ),
         )
         result = self.runtime.run(sub.STREAM_CATEGORY, stream, command, actor="public")
         self.outbox.queue_requested()
