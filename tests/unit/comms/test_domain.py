@@ -76,6 +76,29 @@ def test_the_stakeholder_channel_is_never_the_war_room() -> None:
 
 
 @pytest.mark.parametrize(
+    ("war", "stakeholder"),
+    [
+        (("email", "team@example.com"), ("email", "Team@Example.COM")),
+        (("slack", "https://chat.example.com/war"), ("slack", "HTTPS://Chat.Example.com/war/")),
+        (("webhook", "https://hooks.example.com/x/"), ("slack", "https://hooks.example.com/x")),
+    ],
+)
+def test_the_same_destination_spelled_differently_is_still_the_war_room(
+    war: tuple[str, str], stakeholder: tuple[str, str]
+) -> None:
+    war_spec = rm.DestinationSpec(channel_id="war", kind=war[0], address=war[1])  # type: ignore[arg-type]
+    stake_spec = rm.DestinationSpec(channel_id="stake", kind=stakeholder[0], address=stakeholder[1])  # type: ignore[arg-type]
+    with pytest.raises(InvalidCommandError) as error:
+        decide_room(track(war_room=(war_spec,), stakeholder=(stake_spec,)), rm.INITIAL)
+    assert error.value.field == "stakeholder"
+
+
+def test_a_different_path_is_a_different_destination() -> None:
+    other = rm.DestinationSpec(channel_id="stake", kind="slack", address=WAR.address + "/execs")
+    assert decide_room(track(stakeholder=(other,)), rm.INITIAL)
+
+
+@pytest.mark.parametrize(
     ("kind", "address", "field"),
     [
         ("email", "not-an-address", "war_room[0].address"),

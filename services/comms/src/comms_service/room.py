@@ -26,6 +26,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field
 
@@ -353,6 +354,19 @@ def _check_destination(role: Role, spec: DestinationSpec, index: int) -> None:
         check_url(f"{role.value}[{index}].link", spec.link)
 
 
+def _comparable(spec: DestinationSpec) -> str:
+    """The destination as delivery sees it: an email address in any case, a URL whose
+    scheme and host differ only in case or whose path differs only by a trailing slash,
+    are the same place."""
+    address = spec.address.strip()
+    if spec.kind is ChannelKind.EMAIL:
+        return address.lower()
+    parts = urlsplit(address)
+    return urlunsplit(
+        (parts.scheme.lower(), parts.netloc.lower(), parts.path.rstrip("/"), parts.query, "")
+    )
+
+
 def _promise(
     state: Room, policy: CadencePolicy, severity: Severity, at: datetime, reason: str
 ) -> list[DomainEvent]:
@@ -393,7 +407,9 @@ def _decide(command: RoomCommand, state: Room, policy: CadencePolicy) -> list[Do
         ):
             for index, spec in enumerate(specs):
                 _check_destination(role, spec, index)
-        shared = {s.address for s in command.war_room} & {s.address for s in command.stakeholder}
+        shared = {_comparable(s) for s in command.war_room} & {
+            _comparable(s) for s in command.stakeholder
+        }
         if shared:
             raise InvalidCommandError(
                 "stakeholder",
