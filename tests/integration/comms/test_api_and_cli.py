@@ -184,6 +184,20 @@ def test_an_update_is_written_by_the_caller_and_only_an_admin_posts_on_behalf(
     assert error.value.code() is grpc.StatusCode.FAILED_PRECONDITION
 
 
+def test_the_update_templates_are_listed_from_the_cli(
+    api: dict[str, Any], app: CommsApplication
+) -> None:
+    listed = cli(api, "comms", "templates", "--json", who="auditor")
+    assert listed.exit_code == 0, listed.output
+    assert [t["name"] for t in json.loads(listed.output)] == ["executive", "internal", "public"]
+    public = cli(api, "comms", "templates", "public")
+    assert public.exit_code == 0, public.output
+    assert "We will post another update by {{ next_update_by }}" in public.output
+    unknown = cli(api, "comms", "templates", "board")
+    assert unknown.exit_code == 1
+    assert "template: no template 'board'" in unknown.output
+
+
 def test_the_status_page_is_run_from_the_cli(api: dict[str, Any], app: CommsApplication) -> None:
     assert (
         cli(api, "comms", "component", "add", "api", "API", "--group", "web", who="admin").exit_code

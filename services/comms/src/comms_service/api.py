@@ -6,7 +6,8 @@ result. No scheduler here: the worker ticks; this process records and answers. R
 without eventlet (stock grpcio).
 
 Settings: FIREWATCH_STORE_URL, FIREWATCH_TOKENS_FILE, FIREWATCH_COMMS_API_HOST/_PORT
-(default 127.0.0.1:50055), FIREWATCH_COMMS_SECRET, FIREWATCH_STATUSPAGE_URL.
+(default 127.0.0.1:50055), FIREWATCH_COMMS_SECRET, FIREWATCH_STATUSPAGE_URL,
+FIREWATCH_COMMS_TEMPLATES_FILE (settings.py).
 """
 
 from __future__ import annotations
@@ -462,6 +463,7 @@ def serve(settings: CommsApiSettings | None = None) -> None:  # pragma: no cover
         secret=comms.secret(),
         page_url=comms.page_url,
         contacts=comms.contacts(),
+        templates=comms.templates(),
     )
     servicer = CommsServicer(app, TokenRegistry(settings.tokens_file))
     register: list[Callable[[grpc.Server], None]] = [

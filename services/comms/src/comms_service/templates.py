@@ -43,6 +43,20 @@ DEFAULT_TEMPLATES: dict[Audience, str] = {
     ),
 }
 
+SAMPLE_VARIABLES: dict[str, object] = {
+    "reference": "INC-1",
+    "title": "Checkout returns 5xx",
+    "severity": "P1",
+    "status": "investigating",
+    "commander": "alice",
+    "comms_lead": None,
+    "message": "We are investigating.",
+    "next_update_by": "10:30 UTC",
+}
+"""Every variable an update template is rendered with, and an example value: a
+deployment's templates are rendered with these at start, so a misspelt variable stops
+the process instead of the first update."""
+
 _ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
 
 

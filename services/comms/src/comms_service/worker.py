@@ -104,7 +104,7 @@ def incident_id_of(event: RecordedEvent) -> uuid.UUID:
 
 
 def _runbook_step(event: RecordedEvent) -> str:
-    """"<runbook> <step>": StepMarked names both; an action run's stream is
+    """ "<runbook> <step>": StepMarked names both; an action run's stream is
     `rbaction-<runbook>:<step>`."""
     d = event.data
     if d.get("runbook_id") and d.get("step_id"):
@@ -274,6 +274,7 @@ class CommunicatorProvider(DependencyProvider):  # type: ignore[misc]
             page_url=settings.page_url,
             sender=settings.comms_sender,
             contacts=settings.contacts(),
+            templates=settings.templates(),
         )
         app.start_sender()
         log.info("comms: sending as %s (instance %s)", app.sender, app.instance)
