@@ -324,3 +324,43 @@ def test_subscribers_are_managed_from_the_cli(api: dict[str, Any], app: CommsApp
     assert refused.exit_code == 1
     assert "url:" in refused.output
     assert cli(api, "comms", "subscriber", "list").exit_code == 1  # a responder may not
+
+
+def test_an_admin_removes_a_subscriber_from_the_cli_and_it_is_told_nothing_more(
+    api: dict[str, Any], app: CommsApplication
+) -> None:
+    app.add_component("api", "API", by="admin")
+    hook = app.add_webhook_subscriber("https://hooks.example.com/s", by="admin")
+    hook_id = str(hook.state.subscriber_id)
+    refused = cli(api, "comms", "subscriber", "remove", hook_id)  # a responder may not
+    assert refused.exit_code == 1
+    head = app.store.head_position()
+    unknown = cli(api, "comms", "subscriber", "remove", "nobody@example.com", who="admin")
+    assert unknown.exit_code == 1
+    assert "subscriber: no subscriber 'nobody@example.com'" in unknown.output
+    assert app.store.head_position() == head
+    removed = cli(
+        api,
+        "comms",
+        "subscriber",
+        "remove",
+        "HTTPS://hooks.example.com/s",
+        "--reason",
+        "endpoint gone",
+        who="admin",
+    )
+    assert removed.exit_code == 0, removed.output
+    assert f"subscriber {hook_id} removed" in removed.output
+    again = cli(api, "comms", "subscriber", "remove", hook_id, who="admin")
+    assert "was already removed" in again.output
+    events = [e for e in app.store.read_all() if e.type == "SubscriberRemoved"]
+    assert [(e.data["removed_by"], e.data["reason"], e.metadata.actor) for e in events] == [
+        ("admin", "endpoint gone", "admin")
+    ]
+    listed = json.loads(cli(api, "comms", "subscriber", "list", "--json", who="admin").output)
+    assert [s["status"] for s in listed] == ["removed"]
+    status_id = app.draft_status_incident(
+        name="API errors", body="Investigating", by="alice", component_ids=["api"]
+    ).state.drafted.status_incident_id
+    app.publish(status_id, by="alice")
+    assert [s for s in app.tick() if s.purpose == "subscriber_notice"] == []

@@ -562,6 +562,24 @@ def subscriber_add_webhook(
     typer.echo(answer.subscriber_id)
 
 
+@subscriber_app.command("remove")
+def subscriber_remove(
+    ctx: typer.Context,
+    subscriber: Annotated[str, typer.Argument(help="its id, email address or webhook URL")],
+    reason: Annotated[str, typer.Option(help="why (kept in the log)")] = "",
+    server: Server = DEFAULT_COMMS_SERVER,
+) -> None:
+    """Remove a subscriber: no notice reaches it again unless it subscribes anew."""
+    with comms_session(ctx, server) as client:
+        answer = client.call(
+            "RemoveSubscriber",
+            pb.RemoveSubscriberRequest(subscriber=subscriber, reason=reason),
+            pb.RemoveSubscriberResponse,
+        )
+    done = "removed" if answer.removed else "was already removed"
+    render.console().print(f"subscriber {answer.subscriber_id} {done}")
+
+
 @subscriber_app.command("list")
 def subscriber_list(
     ctx: typer.Context, server: Server = DEFAULT_COMMS_SERVER, as_json: JsonOption = False

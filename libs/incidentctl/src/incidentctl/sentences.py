@@ -777,6 +777,9 @@ COMMS: dict[str, Callable[[Fields], str]] = {
         "subscription changed", _series(d.texts("component_ids")) or "all", ": now follows "
     ),
     "Unsubscribed": lambda d: _with("unsubscribed", d.text("via"), " via "),
+    "SubscriberRemoved": lambda d: _with(
+        _with("subscriber removed", d.text("removed_by"), " by "), d.text("reason")
+    ),
 }
 
 

@@ -347,6 +347,17 @@ class CommsServicer(pb_grpc.CommsServiceServicer):
             ]
         )
 
+    @guarded(ADMINS)
+    def RemoveSubscriber(  # noqa: N802
+        self, request: pb.RemoveSubscriberRequest, context: grpc.ServicerContext, who: Principal
+    ) -> pb.RemoveSubscriberResponse:
+        result = self.app.remove_subscriber(request.subscriber, by=who.name, reason=request.reason)
+        return pb.RemoveSubscriberResponse(
+            subscriber_id=str(result.state.subscriber_id),
+            removed=bool(result.events),
+            position=result.position,
+        )
+
 
 # ---------------------------------------------------------------------- answers
 # Module-level so comms_service.rendering shows a replayed stream with exactly these

@@ -88,6 +88,15 @@ class Unsubscribed(DomainEvent):
     unsubscribed_at: datetime
 
 
+@EVENTS.register
+class SubscriberRemoved(DomainEvent):
+    """An admin removed the subscriber: nothing reaches it until it subscribes anew."""
+
+    removed_by: str
+    reason: str
+    removed_at: datetime
+
+
 # ---------------------------------------------------------------------- commands
 
 
@@ -107,7 +116,12 @@ class Unsubscribe(Command):
     via: str = "link"
 
 
-SubscriberCommand = RequestSubscription | ConfirmSubscription | Unsubscribe
+class RemoveSubscriber(Command):
+    removed_by: str = Field(min_length=1, max_length=100)
+    reason: str = Field(default="", max_length=500)
+
+
+SubscriberCommand = RequestSubscription | ConfirmSubscription | Unsubscribe | RemoveSubscriber
 
 
 class Status(enum.StrEnum):
@@ -115,6 +129,7 @@ class Status(enum.StrEnum):
     PENDING = "pending"
     CONFIRMED = "confirmed"
     UNSUBSCRIBED = "unsubscribed"
+    REMOVED = "removed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +185,10 @@ def evolve(state: Subscriber, event: DomainEvent) -> Subscriber:
             )
         case Unsubscribed():
             return replace(state, status=Status.UNSUBSCRIBED)
+        case SubscriberRemoved():
+            return replace(
+                state, status=Status.REMOVED, pending_component_ids=None, pending_token_sha256=None
+            )
     return state
 
 
@@ -223,7 +242,7 @@ def decide(command: SubscriberCommand, state: Subscriber) -> Sequence[DomainEven
                     )
                 ]
             return []  # confirmed already (a link clicked twice)
-        if state.status is Status.UNSUBSCRIBED:
+        if state.status in (Status.UNSUBSCRIBED, Status.REMOVED):
             raise PreconditionFailedError("this subscription was cancelled; subscribe again")
         if state.token_sha256 is None or not hmac.compare_digest(
             state.token_sha256, token_hash(command.token)
@@ -231,7 +250,15 @@ def decide(command: SubscriberCommand, state: Subscriber) -> Sequence[DomainEven
             raise InvalidCommandError("token", "does not confirm this subscription")
         return [SubscriptionConfirmed(confirmed_at=command.at)]
     if isinstance(command, Unsubscribe):
-        if state.status is Status.UNSUBSCRIBED:
+        if state.status in (Status.UNSUBSCRIBED, Status.REMOVED):
             return []
         return [Unsubscribed(via=command.via, unsubscribed_at=command.at)]
+    if isinstance(command, RemoveSubscriber):
+        if state.status is Status.REMOVED:
+            return []
+        return [
+            SubscriberRemoved(
+                removed_by=command.removed_by, reason=command.reason, removed_at=command.at
+            )
+        ]
     raise TypeError(f"unknown command {type(command).__name__}")  # pragma: no cover
