@@ -445,3 +445,24 @@ def test_the_next_status_update_records_the_effective_old_status(app: CommsAppli
         ("operational", "partial_outage"),
         ("partial_outage", "degraded_performance"),
     ]
+
+
+def test_a_promise_that_is_not_due_today_names_its_day(
+    app: CommsApplication, clock: FakeClock
+) -> None:
+    from datetime import UTC, datetime
+
+    clock.set(datetime(2026, 11, 27, 16, 0, tzinfo=UTC))  # Friday 16:00: P3 due Monday
+    declare(app, "P3")
+    preview = app.preview_update("INC-1", audience="public", message="Investigating.")
+    assert preview.body.endswith("We will post another update by Mon 30 Nov 12:00 UTC.")
+    posted = app.post_update(
+        "INC-1", audience="executive", message="Investigating.", posted_by="alice"
+    )
+    assert "Next update by Mon 30 Nov 12:00 UTC." in posted.events[0].body
+    clock.set(datetime(2026, 11, 29, 23, 0, tzinfo=UTC))  # the reminder, on Sunday
+    reminders = [s for s in app.tick() if s.purpose == "reminder"]
+    assert reminders
+    assert {s.subject for s in reminders} == {
+        "Stakeholder update due by Mon 30 Nov 12:00 UTC: INC-1 P3"
+    }

@@ -20,6 +20,7 @@ from comms_service import room as rm
 from comms_service import status_incident as si
 from comms_service import statuspage as sp
 from comms_service import subscriber as sub
+from comms_service import templates as tpl
 from comms_service.common import derived_id
 from comms_service.model import Request, notice_id
 from comms_service.runtime import Runtime
@@ -124,7 +125,8 @@ class Outbox:
                 body = data["body"]
             case dsp.Purpose.REMINDER:
                 targets = war + self._person(state.commander)
-                subject = f"Stakeholder update due by {data['due_by'][11:16]} UTC: {head}"
+                due = tpl.due_text(datetime.fromisoformat(data["due_by"]), request.at)
+                subject = f"Stakeholder update due by {due}: {head}"
                 body = (
                     f"{state.commander or 'Commander'}: the next stakeholder update for "
                     f"{state.reference} is due by {data['due_by']}. Post it with "

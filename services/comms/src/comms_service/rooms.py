@@ -253,7 +253,7 @@ class Rooms:
                 "commander": state.commander,
                 "comms_lead": state.comms_lead,
                 "message": message.strip(),
-                "next_update_by": next_due.strftime("%H:%M UTC") if next_due else "",
+                "next_update_by": tpl.due_text(next_due, at) if next_due else "",
             },
             field="template",
         )
