@@ -327,6 +327,22 @@ def test_public_subscription_is_double_opt_in_and_rate_limited(
     assert client.post(unsubscribe[:-4] + "beef").status_code == 400
 
 
+def test_an_oversized_subscribe_form_is_refused_and_records_nothing(
+    site: dict[str, Any], app: CommsApplication
+) -> None:
+    from comms_service.web import MAX_FORM_BYTES
+
+    head = app.store.head_position()
+    padding = "x" * MAX_FORM_BYTES
+    response = site["client"].post(
+        "/subscribe", data={"email": "bob@example.com", "component": padding}
+    )
+    assert response.status_code == 413
+    assert "too large" in response.get_data(as_text=True)
+    assert app.store.head_position() == head
+    assert app.subscribers() == []
+
+
 def _confirm_path(app: CommsApplication, address: str) -> str:
     mail = next(
         s for s in app.tick() if s.purpose == "confirm_subscription" and s.target.address == address
