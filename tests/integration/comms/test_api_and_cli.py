@@ -36,6 +36,7 @@ def api(app: CommsApplication, tmp_path: Path) -> Iterator[dict[str, Any]]:
     tokens = {
         "admin": issue_token(path, "admin", Role.ADMIN),
         "alice": issue_token(path, "alice", Role.RESPONDER),
+        "mallory": issue_token(path, "mallory", Role.RESPONDER),
         "auditor": issue_token(path, "audit", Role.AUDITOR),
     }
     servicer = CommsServicer(app, TokenRegistry(path))
@@ -125,10 +126,8 @@ def test_refusals_name_the_field_and_map_to_status_codes(
     assert error.value.details().startswith("audience:")
     with pytest.raises(grpc.RpcError) as error:
         stub.PostUpdate(
-            pb.PostUpdateRequest(
-                incident="INC-1", audience=pb.AUDIENCE_PUBLIC, message="x", posted_by="mallory"
-            ),
-            metadata=auth(api, "alice"),
+            pb.PostUpdateRequest(incident="INC-1", audience=pb.AUDIENCE_PUBLIC, message="x"),
+            metadata=auth(api, "mallory"),  # a responder, but not alice (the commander)
         )
     assert error.value.code() is grpc.StatusCode.FAILED_PRECONDITION
     with pytest.raises(grpc.RpcError) as error:
@@ -139,6 +138,64 @@ def test_refusals_name_the_field_and_map_to_status_codes(
     with pytest.raises(grpc.RpcError) as error:
         stub.GetReport(pb.GetReportRequest())
     assert error.value.code() is grpc.StatusCode.UNAUTHENTICATED
+
+
+def test_an_update_is_written_by_the_caller_and_only_an_admin_posts_on_behalf(
+    api: dict[str, Any], app: CommsApplication
+) -> None:
+    declare(app)  # alice commands INC-1
+    stub = api["stub"]
+    head = app.store.head_position()
+    with pytest.raises(grpc.RpcError) as error:
+        stub.PostUpdate(
+            pb.PostUpdateRequest(
+                incident="INC-1", audience=pb.AUDIENCE_PUBLIC, message="x", posted_by="alice"
+            ),
+            metadata=auth(api, "mallory"),
+        )
+    assert error.value.code() is grpc.StatusCode.PERMISSION_DENIED
+    assert error.value.details().startswith("posted_by:")
+    assert app.store.head_position() == head
+    stub.PostUpdate(
+        pb.PostUpdateRequest(
+            incident="INC-1", audience=pb.AUDIENCE_PUBLIC, message="by alice", posted_by="alice"
+        ),
+        metadata=auth(api, "alice"),
+    )
+    stub.PostUpdate(
+        pb.PostUpdateRequest(
+            incident="INC-1", audience=pb.AUDIENCE_PUBLIC, message="for alice", posted_by="alice"
+        ),
+        metadata=auth(api, "admin"),
+    )
+    posted = [e for e in app.store.read_all() if e.type == "StakeholderUpdatePosted"]
+    assert [(e.data["posted_by"], e.data.get("entered_by"), e.metadata.actor) for e in posted] == [
+        ("alice", None, "alice"),
+        ("alice", "admin", "admin"),
+    ]
+    # On behalf of someone who may not write updates: the author rule still applies.
+    with pytest.raises(grpc.RpcError) as error:
+        stub.PostUpdate(
+            pb.PostUpdateRequest(
+                incident="INC-1", audience=pb.AUDIENCE_PUBLIC, message="x", posted_by="mallory"
+            ),
+            metadata=auth(api, "admin"),
+        )
+    assert error.value.code() is grpc.StatusCode.FAILED_PRECONDITION
+
+
+def test_the_update_templates_are_listed_from_the_cli(
+    api: dict[str, Any], app: CommsApplication
+) -> None:
+    listed = cli(api, "comms", "templates", "--json", who="auditor")
+    assert listed.exit_code == 0, listed.output
+    assert [t["name"] for t in json.loads(listed.output)] == ["executive", "internal", "public"]
+    public = cli(api, "comms", "templates", "public")
+    assert public.exit_code == 0, public.output
+    assert "We will post another update by {{ next_update_by }}" in public.output
+    unknown = cli(api, "comms", "templates", "board")
+    assert unknown.exit_code == 1
+    assert "template: no template 'board'" in unknown.output
 
 
 def test_the_status_page_is_run_from_the_cli(api: dict[str, Any], app: CommsApplication) -> None:
@@ -267,3 +324,43 @@ def test_subscribers_are_managed_from_the_cli(api: dict[str, Any], app: CommsApp
     assert refused.exit_code == 1
     assert "url:" in refused.output
     assert cli(api, "comms", "subscriber", "list").exit_code == 1  # a responder may not
+
+
+def test_an_admin_removes_a_subscriber_from_the_cli_and_it_is_told_nothing_more(
+    api: dict[str, Any], app: CommsApplication
+) -> None:
+    app.add_component("api", "API", by="admin")
+    hook = app.add_webhook_subscriber("https://hooks.example.com/s", by="admin")
+    hook_id = str(hook.state.subscriber_id)
+    refused = cli(api, "comms", "subscriber", "remove", hook_id)  # a responder may not
+    assert refused.exit_code == 1
+    head = app.store.head_position()
+    unknown = cli(api, "comms", "subscriber", "remove", "nobody@example.com", who="admin")
+    assert unknown.exit_code == 1
+    assert "subscriber: no subscriber 'nobody@example.com'" in unknown.output
+    assert app.store.head_position() == head
+    removed = cli(
+        api,
+        "comms",
+        "subscriber",
+        "remove",
+        "HTTPS://hooks.example.com/s",
+        "--reason",
+        "endpoint gone",
+        who="admin",
+    )
+    assert removed.exit_code == 0, removed.output
+    assert f"subscriber {hook_id} removed" in removed.output
+    again = cli(api, "comms", "subscriber", "remove", hook_id, who="admin")
+    assert "was already removed" in again.output
+    events = [e for e in app.store.read_all() if e.type == "SubscriberRemoved"]
+    assert [(e.data["removed_by"], e.data["reason"], e.metadata.actor) for e in events] == [
+        ("admin", "endpoint gone", "admin")
+    ]
+    listed = json.loads(cli(api, "comms", "subscriber", "list", "--json", who="admin").output)
+    assert [s["status"] for s in listed] == ["removed"]
+    status_id = app.draft_status_incident(
+        name="API errors", body="Investigating", by="alice", component_ids=["api"]
+    ).state.drafted.status_incident_id
+    app.publish(status_id, by="alice")
+    assert [s for s in app.tick() if s.purpose == "subscriber_notice"] == []

@@ -485,3 +485,83 @@ def test_a_public_update_also_lands_on_the_incidents_linked_status_page_incident
         ("identified", "A fix is rolling out"),
     ]
     assert not app.status_incident(status_id).public  # publishing stays explicit
+
+
+def _component_statuses(app: CommsApplication, public: bool) -> dict[str, str]:
+    from comms_service.views import View
+
+    view = View(app.model, public=public, now=app.clock())
+    return {c["id"]: c["status"] for c in view.components_json()}
+
+
+def test_a_component_set_by_a_status_incident_is_set_back_directly_and_takes_effect(
+    app: CommsApplication, store: SQLiteEventStore
+) -> None:
+    app.add_component("api", "API", by="admin")
+    status_id = app.draft_status_incident(
+        name="API errors", body="Investigating", by="alice", component_ids=["api"]
+    ).state.drafted.status_incident_id
+    app.publish(status_id, by="alice")
+    app.post_status_update(
+        status_id,
+        status="identified",
+        body="Bad deploy",
+        by="alice",
+        components={"api": "partial_outage"},
+    )
+    assert _component_statuses(app, public=True) == {"api": "partial_outage"}
+    result = app.set_component_status("api", "operational", by="alice")
+    changed = [e for e in result.events if e.event_type() == "ComponentStatusChanged"]
+    assert [(e.old_status, e.new_status) for e in changed] == [("partial_outage", "operational")]
+    assert _component_statuses(app, public=True) == {"api": "operational"}
+    assert _component_statuses(app, public=False) == {"api": "operational"}
+    head = store.head_position()
+    app.set_component_status("api", "operational", by="alice")  # no change: nothing appended
+    assert store.head_position() == head
+
+
+def test_the_next_status_update_records_the_effective_old_status(app: CommsApplication) -> None:
+    app.add_component("api", "API", by="admin")
+    status_id = app.draft_status_incident(
+        name="API errors", body="Investigating", by="alice", component_ids=["api"]
+    ).state.drafted.status_incident_id
+    app.post_status_update(
+        status_id, status="identified", body="x", by="alice", components={"api": "partial_outage"}
+    )
+    app.post_status_update(
+        status_id,
+        status="monitoring",
+        body="y",
+        by="alice",
+        components={"api": "degraded_performance"},
+    )
+    changes = [
+        (c.old_status.value, c.new_status.value)
+        for update in app.status_incident(status_id).updates
+        for c in update.affected_components
+    ]
+    assert changes == [
+        ("operational", "partial_outage"),
+        ("partial_outage", "degraded_performance"),
+    ]
+
+
+def test_a_promise_that_is_not_due_today_names_its_day(
+    app: CommsApplication, clock: FakeClock
+) -> None:
+    from datetime import UTC, datetime
+
+    clock.set(datetime(2026, 11, 27, 16, 0, tzinfo=UTC))  # Friday 16:00: P3 due Monday
+    declare(app, "P3")
+    preview = app.preview_update("INC-1", audience="public", message="Investigating.")
+    assert preview.body.endswith("We will post another update by Mon 30 Nov 12:00 UTC.")
+    posted = app.post_update(
+        "INC-1", audience="executive", message="Investigating.", posted_by="alice"
+    )
+    assert "Next update by Mon 30 Nov 12:00 UTC." in posted.events[0].body
+    clock.set(datetime(2026, 11, 29, 23, 0, tzinfo=UTC))  # the reminder, on Sunday
+    reminders = [s for s in app.tick() if s.purpose == "reminder"]
+    assert reminders
+    assert {s.subject for s in reminders} == {
+        "Stakeholder update due by Mon 30 Nov 12:00 UTC: INC-1 P3"
+    }

@@ -76,6 +76,29 @@ def test_the_stakeholder_channel_is_never_the_war_room() -> None:
 
 
 @pytest.mark.parametrize(
+    ("war", "stakeholder"),
+    [
+        (("email", "team@example.com"), ("email", "Team@Example.COM")),
+        (("slack", "https://chat.example.com/war"), ("slack", "HTTPS://Chat.Example.com/war/")),
+        (("webhook", "https://hooks.example.com/x/"), ("slack", "https://hooks.example.com/x")),
+    ],
+)
+def test_the_same_destination_spelled_differently_is_still_the_war_room(
+    war: tuple[str, str], stakeholder: tuple[str, str]
+) -> None:
+    war_spec = rm.DestinationSpec(channel_id="war", kind=war[0], address=war[1])  # type: ignore[arg-type]
+    stake_spec = rm.DestinationSpec(channel_id="stake", kind=stakeholder[0], address=stakeholder[1])  # type: ignore[arg-type]
+    with pytest.raises(InvalidCommandError) as error:
+        decide_room(track(war_room=(war_spec,), stakeholder=(stake_spec,)), rm.INITIAL)
+    assert error.value.field == "stakeholder"
+
+
+def test_a_different_path_is_a_different_destination() -> None:
+    other = rm.DestinationSpec(channel_id="stake", kind="slack", address=WAR.address + "/execs")
+    assert decide_room(track(stakeholder=(other,)), rm.INITIAL)
+
+
+@pytest.mark.parametrize(
     ("kind", "address", "field"),
     [
         ("email", "not-an-address", "war_room[0].address"),
@@ -145,6 +168,24 @@ def test_only_the_commander_or_the_comms_lead_writes_updates() -> None:
         decide_room(post(T0, by="mallory"), state)
     lead = rm.CommsLeadAssigned(comms_lead="carol", assigned_by="alice", assigned_at=T0)
     assert decide_room(post(T0, by="carol"), rm.evolve(state, lead))
+
+
+def test_any_writer_may_post_until_a_commander_is_assigned_then_only_the_commander() -> None:
+    state = given(*decide_room(track(commander=None), rm.INITIAL))
+    posted = decide_room(post(T0, by="bob"), state)[0]
+    assert isinstance(posted, rm.StakeholderUpdatePosted)
+    assert posted.posted_by == "bob"
+    assigned = rm.WarRoomPosted(
+        message_id=uuid.uuid4(),
+        change="commander",
+        text="Incident commander: alice",
+        commander="alice",
+        posted_at=T0,
+    )
+    state = rm.evolve(state, assigned)
+    with pytest.raises(PreconditionFailedError):
+        decide_room(post(T0, by="bob"), state)
+    assert decide_room(post(T0, by="alice"), state)
 
 
 def test_the_reminder_fires_once_before_the_promise_falls_due() -> None:

@@ -82,3 +82,51 @@ def test_the_retry_horizon_and_backoff_cap_are_configurable(
     monkeypatch.setenv("FIREWATCH_COMMS_RETRY_CAP_SECONDS", "300")
     configured = CommsSettings().retry()
     assert (configured.give_up_after, configured.cap) == (timedelta(hours=24), timedelta(minutes=5))
+
+
+def test_the_templates_file_adds_and_replaces_update_templates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, store: SQLiteEventStore, clock: FakeClock
+) -> None:
+    path = tmp_path / "templates.yaml"
+    path.write_text(
+        'board: "{{ title }} is {{ status }}. {{ message }}"\npublic: "Status: {{ message }}"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("FIREWATCH_COMMS_TEMPLATES_FILE", str(path))
+    templates = CommsSettings().templates()
+    assert set(templates) == {"board", "public"}
+    app = CommsApplication(store, clock, templates=templates)
+    assert set(app.templates) == {"internal", "executive", "public", "board"}
+    assert app.templates["public"] == "Status: {{ message }}"
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ('board: "{{ title "\n', "template 'board'"),
+        ('board: "{{ titel }}"\n', "template 'board'"),
+        ('board: "{{ ().__class__ }}"\n', "template 'board'"),
+        ('"Bad Name": "x"\n', "template name 'Bad Name'"),
+        ("- not a mapping\n", "must map template names"),
+    ],
+)
+def test_a_bad_templates_file_stops_the_process_naming_the_template(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, named: str
+) -> None:
+    from comms_service.settings import SettingsError
+
+    path = tmp_path / "templates.yaml"
+    path.write_text(text, encoding="utf-8")
+    monkeypatch.setenv("FIREWATCH_COMMS_TEMPLATES_FILE", str(path))
+    with pytest.raises(SettingsError) as error:
+        CommsSettings().templates()
+    assert str(path) in str(error.value)
+    assert named in str(error.value)
+
+
+def test_a_missing_templates_file_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from comms_service.settings import SettingsError
+
+    monkeypatch.setenv("FIREWATCH_COMMS_TEMPLATES_FILE", str(tmp_path / "nope.yaml"))
+    with pytest.raises(SettingsError, match=r"FIREWATCH_COMMS_TEMPLATES_FILE .*nope\.yaml"):
+        CommsSettings().templates()

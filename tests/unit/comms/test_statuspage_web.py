@@ -327,6 +327,60 @@ def test_public_subscription_is_double_opt_in_and_rate_limited(
     assert client.post(unsubscribe[:-4] + "beef").status_code == 400
 
 
+def test_an_oversized_subscribe_form_is_refused_and_records_nothing(
+    site: dict[str, Any], app: CommsApplication
+) -> None:
+    from comms_service.web import MAX_FORM_BYTES
+
+    head = app.store.head_position()
+    padding = "x" * MAX_FORM_BYTES
+    response = site["client"].post(
+        "/subscribe", data={"email": "bob@example.com", "component": padding}
+    )
+    assert response.status_code == 413
+    assert "too large" in response.get_data(as_text=True)
+    assert app.store.head_position() == head
+    assert app.subscribers() == []
+
+
+def _confirm_path(app: CommsApplication, address: str) -> str:
+    mail = next(
+        s for s in app.tick() if s.purpose == "confirm_subscription" and s.target.address == address
+    )
+    return str(mail.body.split("Confirm with this link: ")[1].split()[0].replace(app.page_url, ""))
+
+
+def test_a_confirmed_subscriber_stays_confirmed_until_the_mailed_link_confirms_a_change(
+    site: dict[str, Any], app: CommsApplication
+) -> None:
+    client = site["client"]
+    assert (
+        client.post("/subscribe", data={"email": "bob@example.com", "component": "api"}).status_code
+        == 202
+    )
+    path = _confirm_path(app, "bob@example.com")
+    sub_id, token = path.split("/")[2], path.split("token=")[1]
+    assert client.post(f"/subscriptions/{sub_id}/confirm", data={"token": token}).status_code == 200
+    # Someone else types bob's address with other components into the public form.
+    other = {"email": "bob@example.com", "component": "site"}
+    assert client.post("/subscribe", data=other).status_code == 202
+    bob = next(s for s in app.subscribers() if s.address == "bob@example.com")
+    assert (bob.status.value, bob.component_ids) == ("confirmed", ("api",))
+    change = _confirm_path(app, "bob@example.com")
+    assert change != path
+    # The old link changes nothing; the new one, posted by bob, does.
+    client.post(f"/subscriptions/{sub_id}/confirm", data={"token": token})
+    bob = next(s for s in app.subscribers() if s.address == "bob@example.com")
+    assert bob.component_ids == ("api",)
+    new_token = change.split("token=")[1]
+    assert (
+        client.post(f"/subscriptions/{sub_id}/confirm", data={"token": new_token}).status_code
+        == 200
+    )
+    bob = next(s for s in app.subscribers() if s.address == "bob@example.com")
+    assert (bob.status.value, bob.component_ids) == ("confirmed", ("site",))
+
+
 def test_uptime_bars_cover_90_days_computed_from_the_log(
     app: CommsApplication, clock: FakeClock
 ) -> None:

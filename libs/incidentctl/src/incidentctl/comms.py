@@ -25,7 +25,7 @@ from firewatch.comms.v1 import comms_pb2 as pb
 from firewatch.comms.v1 import comms_pb2_grpc as pb_grpc
 from incidentctl import render
 from incidentctl.client import ApiClient, open_channel
-from incidentctl.errors import CliError
+from incidentctl.errors import CliError, ExitCode
 from incidentctl.oncall import fail, instant_json, print_json, settings_of, table, when
 from incidentctl.values import parse_instant, to_timestamp
 
@@ -109,7 +109,12 @@ def update(
     status: Annotated[
         str, typer.Option(help="investigating, identified, monitoring, resolved")
     ] = "investigating",
-    by: Annotated[str, typer.Option("--by", help="the commander or comms lead writing it")] = "",
+    by: Annotated[
+        str,
+        typer.Option(
+            "--by", help="admin only: post on behalf of this commander or comms lead (default: you)"
+        ),
+    ] = "",
     template: Annotated[str, typer.Option(help="a template name or jinja2 source")] = "",
     preview: Annotated[bool, typer.Option("--preview", help="render only; post nothing")] = False,
     server: Server = DEFAULT_COMMS_SERVER,
@@ -160,6 +165,33 @@ def update(
     if shown.HasField("next_update_by"):
         line += f"; next update promised by {when(shown, 'next_update_by')}"
     render.console().print(Text(line, style="dim"))
+
+
+@comms_app.command("templates")
+def templates(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="show only this template's source")] = "",
+    server: Server = DEFAULT_COMMS_SERVER,
+    as_json: JsonOption = False,
+) -> None:
+    """The update templates (per audience, plus the deployment's own): `--template NAME`."""
+    with comms_session(ctx, server) as client:
+        answer = client.call("ListTemplates", pb.ListTemplatesRequest(), pb.ListTemplatesResponse)
+    items = {t.name: t.source for t in answer.templates}
+    if name:
+        if name not in items:
+            known = ", ".join(sorted(items))
+            fail(
+                CliError(f"template: no template {name!r} (known: {known})", ExitCode.SERVER_ERROR)
+            )
+        items = {name: items[name]}
+    if as_json:
+        print_json([{"name": n, "source": s} for n, s in items.items()])
+        return
+    console = render.console()
+    for template_name, source in items.items():
+        console.print(Text(template_name, style="bold"))
+        console.print(Text(source), soft_wrap=True)
 
 
 @comms_app.command("show")
@@ -528,6 +560,24 @@ def subscriber_add_webhook(
             pb.AddWebhookSubscriberResponse,
         )
     typer.echo(answer.subscriber_id)
+
+
+@subscriber_app.command("remove")
+def subscriber_remove(
+    ctx: typer.Context,
+    subscriber: Annotated[str, typer.Argument(help="its id, email address or webhook URL")],
+    reason: Annotated[str, typer.Option(help="why (kept in the log)")] = "",
+    server: Server = DEFAULT_COMMS_SERVER,
+) -> None:
+    """Remove a subscriber: no notice reaches it again unless it subscribes anew."""
+    with comms_session(ctx, server) as client:
+        answer = client.call(
+            "RemoveSubscriber",
+            pb.RemoveSubscriberRequest(subscriber=subscriber, reason=reason),
+            pb.RemoveSubscriberResponse,
+        )
+    done = "removed" if answer.removed else "was already removed"
+    render.console().print(f"subscriber {answer.subscriber_id} {done}")
 
 
 @subscriber_app.command("list")

@@ -770,7 +770,16 @@ COMMS: dict[str, Callable[[Fields], str]] = {
     "StatusIncidentPublished": lambda _: "status page incident published",
     "SubscriptionRequested": _subscription_requested,
     "SubscriptionConfirmed": lambda _: "subscription confirmed",
+    "SubscriptionChangeRequested": lambda d: _with(
+        "subscription change requested", _series(d.texts("component_ids")) or "all", ": "
+    ),
+    "SubscriptionChanged": lambda d: _with(
+        "subscription changed", _series(d.texts("component_ids")) or "all", ": now follows "
+    ),
     "Unsubscribed": lambda d: _with("unsubscribed", d.text("via"), " via "),
+    "SubscriberRemoved": lambda d: _with(
+        _with("subscriber removed", d.text("removed_by"), " by "), d.text("reason")
+    ),
 }
 
 

@@ -6,7 +6,8 @@ result. No scheduler here: the worker ticks; this process records and answers. R
 without eventlet (stock grpcio).
 
 Settings: FIREWATCH_STORE_URL, FIREWATCH_TOKENS_FILE, FIREWATCH_COMMS_API_HOST/_PORT
-(default 127.0.0.1:50055), FIREWATCH_COMMS_SECRET, FIREWATCH_STATUSPAGE_URL.
+(default 127.0.0.1:50055), FIREWATCH_COMMS_SECRET, FIREWATCH_STATUSPAGE_URL,
+FIREWATCH_COMMS_TEMPLATES_FILE (settings.py).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import grpc
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from apikit.auth import READERS, WRITERS, Principal, Role, TokenRegistry
+from apikit.auth import READERS, WRITERS, Principal, Role, ScopeError, TokenRegistry
 from apikit.rpc import guarded, optional_timestamp, to_timestamp
 from comms_service import dispatch as dsp
 from comms_service import room as rm
@@ -81,6 +82,21 @@ def _reverse(table: Mapping[int, Any], value: Any) -> Any:
     return next((k for k, v in table.items() if v == value), 0)
 
 
+def update_author(posted_by: str, who: Principal) -> tuple[str, str | None]:
+    """(author, entered_by) of a stakeholder update: the caller writes as themself
+    (`who.name`: the user a token is bound to). Only an admin may name someone else
+    (posting on the commander's behalf); the update then records both."""
+    named = posted_by.strip()
+    if not named or named == who.name:
+        return who.name, None
+    if who.role is not Role.ADMIN:
+        raise ScopeError(
+            f"posted_by: you post as yourself ({who.name!r}); only an admin may post "
+            f"on behalf of {named!r}"
+        )
+    return named, who.name
+
+
 def _status_id(text: str) -> uuid.UUID:
     try:
         return uuid.UUID(text.strip())
@@ -136,14 +152,16 @@ class CommsServicer(pb_grpc.CommsServiceServicer):
     def PostUpdate(  # noqa: N802
         self, request: pb.PostUpdateRequest, context: grpc.ServicerContext, who: Principal
     ) -> pb.PostUpdateResponse:
+        author, entered_by = update_author(request.posted_by, who)
         result = self.app.post_update(
             request.incident,
             audience=_enum(request.audience, AUDIENCES, "audience"),
             message=request.message,
             status=_enum(request.status, UPDATE_STATUSES, "status", "investigating"),
             template=request.template or None,
-            posted_by=request.posted_by.strip() or who.name,
-            privileged=who.role is Role.ADMIN and not request.posted_by.strip(),
+            posted_by=author,
+            privileged=who.role is Role.ADMIN and entered_by is None,
+            entered_by=entered_by,
             key=request.idempotency_key or None,
         )
         posted = next(
@@ -329,6 +347,17 @@ class CommsServicer(pb_grpc.CommsServiceServicer):
             ]
         )
 
+    @guarded(ADMINS)
+    def RemoveSubscriber(  # noqa: N802
+        self, request: pb.RemoveSubscriberRequest, context: grpc.ServicerContext, who: Principal
+    ) -> pb.RemoveSubscriberResponse:
+        result = self.app.remove_subscriber(request.subscriber, by=who.name, reason=request.reason)
+        return pb.RemoveSubscriberResponse(
+            subscriber_id=str(result.state.subscriber_id),
+            removed=bool(result.events),
+            position=result.position,
+        )
+
 
 # ---------------------------------------------------------------------- answers
 # Module-level so comms_service.rendering shows a replayed stream with exactly these
@@ -445,6 +474,7 @@ def serve(settings: CommsApiSettings | None = None) -> None:  # pragma: no cover
         secret=comms.secret(),
         page_url=comms.page_url,
         contacts=comms.contacts(),
+        templates=comms.templates(),
     )
     servicer = CommsServicer(app, TokenRegistry(settings.tokens_file))
     register: list[Callable[[grpc.Server], None]] = [

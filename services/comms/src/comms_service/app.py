@@ -123,6 +123,7 @@ class CommsApplication:
         self.add_webhook_subscriber = subscriptions.add_webhook_subscriber
         self.confirm_subscription = subscriptions.confirm_subscription
         self.unsubscribe = subscriptions.unsubscribe
+        self.remove_subscriber = subscriptions.remove_subscriber
         self.subscribers = runtime.subscribers
         # ---- requested messages become dispatches
         self.queue_requested = outbox.queue_requested

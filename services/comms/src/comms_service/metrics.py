@@ -1,9 +1,10 @@
 """Prometheus metrics of communications, computed from the read model at scrape time.
 
-The same figures as `incidentctl comms report` (promises kept, missed and open per
-severity) plus delivery counts per purpose and status, so a dashboard and the report
-can never disagree: both are folds over the log. Served by the status-page process at
-/metrics.
+The report's per-severity figures (promises kept, missed and open per severity) plus
+delivery counts per purpose and status, so a dashboard and the report can never
+disagree: both are folds over the log. Per-incident figures stay in the report only: a
+label per incident would add series without bound (ADR 0015). Served by the
+status-page process at /metrics.
 """
 
 from __future__ import annotations

@@ -134,11 +134,13 @@ class CommsModel(AggregateStates):
             )
         elif (
             category == sub.STREAM_CATEGORY
-            and isinstance(domain, sub.SubscriptionRequested)
+            and isinstance(domain, sub.SubscriptionRequested | sub.SubscriptionChangeRequested)
             and domain.confirm_token_sha256
         ):
             self._request(
-                confirm_id(event.stream, domain.requested_at),
+                confirm_id(event.stream, domain.requested_at)
+                if isinstance(domain, sub.SubscriptionRequested)
+                else derived_id("confirm-change", event.id),
                 dsp.Purpose.CONFIRM_SUBSCRIPTION,
                 event,
                 domain.requested_at,

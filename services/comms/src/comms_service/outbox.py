@@ -20,6 +20,7 @@ from comms_service import room as rm
 from comms_service import status_incident as si
 from comms_service import statuspage as sp
 from comms_service import subscriber as sub
+from comms_service import templates as tpl
 from comms_service.common import derived_id
 from comms_service.model import Request, notice_id
 from comms_service.runtime import Runtime
@@ -124,7 +125,8 @@ class Outbox:
                 body = data["body"]
             case dsp.Purpose.REMINDER:
                 targets = war + self._person(state.commander)
-                subject = f"Stakeholder update due by {data['due_by'][11:16]} UTC: {head}"
+                due = tpl.due_text(datetime.fromisoformat(data["due_by"]), request.at)
+                subject = f"Stakeholder update due by {due}: {head}"
                 body = (
                     f"{state.commander or 'Commander'}: the next stakeholder update for "
                     f"{state.reference} is due by {data['due_by']}. Post it with "
@@ -170,22 +172,38 @@ class Outbox:
         if request.purpose is dsp.Purpose.CONFIRM_SUBSCRIPTION:
             state: sub.Subscriber = self.runtime.model.state(request.stream)[0]
             assert state.subscriber_id is not None
+            change = request.event_type == "SubscriptionChangeRequested"
             token = self.links.confirm_token(
-                request.stream, datetime.fromisoformat(request.data["requested_at"])
+                request.stream, datetime.fromisoformat(request.data["requested_at"]), change=change
             )
             link = (
                 f"{self.links.page_url}/subscriptions/{state.subscriber_id}/confirm?token={token}"
             )
+            wanted = list(request.data.get("component_ids") or [])
             return dsp.QueueDispatch(
                 at=at,
                 dispatch_id=request.dispatch_id,
                 purpose=request.purpose.value,
                 reference=page.name,
-                subject=f"Confirm your subscription to {page.name}",
+                subject=(
+                    f"Confirm the change to your subscription to {page.name}"
+                    if change
+                    else f"Confirm your subscription to {page.name}"
+                ),
                 body=(
-                    f"Someone (we hope you) asked to receive {page.name} notifications at "
-                    f"{state.address}. Confirm with this link: {link}\n\n"
-                    "If it was not you, ignore this message: nothing will be sent."
+                    (
+                        f"Someone (we hope you) asked to change which {page.name} components "
+                        f"{state.address} follows, to: {', '.join(wanted) or 'all'}. "
+                        f"Confirm with this link: {link}\n\n"
+                        "If it was not you, ignore this message: your subscription stays "
+                        "as it is."
+                    )
+                    if change
+                    else (
+                        f"Someone (we hope you) asked to receive {page.name} notifications at "
+                        f"{state.address}. Confirm with this link: {link}\n\n"
+                        "If it was not you, ignore this message: nothing will be sent."
+                    )
                 ),
                 targets=(
                     dsp.Target(

@@ -21,6 +21,7 @@ from comms_service.common import build, derived_id
 from comms_service.outbox import Outbox
 from comms_service.rooms import Rooms
 from comms_service.runtime import Runtime
+from comms_service.views import View
 from contracts.domain import InvalidCommandError, NotFoundError
 
 
@@ -71,6 +72,13 @@ class Publishing:
         )
         return self.runtime.run(sp.STREAM_CATEGORY, sp.PAGE_STREAM, command, actor=by)
 
+    def effective_status(self, component_id: str) -> sp.ComponentStatus:
+        """What the component's status is now: the last set directly or by any
+        status-page incident's update (drafts included: the internal page's view)."""
+        return View(self.runtime.model, public=False, now=self.runtime.clock()).component_status(
+            component_id
+        )
+
     def set_component_status(
         self, component_id: str, status: str, *, by: str
     ) -> CommandResult[Any]:
@@ -80,6 +88,7 @@ class Publishing:
             component_id=component_id,
             status=status,
             changed_by=by,
+            current=self.effective_status(component_id),
         )
         return self.runtime.run(sp.STREAM_CATEGORY, sp.PAGE_STREAM, command, actor=by)
 
@@ -157,7 +166,7 @@ class Publishing:
             changes.append(
                 {
                     "component_id": component_id,
-                    "old_status": component.status,
+                    "old_status": self.effective_status(component_id),
                     "new_status": new_status,
                 }
             )

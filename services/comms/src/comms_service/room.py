@@ -7,7 +7,8 @@ Owns:
 - the war-room feed: each incident change (severity, status, commander, mitigation,
   note, resolution) becomes a WarRoomPosted;
 - stakeholder updates (StakeholderUpdatePosted, written by the commander or the
-  communications lead, rendered by the app from an audience template);
+  communications lead, or by any writer while neither is assigned; rendered by the
+  app from an audience template);
 - the promise "next update by T" (UpdatePromised), its reminder before it falls due
   (UpdateDue, to the commander) and, when missed, UpdateOverdue (escalated to the
   communications lead). Timers are these events' due times; the scheduler (app.tick)
@@ -25,6 +26,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field
 
@@ -135,11 +137,14 @@ class StakeholderUpdatePosted(DomainEvent):
     body: str
     template: str
     posted_by: str
+    """The author: the authenticated caller (the user a token is bound to)."""
     posted_at: datetime
     settled_promise: int | None
     """The promise this update answers (None if none was open)."""
     promise_kept: bool | None
     """Posted by the promised time (None when no promise was open)."""
+    entered_by: str | None = None
+    """An admin who posted it on the author's behalf (None: the author posted it)."""
 
 
 @EVENTS.register
@@ -217,7 +222,10 @@ class PostUpdate(Command):
     template: str = Field(max_length=100)
     posted_by: Person
     privileged: bool = False
-    """The caller is an admin acting for the commander (the API's role check)."""
+    """The caller is an admin posting as themself (the API's role check): the author
+    rule does not apply."""
+    entered_by: Person | None = None
+    """An admin posting on `posted_by`'s behalf; the author rule applies to `posted_by`."""
 
 
 class FireReminder(Command):
@@ -346,6 +354,19 @@ def _check_destination(role: Role, spec: DestinationSpec, index: int) -> None:
         check_url(f"{role.value}[{index}].link", spec.link)
 
 
+def _comparable(spec: DestinationSpec) -> str:
+    """The destination as delivery sees it: an email address in any case, a URL whose
+    scheme and host differ only in case or whose path differs only by a trailing slash,
+    are the same place."""
+    address = spec.address.strip()
+    if spec.kind is ChannelKind.EMAIL:
+        return address.lower()
+    parts = urlsplit(address)
+    return urlunsplit(
+        (parts.scheme.lower(), parts.netloc.lower(), parts.path.rstrip("/"), parts.query, "")
+    )
+
+
 def _promise(
     state: Room, policy: CadencePolicy, severity: Severity, at: datetime, reason: str
 ) -> list[DomainEvent]:
@@ -386,7 +407,9 @@ def _decide(command: RoomCommand, state: Room, policy: CadencePolicy) -> list[Do
         ):
             for index, spec in enumerate(specs):
                 _check_destination(role, spec, index)
-        shared = {s.address for s in command.war_room} & {s.address for s in command.stakeholder}
+        shared = {_comparable(s) for s in command.war_room} & {
+            _comparable(s) for s in command.stakeholder
+        }
         if shared:
             raise InvalidCommandError(
                 "stakeholder",
@@ -465,6 +488,8 @@ def _decide(command: RoomCommand, state: Room, policy: CadencePolicy) -> list[Do
     if isinstance(command, PostUpdate):
         if command.update_id in state.updates:
             return []
+        # Until a commander or a comms lead is assigned, any writer may tell stakeholders
+        # (the first minutes must not be silent); from then on only they may.
         allowed = {p for p in (state.commander, state.comms_lead) if p}
         if allowed and command.posted_by not in allowed and not command.privileged:
             raise PreconditionFailedError(
@@ -483,6 +508,7 @@ def _decide(command: RoomCommand, state: Room, policy: CadencePolicy) -> list[Do
                 posted_at=command.at,
                 settled_promise=open_promise.seq if open_promise else None,
                 promise_kept=(command.at <= open_promise.due_by) if open_promise else None,
+                entered_by=command.entered_by,
             )
         ]
         if command.status is not UpdateStatus.RESOLVED and state.severity is not None:

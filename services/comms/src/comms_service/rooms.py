@@ -26,6 +26,7 @@ from comms_service.common import MAX_BODY, Severity, build, derived_id
 from comms_service.outbox import Outbox
 from comms_service.runtime import Runtime
 from comms_service.scheduler import Scheduler
+from comms_service.views import View
 from contracts.domain import InvalidCommandError, NotFoundError
 
 
@@ -204,7 +205,8 @@ class Rooms:
         incident_id = self.find_incident(incident)
         state = self.room(incident_id)
         preview = self._render(state, audience, message, status, template, self.runtime.clock())
-        statuses = [c.status.value for c in self.runtime.page().components.values()]
+        view = View(self.runtime.model, public=False, now=self.runtime.clock())
+        statuses = [view.component_status(c).value for c in self.runtime.page().components]
         warnings = check_update(
             preview.body, audience=audience, status=status, component_statuses=statuses
         )
@@ -251,7 +253,7 @@ class Rooms:
                 "commander": state.commander,
                 "comms_lead": state.comms_lead,
                 "message": message.strip(),
-                "next_update_by": next_due.strftime("%H:%M UTC") if next_due else "",
+                "next_update_by": tpl.due_text(next_due, at) if next_due else "",
             },
             field="template",
         )
@@ -267,10 +269,14 @@ class Rooms:
         status: str = "investigating",
         template: str | None = None,
         privileged: bool = False,
+        entered_by: str | None = None,
         key: str | None = None,
     ) -> CommandResult[Any]:
         """A stakeholder update: rendered, recorded with its promise, then delivered
-        to every stakeholder destination exactly once (by the scheduler)."""
+        to every stakeholder destination exactly once (by the scheduler).
+
+        `posted_by` is the author; `entered_by` an admin posting on their behalf (the
+        events' actor then). Who may be either is the API's check (api.PostUpdate)."""
         incident_id = self.find_incident(incident)
         state = self.room(incident_id)
         at = self.runtime.clock()
@@ -285,9 +291,14 @@ class Rooms:
             template=template or audience,
             posted_by=posted_by,
             privileged=privileged,
+            entered_by=entered_by,
         )
         result = self.runtime.run(
-            rm.STREAM_CATEGORY, rm.stream_for(incident_id), command, actor=posted_by, key=key
+            rm.STREAM_CATEGORY,
+            rm.stream_for(incident_id),
+            command,
+            actor=entered_by or posted_by,
+            key=key,
         )
         self.scheduler.mirror_public_updates()
         self.outbox.queue_requested()

@@ -8,6 +8,9 @@ Environment:
   COMMS_SECRET                   HMAC key: opt-in and unsubscribe links, webhook signatures
                                  (or COMMS_SECRET_FILE; the same value in every process)
   COMMS_CHANNELS_FILE            YAML: where war rooms and stakeholder channels open
+  COMMS_TEMPLATES_FILE           YAML: stakeholder update templates, name -> jinja2 source
+                                 (replace internal/executive/public or add more; checked
+                                 at start: a template that does not parse stops the process)
   COMMS_CONTACTS                 user=email,... : where reminders and escalations reach people
   COMMS_SENDER                   this worker's slot (default comms-<host name>; one running
                                  process per slot, e.g. a StatefulSet pod name)
@@ -30,6 +33,12 @@ Channels file (COMMS_CHANNELS_FILE):
     cadence:                               # minutes; null = no promise
       P1: 30
       services: {payments: {P1: 15}}
+
+Templates file (COMMS_TEMPLATES_FILE): variables reference, title, severity, status,
+commander, comms_lead, message, next_update_by.
+
+    executive: "{{ reference }} ({{ severity }}): {{ message }} Next: {{ next_update_by }}"
+    board: "{{ title }} is {{ status }}. {{ message }}"
 """
 
 from __future__ import annotations
@@ -45,10 +54,18 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from comms_service import room as rm
+from comms_service import templates as tpl
 from comms_service.app import ChannelRouting
 from comms_service.cadence import DEFAULT_INTERVALS, CadencePolicy, Interval
 from comms_service.common import Severity
 from comms_service.dispatch import RetryPolicy
+from contracts.domain import InvalidCommandError
+
+_TEMPLATE_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
+
+
+class SettingsError(ValueError):
+    """A configuration file that cannot be used; the message names the file and entry."""
 
 
 def _default_sender() -> str:
@@ -70,6 +87,7 @@ class CommsSettings(BaseSettings):
     comms_secret: SecretStr = SecretStr("firewatch-comms-development-secret-change-me")
     comms_secret_file: Path | None = None
     comms_channels_file: Path | None = None
+    comms_templates_file: Path | None = None
     comms_contacts: str = ""
     comms_sender: str = Field(default_factory=_default_sender)
     comms_outcome_timeout_seconds: float = 120.0
@@ -112,6 +130,36 @@ class CommsSettings(BaseSettings):
             return {}
         loaded = yaml.safe_load(self.comms_channels_file.read_text(encoding="utf-8")) or {}
         return loaded if isinstance(loaded, dict) else {}
+
+    def templates(self) -> dict[str, str]:
+        """The deployment's update templates (COMMS_TEMPLATES_FILE), each checked."""
+        path = self.comms_templates_file
+        if path is None:
+            return {}
+        where = f"FIREWATCH_COMMS_TEMPLATES_FILE {path}"
+        try:
+            loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except OSError as error:
+            raise SettingsError(f"{where}: cannot be read ({error.strerror})") from None
+        except yaml.YAMLError as error:
+            raise SettingsError(f"{where}: is not YAML ({error})") from None
+        if not isinstance(loaded, dict):
+            raise SettingsError(f"{where}: must map template names to jinja2 sources")
+        found: dict[str, str] = {}
+        for name, source in loaded.items():
+            if not isinstance(name, str) or not _TEMPLATE_NAME.match(name):
+                raise SettingsError(
+                    f"{where}: template name {name!r} must be lowercase letters, digits, . _ -"
+                )
+            if not isinstance(source, str) or not source.strip():
+                raise SettingsError(f"{where}: template {name!r} must be non-empty text")
+            try:
+                tpl.check(source, field=f"templates.{name}")
+                tpl.render(source, tpl.SAMPLE_VARIABLES, field=f"templates.{name}")
+            except InvalidCommandError as error:
+                raise SettingsError(f"{where}: template {name!r}: {error.problem}") from None
+            found[name] = source
+        return found
 
     def routing(self) -> ChannelRouting:
         raw = self._file()

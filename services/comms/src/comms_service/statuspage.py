@@ -110,6 +110,10 @@ class SetComponentStatus(Command):
     component_id: Ident
     status: ComponentStatus
     changed_by: str = Field(min_length=1, max_length=100)
+    current: ComponentStatus | None = None
+    """The component's effective status, as the application reads it: a status-page
+    incident's update may have set it since this stream last did (those changes are
+    recorded on the incident). None: this stream's own."""
 
 
 PageCommand = ConfigurePage | AddGroup | AddComponent | SetComponentStatus
@@ -266,12 +270,13 @@ def decide(command: PageCommand, state: Page) -> Sequence[DomainEvent]:
         component = state.components.get(command.component_id)
         if component is None:
             raise InvalidCommandError("component_id", f"no component {command.component_id!r}")
-        if component.status is command.status:
+        current = command.current or component.status
+        if current is command.status:
             return []
         return [
             ComponentStatusChanged(
                 component_id=command.component_id,
-                old_status=component.status,
+                old_status=current,
                 new_status=command.status,
                 changed_by=command.changed_by,
                 changed_at=command.at,

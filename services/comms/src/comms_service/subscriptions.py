@@ -3,7 +3,8 @@
 Owns the signed links (`SubscriberLinks`: the confirmation token mailed with a
 double opt-in request and the unsubscribe link every notice carries) and the
 subscribers' use cases: an email subscription (recorded, then confirmed by its link),
-a webhook subscriber added by an operator, confirming and unsubscribing. Who is
+a webhook subscriber added by an operator, confirming, unsubscribing, and an
+operator removing a subscriber. Who is
 subscribed is read from the model (`Runtime.subscribers`); what they are sent is the
 outbox's (`outbox.py`).
 """
@@ -36,9 +37,12 @@ class SubscriberLinks:
     secret: bytes
     page_url: str
 
-    def confirm_token(self, stream: str, at: datetime) -> str:
+    def confirm_token(self, stream: str, at: datetime, *, change: bool = False) -> str:
+        """The secret in a confirmation link; a change of a confirmed subscription gets
+        its own kind, so no earlier link can ever confirm it."""
+        kind = "confirm-change" if change else "confirm"
         return hmac.new(
-            self.secret, f"confirm|{stream}|{at.isoformat()}".encode(), hashlib.sha256
+            self.secret, f"{kind}|{stream}|{at.isoformat()}".encode(), hashlib.sha256
         ).hexdigest()
 
     def unsubscribe_signature(self, subscriber_id: uuid.UUID) -> str:
@@ -69,13 +73,17 @@ class Subscriptions:
         sub_id = sub.subscriber_id(sub.SubscriberKind.EMAIL, email)
         stream = sub.stream_for(sub_id)
         at = self.runtime.clock()
+        current: sub.Subscriber = self.runtime.model.state(stream)[0]
         command = build(
             sub.RequestSubscription,
             at=at,
             kind="email",
             address=email,
             component_ids=tuple(component_ids),
-            confirm_token=self.links.confirm_token(stream, at),
+            # A confirmed subscriber stays so: the decider records a change to confirm.
+            confirm_token=self.links.confirm_token(
+                stream, at, change=current.status is sub.Status.CONFIRMED
+            ),
         )
         result = self.runtime.run(sub.STREAM_CATEGORY, stream, command, actor="public")
         self.outbox.queue_requested()
@@ -105,6 +113,27 @@ class Subscriptions:
             actor="public",
             not_found="no such subscription",
         )
+
+    def find_subscriber(self, subscriber: str) -> uuid.UUID:
+        """A subscriber by its id or its address (email or webhook URL, any case)."""
+        text = subscriber.strip()
+        if not text:
+            raise InvalidCommandError("subscriber", "give its id or its address")
+        for state in self.runtime.subscribers():
+            if str(state.subscriber_id) == text or state.address.lower() == text.lower():
+                assert state.subscriber_id is not None
+                return state.subscriber_id
+        raise InvalidCommandError("subscriber", f"no subscriber {text!r}")
+
+    def remove_subscriber(
+        self, subscriber: str, *, by: str, reason: str = ""
+    ) -> CommandResult[Any]:
+        """An admin removes a subscriber (a bouncing address, a dead webhook)."""
+        sub_id = self.find_subscriber(subscriber)
+        command = build(
+            sub.RemoveSubscriber, at=self.runtime.clock(), removed_by=by, reason=reason.strip()
+        )
+        return self.runtime.run(sub.STREAM_CATEGORY, sub.stream_for(sub_id), command, actor=by)
 
     def unsubscribe(
         self, subscriber_id: uuid.UUID, signature: str, *, via: str = "link"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
+from datetime import UTC, datetime
 
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
@@ -42,6 +43,30 @@ DEFAULT_TEMPLATES: dict[Audience, str] = {
         "{% if next_update_by %} We will post another update by {{ next_update_by }}.{% endif %}"
     ),
 }
+
+SAMPLE_VARIABLES: dict[str, object] = {
+    "reference": "INC-1",
+    "title": "Checkout returns 5xx",
+    "severity": "P1",
+    "status": "investigating",
+    "commander": "alice",
+    "comms_lead": None,
+    "message": "We are investigating.",
+    "next_update_by": "10:30 UTC",
+}
+"""Every variable an update template is rendered with, and an example value: a
+deployment's templates are rendered with these at start, so a misspelt variable stops
+the process instead of the first update."""
+
+
+def due_text(due_by: datetime, now: datetime) -> str:
+    """A promise's time as people read it: "14:30 UTC" today, with the day otherwise
+    ("Mon 30 Nov 12:00 UTC": a P3 promise made on Friday evening falls due on Monday)."""
+    due, today = due_by.astimezone(UTC), now.astimezone(UTC)
+    if due.date() == today.date():
+        return due.strftime("%H:%M UTC")
+    return due.strftime("%a %d %b %H:%M UTC")
+
 
 _ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
 

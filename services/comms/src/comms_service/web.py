@@ -562,6 +562,7 @@ def create_page(settings: CommsSettings) -> StatusPage:
         page_url=settings.page_url,
         routing=settings.routing(),
         cadence=settings.cadence(),
+        templates=settings.templates(),
     )
     tokens = TokenRegistry(Path(settings.tokens_file)) if settings.tokens_file else None
     return StatusPage(

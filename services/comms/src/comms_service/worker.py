@@ -6,8 +6,11 @@ Thin adapter over `CommsApplication`:
     IncidentDeclared   -> track_incident (opens the war room and stakeholder channel,
                           makes the first promise), then tick() at once, for latency
     SeverityChanged, StatusChanged, CommanderAssigned, MitigationApplied,
-    RunbookStepExecuted, TimelineNoteAdded, IncidentResolved, IncidentReopened
+    TimelineNoteAdded, IncidentResolved, IncidentReopened
                        -> record_change (the war room's feed)
+    runbooks' StepMarked, ActionResultRecorded (queue comms.runbooks)
+                       -> record_change, change "runbook" (a step marked by hand, an
+                          automated action's result)
     at start           -> start_sender(): this process now sends for its slot, so the
                           first tick resends (labelled) what a dead predecessor recorded
                           but never reported
@@ -62,15 +65,22 @@ EVENT_TYPES = (
     "StatusChanged",
     "CommanderAssigned",
     "MitigationApplied",
-    "RunbookStepExecuted",
     "TimelineNoteAdded",
     "IncidentResolved",
     "IncidentReopened",
 )
 INCIDENT_QUEUE = "comms.incident"
+RUNBOOKS_SOURCE = "runbooks"
+RUNBOOK_EVENT_TYPES = ("StepMarked", "ActionResultRecorded")
+"""The runbooks service's events that are incident changes for the war room (their
+data names the incident)."""
+RUNBOOKS_QUEUE = "comms.runbooks"
 TICK_SECONDS = 1.0
 
-QUEUE_BINDINGS: list[QueueBinding] = [QueueBinding(INCIDENT_QUEUE, SOURCE_SERVICE, EVENT_TYPES)]
+QUEUE_BINDINGS: list[QueueBinding] = [
+    QueueBinding(INCIDENT_QUEUE, SOURCE_SERVICE, EVENT_TYPES),
+    QueueBinding(RUNBOOKS_QUEUE, RUNBOOKS_SOURCE, RUNBOOK_EVENT_TYPES),
+]
 
 
 class _Inbound(BaseModel):
@@ -88,7 +98,18 @@ class Declared(_Inbound):
 
 
 def incident_id_of(event: RecordedEvent) -> uuid.UUID:
+    if event.type in RUNBOOK_EVENT_TYPES:
+        return uuid.UUID(str(event.data["incident_id"]))
     return uuid.UUID(event.stream.partition("-")[2])
+
+
+def _runbook_step(event: RecordedEvent) -> str:
+    """ "<runbook> <step>": StepMarked names both; an action run's stream is
+    `rbaction-<runbook>:<step>`."""
+    d = event.data
+    if d.get("runbook_id") and d.get("step_id"):
+        return f"{d['runbook_id']} {d['step_id']}"
+    return event.stream.partition("-")[2].replace(":", " ", 1)
 
 
 def describe(event: RecordedEvent) -> tuple[str, str, dict[str, str | None]]:
@@ -112,8 +133,16 @@ def describe(event: RecordedEvent) -> tuple[str, str, dict[str, str | None]]:
             temporary = " (temporary)" if d.get("temporary") else ""
             text = f"Mitigation {d.get('kind')}{temporary}: {d.get('description', '')}"
             return "mitigation", text, {}
-        case "RunbookStepExecuted":
-            return "runbook", f"Runbook step: {d.get('step', d)}", {}
+        case "StepMarked":
+            note = f": {d['note']}" if d.get("note") else ""
+            text = f"Runbook step {_runbook_step(event)} {d.get('status')} by {d.get('marked_by')}"
+            return "runbook", text + note, {}
+        case "ActionResultRecorded":
+            code = f" (HTTP {d['status_code']})" if d.get("status_code") else ""
+            error = f": {d['error']}" if d.get("error") else ""
+            timed_out = " (timed out)" if d.get("timed_out") else ""
+            text = f"Runbook action {_runbook_step(event)} {d.get('outcome')}{code}{timed_out}"
+            return "runbook", text + error, {}
         case "TimelineNoteAdded":
             return "note", f"Note from {d.get('author')}: {d.get('text', '')}", {}
         case "IncidentResolved":
@@ -242,6 +271,7 @@ class CommunicatorProvider(DependencyProvider):  # type: ignore[misc]
             page_url=settings.page_url,
             sender=settings.comms_sender,
             contacts=settings.contacts(),
+            templates=settings.templates(),
         )
         app.start_sender()
         log.info("comms: sending as %s (instance %s)", app.sender, app.instance)
@@ -266,6 +296,13 @@ class CommsWorker:
     @reliable_handler(source_service=SOURCE_SERVICE, event_types=EVENT_TYPES, queue=INCIDENT_QUEUE)
     def on_incident_event(self, event: RecordedEvent) -> None:
         """An incident was declared or changed."""
+        self.communicator.handle(event)
+
+    @reliable_handler(
+        source_service=RUNBOOKS_SOURCE, event_types=RUNBOOK_EVENT_TYPES, queue=RUNBOOKS_QUEUE
+    )
+    def on_runbook_event(self, event: RecordedEvent) -> None:
+        """A runbook step was marked or an automated action's result came back."""
         self.communicator.handle(event)
 
     @timer(interval=TICK_SECONDS)  # type: ignore[untyped-decorator]

@@ -516,3 +516,21 @@ class ListSubscribersResponse(_message.Message):
     SUBSCRIBERS_FIELD_NUMBER: _ClassVar[int]
     subscribers: _containers.RepeatedCompositeFieldContainer[Subscriber]
     def __init__(self, subscribers: _Optional[_Iterable[_Union[Subscriber, _Mapping]]] = ...) -> None: ...
+
+class RemoveSubscriberRequest(_message.Message):
+    __slots__ = ("subscriber", "reason")
+    SUBSCRIBER_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    subscriber: str
+    reason: str
+    def __init__(self, subscriber: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class RemoveSubscriberResponse(_message.Message):
+    __slots__ = ("subscriber_id", "removed", "position")
+    SUBSCRIBER_ID_FIELD_NUMBER: _ClassVar[int]
+    REMOVED_FIELD_NUMBER: _ClassVar[int]
+    POSITION_FIELD_NUMBER: _ClassVar[int]
+    subscriber_id: str
+    removed: bool
+    position: int
+    def __init__(self, subscriber_id: _Optional[str] = ..., removed: bool = ..., position: _Optional[int] = ...) -> None: ...

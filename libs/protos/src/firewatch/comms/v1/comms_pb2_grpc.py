@@ -124,6 +124,11 @@ class CommsServiceStub(object):
                 request_serializer=firewatch_dot_comms_dot_v1_dot_comms__pb2.ListSubscribersRequest.SerializeToString,
                 response_deserializer=firewatch_dot_comms_dot_v1_dot_comms__pb2.ListSubscribersResponse.FromString,
                 _registered_method=True)
+        self.RemoveSubscriber = channel.unary_unary(
+                '/firewatch.comms.v1.CommsService/RemoveSubscriber',
+                request_serializer=firewatch_dot_comms_dot_v1_dot_comms__pb2.RemoveSubscriberRequest.SerializeToString,
+                response_deserializer=firewatch_dot_comms_dot_v1_dot_comms__pb2.RemoveSubscriberResponse.FromString,
+                _registered_method=True)
 
 
 class CommsServiceServicer(object):
@@ -245,6 +250,14 @@ class CommsServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RemoveSubscriber(self, request, context):
+        """Remove a subscriber (email or webhook) for good: no notice reaches it again until
+        it subscribes anew. Recorded as SubscriberRemoved with who removed it and why.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CommsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -337,6 +350,11 @@ def add_CommsServiceServicer_to_server(servicer, server):
                     servicer.ListSubscribers,
                     request_deserializer=firewatch_dot_comms_dot_v1_dot_comms__pb2.ListSubscribersRequest.FromString,
                     response_serializer=firewatch_dot_comms_dot_v1_dot_comms__pb2.ListSubscribersResponse.SerializeToString,
+            ),
+            'RemoveSubscriber': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveSubscriber,
+                    request_deserializer=firewatch_dot_comms_dot_v1_dot_comms__pb2.RemoveSubscriberRequest.FromString,
+                    response_serializer=firewatch_dot_comms_dot_v1_dot_comms__pb2.RemoveSubscriberResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -825,6 +843,33 @@ class CommsService(object):
             '/firewatch.comms.v1.CommsService/ListSubscribers',
             firewatch_dot_comms_dot_v1_dot_comms__pb2.ListSubscribersRequest.SerializeToString,
             firewatch_dot_comms_dot_v1_dot_comms__pb2.ListSubscribersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveSubscriber(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/firewatch.comms.v1.CommsService/RemoveSubscriber',
+            firewatch_dot_comms_dot_v1_dot_comms__pb2.RemoveSubscriberRequest.SerializeToString,
+            firewatch_dot_comms_dot_v1_dot_comms__pb2.RemoveSubscriberResponse.FromString,
             options,
             channel_credentials,
             insecure,
