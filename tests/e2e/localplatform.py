@@ -145,6 +145,12 @@ class LocalPlatform:
             assert found, f"no output line with {fragment!r} after {timeout}s:\n{self.text()}"
             return next(line for line in self.output if fragment in line)
 
+    @property
+    def pid(self) -> int:
+        """The `make run` process: every process of the platform descends from it."""
+        assert self._process is not None
+        return self._process.pid
+
     def metrics_targets(self) -> dict[str, str]:
         """Each process's metrics address (host:port), from the Prometheus file_sd
         targets `make run` writes."""

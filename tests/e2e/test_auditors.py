@@ -103,3 +103,28 @@ def test_the_readme_auditor_commands_run_against_make_run(
         "cancelled",
         "acknowledged",
     ], why
+
+    # "Which credentials could write?", asked with the auditor's token: make run's
+    # admin and oncall's bound responder token, never the auditor's own.
+    listed = subprocess.run(
+        [
+            ".venv/bin/incidentctl",
+            "--token-file",
+            "var/firewatch/auditor.token",
+            "audit",
+            "credentials",
+            "--writers",
+            "--json",
+        ],
+        cwd=tmp_path,
+        env=platform,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    writers = {row["name"]: row for row in json.loads(listed)["credentials"]}
+    assert {"local-admin", "oncall-cli"} <= set(writers), listed
+    assert "local-auditor" not in writers, listed
+    assert (writers["oncall-cli"]["user"], writers["oncall-cli"]["role"]) == ("oncall", "responder")
+    assert "incident" in writers["oncall-cli"]["writes_through"]

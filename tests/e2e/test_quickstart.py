@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from collections.abc import Iterator
@@ -63,6 +64,28 @@ def test_the_readme_quick_start_declares_works_and_resolves_an_incident(
     # timeline (and the postmortem's time-to-acknowledge) names oncall, not a token.
     assert re.search(r"^INC-1 acknowledged by oncall: paging stopped$", out, re.M), out
     assert re.search(r"paging stopped: acknowledged by oncall", out), out
+    # ... and it is INC-1's own timeline that says so: the acknowledgement is an
+    # EscalationStopped by oncall, acted as oncall with oncall's token (`oncall-cli`).
+    timeline = subprocess.run(
+        [
+            ".venv/bin/incidentctl",
+            "--token-file",
+            "var/firewatch/admin.token",
+            "timeline",
+            "INC-1",
+            "--json",
+        ],
+        cwd=tmp_path,
+        env=platform,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    stops = [e for e in json.loads(timeline)["events"] if e["type"] == "EscalationStopped"]
+    assert [(e["data"]["by"], e["data"]["reason"], e["actor"], e["credential"]) for e in stops] == [
+        ("oncall", "acknowledged", "oncall", "oncall-cli")
+    ], timeline
     # Paging events read as sentences, not as their data (a pipe is 80 columns wide).
     assert "paged oncall by email" in out
     assert "escalation on policy default rev 1 started" in out

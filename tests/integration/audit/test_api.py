@@ -45,6 +45,7 @@ METHODS: dict[str, Any] = {
     ),
     "ExplainPage": lambda ref: pb.ExplainPageRequest(page="00000000-0000-0000-0000-000000000000"),
     "ExplainNotPaged": lambda ref: pb.ExplainNotPagedRequest(user="bob", incident=ref),
+    "ListCredentials": lambda ref: pb.ListCredentialsRequest(writers_only=True),
 }
 ROLES = {"root": "admin", "audrey": "auditor", "alice": "responder", "prom": "integration"}
 

@@ -267,6 +267,37 @@ def test_a_token_scoped_to_integrations_sends_only_as_those(alert_api: AlertApi)
     )
     assert denied.code() is grpc.StatusCode.PERMISSION_DENIED
     assert "scoped to the integrations pd-tool, not 'grafana'" in (denied.details() or "")
+    # Nor as itself: an empty integration would be the token's own (token.relay).
+    head = alert_api.head()
+    itself = _error(lambda: alert_api.call("SendAlert", trigger(dedup_key="x"), who="relay"))
+    assert itself.code() is grpc.StatusCode.PERMISSION_DENIED
+    assert (itself.details() or "").startswith("integration: is required: token 'relay'")
+    assert "scoped to the integrations pd-tool" in (itself.details() or "")
+    assert alert_api.head() == head  # nothing appended
+
+
+def test_a_token_bound_to_a_person_acknowledges_pages_not_source_alerts(
+    alert_api: AlertApi,
+) -> None:
+    """ADR 0017's ack rule: a person acknowledges through the on-call API (recorded as
+    them, refused unless they were paged); acknowledging the source alert would set
+    time-to-acknowledge under the token's name and skip that check."""
+    alert_api.tokens["bob-phone"] = issue_token(
+        alert_api.tokens_file, "bob-phone", Role.RESPONDER, user="bob"
+    )
+    alert_api.call("SendAlert", trigger(dedup_key="disk-full/db-1"))
+    head = alert_api.head()
+    ack = pb.SendAlertRequest(action=pb.ALERT_ACTION_ACKNOWLEDGE, dedup_key="disk-full/db-1")
+    refused = _error(lambda: alert_api.call("SendAlert", ack, who="bob-phone"))
+    assert refused.code() is grpc.StatusCode.PERMISSION_DENIED
+    details = refused.details() or ""
+    assert details.startswith("action: token 'bob-phone' acts as bob")
+    assert "incidentctl page ack" in details
+    assert alert_api.head() == head  # nothing appended
+    # The same person's token may still trigger and resolve; unbound tokens still ack.
+    alert_api.call("SendAlert", trigger(dedup_key="cpu/db-1"), who="bob-phone")
+    acked = alert_api.call("SendAlert", ack)
+    assert acked.alert.acknowledged_by == "alice"
 
 
 def test_list_alerts_filters_and_pages_newest_first(alert_api: AlertApi) -> None:

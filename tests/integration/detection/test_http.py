@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
+from apikit.auth import Role, issue_token
 from tests.integration.detection.conftest import Server, sample
 
 
@@ -176,3 +178,47 @@ def test_resolved_alertmanager_notification(server: Server) -> None:
     resolved["alerts"][0]["endsAt"] = "2026-11-27T02:05:00Z"
     assert server.post("/v1/alertmanager", resolved, token=server.am_key).status == 200
     assert [e.type for e in server.store.read_all()][-1] == "AlertGroupResolved"
+
+
+def test_a_token_scoped_to_integrations_cannot_send_alerts_over_http_as_itself(
+    server: Server, tmp_path: Path
+) -> None:
+    """On HTTP a token always sends as itself (token.<name>), which a token scoped to
+    integrations may not: 403 naming the field, nothing appended. Samples are not
+    alerts sent as anyone, so the token may still push them."""
+    scoped = issue_token(
+        tmp_path / "tokens.json", "ci-relay", Role.INTEGRATION, integrations=["ci"]
+    )
+    head = server.store.head_position()
+    refused = server.post("/v1/alertmanager", sample("alertmanager-webhook-v4.json"), token=scoped)
+    assert refused.status == 403, refused.body
+    assert refused.body["message"].startswith("integration: token 'ci-relay' is scoped to")
+    assert server.store.head_position() == head
+    samples = {"samples": [{"name": "http_requests", "labels": {"code": "500"}, "value": 3}]}
+    assert server.post("/v1/samples", samples, token=scoped).status == 202
+
+
+def test_an_alert_sent_over_http_with_an_api_token_names_the_token_as_its_credential(
+    server: Server,
+) -> None:
+    """As on gRPC (apikit.rpc.guarded): the events carry metadata.credential; the actor
+    stays the sending tool, integration:<token name> (ADR 0017)."""
+    head = server.store.head_position()
+    reply = server.post(
+        "/v1/alertmanager", sample("alertmanager-webhook-v4.json"), token=server.api_token
+    )
+    assert reply.status == 200, reply.body
+    appended = list(server.store.read_all(from_position=head + 1))
+    triggered = [e for e in appended if e.type == "AlertTriggered"]
+    assert triggered
+    assert {e.metadata.credential for e in triggered} == {"pusher"}
+    # An integration key is no API token: nothing is named.
+    head = server.store.head_position()
+    body = sample("alertmanager-webhook-v4.json")
+    body["groupKey"] = "another"
+    for each in body["alerts"]:
+        each["fingerprint"] = "0" + each["fingerprint"][1:]
+    assert server.post("/v1/alertmanager", body, token=server.am_key).status == 200
+    keyed = [e for e in server.store.read_all(from_position=head + 1) if e.type == "AlertTriggered"]
+    assert keyed
+    assert {e.metadata.credential for e in keyed} == {None}

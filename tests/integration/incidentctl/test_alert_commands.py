@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import Result
 
+from apikit.auth import Role, issue_token
 from detection_service.rule import parse_rules
 from tests.integration.detection.test_grpc_alert_service import (  # noqa: F401
     RATIO_RULES,
@@ -211,3 +212,18 @@ def test_failures_are_one_line_errors_with_the_documented_exit_codes(
                          "alert", "list")  # fmt: skip
     assert unreachable.exit_code == 3
     assert "cannot reach the alert API at 127.0.0.1:1" in unreachable.stderr
+
+
+def test_a_person_acknowledges_the_page_not_the_source_alert(
+    acli: AlertCli, alert_api: AlertApi
+) -> None:
+    alert_api.tokens["bob-phone"] = issue_token(
+        alert_api.tokens_file, "bob-phone", Role.RESPONDER, user="bob"
+    )
+    key = ok(acli("alert", "send", "disk full", "-s", "critical", "-q")).strip()
+    head = alert_api.head()
+    refused = acli("alert", "send", "--action", "acknowledge", "--dedup-key", key, who="bob-phone")
+    assert refused.exit_code == 1
+    assert "action: token 'bob-phone' acts as bob" in refused.stderr
+    assert "incidentctl page ack" in refused.stderr
+    assert alert_api.head() == head

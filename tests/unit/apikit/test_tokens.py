@@ -260,6 +260,50 @@ def test_the_log_answers_which_credentials_could_write_at_an_instant(home: Home)
     }
 
 
+def test_the_cli_lists_who_could_write_at_an_instant_by_role_scope_and_status(
+    home: Home, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`list --as-of T --writers --json`: only credentials active at T whose role and
+    service scope can append facts; integration tokens count (through alert), a
+    responder scoped to the audit API and an auditor do not."""
+    home.admin.issue("root-token", Role.ADMIN, by="root")
+    home.admin.issue("audrey", Role.AUDITOR, by="root")
+    home.admin.issue("ci", Role.INTEGRATION, by="root", integrations=["ci"])
+    home.admin.issue("reader", Role.RESPONDER, by="root", services=["audit"])
+    home.admin.issue(
+        "night", Role.RESPONDER, by="root", user="oncall", services=["incident", "oncall"],
+        expires_at=T0 + timedelta(minutes=30),
+    )  # fmt: skip
+    home.clock.advance(10 * 60)
+    home.admin.issue("leaked", Role.RESPONDER, by="root")
+    home.clock.advance(10 * 60)  # 02:20
+    home.admin.revoke("leaked", by="root", reason="laptop lost")
+    home.admin.issue("later", Role.ADMIN, by="root")
+    common = ["--file", str(home.tokens_file), "--store", home.url]
+
+    assert main(["list", *common, "--as-of", "2026-11-27T02:17:00Z", "--writers", "--json"]) == 0
+    rows = {r["name"]: r for r in map(json.loads, capsys.readouterr().out.splitlines())}
+    assert sorted(rows) == ["ci", "leaked", "night", "root-token"]
+    assert rows["ci"]["writes_through"] == ["alert"]
+    assert rows["night"]["writes_through"] == ["incident", "oncall"]
+    assert rows["night"]["user"] == "oncall"
+    assert "audit" not in rows["root-token"]["writes_through"]
+    assert {"alert", "incident", "oncall", "runbooks"} <= set(rows["root-token"]["writes_through"])
+    assert all(r["status"] == "active" and r["could_write"] for r in rows.values())
+
+    assert main(["list", *common, "--as-of", "2026-11-27T02:17:00Z", "--json"]) == 0
+    every = {r["name"]: r for r in map(json.loads, capsys.readouterr().out.splitlines())}
+    assert sorted(every) == ["audrey", "ci", "leaked", "night", "reader", "root-token"]
+    assert (every["audrey"]["could_write"], every["reader"]["could_write"]) == (False, False)
+
+    assert main(["list", *common, "--as-of", "2026-11-27T02:45:00Z", "--writers"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in table] == ["NAME", "ci", "later", "root-token"]
+
+    assert main(["list", *common, "--as-of", "02:17 yesterday", "--writers"]) == 1
+    assert "as_of: '02:17 yesterday' is not an ISO-8601 instant" in capsys.readouterr().err
+
+
 def test_tokens_only_the_file_knows_are_listed_as_unrecorded(home: Home) -> None:
     issue_token(home.tokens_file, "local-admin", Role.ADMIN)
     [row] = home.admin.listing()

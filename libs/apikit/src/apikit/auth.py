@@ -78,7 +78,7 @@ class Principal:
     user: str | None = None
     services: frozenset[str] = frozenset()
     """The services (proto package names: incident, alert, oncall, comms, postmortem,
-    audit) this token may call; empty means all its role allows."""
+    audit, runbooks) this token may call; empty means all its role allows."""
     integrations: frozenset[str] = frozenset()
     """The integrations this token may send alerts as; empty means no restriction."""
 

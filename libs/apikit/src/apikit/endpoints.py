@@ -3,7 +3,7 @@
 Owns the vocabulary (`Access`) and the record type (`Endpoint`). Each HTTP module of a
 service declares its endpoints as a module-level `ENDPOINTS` tuple and builds its URL
 map from it (`url_map`), so an endpoint cannot exist without saying who may call it;
-tests/integration/test_access_matrix.py calls every declared endpoint with every role,
+tests/e2e/test_access_matrix.py calls every declared endpoint with every role,
 an expired and a revoked token, and checks the documented answer (docs/access.md).
 
 Declarations only: nothing here authenticates (apikit.auth does).

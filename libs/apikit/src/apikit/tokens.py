@@ -8,7 +8,16 @@ unrecorded; every command is safe to run again, and running it again completes i
 (docs/adr/0017).
 
 `list` answers from the log, so `--as-of` shows which tokens were live at any instant
-("which credentials could write at 02:17": `list --as-of 02:17 --writers`).
+("which credentials could write at 02:17": `list --as-of 02:17 --writers`). The same
+fold answers the auditor through the audit service (`credentials_at`, AuditService
+ListCredentials, `incidentctl audit credentials`).
+
+"Could write" (`writes_through`): a credential active at the instant (issued, not
+revoked, not expired) whose role lets it append facts through at least one API, within
+its service scope: admin and responder through every API but audit, integration
+through `alert` only (SendAlert, PingHeartbeat, PushSamples: alerts that open
+incidents), auditor through none. The audit API is never counted: what it appends (who
+read what, seals) records reads, it changes no fact.
 """
 
 from __future__ import annotations
@@ -28,7 +37,6 @@ from typing import Any
 
 from apikit import credentials as cr
 from apikit.auth import (
-    WRITERS,
     Role,
     TokenEntry,
     fingerprint,
@@ -101,6 +109,32 @@ def _services(text: str | None) -> tuple[str, ...]:
     return names
 
 
+WRITE_APIS_BY_ROLE: dict[Role, frozenset[str] | None] = {
+    Role.ADMIN: None,  # every API but audit
+    Role.RESPONDER: None,
+    Role.INTEGRATION: frozenset({"alert"}),
+    Role.AUDITOR: frozenset(),
+}
+READ_ONLY_APIS = frozenset({"audit"})
+"""APIs whose appends only record reads (access records, seals): never "writing"."""
+
+
+def writes_through(
+    role: str, services: Sequence[str], apis: frozenset[str] | None = None
+) -> tuple[str, ...]:
+    """The APIs through which a live credential of `role`, scoped to `services` (empty:
+    all), could append facts to the log; empty for a credential that cannot write."""
+    known = api_names() if apis is None else apis
+    try:
+        allowed = WRITE_APIS_BY_ROLE[Role(role)]
+    except ValueError:
+        return ()  # a role this version does not know grants nothing
+    reachable = (known - READ_ONLY_APIS) if allowed is None else (allowed & known)
+    if services:
+        reachable = reachable & frozenset(services)
+    return tuple(sorted(reachable))
+
+
 def _names(text: str | None, field: str) -> tuple[str, ...]:
     if not text:
         return ()
@@ -126,6 +160,14 @@ class Listed:
     expires_at: datetime | None
     issued_at: datetime | None
     recorded: bool
+    revoked_at: datetime | None = None
+    writes_through: tuple[str, ...] = ()
+    """Where it could append facts now (or at the listing's instant): empty unless it
+    is active and its role and scope allow a write (see the module docstring)."""
+
+    @property
+    def could_write(self) -> bool:
+        return bool(self.writes_through)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -139,6 +181,9 @@ class Listed:
             "expires_at": _iso(self.expires_at),
             "issued_at": _iso(self.issued_at),
             "recorded": self.recorded,
+            "revoked_at": _iso(self.revoked_at),
+            "writes_through": list(self.writes_through),
+            "could_write": self.could_write,
         }
 
 
@@ -254,29 +299,10 @@ class TokenAdmin:
         """Every credential the log records (as of `as_of`), then tokens only the file
         knows (issued before tokens were recorded), marked unrecorded."""
         now = as_of or self.clock()
-        states: dict[str, cr.Credential] = {}
-        for recorded in self.store.read_all(
-            filter=EventFilter.of(categories=[cr.STREAM_CATEGORY]), until=as_of
-        ):
-            event = cr.EVENTS.from_recorded(recorded)
-            states[recorded.stream] = cr.evolve(states.get(recorded.stream, cr.INITIAL), event)
-        rows = [
-            Listed(
-                state.name,
-                state.role,
-                state.state_at(now),
-                state.fingerprint,
-                state.user,
-                state.services,
-                state.integrations,
-                state.expires_at,
-                state.issued_at,
-                recorded=True,
-            )
-            for state in states.values()
-        ]
+        rows = credentials_at(self.store, now if as_of is not None else None, now)
         if as_of is None:
-            known = {state.name for state in states.values()}
+            known = {row.name for row in rows}
+            apis = api_names()
             for entry in self._file_entries():
                 if entry.name in known or entry.revoked:
                     continue
@@ -293,6 +319,9 @@ class TokenAdmin:
                         entry.expires_at,
                         entry.issued_at,
                         recorded=False,
+                        writes_through=()
+                        if expired
+                        else writes_through(entry.role.value, entry.services, apis),
                     )
                 )
         return sorted(rows, key=lambda row: row.name)
@@ -309,6 +338,42 @@ class TokenAdmin:
                 "person the paging service knows (so acknowledgements can be checked "
                 "against who was paged)",
             )
+
+
+def credentials_at(store: EventStore, until: datetime | None, now: datetime) -> list[Listed]:
+    """Every credential the log records, folded from the `credential-*` streams up to
+    `until` (None: the whole log) and judged at `now` (active, expired or revoked;
+    `writes_through`), sorted by name. Reads the log only: the auditor's answer to
+    "which credentials could write at 02:17" (`credentials_at(store, t, t)`)."""
+    states: dict[str, cr.Credential] = {}
+    for recorded in store.read_all(
+        filter=EventFilter.of(categories=[cr.STREAM_CATEGORY]), until=until
+    ):
+        event = cr.EVENTS.from_recorded(recorded)
+        states[recorded.stream] = cr.evolve(states.get(recorded.stream, cr.INITIAL), event)
+    apis = api_names()
+    rows = []
+    for state in states.values():
+        status = state.state_at(now)
+        rows.append(
+            Listed(
+                state.name,
+                state.role,
+                status,
+                state.fingerprint,
+                state.user,
+                state.services,
+                state.integrations,
+                state.expires_at,
+                state.issued_at,
+                recorded=True,
+                revoked_at=state.revoked_at,
+                writes_through=writes_through(state.role, state.services, apis)
+                if status == "active"
+                else (),
+            )
+        )
+    return sorted(rows, key=lambda row: row.name)
 
 
 # ---------------------------------------------------------------------- CLI
@@ -365,7 +430,10 @@ def _parser() -> argparse.ArgumentParser:
     listing = commands.add_parser("list", parents=[common], help="tokens, as the log knows them")
     listing.add_argument("--as-of", help="ISO-8601 instant: the tokens as they stood then")
     listing.add_argument(
-        "--writers", action="store_true", help="only live tokens that can write (admin, responder)"
+        "--writers",
+        action="store_true",
+        help="only tokens that could write then: active, and a role and scope that can "
+        "append facts (admin, responder; integration through alert)",
     )
     listing.add_argument("--json", action="store_true", help="JSON lines")
     return parser
@@ -428,7 +496,7 @@ def _run(admin: TokenAdmin, args: argparse.Namespace, by: str) -> int:
         as_of = parse_instant(args.as_of, "as_of") if args.as_of else None
         rows = admin.listing(as_of=as_of)
         if args.writers:
-            rows = [r for r in rows if r.status == "active" and r.role in WRITERS]
+            rows = [r for r in rows if r.could_write]
         _print_rows(rows, as_json=args.json)
     return 0
 
@@ -438,7 +506,7 @@ def _print_rows(rows: Sequence[Listed], *, as_json: bool) -> None:
         for row in rows:
             print(json.dumps(row.as_json(), sort_keys=True))
         return
-    header = ("NAME", "ROLE", "USER", "STATUS", "EXPIRES", "SCOPE", "FINGERPRINT")
+    header = ("NAME", "ROLE", "USER", "STATUS", "EXPIRES", "SCOPE", "WRITES", "FINGERPRINT")
     table = [header]
     for row in rows:
         scope = ",".join(row.services) or "all services"
@@ -453,6 +521,7 @@ def _print_rows(rows: Sequence[Listed], *, as_json: bool) -> None:
                 status,
                 _iso(row.expires_at) or "never",
                 scope,
+                ",".join(row.writes_through) or "-",
                 row.fingerprint,
             )
         )

@@ -104,7 +104,12 @@ def alert_send(
         typer.Option("--severity", "-s", case_sensitive=False, help="required to trigger"),
     ] = None,
     action: Annotated[
-        AlertAction, typer.Option(case_sensitive=False, help="PagerDuty's event_action")
+        AlertAction,
+        typer.Option(
+            case_sensitive=False,
+            help="PagerDuty's event_action; acknowledge is for the sending tool: a token "
+            "bound to a person is refused and acknowledges with `page ack INC-N`",
+        ),
     ] = AlertAction.TRIGGER,
     dedup_key: Annotated[
         str | None,
@@ -125,7 +130,8 @@ def alert_send(
     integration: Annotated[
         str | None,
         typer.Option(
-            help="send as this integration (default: your token's own identity)",
+            help="send as this integration (default: your token's own identity; a token "
+            "scoped to integrations must name one)",
             show_default=False,
         ),
     ] = None,

@@ -2,9 +2,10 @@
 
 Owns the audit command group: verify (with a progress bar and a cron-friendly exit
 code), seal, replay, diff, timeline (JSON Lines, Markdown, HTML), export and the
-offline `check` of an evidence bundle (bundlecheck.py, which needs no server), and
-why-paged / why-not. The server address is `--audit-server` (FIREWATCH_AUDIT_SERVER,
-default 127.0.0.1:50056); token, TLS and timeout are incidentctl's global options.
+offline `check` of an evidence bundle (bundlecheck.py, which needs no server),
+why-paged / why-not, and `credentials` (which API tokens could write at an instant).
+The server address is `--audit-server` (FIREWATCH_AUDIT_SERVER, default 127.0.0.1:50056);
+token, TLS and timeout are incidentctl's global options.
 Exit codes: 0 all good; 1 tampering found or the server refused; 2 usage; 3 connection.
 """
 
@@ -492,6 +493,87 @@ def _read(path: Path, option: str) -> str:
     except OSError as error:
         typer.echo(f"error: cannot read {option} {path}: {error.strerror}", err=True)
         raise typer.Exit(2) from None
+
+
+# ---------------------------------------------------------------------- credentials
+
+
+def _stamp(message: Message, field: str) -> str | None:
+    if not message.HasField(field):
+        return None
+    value: datetime = getattr(message, field).ToDatetime()
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def credential_json(row: pb.CredentialRow) -> dict[str, Any]:
+    return {
+        "name": row.name,
+        "role": row.role,
+        "status": row.status,
+        "user": row.user or None,
+        "services": list(row.services),
+        "integrations": list(row.integrations),
+        "writes_through": list(row.writes_through),
+        "could_write": row.could_write,
+        "issued_at": _stamp(row, "issued_at"),
+        "expires_at": _stamp(row, "expires_at"),
+        "revoked_at": _stamp(row, "revoked_at"),
+        "fingerprint": row.fingerprint,
+    }
+
+
+@audit_app.command("credentials")
+def credentials(
+    ctx: typer.Context,
+    at: Annotated[
+        str | None,
+        typer.Option(
+            "--at",
+            metavar="TIME",
+            help="ISO 8601 instant, e.g. 2026-11-27T02:17Z (default now)",
+            show_default=False,
+        ),
+    ] = None,
+    writers: Annotated[
+        bool,
+        typer.Option(
+            "--writers",
+            help="only the credentials that could write then: active, with a role and "
+            "service scope that can append facts (admin, responder; integration via alert)",
+        ),
+    ] = False,
+    server: AuditServer = DEFAULT_AUDIT_SERVER,
+    json_output: JsonOption = False,
+) -> None:
+    """Which API tokens were live at an instant, and which could write, through what."""
+    request = pb.ListCredentialsRequest(writers_only=writers)
+    if at is not None:
+        request.as_of.CopyFrom(to_timestamp(_instant(at, "--at")))
+    with audit_session(ctx, server) as client:
+        answer = client.call("ListCredentials", request, pb.ListCredentialsResponse)
+    rows = [credential_json(row) for row in answer.credentials]
+    instant = _stamp(answer, "as_of")
+    if json_output:
+        typer.echo(_dumps({"as_of": instant, "credentials": rows}))
+        return
+    table = Table("name", "role", "user", "status", "could write through", "scope", "fingerprint")
+    for row in rows:
+        scope = ",".join(row["services"]) or "all services"
+        if row["integrations"]:
+            scope += "; integrations " + ",".join(row["integrations"])
+        table.add_row(
+            str(row["name"]),
+            str(row["role"]),
+            row["user"] or "-",
+            str(row["status"]),
+            ",".join(row["writes_through"]) or "-",
+            scope,
+            str(row["fingerprint"]),
+        )
+    console = _console()
+    what = "could write" if writers else "were recorded"
+    console.print(Text(f"credentials that {what} at {instant}"))
+    console.print(table if rows else Text("none"))
 
 
 # ---------------------------------------------------------------------- explanations

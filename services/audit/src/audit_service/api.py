@@ -17,7 +17,8 @@ from typing import Any
 import grpc
 
 from apikit.auth import Principal, Role, TokenRegistry
-from apikit.rpc import guarded, read_timestamp, to_log_event
+from apikit.rpc import guarded, optional_timestamp, read_timestamp, set_timestamp, to_log_event
+from apikit.tokens import Listed
 from audit_service import seals
 from audit_service.app import AuditApplication
 from audit_service.explain import Step
@@ -236,6 +237,36 @@ class AuditServicer(pb_grpc.AuditServiceServicer):
         self._record(who, "ExplainNotPaged", f"{request.user} {request.incident}")
         verdict, steps = self.app.why_not(request.user, request.incident)
         return pb.ExplainNotPagedResponse(verdict=verdict, steps=_steps(steps))
+
+    @guarded(AUDITORS)
+    def ListCredentials(  # noqa: N802
+        self, request: pb.ListCredentialsRequest, context: grpc.ServicerContext, who: Principal
+    ) -> pb.ListCredentialsResponse:
+        instant = self.app.instant(optional_timestamp(request, "as_of"))
+        scope = "writers" if request.writers_only else "all"
+        self._record(who, "ListCredentials", f"credential-* ({scope}) at {instant.isoformat()}")
+        rows = self.app.credentials(instant, writers_only=request.writers_only)
+        response = pb.ListCredentialsResponse(credentials=[_credential(r) for r in rows])
+        set_timestamp(response, "as_of", instant)
+        return response
+
+
+def _credential(row: Listed) -> pb.CredentialRow:
+    message = pb.CredentialRow(
+        name=row.name,
+        role=row.role,
+        status=row.status,
+        fingerprint=row.fingerprint,
+        user=row.user or "",
+        services=list(row.services),
+        integrations=list(row.integrations),
+        writes_through=list(row.writes_through),
+        could_write=row.could_write,
+    )
+    set_timestamp(message, "issued_at", row.issued_at)
+    set_timestamp(message, "expires_at", row.expires_at)
+    set_timestamp(message, "revoked_at", row.revoked_at)
+    return message
 
 
 def _steps(steps: list[Step]) -> list[pb.Step]:

@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from apikit.tokens import Listed, credentials_at
 from audit_service import backtest, bundle, explain, oncall, seals
 from audit_service import replay as rp
 from audit_service.events import EVENTS, AuditRecordAccessed
@@ -240,6 +241,23 @@ class AuditApplication:
         _, events = self.timeline(incident, AsOf())
         displaced = oncall.displaced_by_override(self.store, events, who)
         return explain.why_not(who, events, displaced)
+
+    def instant(self, as_of: datetime | None, field: str = "as_of") -> datetime:
+        """The instant a question is answered for: `as_of`, or now when unset; the
+        future is refused (the log cannot say what will be live)."""
+        now = self.clock()
+        if as_of is not None and as_of > now:
+            raise InvalidCommandError(
+                field, f"{as_of.isoformat()} is in the future; the log answers up to now"
+            )
+        return as_of or now
+
+    def credentials(self, at: datetime, *, writers_only: bool = False) -> list[Listed]:
+        """Every API token the log records as it stood at `at`, judged at that
+        instant; with `writers_only`, those that could write then (apikit.tokens:
+        active, and a role and service scope that can append facts)."""
+        rows = credentials_at(self.store, at, at)
+        return [row for row in rows if row.could_write or not writers_only]
 
     def backtest(self, start: datetime, end: datetime, proposal_text: str) -> dict[str, Any]:
         """Never appends: reads the period and simulates the proposal in memory."""

@@ -26,7 +26,7 @@ from typing import Any
 
 import grpc
 
-from apikit.auth import READERS, WRITERS, Principal, Role, TokenRegistry
+from apikit.auth import READERS, WRITERS, Principal, Role, ScopeError, TokenRegistry
 from apikit.rpc import (
     RunningServer,
     guarded,
@@ -120,6 +120,15 @@ class AlertServicer(pb_grpc.AlertServiceServicer):
             if trigger
             else "error"
         )
+        if action == "acknowledge" and who.user is not None:
+            # The ack rule (ADR 0017) is checked where pages are: a person acknowledges
+            # through the on-call API, which records them and checks they were paged.
+            raise ScopeError(
+                f"action: token {who.credential!r} acts as {who.user}, and a person "
+                "acknowledges a page with `incidentctl page ack INC-N` (OnCallService "
+                "Acknowledge, which checks they were paged), not by acknowledging the "
+                "source alert; only unbound tokens (the sending tool) acknowledge here"
+            )
         labels = checked_labels(request.labels, "labels")
         annotations = checked_annotations(request.annotations)
         started_at = optional_timestamp(request, "started_at")
@@ -464,6 +473,13 @@ class AlertServicer(pb_grpc.AlertServiceServicer):
     def _source(self, name: str, who: Principal) -> Integration:
         """Whose dedup-key namespace the alert lives in (see SendAlertRequest.integration)."""
         if not name:
+            if who.integrations:
+                # Sending as the token itself would step outside its integrations scope.
+                raise ScopeError(
+                    f"integration: is required: token {who.credential!r} is scoped to the "
+                    f"integrations {', '.join(sorted(who.integrations))} and may send only "
+                    "as one of them, not as itself"
+                )
             return _token_integration(who, self.app)
         if who.integrations:
             # A token scoped to integrations may send as those and no other.

@@ -40,6 +40,7 @@ from apikit.auth import AuthenticationError, Role, TokenRegistry
 from apikit.endpoints import Access, Endpoint, url_map
 from apikit.rpc import TlsFiles, tls_files
 from apikit.web import WebServer, serve_wsgi
+from appkit import acting_with
 from contracts.domain import DomainError, InvalidCommandError
 from detection_service.app import DetectionApplication, InvalidPayloadError, UnknownIntegrationError
 from detection_service.config import DetectionSettings
@@ -167,9 +168,15 @@ class DetectionHttp:
         except (ValueError, UnicodeDecodeError) as exc:
             return None, f"body: malformed JSON: {exc}", 400
 
-    def _integration(self, request: Request) -> Integration | str | Response:
+    def _integration(
+        self, request: Request, *, alerts: bool = True
+    ) -> tuple[Integration, str | None] | str | Response:
         """The integration the request speaks for; else why it has none (a 401's
-        message), or the 403 for a token that authenticated but may not send."""
+        message), or the 403 for a token that authenticated but may not send. `alerts`:
+        the request sends alerts as that integration (not only samples), so a token
+        scoped to integrations is refused, since on this path it can send only as itself.
+        Answers the integration with the API token's name when a token authenticated
+        (the events' `credential`, as on gRPC), else None (an integration key)."""
         credential = _bearer(request)
         if credential is None:
             # Said plainly: a missing header is a setup mistake, not a bad key.
@@ -178,7 +185,7 @@ class DetectionHttp:
                 "'Authorization: Bearer <key>'"
             )
         try:
-            return self.app.authenticate(credential)
+            return self.app.authenticate(credential), None
         except UnknownIntegrationError:
             pass
         if self.tokens is not None and credential:
@@ -195,13 +202,21 @@ class DetectionHttp:
                 return self._forbidden(
                     f"token {principal.credential!r} is not scoped to the alert API"
                 )
+            if alerts and principal.integrations:
+                # Here a token always sends as itself, which its integrations scope forbids.
+                return self._forbidden(
+                    f"integration: token {principal.credential!r} is scoped to the "
+                    f"integrations {', '.join(sorted(principal.integrations))}; send with "
+                    "one of those integrations' keys (or SendAlert naming it), not as the token"
+                )
             # The token's own name, never a bound person's: it names the sending tool.
-            return Integration(
+            integration = Integration(
                 integration_id=f"token.{principal.credential}"[:63],
                 name=principal.credential,
                 kind=IntegrationKind.API,
                 created_at=self.app.clock(),
             )
+            return integration, principal.credential
         return "unknown or revoked key"
 
     def _forbidden(self, message: str) -> Response:
@@ -218,18 +233,20 @@ class DetectionHttp:
     # ------------------------------------------------------------------ endpoints
 
     def alertmanager(self, request: Request) -> Response:
-        integration = self._integration(request)
-        if isinstance(integration, Response):
-            return integration
-        if isinstance(integration, str):
-            return self._unauthorized(integration)
+        sender = self._integration(request)
+        if isinstance(sender, Response):
+            return sender
+        if isinstance(sender, str):
+            return self._unauthorized(sender)
+        integration, credential = sender
         body, problem, status = self._body(request)
         if problem is not None:
             return _json(status, {"status": "invalid", "errors": [problem]})
         if self._throttled(integration):
             return _json(429, {"status": "throttled", "message": "rate limit exceeded"})
         try:
-            results = self.app.ingest_alertmanager(body, integration)
+            with acting_with(credential):
+                results = self.app.ingest_alertmanager(body, integration)
         except InvalidPayloadError as exc:
             return _json(400, {"status": "invalid", "errors": exc.errors})
         return _json(
@@ -272,11 +289,11 @@ class DetectionHttp:
         )
 
     def samples(self, request: Request) -> Response:
-        integration = self._integration(request)
-        if isinstance(integration, Response):
-            return integration
-        if isinstance(integration, str):
-            return self._unauthorized(integration)
+        sender = self._integration(request, alerts=False)
+        if isinstance(sender, Response):
+            return sender
+        if isinstance(sender, str):
+            return self._unauthorized(sender)
         body, problem, status = self._body(request)
         if problem is not None:
             return _json(status, {"status": "invalid", "errors": [problem]})

@@ -250,3 +250,47 @@ class BacktestResponse(_message.Message):
     REPORT_JSON_FIELD_NUMBER: _ClassVar[int]
     report_json: str
     def __init__(self, report_json: _Optional[str] = ...) -> None: ...
+
+class ListCredentialsRequest(_message.Message):
+    __slots__ = ("as_of", "writers_only")
+    AS_OF_FIELD_NUMBER: _ClassVar[int]
+    WRITERS_ONLY_FIELD_NUMBER: _ClassVar[int]
+    as_of: _timestamp_pb2.Timestamp
+    writers_only: bool
+    def __init__(self, as_of: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., writers_only: bool = ...) -> None: ...
+
+class CredentialRow(_message.Message):
+    __slots__ = ("name", "role", "status", "fingerprint", "user", "services", "integrations", "issued_at", "expires_at", "revoked_at", "writes_through", "could_write")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    FINGERPRINT_FIELD_NUMBER: _ClassVar[int]
+    USER_FIELD_NUMBER: _ClassVar[int]
+    SERVICES_FIELD_NUMBER: _ClassVar[int]
+    INTEGRATIONS_FIELD_NUMBER: _ClassVar[int]
+    ISSUED_AT_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    REVOKED_AT_FIELD_NUMBER: _ClassVar[int]
+    WRITES_THROUGH_FIELD_NUMBER: _ClassVar[int]
+    COULD_WRITE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    role: str
+    status: str
+    fingerprint: str
+    user: str
+    services: _containers.RepeatedScalarFieldContainer[str]
+    integrations: _containers.RepeatedScalarFieldContainer[str]
+    issued_at: _timestamp_pb2.Timestamp
+    expires_at: _timestamp_pb2.Timestamp
+    revoked_at: _timestamp_pb2.Timestamp
+    writes_through: _containers.RepeatedScalarFieldContainer[str]
+    could_write: bool
+    def __init__(self, name: _Optional[str] = ..., role: _Optional[str] = ..., status: _Optional[str] = ..., fingerprint: _Optional[str] = ..., user: _Optional[str] = ..., services: _Optional[_Iterable[str]] = ..., integrations: _Optional[_Iterable[str]] = ..., issued_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., revoked_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., writes_through: _Optional[_Iterable[str]] = ..., could_write: bool = ...) -> None: ...
+
+class ListCredentialsResponse(_message.Message):
+    __slots__ = ("as_of", "credentials")
+    AS_OF_FIELD_NUMBER: _ClassVar[int]
+    CREDENTIALS_FIELD_NUMBER: _ClassVar[int]
+    as_of: _timestamp_pb2.Timestamp
+    credentials: _containers.RepeatedCompositeFieldContainer[CredentialRow]
+    def __init__(self, as_of: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., credentials: _Optional[_Iterable[_Union[CredentialRow, _Mapping]]] = ...) -> None: ...

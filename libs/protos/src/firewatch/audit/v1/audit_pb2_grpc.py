@@ -84,6 +84,11 @@ class AuditServiceStub(object):
                 request_serializer=firewatch_dot_audit_dot_v1_dot_audit__pb2.ExplainNotPagedRequest.SerializeToString,
                 response_deserializer=firewatch_dot_audit_dot_v1_dot_audit__pb2.ExplainNotPagedResponse.FromString,
                 _registered_method=True)
+        self.ListCredentials = channel.unary_unary(
+                '/firewatch.audit.v1.AuditService/ListCredentials',
+                request_serializer=firewatch_dot_audit_dot_v1_dot_audit__pb2.ListCredentialsRequest.SerializeToString,
+                response_deserializer=firewatch_dot_audit_dot_v1_dot_audit__pb2.ListCredentialsResponse.FromString,
+                _registered_method=True)
 
 
 class AuditServiceServicer(object):
@@ -162,6 +167,14 @@ class AuditServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListCredentials(self, request, context):
+        """Every API token the log records as it stood at an instant, and which could write
+        then, and through which APIs ("which credentials could write at 02:17").
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AuditServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -214,6 +227,11 @@ def add_AuditServiceServicer_to_server(servicer, server):
                     servicer.ExplainNotPaged,
                     request_deserializer=firewatch_dot_audit_dot_v1_dot_audit__pb2.ExplainNotPagedRequest.FromString,
                     response_serializer=firewatch_dot_audit_dot_v1_dot_audit__pb2.ExplainNotPagedResponse.SerializeToString,
+            ),
+            'ListCredentials': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCredentials,
+                    request_deserializer=firewatch_dot_audit_dot_v1_dot_audit__pb2.ListCredentialsRequest.FromString,
+                    response_serializer=firewatch_dot_audit_dot_v1_dot_audit__pb2.ListCredentialsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -486,6 +504,33 @@ class AuditService(object):
             '/firewatch.audit.v1.AuditService/ExplainNotPaged',
             firewatch_dot_audit_dot_v1_dot_audit__pb2.ExplainNotPagedRequest.SerializeToString,
             firewatch_dot_audit_dot_v1_dot_audit__pb2.ExplainNotPagedResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCredentials(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/firewatch.audit.v1.AuditService/ListCredentials',
+            firewatch_dot_audit_dot_v1_dot_audit__pb2.ListCredentialsRequest.SerializeToString,
+            firewatch_dot_audit_dot_v1_dot_audit__pb2.ListCredentialsResponse.FromString,
             options,
             channel_credentials,
             insecure,
