@@ -9,6 +9,7 @@ from datetime import timedelta
 from eventlog import EventMetadata, NewEvent, Ownership, StreamState
 from eventlog.sqlite import SQLiteEventStore
 from incident_service import domain as inc
+from tests.unit.postmortem.alerting import declared_from_an_occurrence
 from tests.unit.postmortem.conftest import World
 
 
@@ -72,3 +73,34 @@ def test_the_alert_pending_instant_starts_the_clocks_and_appears_on_the_timeline
     assert d.impact_started_at == pending_at
     assert d.time_to_detect == timedelta(minutes=3)  # pending -> declared
     assert d.time_to_resolve == timedelta(minutes=13)
+
+
+def test_a_recurring_alert_brings_only_the_occurrence_that_declared_the_incident(
+    world: World,
+) -> None:
+    """alert-<id> holds every occurrence of a recurring alert: the second incident, a
+    month later, must not start its clocks at the first occurrence."""
+    first = declared_from_an_occurrence(world, 1)
+    world.clock.advance(timedelta(days=30))
+    second_pending_at = world.clock()
+    second = declared_from_an_occurrence(world, 2)
+
+    filled = world.app.prefill(second)
+    d = filled.durations
+    assert d.impact_started_at == second_pending_at
+    assert d.time_to_detect == timedelta(minutes=3)
+    assert d.time_to_resolve == timedelta(minutes=13)
+    alert_rows = [e for e in filled.entries if e.source == "alert"]
+    assert [e.text for e in alert_rows] == [
+        "Alert pending: 5xx above 1% (value 3.2%)",
+        "Alert firing: 5xx above 1% (value 3.2%)",
+        "AlertResolved",
+    ]
+    assert all(e.at >= second_pending_at for e in alert_rows)
+
+    # The first incident keeps its own occurrence, not the later one.
+    earlier = world.app.prefill(first)
+    assert earlier.durations.time_to_detect == timedelta(minutes=3)
+    assert earlier.durations.time_to_resolve == timedelta(minutes=13)
+    assert len([e for e in earlier.entries if e.source == "alert"]) == 3
+    assert all(e.at < second_pending_at for e in earlier.entries if e.source == "alert")

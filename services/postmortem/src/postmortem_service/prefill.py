@@ -87,8 +87,8 @@ class TimelineIndex:
 
     def __init__(self) -> None:
         self.correlated: dict[str, list[RecordedEvent]] = {}
-        self.firings: dict[str, tuple[str, str | None]] = {}
-        """AlertGroupFiring event id -> (group id, alert id)."""
+        self.firings: dict[str, tuple[str, str | None, int]] = {}
+        """AlertGroupFiring event id -> (group id, alert id, the firing's log position)."""
         self.check_changes: dict[str, list[RecordedEvent]] = {}
         """check name -> its CheckStatusChanged events (one per change, never one per
         probe: bounded as the log is, ADR 0021)."""
@@ -102,7 +102,11 @@ class TimelineIndex:
             self.correlated.setdefault(correlation, []).append(event)
         if event.type == "AlertGroupFiring":
             data = event.data
-            self.firings[str(event.id)] = (str(data.get("group_id")), data.get("alert_id"))
+            self.firings[str(event.id)] = (
+                str(data.get("group_id")),
+                data.get("alert_id"),
+                event.position,
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -370,12 +374,63 @@ def incident_events(
     declared = next((e for e in events if e.type == "IncidentDeclared"), None)
     cause = declared.metadata.causation_id if declared is not None else None
     if cause and cause in index.firings:
-        group_id, alert_id = index.firings[cause]
+        group_id, alert_id, fired_at_position = index.firings[cause]
         events.extend(index.correlated.get(group_id, []))
         if alert_id:
-            events.extend(alert_stream(f"alert-{alert_id}"))
+            events.extend(
+                alert_occurrence(
+                    alert_stream(f"alert-{alert_id}"),
+                    fired_at_position,
+                    _resolved_position(events),
+                )
+            )
     events.extend(check_events(index, events))
     return events
+
+
+_OCCURRENCE_STARTS = frozenset({"AlertPending", "AlertTriggered"})
+
+
+def alert_occurrence(
+    alert_events: Iterable[RecordedEvent], fired_at_position: int, resolved_position: int | None
+) -> list[RecordedEvent]:
+    """The part of an `alert-<id>` stream that belongs to one incident.
+
+    The stream holds every occurrence of a recurring alert (detection's id is stable
+    per dedup key), so an incident takes the occurrence that was current when its
+    group fired (the last one to begin at or before `fired_at_position`) and the
+    occurrences that began while it was still open (before `resolved_position`, the
+    incident's last resolution; None while it is open). An occurrence begins with an
+    AlertPending, or an AlertTriggered that no AlertPending announced."""
+    taken: list[RecordedEvent] = []
+    current: list[RecordedEvent] = []
+    open_ = False
+    for event in alert_events:
+        begins = event.type in _OCCURRENCE_STARTS and not open_
+        if begins:
+            if event.position > fired_at_position and (
+                resolved_position is not None and event.position > resolved_position
+            ):
+                break  # a later occurrence: another incident's
+            if event.position <= fired_at_position:
+                current = []  # an earlier occurrence: not this incident's
+        if event.type in _OCCURRENCE_STARTS:
+            open_ = True
+        elif event.type == "AlertResolved":
+            open_ = False
+        (current if event.position <= fired_at_position else taken).append(event)
+    return [*current, *taken]
+
+
+def _resolved_position(events: Sequence[RecordedEvent]) -> int | None:
+    """The log position of the incident's last resolution, None while it is open."""
+    resolved: int | None = None
+    for event in sorted(events, key=lambda e: e.position):
+        if event.type == "IncidentResolved":
+            resolved = event.position
+        elif event.type == "IncidentReopened":
+            resolved = None
+    return resolved
 
 
 def check_events(index: TimelineIndex, events: Sequence[RecordedEvent]) -> list[RecordedEvent]:
