@@ -53,7 +53,12 @@ _TIME_FIELDS = (
     "attached_at",
     "required_at",
     "posted_at",
-    "executed_at",
+    "marked_at",
+    "requested_at",
+    "refused_at",
+    "approved_at",
+    "attempted_at",
+    "recorded_at",
 )
 _PEOPLE_FIELDS = (
     "declared_by",
@@ -66,7 +71,8 @@ _PEOPLE_FIELDS = (
     "by",
     "user_id",
     "acknowledged_by",
-    "executed_by",
+    "marked_by",
+    "approved_by",
     "posted_by",
 )
 _SKIP_TYPES = frozenset({"IncidentNumberAllocated"})
@@ -201,15 +207,103 @@ def describe(event: RecordedEvent) -> str:
             return f"Page acknowledged by {d.get('by')}"
         case "EscalationExhausted":
             return f"Escalation reached nobody: {d.get('reason', '')}"
-        case "RunbookStepExecuted":
-            step = d.get("step") or d.get("description") or d.get("title") or ""
-            return f"Runbook step: {step}".rstrip(": ")
         case "StakeholderUpdatePosted":
-            return f"Stakeholder update: {d.get('text') or d.get('message') or ''}".rstrip(": ")
+            return _stakeholder_update(d)
         case "CheckStatusChanged":
             return _check_text(event, first=False)
+    runbook = _runbook_text(event.type, d)
+    if runbook is not None:
+        return runbook
     # Events of services this module does not know yet still appear, by type.
     return event.type
+
+
+MAX_UPDATE_CHARS = 2000
+"""A stakeholder update's body on a timeline row (the comms room keeps all of it)."""
+
+
+def _stakeholder_update(d: dict[str, Any]) -> str:
+    heading = ", ".join(
+        str(d[name]).replace("_", " ") for name in ("audience", "status") if d.get(name)
+    )
+    text = f"Stakeholder update ({heading})" if heading else "Stakeholder update"
+    body = " ".join(str(d.get("body") or "").split())
+    if len(body) > MAX_UPDATE_CHARS:
+        body = body[: MAX_UPDATE_CHARS - 1] + "…"
+    return f"{text}: {body}" if body else text
+
+
+def _step(d: dict[str, Any]) -> str:
+    runbook, step = d.get("runbook_id"), d.get("step_id")
+    return f"{runbook}, step {step}" if runbook and step else str(runbook or step or "")
+
+
+_RESULTS = {
+    "succeeded": "succeeded",
+    "failed": "failed",
+    "retrying": "failed, will be retried",
+    "unknown": "outcome unknown, to be checked by hand",
+}
+
+
+def _runbook_text(kind: str, d: dict[str, Any]) -> str | None:
+    """The runbooks service's events (services/runbooks: incident_runbooks.py, run.py)
+    as sentences; None for any other type."""
+    match kind:
+        case "RunbooksAttached":
+            names = ", ".join(
+                f"{r.get('runbook_id')} rev {r.get('revision')}"
+                for r in d.get("runbooks") or ()
+                if isinstance(r, dict)
+            )
+            return f"Runbooks attached: {names}" if names else "Runbooks attached"
+        case "StepMarked":
+            status = str(d.get("status") or "marked").replace("_", " ")
+            text = f"Runbook {_step(d)} marked {status}"
+            if d.get("note"):
+                text += f": {d['note']}"
+            mitigation = d.get("mitigation")
+            if isinstance(mitigation, dict) and mitigation.get("description"):
+                lasting = "temporary" if mitigation.get("temporary") else "permanent"
+                text += f" ({lasting} mitigation: {mitigation['description']})"
+            return text
+        case "ActionRunRequested":
+            found = d.get("request")
+            request: dict[str, Any] = found if isinstance(found, dict) else {}
+            how = "started automatically" if d.get("automatic") else "requested"
+            call = " ".join(str(request.get(k)) for k in ("method", "url") if request.get(k))
+            text = f"Runbook action {_step(d)} {how}" + (f": {call}" if call else "")
+            if d.get("dry_run"):
+                text += " (dry run)"
+            if d.get("needs_approval"):
+                text += ", awaiting the incident commander's approval"
+            return text
+        case "ActionRunRefused":
+            return f"Runbook action {_step(d)} refused by a guard rail: {d.get('reason', '')}"
+        case "ActionRunApproved":
+            return f"Runbook action approved by {d.get('approved_by')}"
+        case "ActionAttempted":
+            text = f"Runbook action called (attempt {d.get('attempt')})"
+            if d.get("repeat_of"):
+                text += f", repeating attempt {d['repeat_of']} whose result was lost"
+            return text
+        case "ActionResultRecorded":
+            outcome = str(d.get("outcome") or "")
+            details = [
+                f"HTTP {d['status_code']}" if d.get("status_code") else "",
+                f"{d['duration_ms']} ms" if d.get("duration_ms") is not None else "",
+                str(d.get("error") or ""),
+            ]
+            text = f"Runbook action {_RESULTS.get(outcome, outcome or 'result recorded')}"
+            if d.get("timed_out"):
+                text += " (timed out)"
+            shown = ", ".join(part for part in details if part)
+            return f"{text}: {shown}" if shown else text
+        case "ActionOutcomeUnconfirmed":
+            return f"Runbook action outcome unknown, to be checked by hand: {d.get('reason', '')}"
+        case "ActionDryRunRecorded":
+            return "Runbook action dry run recorded (nothing sent)"
+    return None
 
 
 def _check_text(event: RecordedEvent, *, first: bool) -> str:
