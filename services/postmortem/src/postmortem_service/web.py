@@ -97,22 +97,36 @@ class ReportCollector:
             counts.add_metric([severity, version], count)
         yield counts
         services = GaugeMetricFamily(
-            "firewatch_incidents_by_service", "Incidents by service", labels=["service"]
+            "firewatch_incidents_by_service",
+            "Incidents by service",
+            labels=["service", "definition"],
         )
         for service, count in report.by_service.items():
-            services.add_metric([service], count)
+            services.add_metric([service, version], count)
         yield services
         months = GaugeMetricFamily(
-            "firewatch_incidents_by_month", "Incidents by month declared", labels=["month"]
+            "firewatch_incidents_by_month",
+            "Incidents by month declared",
+            labels=["month", "definition"],
         )
         for month, count in report.by_month.items():
-            months.add_metric([month], count)
+            months.add_metric([month, version], count)
         yield months
+        mttr = GaugeMetricFamily(
+            "firewatch_incident_mttr_by_month_seconds",
+            "Mean time to resolve of the incidents declared in each month",
+            labels=["month", "definition"],
+        )
+        for month, seconds in report.mttr_by_month.items():
+            mttr.add_metric([month, version], seconds)
+        yield mttr
         for name, help_text, value in (
             ("firewatch_incidents_never_acknowledged", "No ack", report.never_acknowledged),
             ("firewatch_incidents_unresolved", "Incidents not resolved now", report.unresolved),
+            ("firewatch_incidents_reopened", "Incidents reopened at least once", report.reopened),
             ("firewatch_action_items", "Action items", report.action_items),
             ("firewatch_action_items_done", "Action items done", report.action_items_done),
+            ("firewatch_action_items_wont_do", "Declined (won't do)", report.action_items_wont_do),
             ("firewatch_action_items_overdue", "Open past due", report.action_items_overdue),
         ):  # fmt: skip
             gauge = GaugeMetricFamily(name, help_text, labels=["definition"])
