@@ -338,7 +338,12 @@ class PostmortemApplication:
     ) -> CommandResult[pm.Postmortem]:
         user = self._known_user("owner", owner)
         command = build(
-            pm.AssignOwner, at=self.clock(), owner=owner, owner_time_zone=user.time_zone, by=by
+            pm.AssignOwner,
+            at=self.clock(),
+            owner=owner,
+            owner_time_zone=user.time_zone,
+            by=by,
+            due_business_days=self.due_business_days,
         )
         return self._postmortem(incident_id, command, actor=by)
 

@@ -556,7 +556,7 @@ def decide(command: PostmortemCommand, state: Postmortem) -> Sequence[DomainEven
                 return []
             assert state.resolved_at is not None
             due_on, due_at = business_due(
-                state.resolved_at, DEFAULT_DUE_BUSINESS_DAYS, command.owner_time_zone
+                state.resolved_at, command.due_business_days, command.owner_time_zone
             )
             return [
                 PostmortemOwnerAssigned(

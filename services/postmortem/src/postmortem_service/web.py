@@ -273,7 +273,7 @@ def main() -> None:
 
     settings = PostmortemSettings()
     store = open_store(settings.store_url, writer="postmortem")
-    app = PostmortemApplication(store, system_clock, reminders=settings.reminder_policy())
+    app = settings.application(store, system_clock)
     token = settings.postmortem_http_token
     web = WebApp(app, token=token.get_secret_value() if token else None)
     server = serve_wsgi(
