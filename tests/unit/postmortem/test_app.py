@@ -302,3 +302,29 @@ def test_a_follow_up_that_returns_after_publication_is_closed_by_a_root_cause_am
         incident_id, "lessons", "Pin the pool size.", reason="later", by="alice"
     )
     assert [type(e) for e in again.events] == [pm.PostmortemAmended]
+
+
+def test_change_webhooks_leave_out_reminder_bookkeeping_and_contact_addresses(
+    world: World,
+) -> None:
+    incident_id = world.resolved_incident("P1")
+    item = world.app.add_action_item(
+        incident_id, kind="monitoring", title="Alert on pool saturation", owner="alice",
+        due_on="2026-12-07", by="bob",
+    ).state  # fmt: skip
+    assert item.due_at is not None
+    world.clock.advance(item.due_at - timedelta(days=2) - world.clock())
+    (before,) = world.app.tick()  # ReminderAttempted, to alice@example.com
+    world.app.record_reminder_outcome(
+        before.action_id, before.slot, before.target.key, before.attempt, delivered=True
+    )
+    assert item.action_id is not None
+    world.app.change_action_item(item.action_id, "start", by="alice")
+    url = "https://tracker.example/hook"
+    batch = world.app.next_webhook_batch(url)
+    assert batch is not None
+    types = [e.type for e in batch.events]
+    assert types == ["PostmortemStarted", "ActionItemAdded", "ActionItemStarted"]
+    assert "@example.com" not in repr([e.data for e in batch.events])
+    world.app.webhook_delivered(url, batch.events[-1].position)
+    assert world.app.next_webhook_batch(url) is None
