@@ -9,7 +9,8 @@ from datetime import timedelta
 from eventlog import EventMetadata, NewEvent, Ownership, StreamState
 from eventlog.sqlite import SQLiteEventStore
 from incident_service import domain as inc
-from tests.unit.postmortem.alerting import declared_from_an_occurrence
+from postmortem_service import metrics
+from tests.unit.postmortem.alerting import ALERT, declared_from_an_occurrence, detection
 from tests.unit.postmortem.conftest import World
 
 
@@ -104,3 +105,29 @@ def test_a_recurring_alert_brings_only_the_occurrence_that_declared_the_incident
     assert earlier.durations.time_to_resolve == timedelta(minutes=13)
     assert len([e for e in earlier.entries if e.source == "alert"]) == 3
     assert all(e.at < second_pending_at for e in earlier.entries if e.source == "alert")
+
+
+def test_the_postmortems_time_to_acknowledge_is_the_reports(world: World) -> None:
+    """Metrics definition v1 counts paging's and the incident's acknowledgements, not
+    detection's own AlertAcknowledged (which reaches the incident later, as its
+    SourceAlertAcknowledged): the postmortem shows the same TTA as the report."""
+    incident_id = declared_from_an_occurrence(world, 1, resolve=False)
+    acked_at = world.clock() + timedelta(minutes=1)
+    detection(world).append(
+        f"alert-{ALERT['alert_id']}",
+        [NewEvent("AlertAcknowledged", {"acknowledged_by": "carol",
+                                         "acknowledged_at": acked_at.isoformat()})],
+        StreamState.ANY,
+    )  # fmt: skip
+    world.clock.advance(timedelta(minutes=4))
+    world.incidents.execute(
+        incident_id, inc.RecordSourceAcknowledged, actor="carol",
+        alert_key="k", acknowledged_by="carol",
+    )  # fmt: skip
+    filled = world.app.prefill(incident_id)
+    assert "carol" in filled.responders
+    report = metrics.compute(world.app.store.read_all(filter=metrics.FILTER), world.clock())
+    tta = filled.durations.time_to_acknowledge
+    assert tta is not None
+    assert tta.total_seconds() == report.summaries["MTTA"].mean_seconds
+    assert tta == timedelta(minutes=7)  # pending -> the incident's acknowledgement

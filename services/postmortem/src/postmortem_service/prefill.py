@@ -37,6 +37,13 @@ ACKS = {
     "AlertAcknowledged": ("acknowledged_at", "acknowledged_by"),
     "AlertGroupAcknowledged": ("acknowledged_at", "acknowledged_by"),
 }
+"""Acknowledgements: each acker is a responder."""
+ACKS_COUNTED = frozenset({"PageAcknowledged", "SourceAlertAcknowledged"})
+"""The ones the time to acknowledge counts, as metrics definition v1 does
+(docs/metrics.md): paging's page acknowledgement, or the incident's record of an
+acknowledgement at the alert's source. Detection's own AlertAcknowledged and
+AlertGroupAcknowledged are on the timeline but reach the incident as its
+SourceAlertAcknowledged, so the postmortem's TTA and the report's are the same figure."""
 _TIME_FIELDS = (
     "applied_at",
     "pending_at",
@@ -413,8 +420,9 @@ def prefill(
                 by = data.get(by_field)
                 if isinstance(by, str) and by:
                     responders[by] = None
-                ack = _iso(data.get(ack_field)) or at
-                acknowledged = ack if acknowledged is None else min(acknowledged, ack)
+                if event.type in ACKS_COUNTED:
+                    ack = _iso(data.get(ack_field)) or at
+                    acknowledged = ack if acknowledged is None else min(acknowledged, ack)
     seen: set[str] = set()
     for index, event in check_entries:
         name = event.stream
