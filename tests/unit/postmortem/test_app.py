@@ -255,3 +255,106 @@ def test_the_published_timeline_is_frozen_at_publication(world: World) -> None:
         "TimelineNoteAdded"
     )
     assert [e.entry_id for e in world.app.prefill(incident_id).entries] == before
+
+
+def test_a_follow_up_that_returns_after_publication_is_closed_by_a_root_cause_amendment(
+    world: World,
+) -> None:
+    """Reopened and resolved on the same band-aid after publication: the incident asks
+    for a root cause again; amending the published root cause closes it there too."""
+    from incident_service import domain as inc
+    from incident_service.followups import FollowUpReactions
+
+    incidents = world.incidents
+    reactions = FollowUpReactions(incidents)
+
+    def follow_ups() -> None:
+        """What the postmortem worker and the incident worker do with the new events."""
+        for event in incidents.store.read_stream(inc.stream_for(incident_id)):
+            if event.type == "IncidentResolved":
+                world.app.incident_resolved(incident_id, causation_id=str(event.id))
+            elif event.type == "RootCauseFollowUpRequired":
+                world.app.follow_up_required(
+                    incident_id, reason=event.data["reason"],
+                    temporary_mitigations=event.data["temporary_mitigations"],
+                    causation_id=str(event.id),
+                )  # fmt: skip
+        for event in world.app.store.read_stream(pm.stream_for(incident_id)):
+            reactions.handle(event)
+
+    incident_id = world.resolved_incident("P1")
+    follow_ups()
+    world.app.record_root_cause(
+        incident_id, "The pool limit was lower than the new worker count.", by="alice"
+    )
+    world.app.publish(incident_id, by="alice")
+    follow_ups()
+    assert not incidents.get(incident_id).state.root_cause_pending
+
+    incidents.execute(incident_id, inc.Reopen, actor="alice", reason="back", reopened_by="alice")
+    world.clock.advance(timedelta(minutes=5))
+    incidents.execute(
+        incident_id, inc.Resolve, actor="alice", summary="rolled back again", resolved_by="alice"
+    )
+    follow_ups()
+    assert incidents.get(incident_id).state.root_cause_pending
+    assert world.app.get_postmortem(incident_id).follow_up_required
+    with pytest.raises(pm.RefusedError) as refused:
+        world.app.publish(incident_id, by="alice")
+    assert "amend the root cause" in str(refused.value)
+
+    head = world.app.store.head_position()
+    with pytest.raises(InvalidCommandError) as invalid:
+        world.app.amend(incident_id, "root_cause", "Rolled back", reason="again", by="alice")
+    assert invalid.value.field == "text"
+    assert world.app.store.head_position() == head
+
+    published_at = world.app.get_postmortem(incident_id).published_at
+    result = world.app.amend(
+        incident_id, "root_cause",
+        "The pool limit was lower than the worker count the autoscaler sets.",
+        reason="reopened on the same rollback", by="alice",
+    )  # fmt: skip
+    amended, reconfirmed = result.events
+    assert isinstance(amended, pm.PostmortemAmended)
+    assert isinstance(reconfirmed, pm.PostmortemPublished)
+    assert reconfirmed.reconfirms
+    assert reconfirmed.closes_root_cause_follow_up
+    state = world.app.get_postmortem(incident_id)
+    assert not state.follow_up_required
+    assert state.published_at == published_at  # still the first publication
+    follow_ups()
+    after = incidents.get(incident_id).state
+    assert not after.root_cause_pending
+    assert not after.follow_up_required
+    # Amending again closes nothing more.
+    again = world.app.amend(
+        incident_id, "lessons", "Pin the pool size.", reason="later", by="alice"
+    )
+    assert [type(e) for e in again.events] == [pm.PostmortemAmended]
+
+
+def test_change_webhooks_leave_out_reminder_bookkeeping_and_contact_addresses(
+    world: World,
+) -> None:
+    incident_id = world.resolved_incident("P1")
+    item = world.app.add_action_item(
+        incident_id, kind="monitoring", title="Alert on pool saturation", owner="alice",
+        due_on="2026-12-07", by="bob",
+    ).state  # fmt: skip
+    assert item.due_at is not None
+    world.clock.advance(item.due_at - timedelta(days=2) - world.clock())
+    (before,) = world.app.tick()  # ReminderAttempted, to alice@example.com
+    world.app.record_reminder_outcome(
+        before.action_id, before.slot, before.target.key, before.attempt, delivered=True
+    )
+    assert item.action_id is not None
+    world.app.change_action_item(item.action_id, "start", by="alice")
+    url = "https://tracker.example/hook"
+    batch = world.app.next_webhook_batch(url)
+    assert batch is not None
+    types = [e.type for e in batch.events]
+    assert types == ["PostmortemStarted", "ActionItemAdded", "ActionItemStarted"]
+    assert "@example.com" not in repr([e.data for e in batch.events])
+    world.app.webhook_delivered(url, batch.events[-1].position)
+    assert world.app.next_webhook_batch(url) is None

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from incident_service import domain as inc
 from postmortem_service import metrics
+from tests.unit.postmortem.alerting import declared_from_an_occurrence
 from tests.unit.postmortem.conftest import World
 
 
@@ -71,3 +72,17 @@ def test_action_item_completion_and_overdue_rates(world: World) -> None:
     figures = report(world)
     assert figures.completion_rate == 0.5
     assert figures.overdue_rate == 0.5
+
+
+def test_a_recurring_alert_starts_each_incident_at_its_own_occurrence(world: World) -> None:
+    """Two incidents a month apart from the same alert key (one alert-<id> stream):
+    each is timed from its own occurrence's pending instant."""
+    declared_from_an_occurrence(world, 1)
+    world.clock.advance(timedelta(days=30))
+    declared_from_an_occurrence(world, 2)
+    figures = report(world)
+    assert figures.incidents == 2
+    assert figures.summaries["MTTD"].count == 2
+    assert figures.summaries["MTTD"].mean_seconds == 3 * 60  # pending -> declared
+    assert figures.summaries["MTTR"].mean_seconds == 13 * 60
+    assert figures.summaries["MTTR"].p90_seconds == 13 * 60

@@ -9,6 +9,8 @@ from datetime import timedelta
 from eventlog import EventMetadata, NewEvent, Ownership, StreamState
 from eventlog.sqlite import SQLiteEventStore
 from incident_service import domain as inc
+from postmortem_service import metrics
+from tests.unit.postmortem.alerting import ALERT, declared_from_an_occurrence, detection
 from tests.unit.postmortem.conftest import World
 
 
@@ -72,3 +74,60 @@ def test_the_alert_pending_instant_starts_the_clocks_and_appears_on_the_timeline
     assert d.impact_started_at == pending_at
     assert d.time_to_detect == timedelta(minutes=3)  # pending -> declared
     assert d.time_to_resolve == timedelta(minutes=13)
+
+
+def test_a_recurring_alert_brings_only_the_occurrence_that_declared_the_incident(
+    world: World,
+) -> None:
+    """alert-<id> holds every occurrence of a recurring alert: the second incident, a
+    month later, must not start its clocks at the first occurrence."""
+    first = declared_from_an_occurrence(world, 1)
+    world.clock.advance(timedelta(days=30))
+    second_pending_at = world.clock()
+    second = declared_from_an_occurrence(world, 2)
+
+    filled = world.app.prefill(second)
+    d = filled.durations
+    assert d.impact_started_at == second_pending_at
+    assert d.time_to_detect == timedelta(minutes=3)
+    assert d.time_to_resolve == timedelta(minutes=13)
+    alert_rows = [e for e in filled.entries if e.source == "alert"]
+    assert [e.text for e in alert_rows] == [
+        "Alert pending: 5xx above 1% (value 3.2%)",
+        "Alert firing: 5xx above 1% (value 3.2%)",
+        "AlertResolved",
+    ]
+    assert all(e.at >= second_pending_at for e in alert_rows)
+
+    # The first incident keeps its own occurrence, not the later one.
+    earlier = world.app.prefill(first)
+    assert earlier.durations.time_to_detect == timedelta(minutes=3)
+    assert earlier.durations.time_to_resolve == timedelta(minutes=13)
+    assert len([e for e in earlier.entries if e.source == "alert"]) == 3
+    assert all(e.at < second_pending_at for e in earlier.entries if e.source == "alert")
+
+
+def test_the_postmortems_time_to_acknowledge_is_the_reports(world: World) -> None:
+    """Metrics definition v1 counts paging's and the incident's acknowledgements, not
+    detection's own AlertAcknowledged (which reaches the incident later, as its
+    SourceAlertAcknowledged): the postmortem shows the same TTA as the report."""
+    incident_id = declared_from_an_occurrence(world, 1, resolve=False)
+    acked_at = world.clock() + timedelta(minutes=1)
+    detection(world).append(
+        f"alert-{ALERT['alert_id']}",
+        [NewEvent("AlertAcknowledged", {"acknowledged_by": "carol",
+                                         "acknowledged_at": acked_at.isoformat()})],
+        StreamState.ANY,
+    )  # fmt: skip
+    world.clock.advance(timedelta(minutes=4))
+    world.incidents.execute(
+        incident_id, inc.RecordSourceAcknowledged, actor="carol",
+        alert_key="k", acknowledged_by="carol",
+    )  # fmt: skip
+    filled = world.app.prefill(incident_id)
+    assert "carol" in filled.responders
+    report = metrics.compute(world.app.store.read_all(filter=metrics.FILTER), world.clock())
+    tta = filled.durations.time_to_acknowledge
+    assert tta is not None
+    assert tta.total_seconds() == report.summaries["MTTA"].mean_seconds
+    assert tta == timedelta(minutes=7)  # pending -> the incident's acknowledgement

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from postmortem_service.app import OpeningPolicy, PostmortemApplication
-from postmortem_service.settings import SettingsError, parse_policy
+from postmortem_service.settings import PostmortemSettings, SettingsError, parse_policy
 from tests.unit.postmortem.conftest import World
 
 
@@ -61,3 +65,25 @@ def test_a_follow_up_overtaking_a_required_opening_waits_for_it(world: World) ->
         world.app.follow_up_required(
             declared.incident_id, reason="r", temporary_mitigations=[], causation_id="c"
         )
+
+
+def test_the_due_business_days_setting_holds_for_every_process_and_on_reassignment(
+    world: World, tmp_path: Path
+) -> None:
+    """FIREWATCH_POSTMORTEM_DUE_BUSINESS_DAYS=10: the worker's opening, a reassignment
+    and the API's application (built from the same settings) all give ten days."""
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("default: {P4: none}\n", encoding="utf-8")
+    settings = PostmortemSettings(postmortem_due_business_days=10, postmortem_policy_file=policy)
+    world.app = settings.application(world.app.store, world.clock)
+    assert world.app.due_business_days == 10
+    assert world.app.opening.requirement("P4", ["checkout"]) == "none"
+    incident_id = world.resolved_incident("P1")  # resolved Monday 2026-11-30
+    assert world.app.get_postmortem(incident_id).due_on == date(2026, 12, 14)
+    world.app.assign_owner(incident_id, "carol", by="bob")
+    reassigned = world.app.get_postmortem(incident_id)
+    assert reassigned.owner == "carol"
+    assert reassigned.due_on == date(2026, 12, 14)  # ten business days, not five
+    assert reassigned.due_at is not None
+    assert reassigned.due_at.utcoffset() is not None
+    assert reassigned.due_at.astimezone(ZoneInfo("America/New_York")).hour == 17

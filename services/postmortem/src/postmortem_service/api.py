@@ -422,12 +422,15 @@ def serve(settings: PostmortemApiSettings | None = None) -> None:
     from apikit.rpc import TlsFiles, start_server
     from eventlog import open_store
     from eventlog.clock import system_clock
+    from postmortem_service.settings import PostmortemSettings
 
     settings = settings or PostmortemApiSettings()
     store = open_store(settings.store_url, writer="postmortem")
-    servicer = PostmortemServicer(
-        PostmortemApplication(store, system_clock), TokenRegistry(Path(settings.tokens_file))
-    )
+    # The service's own settings (opening policy, due business days, reminders): the
+    # same application the worker runs, so `incidentctl postmortem open` and owner
+    # reassignments compute the configured due date.
+    app = PostmortemSettings(store_url=settings.store_url).application(store, system_clock)
+    servicer = PostmortemServicer(app, TokenRegistry(Path(settings.tokens_file)))
     tls = (
         TlsFiles(Path(settings.postmortem_api_tls_cert), Path(settings.postmortem_api_tls_key))
         if settings.postmortem_api_tls_cert and settings.postmortem_api_tls_key

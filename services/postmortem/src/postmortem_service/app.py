@@ -68,6 +68,12 @@ NUMBERS_STREAM = "incidentnumber-all"
 """The incident service's numbering stream (its published log layout): version n-1
 holds the id of INC-n."""
 C = TypeVar("C")
+REMINDER_BOOKKEEPING = frozenset(
+    {"ReminderAttempted", "ReminderDelivered", "ReminderFailed", "ReminderUnconfirmed"}
+)
+"""The reminder scheduler's own records, kept out of the change webhooks: they are no
+change of a postmortem or an item, and ReminderAttempted names the owner's contact
+address (`target.address`), which external trackers must not receive."""
 
 __all__ = [
     "DEFAULT_REQUIREMENTS",
@@ -338,7 +344,12 @@ class PostmortemApplication:
     ) -> CommandResult[pm.Postmortem]:
         user = self._known_user("owner", owner)
         command = build(
-            pm.AssignOwner, at=self.clock(), owner=owner, owner_time_zone=user.time_zone, by=by
+            pm.AssignOwner,
+            at=self.clock(),
+            owner=owner,
+            owner_time_zone=user.time_zone,
+            by=by,
+            due_business_days=self.due_business_days,
         )
         return self._postmortem(incident_id, command, actor=by)
 
@@ -559,7 +570,10 @@ class PostmortemApplication:
             itertools.islice(
                 self.store.read_all(
                     from_position=feed.delivered + 1,
-                    filter=EventFilter.of(categories=[pm.STREAM_CATEGORY, ac.STREAM_CATEGORY]),
+                    filter=EventFilter.of(
+                        categories=[pm.STREAM_CATEGORY, ac.STREAM_CATEGORY],
+                        event_types=[t for t in EVENTS.types if t not in REMINDER_BOOKKEEPING],
+                    ),
                 ),
                 limit,
             )

@@ -5,8 +5,9 @@ definition version produced it.
 
 Definition v1 (docs/metrics.md has the full text):
 - impact start: the postmortem's edited impact start (ImpactStartSet), else the first
-  alert pending/firing instant of the alert that declared the incident, else the
-  declaration;
+  alert pending/firing instant of the alert occurrence that declared the incident (the
+  one current when its group fired: a recurring alert's earlier occurrences belong to
+  earlier incidents), else the declaration;
 - TTD = declared - impact start; TTA = first human acknowledgement - triggered (first
   alert firing, else the declaration); TTM = first mitigation - impact start;
   TTR = last resolution - impact start;
@@ -160,8 +161,12 @@ class MetricsFold:
         self.incidents: dict[str, IncidentClock] = {}
         self.items: dict[str, ItemClock] = {}
         self.alert_starts: dict[str, datetime] = {}
-        self.firings: dict[str, str] = {}
-        """AlertGroupFiring event id -> alert id."""
+        """alert id -> the start of its current occurrence (an `alert-<id>` stream
+        holds every occurrence of a recurring alert)."""
+        self.pending: set[str] = set()
+        """Alerts whose current occurrence is pending and has not fired yet."""
+        self.firings: dict[str, datetime | None] = {}
+        """AlertGroupFiring event id -> its alert's occurrence start at that moment."""
         self.events_read = 0
 
     def apply(self, event: RecordedEvent) -> None:
@@ -171,14 +176,25 @@ class MetricsFold:
         if kind in ("AlertPending", "AlertTriggered"):
             data = event.data
             key = stream.partition("-")[2]
-            raw = data.get("pending_at") if kind == "AlertPending" else data.get("fired_at")
-            if raw and key not in self.alert_starts:
-                self.alert_starts[key] = _at(raw)
+            if kind == "AlertPending":
+                # Detection refuses a pending while an occurrence is open: a new one.
+                raw = data.get("pending_at")
+                if raw:
+                    self.alert_starts[key] = _at(raw)
+                    self.pending.add(key)
+            else:
+                # Fired: from the pending recorded above (keep its start), or a new
+                # occurrence that began firing (its own start).
+                announced = key in self.pending
+                self.pending.discard(key)
+                raw = data.get("pending_at") or (None if announced else data.get("fired_at"))
+                if raw:
+                    self.alert_starts[key] = _at(raw)
             return
         if kind == "AlertGroupFiring":
             alert_id = event.data.get("alert_id")
             if alert_id:
-                self.firings[str(event.id)] = str(alert_id)
+                self.firings[str(event.id)] = self.alert_starts.get(str(alert_id))
             return
         category, _, key = stream.partition("-")
         if category == "incident":
@@ -207,9 +223,8 @@ class MetricsFold:
                 _at(data["declared_at"]),
             )
             cause = event.metadata.causation_id
-            alert = self.firings.get(cause) if cause else None
-            if alert is not None:
-                declared.first_alert_at = self.alert_starts.get(alert)
+            if cause:
+                declared.first_alert_at = self.firings.get(cause)
             self.incidents[key] = declared
             return
         clock = self.incidents.get(key)

@@ -17,7 +17,11 @@ Rules:
   recorded in PostmortemPublished and shown on the document;
 - requested reviewers must all sign off before publishing;
 - publishing freezes it: later changes are PostmortemAmended events, shown as
-  amendments with who and when.
+  amendments with who and when;
+- a root-cause follow-up that comes back after publication (the incident was reopened
+  and resolved on temporary mitigations again) is closed by amending the root cause:
+  the amendment also records a PostmortemPublished with `reconfirms` and
+  `closes_root_cause_follow_up`, the event the incident service consumes.
 
 Its commands and sections live in `postmortem_commands`, the root-cause check in
 `root_cause`; both are re-exported here.
@@ -32,6 +36,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from typing import Any, ClassVar
 
 from contracts.domain import InvalidCommandError, PreconditionFailedError
 from contracts.events import DomainEvent
@@ -218,6 +223,8 @@ class PostmortemReviewApproved(DomainEvent):
 
 @EVENTS.register
 class PostmortemPublished(DomainEvent):
+    schema_version: ClassVar[int] = 2
+
     published_by: str
     published_at: datetime
     root_cause: str
@@ -228,6 +235,18 @@ class PostmortemPublished(DomainEvent):
     is the one the incident service consumes to close its root-cause follow-up."""
     as_of_position: int
     """The log position the generated timeline is frozen at."""
+    reconfirms: bool = False
+    """(v2) Not a new publication: a root-cause amendment of a postmortem already
+    published, made after the incident's root-cause follow-up came back (it was
+    reopened and resolved on temporary mitigations again). It carries the amended root
+    cause and `closes_root_cause_follow_up` for the incident service; the document's
+    publication, frozen timeline and overrides stay as first published."""
+
+
+@EVENTS.upcaster("PostmortemPublished", 1)
+def _published_v1_to_v2(payload: dict[str, Any]) -> dict[str, Any]:
+    # v1 events were all first publications.
+    return {**payload, "reconfirms": False}
 
 
 @EVENTS.register
@@ -420,6 +439,14 @@ def evolve(state: Postmortem, event: DomainEvent) -> Postmortem:
                 signed_off=state.signed_off | {event.reviewer},
                 last_changed_at=event.signed_off_at,
             )
+        case PostmortemPublished() if event.reconfirms:
+            return replace(
+                state,
+                follow_up_required=False
+                if event.closes_root_cause_follow_up
+                else state.follow_up_required,
+                last_changed_at=event.published_at,
+            )
         case PostmortemPublished():
             return replace(
                 state,
@@ -529,7 +556,7 @@ def decide(command: PostmortemCommand, state: Postmortem) -> Sequence[DomainEven
                 return []
             assert state.resolved_at is not None
             due_on, due_at = business_due(
-                state.resolved_at, DEFAULT_DUE_BUSINESS_DAYS, command.owner_time_zone
+                state.resolved_at, command.due_business_days, command.owner_time_zone
             )
             return [
                 PostmortemOwnerAssigned(
@@ -636,14 +663,31 @@ def decide(command: PostmortemCommand, state: Postmortem) -> Sequence[DomainEven
                 problem = restates_mitigation(command.text, state.temporary_mitigations)
                 if problem is not None:
                     raise InvalidCommandError("text", problem)
+            amended = PostmortemAmended(
+                section=command.section,
+                text=command.text,
+                reason=command.reason,
+                amended_by=command.by,
+                amended_at=command.at,
+            )
+            if command.section != "root_cause" or not state.follow_up_required:
+                return [amended]
+            # The follow-up came back after publication (the incident was reopened and
+            # resolved on band-aids again): the amended root cause closes it, through
+            # the event the incident service consumes.
+            assert state.as_of_position is not None
             return [
-                PostmortemAmended(
-                    section=command.section,
-                    text=command.text,
-                    reason=command.reason,
-                    amended_by=command.by,
-                    amended_at=command.at,
-                )
+                amended,
+                PostmortemPublished(
+                    published_by=command.by,
+                    published_at=command.at,
+                    root_cause=command.text,
+                    overridden_warnings=(),
+                    override_reason=None,
+                    closes_root_cause_follow_up=True,
+                    as_of_position=state.as_of_position,
+                    reconfirms=True,
+                ),
             ]
     raise TypeError(f"unknown command {type(command).__name__}")  # pragma: no cover
 
@@ -651,6 +695,12 @@ def decide(command: PostmortemCommand, state: Postmortem) -> Sequence[DomainEven
 def _publish(command: Publish, state: Postmortem) -> Sequence[DomainEvent]:
     _require_exists(state)
     if state.published:
+        if state.follow_up_required:
+            raise RefusedError(
+                "status",
+                "the postmortem is already published; the root-cause follow-up came back "
+                "after publication: amend the root cause (with a reason) to close it",
+            )
         raise RefusedError("status", "the postmortem is already published")
     if not state.root_cause:
         raise RefusedError("root_cause", "is required to publish (record it first)")

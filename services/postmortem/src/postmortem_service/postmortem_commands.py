@@ -52,6 +52,8 @@ class AssignOwner(Command):
     owner: Person
     owner_time_zone: str
     by: Person
+    due_business_days: int = Field(default=DEFAULT_DUE_BUSINESS_DAYS, ge=1, le=60)
+    """The service's setting: the due date is recomputed in the new owner's zone."""
 
 
 class EditSection(Command):

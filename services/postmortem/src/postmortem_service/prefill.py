@@ -37,6 +37,13 @@ ACKS = {
     "AlertAcknowledged": ("acknowledged_at", "acknowledged_by"),
     "AlertGroupAcknowledged": ("acknowledged_at", "acknowledged_by"),
 }
+"""Acknowledgements: each acker is a responder."""
+ACKS_COUNTED = frozenset({"PageAcknowledged", "SourceAlertAcknowledged"})
+"""The ones the time to acknowledge counts, as metrics definition v1 does
+(docs/metrics.md): paging's page acknowledgement, or the incident's record of an
+acknowledgement at the alert's source. Detection's own AlertAcknowledged and
+AlertGroupAcknowledged are on the timeline but reach the incident as its
+SourceAlertAcknowledged, so the postmortem's TTA and the report's are the same figure."""
 _TIME_FIELDS = (
     "applied_at",
     "pending_at",
@@ -53,7 +60,12 @@ _TIME_FIELDS = (
     "attached_at",
     "required_at",
     "posted_at",
-    "executed_at",
+    "marked_at",
+    "requested_at",
+    "refused_at",
+    "approved_at",
+    "attempted_at",
+    "recorded_at",
 )
 _PEOPLE_FIELDS = (
     "declared_by",
@@ -66,7 +78,8 @@ _PEOPLE_FIELDS = (
     "by",
     "user_id",
     "acknowledged_by",
-    "executed_by",
+    "marked_by",
+    "approved_by",
     "posted_by",
 )
 _SKIP_TYPES = frozenset({"IncidentNumberAllocated"})
@@ -87,8 +100,8 @@ class TimelineIndex:
 
     def __init__(self) -> None:
         self.correlated: dict[str, list[RecordedEvent]] = {}
-        self.firings: dict[str, tuple[str, str | None]] = {}
-        """AlertGroupFiring event id -> (group id, alert id)."""
+        self.firings: dict[str, tuple[str, str | None, int]] = {}
+        """AlertGroupFiring event id -> (group id, alert id, the firing's log position)."""
         self.check_changes: dict[str, list[RecordedEvent]] = {}
         """check name -> its CheckStatusChanged events (one per change, never one per
         probe: bounded as the log is, ADR 0021)."""
@@ -102,7 +115,11 @@ class TimelineIndex:
             self.correlated.setdefault(correlation, []).append(event)
         if event.type == "AlertGroupFiring":
             data = event.data
-            self.firings[str(event.id)] = (str(data.get("group_id")), data.get("alert_id"))
+            self.firings[str(event.id)] = (
+                str(data.get("group_id")),
+                data.get("alert_id"),
+                event.position,
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,15 +214,103 @@ def describe(event: RecordedEvent) -> str:
             return f"Page acknowledged by {d.get('by')}"
         case "EscalationExhausted":
             return f"Escalation reached nobody: {d.get('reason', '')}"
-        case "RunbookStepExecuted":
-            step = d.get("step") or d.get("description") or d.get("title") or ""
-            return f"Runbook step: {step}".rstrip(": ")
         case "StakeholderUpdatePosted":
-            return f"Stakeholder update: {d.get('text') or d.get('message') or ''}".rstrip(": ")
+            return _stakeholder_update(d)
         case "CheckStatusChanged":
             return _check_text(event, first=False)
+    runbook = _runbook_text(event.type, d)
+    if runbook is not None:
+        return runbook
     # Events of services this module does not know yet still appear, by type.
     return event.type
+
+
+MAX_UPDATE_CHARS = 2000
+"""A stakeholder update's body on a timeline row (the comms room keeps all of it)."""
+
+
+def _stakeholder_update(d: dict[str, Any]) -> str:
+    heading = ", ".join(
+        str(d[name]).replace("_", " ") for name in ("audience", "status") if d.get(name)
+    )
+    text = f"Stakeholder update ({heading})" if heading else "Stakeholder update"
+    body = " ".join(str(d.get("body") or "").split())
+    if len(body) > MAX_UPDATE_CHARS:
+        body = body[: MAX_UPDATE_CHARS - 1] + "…"
+    return f"{text}: {body}" if body else text
+
+
+def _step(d: dict[str, Any]) -> str:
+    runbook, step = d.get("runbook_id"), d.get("step_id")
+    return f"{runbook}, step {step}" if runbook and step else str(runbook or step or "")
+
+
+_RESULTS = {
+    "succeeded": "succeeded",
+    "failed": "failed",
+    "retrying": "failed, will be retried",
+    "unknown": "outcome unknown, to be checked by hand",
+}
+
+
+def _runbook_text(kind: str, d: dict[str, Any]) -> str | None:
+    """The runbooks service's events (services/runbooks: incident_runbooks.py, run.py)
+    as sentences; None for any other type."""
+    match kind:
+        case "RunbooksAttached":
+            names = ", ".join(
+                f"{r.get('runbook_id')} rev {r.get('revision')}"
+                for r in d.get("runbooks") or ()
+                if isinstance(r, dict)
+            )
+            return f"Runbooks attached: {names}" if names else "Runbooks attached"
+        case "StepMarked":
+            status = str(d.get("status") or "marked").replace("_", " ")
+            text = f"Runbook {_step(d)} marked {status}"
+            if d.get("note"):
+                text += f": {d['note']}"
+            mitigation = d.get("mitigation")
+            if isinstance(mitigation, dict) and mitigation.get("description"):
+                lasting = "temporary" if mitigation.get("temporary") else "permanent"
+                text += f" ({lasting} mitigation: {mitigation['description']})"
+            return text
+        case "ActionRunRequested":
+            found = d.get("request")
+            request: dict[str, Any] = found if isinstance(found, dict) else {}
+            how = "started automatically" if d.get("automatic") else "requested"
+            call = " ".join(str(request.get(k)) for k in ("method", "url") if request.get(k))
+            text = f"Runbook action {_step(d)} {how}" + (f": {call}" if call else "")
+            if d.get("dry_run"):
+                text += " (dry run)"
+            if d.get("needs_approval"):
+                text += ", awaiting the incident commander's approval"
+            return text
+        case "ActionRunRefused":
+            return f"Runbook action {_step(d)} refused by a guard rail: {d.get('reason', '')}"
+        case "ActionRunApproved":
+            return f"Runbook action approved by {d.get('approved_by')}"
+        case "ActionAttempted":
+            text = f"Runbook action called (attempt {d.get('attempt')})"
+            if d.get("repeat_of"):
+                text += f", repeating attempt {d['repeat_of']} whose result was lost"
+            return text
+        case "ActionResultRecorded":
+            outcome = str(d.get("outcome") or "")
+            details = [
+                f"HTTP {d['status_code']}" if d.get("status_code") else "",
+                f"{d['duration_ms']} ms" if d.get("duration_ms") is not None else "",
+                str(d.get("error") or ""),
+            ]
+            text = f"Runbook action {_RESULTS.get(outcome, outcome or 'result recorded')}"
+            if d.get("timed_out"):
+                text += " (timed out)"
+            shown = ", ".join(part for part in details if part)
+            return f"{text}: {shown}" if shown else text
+        case "ActionOutcomeUnconfirmed":
+            return f"Runbook action outcome unknown, to be checked by hand: {d.get('reason', '')}"
+        case "ActionDryRunRecorded":
+            return "Runbook action dry run recorded (nothing sent)"
+    return None
 
 
 def _check_text(event: RecordedEvent, *, first: bool) -> str:
@@ -315,8 +420,9 @@ def prefill(
                 by = data.get(by_field)
                 if isinstance(by, str) and by:
                     responders[by] = None
-                ack = _iso(data.get(ack_field)) or at
-                acknowledged = ack if acknowledged is None else min(acknowledged, ack)
+                if event.type in ACKS_COUNTED:
+                    ack = _iso(data.get(ack_field)) or at
+                    acknowledged = ack if acknowledged is None else min(acknowledged, ack)
     seen: set[str] = set()
     for index, event in check_entries:
         name = event.stream
@@ -370,12 +476,63 @@ def incident_events(
     declared = next((e for e in events if e.type == "IncidentDeclared"), None)
     cause = declared.metadata.causation_id if declared is not None else None
     if cause and cause in index.firings:
-        group_id, alert_id = index.firings[cause]
+        group_id, alert_id, fired_at_position = index.firings[cause]
         events.extend(index.correlated.get(group_id, []))
         if alert_id:
-            events.extend(alert_stream(f"alert-{alert_id}"))
+            events.extend(
+                alert_occurrence(
+                    alert_stream(f"alert-{alert_id}"),
+                    fired_at_position,
+                    _resolved_position(events),
+                )
+            )
     events.extend(check_events(index, events))
     return events
+
+
+_OCCURRENCE_STARTS = frozenset({"AlertPending", "AlertTriggered"})
+
+
+def alert_occurrence(
+    alert_events: Iterable[RecordedEvent], fired_at_position: int, resolved_position: int | None
+) -> list[RecordedEvent]:
+    """The part of an `alert-<id>` stream that belongs to one incident.
+
+    The stream holds every occurrence of a recurring alert (detection's id is stable
+    per dedup key), so an incident takes the occurrence that was current when its
+    group fired (the last one to begin at or before `fired_at_position`) and the
+    occurrences that began while it was still open (before `resolved_position`, the
+    incident's last resolution; None while it is open). An occurrence begins with an
+    AlertPending, or an AlertTriggered that no AlertPending announced."""
+    taken: list[RecordedEvent] = []
+    current: list[RecordedEvent] = []
+    open_ = False
+    for event in alert_events:
+        begins = event.type in _OCCURRENCE_STARTS and not open_
+        if begins:
+            if event.position > fired_at_position and (
+                resolved_position is not None and event.position > resolved_position
+            ):
+                break  # a later occurrence: another incident's
+            if event.position <= fired_at_position:
+                current = []  # an earlier occurrence: not this incident's
+        if event.type in _OCCURRENCE_STARTS:
+            open_ = True
+        elif event.type == "AlertResolved":
+            open_ = False
+        (current if event.position <= fired_at_position else taken).append(event)
+    return [*current, *taken]
+
+
+def _resolved_position(events: Sequence[RecordedEvent]) -> int | None:
+    """The log position of the incident's last resolution, None while it is open."""
+    resolved: int | None = None
+    for event in sorted(events, key=lambda e: e.position):
+        if event.type == "IncidentResolved":
+            resolved = event.position
+        elif event.type == "IncidentReopened":
+            resolved = None
+    return resolved
 
 
 def check_events(index: TimelineIndex, events: Sequence[RecordedEvent]) -> list[RecordedEvent]:

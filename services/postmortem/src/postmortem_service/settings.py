@@ -37,8 +37,15 @@ import yaml  # type: ignore[import-untyped]
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from eventlog import EventStore
+from eventlog.clock import Clock
 from postmortem_service.action import ReminderPolicy
-from postmortem_service.app import DEFAULT_REQUIREMENTS, OpeningPolicy, Requirement
+from postmortem_service.app import (
+    DEFAULT_REQUIREMENTS,
+    OpeningPolicy,
+    PostmortemApplication,
+    Requirement,
+)
 
 _LEVELS = {Requirement.REQUIRED, Requirement.OPTIONAL, Requirement.NONE}
 
@@ -92,6 +99,21 @@ class PostmortemSettings(BaseSettings):
         except (OSError, yaml.YAMLError) as error:
             raise SettingsError(f"POSTMORTEM_POLICY_FILE: {error}") from None
         return parse_policy(raw or {})
+
+    def application(
+        self, store: EventStore, clock: Clock, *, sender: str | None = None
+    ) -> PostmortemApplication:
+        """The application as every process builds it (worker, gRPC API, pages): the
+        same opening policy, reminder policy and due business days, so a postmortem
+        opened or reassigned through the API is due when the worker's would be."""
+        return PostmortemApplication(
+            store,
+            clock,
+            opening=self.opening_policy(),
+            reminders=self.reminder_policy(),
+            due_business_days=self.postmortem_due_business_days,
+            sender=sender or self.postmortem_sender,
+        )
 
     def webhook_targets(self) -> list[str]:
         urls = [u.strip() for u in self.postmortem_webhook_urls.split(",") if u.strip()]

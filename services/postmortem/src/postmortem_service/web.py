@@ -20,14 +20,15 @@ from __future__ import annotations
 import hmac
 import threading
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from apikit.endpoints import Access, Endpoint
+from apikit.endpoints import Access, Endpoint, url_map
 from contracts.domain import DomainError, InvalidCommandError, NotFoundError
 from postmortem_service import metrics, views
 from postmortem_service.app import PostmortemApplication
@@ -46,8 +47,10 @@ ENDPOINTS = (
     Endpoint("/metrics", "metrics", Access.DEPLOYMENT_SECRET, ("GET", "HEAD")),
     Endpoint("/postmortems/<name>", "postmortem", Access.DEPLOYMENT_SECRET, ("GET", "HEAD")),
 )
-"""Every path these pages answer, and who may call them (apikit.endpoints). Routed by
-hand (`WebApp._route`); FIREWATCH_POSTMORTEM_HTTP_TOKEN is the deployment secret."""
+"""Every path these pages answer, and who may call them (apikit.endpoints): the router
+is built from it (`url_map`), so a page cannot be served without being declared here.
+FIREWATCH_POSTMORTEM_HTTP_TOKEN is the deployment secret."""
+ACCESS = {e.name: e.access for e in ENDPOINTS}
 
 
 class LiveMetrics:
@@ -97,22 +100,36 @@ class ReportCollector:
             counts.add_metric([severity, version], count)
         yield counts
         services = GaugeMetricFamily(
-            "firewatch_incidents_by_service", "Incidents by service", labels=["service"]
+            "firewatch_incidents_by_service",
+            "Incidents by service",
+            labels=["service", "definition"],
         )
         for service, count in report.by_service.items():
-            services.add_metric([service], count)
+            services.add_metric([service, version], count)
         yield services
         months = GaugeMetricFamily(
-            "firewatch_incidents_by_month", "Incidents by month declared", labels=["month"]
+            "firewatch_incidents_by_month",
+            "Incidents by month declared",
+            labels=["month", "definition"],
         )
         for month, count in report.by_month.items():
-            months.add_metric([month], count)
+            months.add_metric([month, version], count)
         yield months
+        mttr = GaugeMetricFamily(
+            "firewatch_incident_mttr_by_month_seconds",
+            "Mean time to resolve of the incidents declared in each month",
+            labels=["month", "definition"],
+        )
+        for month, seconds in report.mttr_by_month.items():
+            mttr.add_metric([month, version], seconds)
+        yield mttr
         for name, help_text, value in (
             ("firewatch_incidents_never_acknowledged", "No ack", report.never_acknowledged),
             ("firewatch_incidents_unresolved", "Incidents not resolved now", report.unresolved),
+            ("firewatch_incidents_reopened", "Incidents reopened at least once", report.reopened),
             ("firewatch_action_items", "Action items", report.action_items),
             ("firewatch_action_items_done", "Action items done", report.action_items_done),
+            ("firewatch_action_items_wont_do", "Declined (won't do)", report.action_items_wont_do),
             ("firewatch_action_items_overdue", "Open past due", report.action_items_overdue),
         ):  # fmt: skip
             gauge = GaugeMetricFamily(name, help_text, labels=["definition"])
@@ -135,64 +152,88 @@ class WebApp:
         self.live = LiveMetrics(app)
         self.registry = CollectorRegistry()
         self.registry.register(ReportCollector(self.live))
+        self.urls = url_map(ENDPOINTS).bind("firewatch-postmortem")
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
         path = str(environ.get("PATH_INFO", "/"))
-        if path == "/healthz":
+        method = str(environ.get("REQUEST_METHOD", "GET"))
+        endpoint: str | None = None
+        values: Mapping[str, Any] = {}
+        allowed = True
+        try:
+            endpoint, values = self.urls.match(path, method=method)
+        except MethodNotAllowed:
+            allowed = False
+        except HTTPException:
+            pass  # no such page (or a path werkzeug would redirect): answered below
+        if endpoint is not None and ACCESS[endpoint] is Access.OPEN:
             return _send(start_response, "200 OK", "text/plain", "ok")
+        # Any other path, known or not, needs the deployment secret when one is set.
         if self.token is not None and not hmac.compare_digest(
             str(environ.get("HTTP_AUTHORIZATION", "")), f"Bearer {self.token}"
         ):
             return _send(
                 start_response, "401 Unauthorized", "text/plain", "a bearer token is required"
             )
-        if environ.get("REQUEST_METHOD", "GET") not in ("GET", "HEAD"):
+        if not allowed:
             return _send(start_response, "405 Method Not Allowed", "text/plain", "read-only")
+        if endpoint is None:
+            return _send(start_response, "404 Not Found", "text/plain", "no such page")
         query = {k: v[-1] for k, v in parse_qs(str(environ.get("QUERY_STRING", ""))).items()}
         try:
-            return self._route(path, query, start_response)
+            return self._route(endpoint, values, query, start_response)
         except NotFoundError as error:
             return _send(start_response, "404 Not Found", "text/plain", str(error))
         except (InvalidCommandError, DomainError, ValueError) as error:
             return _send(start_response, "400 Bad Request", "text/plain", str(error))
 
-    def _route(self, path: str, query: dict[str, str], start: StartResponse) -> list[bytes]:
-        if path in ("/", "/postmortems"):
-            filters = {k: query[k] for k in ("owner", "team", "status", "overdue") if query.get(k)}
-            postmortems = self.app.list_postmortems(
-                owner=filters.get("owner"), team=filters.get("team"), status=filters.get("status")
-            )
-            items = self._items(filters)
-            if filters.get("overdue"):
-                overdue = {i.incident_id for i in items}
-                postmortems = [p for p in postmortems if p.incident_id in overdue]
-            page = views.html_list(postmortems, items, filters, self.app.clock())
-            return _send(start, "200 OK", "text/html; charset=utf-8", page)
-        if path in ("/postmortems.csv", "/postmortems.json"):
-            fmt = path.rsplit(".", 1)[1]
-            body = views.export_postmortems(self.app.list_postmortems(), fmt)
-            return _send(start, "200 OK", _TYPES[fmt], body)
-        if path in ("/actions.csv", "/actions.json"):
-            fmt = path.rsplit(".", 1)[1]
-            filters = {k: query[k] for k in ("owner", "team", "status", "overdue") if query.get(k)}
-            body = views.export_items(self._items(filters), self.app.clock(), fmt)
-            return _send(start, "200 OK", _TYPES[fmt], body)
-        if path == "/metrics":
-            return _send(
-                start, "200 OK", "text/plain; version=0.0.4", generate_latest(self.registry)
-            )
-        if path.startswith("/postmortems/"):
-            name = path.removeprefix("/postmortems/")
-            markdown = name.endswith(".md")
-            try:
-                incident_id = uuid.UUID(name.removesuffix(".md"))
-            except ValueError:
-                raise NotFoundError(f"{name!r} is not a postmortem") from None
-            view = views.build_view(self.app, incident_id)
-            if markdown:
-                return _send(start, "200 OK", "text/markdown; charset=utf-8", views.markdown(view))
-            return _send(start, "200 OK", "text/html; charset=utf-8", views.html(view))
-        return _send(start, "404 Not Found", "text/plain", "no such page")
+    def _route(
+        self, endpoint: str, values: Mapping[str, Any], query: dict[str, str], start: StartResponse
+    ) -> list[bytes]:
+        match endpoint:
+            case "index" | "list":
+                filters = {
+                    k: query[k] for k in ("owner", "team", "status", "overdue") if query.get(k)
+                }
+                postmortems = self.app.list_postmortems(
+                    owner=filters.get("owner"),
+                    team=filters.get("team"),
+                    status=filters.get("status"),
+                )
+                items = self._items(filters)
+                if filters.get("overdue"):
+                    overdue = {i.incident_id for i in items}
+                    postmortems = [p for p in postmortems if p.incident_id in overdue]
+                page = views.html_list(postmortems, items, filters, self.app.clock())
+                return _send(start, "200 OK", "text/html; charset=utf-8", page)
+            case "list_csv" | "list_json":
+                fmt = endpoint.removeprefix("list_")
+                body = views.export_postmortems(self.app.list_postmortems(), fmt)
+                return _send(start, "200 OK", _TYPES[fmt], body)
+            case "actions_csv" | "actions_json":
+                fmt = endpoint.removeprefix("actions_")
+                filters = {
+                    k: query[k] for k in ("owner", "team", "status", "overdue") if query.get(k)
+                }
+                body = views.export_items(self._items(filters), self.app.clock(), fmt)
+                return _send(start, "200 OK", _TYPES[fmt], body)
+            case "metrics":
+                return _send(
+                    start, "200 OK", "text/plain; version=0.0.4", generate_latest(self.registry)
+                )
+            case "postmortem":
+                name = str(values["name"])
+                markdown = name.endswith(".md")
+                try:
+                    incident_id = uuid.UUID(name.removesuffix(".md"))
+                except ValueError:
+                    raise NotFoundError(f"{name!r} is not a postmortem") from None
+                view = views.build_view(self.app, incident_id)
+                if markdown:
+                    body = views.markdown(view)
+                    return _send(start, "200 OK", "text/markdown; charset=utf-8", body)
+                return _send(start, "200 OK", "text/html; charset=utf-8", views.html(view))
+        raise AssertionError(f"endpoint {endpoint!r} is declared but has no handler")
 
     def _items(self, filters: dict[str, str]) -> list[Any]:
         return self.app.list_action_items(
@@ -232,7 +273,7 @@ def main() -> None:
 
     settings = PostmortemSettings()
     store = open_store(settings.store_url, writer="postmortem")
-    app = PostmortemApplication(store, system_clock, reminders=settings.reminder_policy())
+    app = settings.application(store, system_clock)
     token = settings.postmortem_http_token
     web = WebApp(app, token=token.get_secret_value() if token else None)
     server = serve_wsgi(

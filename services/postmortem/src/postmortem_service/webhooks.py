@@ -1,5 +1,7 @@
-"""Signed JSON change webhooks: every postmortem and action-item event, in log order,
-to each configured receiver, so an external tracker can be kept in sync.
+"""Signed JSON change webhooks: every postmortem and action-item change, in log order,
+to each configured receiver, so an external tracker can be kept in sync. The reminder
+scheduler's bookkeeping (ReminderAttempted/Delivered/Failed/Unconfirmed) is not a change
+and is left out: ReminderAttempted carries the owner's contact address.
 
 The WebhookFeed aggregate (stream `pmhook-<receiver id>`) is the receiver's outbox
 cursor, following ADR 0011's rule for deliveries: a batch is recorded as attempted

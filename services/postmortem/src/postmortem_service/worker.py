@@ -180,14 +180,7 @@ class ScribeProvider(DependencyProvider):  # type: ignore[misc]
     def setup(self) -> None:
         settings = PostmortemSettings()
         self.store = open_store(settings.store_url, writer=SERVICE_NAME)
-        app = PostmortemApplication(
-            self.store,
-            system_clock,
-            opening=settings.opening_policy(),
-            reminders=settings.reminder_policy(),
-            due_business_days=settings.postmortem_due_business_days,
-            sender=settings.postmortem_sender,
-        )
+        app = settings.application(self.store, system_clock)
         secret = settings.postmortem_webhook_secret
         self.scribe = Scribe(
             app,
