@@ -30,14 +30,8 @@ from contracts.events import DomainEvent
 from eventlog import EventMetadata, EventStore, RecordedEvent, StreamState
 from eventlog.clock import Clock
 from incident_service import domain
-from incident_service.domain import (
-    EVENTS,
-    Command,
-    DeclareIncident,
-    Incident,
-    IncidentCommand,
-    IncidentNumberAllocated,
-)
+from incident_service.domain import EVENTS, Incident, IncidentNumberAllocated
+from incident_service.domain_commands import Command, DeclareIncident, IncidentCommand
 
 NUMBERS_STREAM = "incidentnumber-all"
 """One event per allocated number: the stream version + 1 is the incident number."""
