@@ -72,6 +72,8 @@ def test_two_platforms_with_default_settings_on_one_vhost_keep_to_themselves(
 ) -> None:
     one, two = platforms
     assert one.identity() != two.identity()
+    # Each identity is its fresh log's first event (ADR 0012), before make run's own.
+    assert one.identity().position == two.identity().position == 1
     prefixes = (one.topology().prefix, two.topology().prefix)
     assert prefixes[0] != prefixes[1]
     assert all(prefix.startswith("firewatch-") for prefix in prefixes), prefixes
