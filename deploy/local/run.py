@@ -49,6 +49,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from apikit.auth import Role
+from servicekit.logs import WORKER_WARNINGS
 
 warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 
@@ -477,8 +478,9 @@ def main() -> int:
     env.setdefault("FIREWATCH_LOG_FORMAT", "console")
     env.setdefault("PYTHONUNBUFFERED", "1")
     # eventlet and nameko announce their own deprecation on every start; it is known
-    # (docs/adr) and would bury the lines that matter.
-    env.setdefault("PYTHONWARNINGS", "ignore::DeprecationWarning")
+    # (docs/adr) and would bury the lines that matter. eventlet's is not a
+    # DeprecationWarning: the workers' filter (servicekit.logs.WORKER_WARNINGS) drops it.
+    env.setdefault("PYTHONWARNINGS", f"ignore::DeprecationWarning,{WORKER_WARNINGS}")
     api_address = f"127.0.0.1:{env['FIREWATCH_INCIDENT_API_PORT']}"
 
     ensure_broker(env["FIREWATCH_BROKER_URL"])
