@@ -9,9 +9,7 @@ nobody reads."""
 from __future__ import annotations
 
 import contextlib
-import json
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -33,23 +31,6 @@ pytestmark = [pytest.mark.rabbitmq, pytest.mark.slow]
 def platforms(tmp_path: Path) -> Iterator[tuple[LocalPlatform, LocalPlatform]]:
     with LocalPlatform(tmp_path / "one") as one, LocalPlatform(tmp_path / "two") as two:
         yield one, two
-
-
-def send_alert(platform: LocalPlatform, summary: str) -> None:
-    """What a monitoring tool does: a PagerDuty Events v2 trigger over HTTP."""
-    keys = json.loads((platform.home / "integration-keys.json").read_text())
-    body = {
-        "routing_key": keys["pagerduty"],
-        "event_action": "trigger",
-        "payload": {"summary": summary, "source": "checkout-1", "severity": "critical"},
-    }
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{platform.env['FIREWATCH_DETECTION_HTTP_PORT']}/v2/enqueue",
-        data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        assert response.status == 202
 
 
 def parked_messages(queue: str, count: int, timeout: float) -> list[Any]:
@@ -78,8 +59,8 @@ def test_two_platforms_with_default_settings_on_one_vhost_keep_to_themselves(
     assert prefixes[0] != prefixes[1]
     assert all(prefix.startswith("firewatch-") for prefix in prefixes), prefixes
 
-    send_alert(one, "Checkout returns 5xx on platform one")
-    send_alert(two, "Payments time out on platform two")
+    one.send_alert("Checkout returns 5xx on platform one")
+    two.send_alert("Payments time out on platform two")
     for platform, title in ((one, "Checkout returns 5xx"), (two, "Payments time out")):
         platform.wait_for("PageDelivered")
         (declared,) = platform.events("IncidentDeclared")
