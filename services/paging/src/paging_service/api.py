@@ -3,8 +3,8 @@
 A thin adapter: each method authenticates (apikit.rpc.guarded), converts the request
 into a PagingApplication call and the result into protobuf (both translations live in
 `api_messages`). Business rules live in the aggregate modules, loading and appending in
-app.py; errors map to status codes through apikit's one table (ADR 0007). This process is plain threads, never eventlet (stock
-grpcio hangs under eventlet).
+app.py; errors map to status codes through apikit's one table (ADR 0007). This process
+is plain threads, never eventlet (stock grpcio hangs under eventlet).
 
 Roles: managing users, schedules, layers and policies is an admin's job; overrides
 ("I'll take Saturday") and acknowledgements are what responders do at 2 a.m., so those
