@@ -4,8 +4,8 @@ Owns only process supervision for a developer machine: it prepares the local sta
 folder (the SQLite log and its platform identity, checkpoints, and API tokens on the
 record: admin, auditor, and the `oncall` user's own responder token), declares the
 RabbitMQ topology under the platform's own prefix (ADR 0012), starts each service's
-processes with the same environment, prefixes their output,
-reports where each listens once the APIs answer health checks, and on Ctrl-C or
+processes with the same environment, prefixes their output, reports where each listens
+once the APIs answer health checks and every metrics port answers, and on Ctrl-C or
 SIGTERM stops every process it started (SIGTERM, then SIGKILL after a grace period).
 Production deployments use deploy/compose.yaml or deploy/k8s instead.
 
@@ -49,6 +49,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from apikit.auth import Role
+from servicekit.logs import WORKER_WARNINGS
 
 warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 
@@ -153,8 +154,13 @@ def local_token(
 
 
 def prepare_home(home: Path, store_url: str) -> Path:
-    """Create the state folder and, once, an admin token for the local user."""
+    """Create the state folder and the log's platform identity, then, once, an admin
+    token for the local user. The identity comes first so that it is position 1 on a
+    fresh log (ADR 0012), before the bootstrap's own events (TokenIssued, ...)."""
+    from servicekit.platform import identity_of
+
     home.mkdir(parents=True, exist_ok=True)
+    identity_of(store_url)
     return local_token(home, store_url, "admin.token", "local-admin", Role.ADMIN)
 
 
@@ -319,6 +325,16 @@ def wait_http(url: str, timeout: float) -> None:
         time.sleep(0.2)  # sleep-ok: waiting for a process we started to open its port
 
 
+def wait_metrics(processes: list[Managed], timeout: float) -> None:
+    """Every process's metrics port answers (nameko workers open theirs a moment after
+    the APIs are healthy), all within one deadline."""
+    deadline = time.monotonic() + timeout
+    for managed in processes:
+        if managed.metrics_port is not None:
+            url = f"http://127.0.0.1:{managed.metrics_port}/metrics"
+            wait_http(url, timeout=max(0.0, deadline - time.monotonic()))
+
+
 def platform_processes(env: dict[str, str], mailbox: Path) -> list[Managed]:
     """Every process `make run` starts, in start order. deploy/compose.yaml and deploy/k8s
     run the same ones under the same names, less the local stand-ins (LOCAL_ONLY); a
@@ -462,8 +478,9 @@ def main() -> int:
     env.setdefault("FIREWATCH_LOG_FORMAT", "console")
     env.setdefault("PYTHONUNBUFFERED", "1")
     # eventlet and nameko announce their own deprecation on every start; it is known
-    # (docs/adr) and would bury the lines that matter.
-    env.setdefault("PYTHONWARNINGS", "ignore::DeprecationWarning")
+    # (docs/adr) and would bury the lines that matter. eventlet's is not a
+    # DeprecationWarning: the workers' filter (servicekit.logs.WORKER_WARNINGS) drops it.
+    env.setdefault("PYTHONWARNINGS", f"ignore::DeprecationWarning,{WORKER_WARNINGS}")
     api_address = f"127.0.0.1:{env['FIREWATCH_INCIDENT_API_PORT']}"
 
     ensure_broker(env["FIREWATCH_BROKER_URL"])
@@ -545,6 +562,7 @@ def main() -> int:
             "firewatch.runbooks.v1.RunbookService",
             timeout=60,
         )
+        wait_metrics(processes, timeout=60)
         print(
             "\nFirewatch is running (Ctrl-C stops everything)\n"
             f"  incident api     {api_address}  gRPC with reflection and health checks\n"

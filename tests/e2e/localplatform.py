@@ -15,6 +15,7 @@ import json
 import os
 import subprocess
 import threading
+import urllib.request
 from pathlib import Path
 from types import TracebackType
 
@@ -189,6 +190,22 @@ class LocalPlatform:
             finally:
                 subscription.close()
         return found
+
+    def send_alert(self, summary: str) -> None:
+        """What a monitoring tool does: a PagerDuty Events v2 trigger over HTTP."""
+        keys = json.loads((self.home / "integration-keys.json").read_text())
+        body = {
+            "routing_key": keys["pagerduty"],
+            "event_action": "trigger",
+            "payload": {"summary": summary, "source": "checkout-1", "severity": "critical"},
+        }
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.env['FIREWATCH_DETECTION_HTTP_PORT']}/v2/enqueue",
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            assert response.status == 202
 
     def mails(self) -> list[str]:
         folder = self.home / "mail" / "new"

@@ -1,6 +1,7 @@
 """Every long-running process of `make run` serves Prometheus metrics on its own port,
 and they are the metrics its kind of process owes (issue 18): curl, as an operator
-would, against the targets `make run` writes for Prometheus."""
+would, against the targets `make run` writes for Prometheus. The counters count: a page
+shows in the paging worker's firewatch_pages_sent_total."""
 
 from __future__ import annotations
 
@@ -92,3 +93,20 @@ def test_curl_on_a_process_metrics_port_shows_its_metrics(
         assert "firewatch_comms_promises" in text
     if process == "relay":
         assert re.search(r'^firewatch_relay_lag_positions\{relay="local-relay"\} \d', text, re.M)
+
+
+def total(text: str, name: str) -> float:
+    """The sum of a metric's samples over its labels (0 when it has none yet)."""
+    pattern = rf"^{re.escape(name)}(?:{{[^}}]*}})? (\S+)$"
+    return sum(float(value) for value in re.findall(pattern, text, re.M))
+
+
+def test_a_page_counts_in_the_paging_workers_pages_sent(platform: LocalPlatform) -> None:
+    # Runs last: the platform is shared, and the tests above expect it untouched.
+    paging = platform.metrics_targets()["paging-worker"]
+    before = total(curl(paging), "firewatch_pages_sent_total")
+    platform.send_alert("Checkout returns 5xx")
+    # The worker counts a delivery before it records PageDelivered: once that is in the
+    # log, the counter has moved.
+    platform.wait_for("PageDelivered")
+    assert total(curl(paging), "firewatch_pages_sent_total") > before

@@ -9,9 +9,7 @@ nobody reads."""
 from __future__ import annotations
 
 import contextlib
-import json
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -35,23 +33,6 @@ def platforms(tmp_path: Path) -> Iterator[tuple[LocalPlatform, LocalPlatform]]:
         yield one, two
 
 
-def send_alert(platform: LocalPlatform, summary: str) -> None:
-    """What a monitoring tool does: a PagerDuty Events v2 trigger over HTTP."""
-    keys = json.loads((platform.home / "integration-keys.json").read_text())
-    body = {
-        "routing_key": keys["pagerduty"],
-        "event_action": "trigger",
-        "payload": {"summary": summary, "source": "checkout-1", "severity": "critical"},
-    }
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{platform.env['FIREWATCH_DETECTION_HTTP_PORT']}/v2/enqueue",
-        data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        assert response.status == 202
-
-
 def parked_messages(queue: str, count: int, timeout: float) -> list[Any]:
     """Consume `count` messages from a parking queue, waiting on the socket."""
     got: list[Any] = []
@@ -72,12 +53,14 @@ def test_two_platforms_with_default_settings_on_one_vhost_keep_to_themselves(
 ) -> None:
     one, two = platforms
     assert one.identity() != two.identity()
+    # Each identity is its fresh log's first event (ADR 0012), before make run's own.
+    assert one.identity().position == two.identity().position == 1
     prefixes = (one.topology().prefix, two.topology().prefix)
     assert prefixes[0] != prefixes[1]
     assert all(prefix.startswith("firewatch-") for prefix in prefixes), prefixes
 
-    send_alert(one, "Checkout returns 5xx on platform one")
-    send_alert(two, "Payments time out on platform two")
+    one.send_alert("Checkout returns 5xx on platform one")
+    two.send_alert("Payments time out on platform two")
     for platform, title in ((one, "Checkout returns 5xx"), (two, "Payments time out")):
         platform.wait_for("PageDelivered")
         (declared,) = platform.events("IncidentDeclared")

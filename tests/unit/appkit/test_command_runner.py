@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from appkit import Aggregate, CommandRunner, EventIds, uncorrelated
+from appkit import Aggregate, CommandRunner, EventIds, acting_with, uncorrelated
 from contracts.domain import InvalidCommandError, NotFoundError, PreconditionFailedError
 from eventlog import (
     AppendResult,
@@ -236,6 +236,40 @@ def test_the_service_hook_says_when_an_event_happened_if_not_when_recorded(
     runner.execute(TALLY, STREAM, add(clock, 1), actor="a")
     runner.execute(TALLY, STREAM, Close(at=clock()), actor="a")
     assert [e.metadata.occurred_at for e in store.read_stream(STREAM)] == [earlier, None]
+
+
+def test_record_appends_at_any_version_with_the_metadata_execute_would_give(
+    runner: CommandRunner, store: SQLiteEventStore, clock: FakeClock
+) -> None:
+    # A counter stream (incident numbers): appended to without being read, its events
+    # get the same metadata as a command's, credential included.
+    runner.execute(TALLY, STREAM, add(clock, 1), actor="setup")
+    event = TallyAdded(amount=1, total=0, added_at=clock())
+    counter = uuid.uuid5(NAMESPACE, "counted/1")
+    with acting_with("ops-token"):
+        first = runner.record(
+            STREAM,
+            [event],
+            actor="alice",
+            event_ids=[counter],
+            causation_id="cmd-7",
+            correlation_id="incident-9",
+        )
+        again = runner.record(STREAM, [event], actor="alice", event_ids=[counter])
+    recorded = store.read_stream(STREAM)[-1]
+    assert (first.current_version, recorded.id) == (1, counter)
+    metadata = recorded.metadata
+    assert (metadata.actor, metadata.causation_id, metadata.correlation_id) == (
+        "alice",
+        "cmd-7",
+        "incident-9",
+    )
+    assert metadata.credential == "ops-token"
+    # The same id again appends nothing and answers with the original version.
+    assert (again.replayed, again.current_version) == (True, 1)
+    assert len(store.read_stream(STREAM)) == 2
+    with pytest.raises(ValueError, match="2 event ids for 1 events"):
+        runner.record(STREAM, [event], actor="a", event_ids=[counter, counter])
 
 
 def test_refusals_surface_unchanged_and_append_nothing(

@@ -54,6 +54,28 @@ def declare(app: IncidentApplication, **overrides: object) -> uuid.UUID:
     return app.declare(**{**fields, **overrides}).incident_id  # type: ignore[arg-type]
 
 
+def test_a_numbers_metadata_is_the_declarations_with_its_cause(
+    app: IncidentApplication, store: SQLiteEventStore
+) -> None:
+    # The number is allocated by the kit (appkit CommandRunner.record), so it carries
+    # the same actor, correlation and causation as the declaration it numbers.
+    declared = app.declare(
+        title="a", severity="P1", services=["web"], declared_by="x", causation_id="alert-7"
+    )
+    number = store.read_stream(NUMBERS_STREAM)[0].metadata
+    declaration = store.read_stream(domain.stream_for(declared.incident_id))[0].metadata
+    assert (number.actor, number.correlation_id, number.causation_id) == (
+        "x",
+        str(declared.incident_id),
+        "alert-7",
+    )
+    assert (number.actor, number.correlation_id, number.causation_id) == (
+        declaration.actor,
+        declaration.correlation_id,
+        declaration.causation_id,
+    )
+
+
 def test_incidents_get_consecutive_human_numbers(app: IncidentApplication) -> None:
     first = app.declare(title="a", severity="P1", services=["web"], declared_by="x")
     second = app.declare(title="b", severity="P3", services=["db"], declared_by="x")

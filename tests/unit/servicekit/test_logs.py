@@ -8,7 +8,10 @@ import io
 import json
 import logging
 import logging.config
+import os
 import socket
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -32,6 +35,7 @@ def restore_logging() -> Iterator[None]:
     for handler in handlers:
         root.addHandler(handler)
     root.setLevel(level)
+    logging.captureWarnings(False)
     structlog.reset_defaults()
     structlog.contextvars.clear_contextvars()
 
@@ -138,3 +142,25 @@ def test_a_taken_metrics_port_is_reported_and_the_process_goes_on(
     (line,) = (json.loads(text) for text in lines(stream))
     assert (line["event"], line["process"]) == ("process.metrics_not_served", "test-api")
     assert "Address already in use" in line["exception"]
+
+
+def test_a_warning_is_one_log_line_in_the_format_not_plain_text_on_stderr() -> None:
+    # In its own process: pytest handles warnings its own way.
+    code = (
+        "import warnings\n"
+        "from servicekit.logs import configure_logging\n"
+        "configure_logging(json=True)\n"
+        "warnings.warn('first line\\nsecond line', UserWarning)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONWARNINGS": "default"},
+        check=True,
+    )
+    (line,) = result.stderr.splitlines()
+    record = json.loads(line)
+    assert (record["logger"], record["level"]) == ("py.warnings", "warning")
+    assert "UserWarning: first line\nsecond line" in record["event"]

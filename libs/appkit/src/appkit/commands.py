@@ -14,6 +14,8 @@ Owns, once for the platform:
   again, at most `max_attempts` times, after which the ConcurrencyError surfaces
   (gRPC: ABORTED);
 - one result type, `CommandResult`;
+- `record`: events no state decides (a counter stream, appended at whatever version it
+  is at), with the same metadata;
 - units of work (`atomically`): several commands, over several streams, decided one
   after the other (each against the state the earlier ones left) and appended in ONE
   transaction with `EventStore.append_many`, each stream with the version it was loaded
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -354,13 +357,12 @@ class CommandRunner:
         call: _Call,
         version: int | None,
     ) -> list[NewEvent]:
-        metadata = EventMetadata(
-            correlation_id=call.correlation_id
+        metadata = _metadata(
+            call.actor,
+            call.causation_id,
+            call.correlation_id
             if call.correlation_id is not None
             else decider.correlation(stream, state),
-            causation_id=call.causation_id,
-            actor=call.actor,
-            credential=current_credential(),
         )
         return [
             self._new_event(event, metadata, call.ids, stream, call.key, version, index)
@@ -426,6 +428,39 @@ class CommandRunner:
             )
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def record(
+        self,
+        stream: str,
+        events: Sequence[DomainEvent],
+        *,
+        actor: str,
+        event_ids: Sequence[uuid.UUID] | None = None,
+        causation_id: str | None = None,
+        correlation_id: str | None = None,
+    ) -> AppendResult:
+        """Append events that no state decides, at whatever version the stream is at
+        (`StreamState.ANY`): a counter stream whose version is the value, like
+        incident's numbering, which must not be read to be appended to. Metadata is
+        filled exactly as `execute` fills it; nothing is loaded, decided or retried.
+
+        - `event_ids`: one per event, from a formula the service kept from before the
+          kit (a retry appends nothing and the answer is the original event's version:
+          the log's idempotent append); random ids without.
+        - Not part of a unit of work (`atomically`): it appends at once.
+        """
+        if event_ids is not None and len(event_ids) != len(events):
+            raise ValueError(f"{len(event_ids)} event ids for {len(events)} events")
+        metadata = _metadata(actor, causation_id, correlation_id)
+        new = [
+            self.events.to_new_event(
+                event,
+                event_id=None if event_ids is None else event_ids[index],
+                metadata=_occurring(metadata, self.occurred_at(event)),
+            )
+            for index, event in enumerate(events)
+        ]
+        return self.store.append(stream, new, StreamState.ANY)
+
     def read(
         self,
         decider: Decider[Any, S],
@@ -447,14 +482,26 @@ class CommandRunner:
         version: int | None,
         index: int,
     ) -> NewEvent:
-        occurred = self.occurred_at(event)
         return self.events.to_new_event(
             event,
             event_id=None if key is None else ids.derive(stream, key, version, index),
-            metadata=metadata
-            if occurred is None
-            else dataclasses.replace(metadata, occurred_at=occurred),
+            metadata=_occurring(metadata, self.occurred_at(event)),
         )
+
+
+def _metadata(actor: str, causation_id: str | None, correlation_id: str | None) -> EventMetadata:
+    """The one way a command's events get their metadata (ADR 0013)."""
+    return EventMetadata(
+        correlation_id=correlation_id,
+        causation_id=causation_id,
+        actor=actor,
+        credential=current_credential(),
+    )
+
+
+def _occurring(metadata: EventMetadata, occurred: datetime | None) -> EventMetadata:
+    """An event's metadata, saying when it happened if the service's hook knows."""
+    return metadata if occurred is None else dataclasses.replace(metadata, occurred_at=occurred)
 
 
 def _replayed(stream: str, key: str, loaded: Loaded[S], ids: EventIds) -> CommandResult[S] | None:

@@ -28,6 +28,14 @@ import structlog
 
 LOG_FORMAT_ENV = "FIREWATCH_LOG_FORMAT"
 
+WORKER_WARNINGS = "ignore:::nameko.cli.commands"
+"""PYTHONWARNINGS for a nameko worker's process. `nameko run` imports eventlet before it
+reads the config whose LOGGING sets this module up, and eventlet warns on import: a
+multi-line plain-text EventletDeprecationWarning (known: the workers run on nameko,
+hence eventlet), printed before any handler exists, so it cannot be routed and would
+break a JSON-lines log on every start. This drops only warnings attributed
+to the nameko module that imports eventlet; every later warning is logged (`formatter`)."""
+
 _SHARED: list[structlog.types.Processor] = [
     structlog.contextvars.merge_contextvars,
     structlog.stdlib.add_log_level,
@@ -48,8 +56,11 @@ def formatter(json: bool | None = None) -> logging.Formatter:
     """The one formatter: renders structlog events and plain `logging` records alike.
 
     Also routes structlog through `logging`, so it is all a process needs: nameko's
-    LOGGING dictConfig builds it with `(): servicekit.logs.formatter`."""
+    LOGGING dictConfig builds it with `(): servicekit.logs.formatter`. Warnings become
+    log records too (logger `py.warnings`), one line each in the same format, instead of
+    multi-line plain text on stderr."""
     _configure_structlog()
+    logging.captureWarnings(True)
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer()
         if wants_json(json)

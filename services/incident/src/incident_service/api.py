@@ -31,10 +31,11 @@ from contracts.domain import InvalidCommandError
 from eventlog import EventFilter, EventStore, RecordedEvent
 from firewatch.incident.v1 import incident_pb2 as pb
 from firewatch.incident.v1 import incident_pb2_grpc as pb_grpc
-from incident_service import domain
+from incident_service import domain, domain_commands
 from incident_service.app import CommandResult, IncidentApplication
 from incident_service.config import IncidentSettings
-from incident_service.domain import Incident, MitigationKind, Severity, Status
+from incident_service.domain import Incident
+from incident_service.domain_commands import MitigationKind, Severity, Status
 from incident_service.projections import IncidentListFilter, IncidentReadModel, timeline
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["IncidentService"].full_name
@@ -90,7 +91,7 @@ class IncidentServicer(pb_grpc.IncidentServiceServicer):
     ) -> pb.AssignCommanderResponse:
         result = self.app.execute(
             _incident(request.incident),
-            domain.AssignCommander,
+            domain_commands.AssignCommander,
             actor=who.name,
             idempotency_key=_key(request),
             commander=request.commander,
@@ -104,7 +105,7 @@ class IncidentServicer(pb_grpc.IncidentServiceServicer):
     ) -> pb.ChangeSeverityResponse:
         result = self.app.execute(
             _incident(request.incident),
-            domain.ChangeSeverity,
+            domain_commands.ChangeSeverity,
             actor=who.name,
             idempotency_key=_key(request),
             severity=known_enum(
@@ -121,7 +122,7 @@ class IncidentServicer(pb_grpc.IncidentServiceServicer):
     ) -> pb.UpdateStatusResponse:
         result = self.app.execute(
             _incident(request.incident),
-            domain.UpdateStatus,
+            domain_commands.UpdateStatus,
             actor=who.name,
             idempotency_key=_key(request),
             status=known_enum(request.status, _STATUS_FROM_PB, "status", "status"),
@@ -136,7 +137,7 @@ class IncidentServicer(pb_grpc.IncidentServiceServicer):
     ) -> pb.AddNoteResponse:
         result = self.app.execute(
             _incident(request.incident),
-            domain.AddNote,
+            domain_commands.AddNote,
             actor=who.name,
             idempotency_key=_key(request),
             text=request.text,
@@ -150,7 +151,7 @@ class IncidentServicer(pb_grpc.IncidentServiceServicer):
     ) -> pb.RecordMitigationResponse:
         result = self.app.execute(
             _incident(request.incident),
-            domain.RecordMitigation,
+            domain_commands.RecordMitigation,
             actor=who.name,
             idempotency_key=_key(request),
             kind=known_enum(request.kind, _KIND_FROM_PB, "kind", "mitigation kind"),
@@ -167,7 +168,7 @@ class IncidentServicer(pb_grpc.IncidentServiceServicer):
     ) -> pb.ResolveIncidentResponse:
         result = self.app.execute(
             _incident(request.incident),
-            domain.Resolve,
+            domain_commands.Resolve,
             actor=who.name,
             idempotency_key=_key(request),
             summary=request.summary,
@@ -181,7 +182,7 @@ class IncidentServicer(pb_grpc.IncidentServiceServicer):
     ) -> pb.ReopenIncidentResponse:
         result = self.app.execute(
             _incident(request.incident),
-            domain.Reopen,
+            domain_commands.Reopen,
             actor=who.name,
             idempotency_key=_key(request),
             reason=request.reason,

@@ -27,17 +27,11 @@ from appkit import Aggregate, CommandRunner, EventIds
 from appkit import CommandResult as KitResult
 from contracts.domain import InvalidCommandError, NotFoundError
 from contracts.events import DomainEvent
-from eventlog import EventMetadata, EventStore, RecordedEvent, StreamState
+from eventlog import EventStore, RecordedEvent
 from eventlog.clock import Clock
 from incident_service import domain
-from incident_service.domain import (
-    EVENTS,
-    Command,
-    DeclareIncident,
-    Incident,
-    IncidentCommand,
-    IncidentNumberAllocated,
-)
+from incident_service.domain import EVENTS, Incident, IncidentNumberAllocated
+from incident_service.domain_commands import Command, DeclareIncident, IncidentCommand
 
 NUMBERS_STREAM = "incidentnumber-all"
 """One event per allocated number: the stream version + 1 is the incident number."""
@@ -128,7 +122,7 @@ class IncidentApplication:
                 key=idempotency_key,
                 causation_id=causation_id,
                 prepare=lambda declare: declare.model_copy(
-                    update={"number": self._allocate_number(incident_id, declared_by)}
+                    update={"number": self._allocate_number(incident_id, declared_by, causation_id)}
                 ),
             )
         )
@@ -207,16 +201,20 @@ class IncidentApplication:
 
     # ------------------------------------------------------------------ internals
 
-    def _allocate_number(self, incident_id: uuid.UUID, actor: str) -> int:
-        # The numbering stream's version is the counter. Appending with ANY is safe:
-        # the store assigns the next version atomically, and the event id derived from
-        # the incident makes a retried declaration get its original number back.
-        event = EVENTS.to_new_event(
-            IncidentNumberAllocated(incident_id=incident_id),
-            event_id=uuid.uuid5(ID_NAMESPACE, f"number/{incident_id}"),
-            metadata=EventMetadata(correlation_id=str(incident_id), actor=actor),
+    def _allocate_number(self, incident_id: uuid.UUID, actor: str, causation_id: str | None) -> int:
+        # The numbering stream's version is the counter, so it is appended to without
+        # being read: the store assigns the next version atomically, and the event id
+        # derived from the incident makes a retried declaration get its original number
+        # back. Its metadata is the declaration's, filled by the kit like every event's.
+        appended = self.runner.record(
+            NUMBERS_STREAM,
+            [IncidentNumberAllocated(incident_id=incident_id)],
+            actor=actor,
+            event_ids=[uuid.uuid5(ID_NAMESPACE, f"number/{incident_id}")],
+            causation_id=causation_id,
+            correlation_id=str(incident_id),
         )
-        return self.store.append(NUMBERS_STREAM, [event], StreamState.ANY).current_version + 1
+        return appended.current_version + 1
 
 
 def _occurred_at(event: DomainEvent) -> datetime | None:

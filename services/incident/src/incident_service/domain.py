@@ -1,4 +1,8 @@
-"""The Incident aggregate: its commands, events, state, decider and domain errors.
+"""The Incident aggregate: its events, state, decider and domain errors.
+
+Its commands and the vocabulary they are written in live in
+`incident_service.domain_commands`; every name there is re-exported here, so callers
+name the aggregate by one module.
 
 Pure: no I/O, no clock, no framework. Time and ids arrive inside commands. Everything
 the incident service knows about an incident is `fold(evolve, initial_state, events)`,
@@ -15,18 +19,55 @@ Rules worth knowing:
 
 from __future__ import annotations
 
-import enum
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from operator import attrgetter
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import Field
 
 from contracts.domain import InvalidCommandError, NotFoundError, PreconditionFailedError
 from contracts.events import DomainEvent, EventRegistry
+from incident_service.domain_commands import (
+    AddNote,
+    AlertRef,
+    AssignCommander,
+    AttachAlert,
+    ChangeSeverity,
+    CloseRootCauseFollowUp,
+    Command,
+    DeclareIncident,
+    IncidentCommand,
+    Instant,
+    LongText,
+    MitigationKind,
+    Person,
+    RecordMitigation,
+    RecordSourceAcknowledged,
+    RecordSourceResolved,
+    Reopen,
+    Resolve,
+    ServiceName,
+    Severity,
+    Status,
+    Text,
+    UpdateStatus,
+)
+
+__all__ = [  # the public names, with those re-exported from domain_commands
+    "ALLOWED_TRANSITIONS", "EVENTS", "INITIAL", "STREAM_CATEGORY", "AddNote", "AlertAttached",
+    "AlertRef", "AssignCommander", "AttachAlert", "ChangeSeverity", "CloseRootCauseFollowUp",
+    "Command", "CommanderAssigned", "DeclareIncident", "Incident", "IncidentCommand",
+    "IncidentDeclared", "IncidentNumberAllocated", "IncidentReopened", "IncidentResolved",
+    "Instant", "LongText", "Mitigation", "MitigationApplied", "MitigationKind", "Person",
+    "RecordMitigation", "RecordSourceAcknowledged", "RecordSourceResolved", "Reopen", "Resolve",
+    "RootCauseFollowUpClosed", "RootCauseFollowUpRequired", "ServiceName", "Severity",
+    "SeverityChanged", "SourceAlertAcknowledged", "SourceAlertsResolved", "Status",
+    "StatusChanged", "Text", "TimelineNoteAdded", "UpdateStatus", "decide", "evolve", "fold",
+    "stream_for",
+]  # fmt: skip
 
 EVENTS = EventRegistry("incident")
 STREAM_CATEGORY = "incident"
@@ -34,30 +75,6 @@ STREAM_CATEGORY = "incident"
 
 def stream_for(incident_id: uuid.UUID) -> str:
     return f"{STREAM_CATEGORY}-{incident_id}"
-
-
-class Severity(enum.StrEnum):
-    P1 = "P1"
-    P2 = "P2"
-    P3 = "P3"
-    P4 = "P4"
-
-
-class Status(enum.StrEnum):
-    INVESTIGATING = "investigating"
-    IDENTIFIED = "identified"
-    MONITORING = "monitoring"
-    RESOLVED = "resolved"
-
-
-class MitigationKind(enum.StrEnum):
-    ROLLBACK = "rollback"
-    RESTART = "restart"
-    FAILOVER = "failover"
-    TRAFFIC_SHIFT = "traffic_shift"
-    FEATURE_FLAG = "feature_flag"
-    RUNBOOK_STEP = "runbook_step"
-    OTHER = "other"
 
 
 # Moving between the working states is free in both directions (a fix that did not
@@ -69,22 +86,6 @@ ALLOWED_TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.MONITORING: frozenset({Status.INVESTIGATING, Status.IDENTIFIED}),
     Status.RESOLVED: frozenset(),
 }
-
-
-def _aware(value: datetime) -> datetime:
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError("must be a timezone-aware timestamp")
-    return value
-
-
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
-Person = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-ServiceName = Annotated[
-    str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z0-9][a-z0-9._-]{0,62}$")
-]
-AlertRef = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
-Instant = Annotated[datetime, AfterValidator(_aware)]
 
 
 # ---------------------------------------------------------------------- events
@@ -219,108 +220,6 @@ class SourceAlertAcknowledged(DomainEvent):
     alert_key: str
     acknowledged_by: str
     acknowledged_at: datetime
-
-
-# ---------------------------------------------------------------------- commands
-
-
-class Command(BaseModel):
-    """Commands are validated on construction; a bad field raises pydantic's error,
-    which adapters turn into InvalidCommandError naming the field."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    at: Instant
-    """When the platform received the command (from the injected clock)."""
-
-
-class DeclareIncident(Command):
-    incident_id: uuid.UUID
-    number: int = Field(ge=1)
-    title: Text
-    severity: Severity
-    services: tuple[ServiceName, ...] = Field(min_length=1, max_length=50)
-    source_alerts: tuple[AlertRef, ...] = Field(default=(), max_length=500)
-    declared_by: Person
-
-
-class AssignCommander(Command):
-    commander: Person
-    assigned_by: Person
-
-
-class ChangeSeverity(Command):
-    severity: Severity
-    reason: LongText
-    changed_by: Person
-
-
-class UpdateStatus(Command):
-    status: Status
-    changed_by: Person
-    note: LongText | None = None
-
-
-class AddNote(Command):
-    text: LongText
-    author: Person
-
-
-class RecordMitigation(Command):
-    kind: MitigationKind
-    description: LongText
-    temporary: bool
-    applied_by: Person
-    applied_at: Instant | None = None
-    """Defaults to `at`; may be earlier, never later."""
-
-
-class Resolve(Command):
-    summary: LongText
-    resolved_by: Person
-
-
-class Reopen(Command):
-    reason: LongText
-    reopened_by: Person
-
-
-class AttachAlert(Command):
-    alert_key: AlertRef
-    summary: Text
-    labels: dict[str, str] = Field(default_factory=dict)
-    source_severity: str | None = None
-
-
-class RecordSourceResolved(Command):
-    group_id: AlertRef
-
-
-class RecordSourceAcknowledged(Command):
-    alert_key: AlertRef
-    acknowledged_by: Person
-
-
-class CloseRootCauseFollowUp(Command):
-    root_cause: str = Field(min_length=1, max_length=5000)
-    closed_by: Person
-    postmortem: str = Field(min_length=1, max_length=200)
-
-
-IncidentCommand = (
-    DeclareIncident
-    | AssignCommander
-    | ChangeSeverity
-    | UpdateStatus
-    | AddNote
-    | RecordMitigation
-    | Resolve
-    | Reopen
-    | AttachAlert
-    | RecordSourceResolved
-    | RecordSourceAcknowledged
-    | CloseRootCauseFollowUp
-)
 
 
 # ---------------------------------------------------------------------- state

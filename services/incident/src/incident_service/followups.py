@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from contracts.domain import InvalidCommandError
 from eventlog import RecordedEvent
-from incident_service import domain
+from incident_service import domain_commands
 from incident_service.app import CommandResult, IncidentApplication
 
 SOURCE_SERVICE = "postmortem"
@@ -56,7 +56,7 @@ class FollowUpReactions:
             ) from None
         return self.app.execute(
             incident_id,
-            domain.CloseRootCauseFollowUp,
+            domain_commands.CloseRootCauseFollowUp,
             actor=published.published_by[:100] or SOURCE_SERVICE,
             idempotency_key=f"postmortem/{event.id}",
             causation_id=str(event.id),

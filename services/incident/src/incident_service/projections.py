@@ -22,7 +22,8 @@ from datetime import datetime
 from contracts.domain import InvalidCommandError
 from eventlog import EventFilter, EventStore, RecordedEvent
 from incident_service import domain
-from incident_service.domain import EVENTS, Incident, Severity, Status
+from incident_service.domain import EVENTS, Incident
+from incident_service.domain_commands import Severity, Status
 
 log = logging.getLogger(__name__)
 

@@ -25,9 +25,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from contracts.domain import InvalidCommandError
 from eventlog import RecordedEvent
-from incident_service import domain
+from incident_service import domain_commands
 from incident_service.app import CommandResult, IncidentApplication
-from incident_service.domain import Severity
+from incident_service.domain_commands import Severity
 
 SOURCE_SERVICE = "detection"
 ACTOR = "detection"
@@ -101,7 +101,7 @@ class AlertReactions:
                 return self._execute(
                     event,
                     added.group_id,
-                    domain.AttachAlert,
+                    domain_commands.AttachAlert,
                     alert_key=added.alert_key,
                     summary=added.summary[:200],
                     labels=added.labels,
@@ -112,7 +112,7 @@ class AlertReactions:
                 return self._execute(
                     event,
                     resolved.group_id,
-                    domain.RecordSourceResolved,
+                    domain_commands.RecordSourceResolved,
                     group_id=resolved.group_id,
                 )
             if event.type == "AlertGroupAcknowledged":
@@ -120,7 +120,7 @@ class AlertReactions:
                 return self._execute(
                     event,
                     acked.group_id,
-                    domain.RecordSourceAcknowledged,
+                    domain_commands.RecordSourceAcknowledged,
                     alert_key=acked.alert_key,
                     acknowledged_by=acked.acknowledged_by[:100],
                 )
@@ -143,7 +143,11 @@ class AlertReactions:
         )
 
     def _execute(
-        self, event: RecordedEvent, group: str, command: type[domain.Command], **fields: object
+        self,
+        event: RecordedEvent,
+        group: str,
+        command: type[domain_commands.Command],
+        **fields: object,
     ) -> CommandResult:
         incident_id: uuid.UUID = IncidentApplication.incident_id_for_key(group_key(group))
         return self.app.execute(

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from contracts.domain import InvalidCommandError, PreconditionFailedError
 from eventlog import RecordedEvent
-from incident_service import domain
+from incident_service import domain_commands
 from incident_service.app import CommandResult, IncidentApplication
 
 log = logging.getLogger(__name__)
@@ -62,11 +62,11 @@ class RunbookStepReactions:
         try:
             return self.app.execute(
                 marked.incident_id,
-                domain.RecordMitigation,
+                domain_commands.RecordMitigation,
                 actor=marked.marked_by[:100] or SOURCE_SERVICE,
                 idempotency_key=f"runbooks/{event.id}",
                 causation_id=str(event.id),
-                kind=domain.MitigationKind.RUNBOOK_STEP,
+                kind=domain_commands.MitigationKind.RUNBOOK_STEP,
                 description=(
                     f"{marked.mitigation.description} "
                     f"(runbook {marked.runbook_id}, step {marked.step_id})"

@@ -18,7 +18,7 @@ from nameko.extensions import DependencyProvider
 
 from eventlog import RecordedEvent, open_store
 from eventlog.clock import system_clock
-from incident_service import domain, followups, reactions, runbook_steps
+from incident_service import domain_commands, followups, reactions, runbook_steps
 from incident_service.app import CommandResult, IncidentApplication
 from servicekit.consumer import reliable_handler
 from servicekit.rpc import rpc
@@ -127,7 +127,7 @@ class IncidentWorker:
         return _result(
             self.app.execute(
                 incident,
-                domain.AddNote,
+                domain_commands.AddNote,
                 actor=author,
                 idempotency_key=idempotency_key,
                 text=text,

@@ -17,7 +17,7 @@ from typing import Any
 from appkit.rendering import AsOfLog, Renderers
 from eventlog import RecordedEvent
 from firewatch.oncall.v1 import oncall_pb2 as pb
-from paging_service import api
+from paging_service import api_messages
 from paging_service import escalation as esc
 from paging_service import page as pg
 from paging_service import policy as pol
@@ -34,29 +34,31 @@ def render_schedule(
     stream: str, events: Sequence[RecordedEvent], log: AsOfLog
 ) -> pb.Schedule | None:
     state: sch.Schedule = _folded(sch.fold, events)
-    return api.schedule_message(state) if state.created else None
+    return api_messages.schedule_message(state) if state.created else None
 
 
 def render_policy(stream: str, events: Sequence[RecordedEvent], log: AsOfLog) -> pb.Policy | None:
     state: pol.Policy = _folded(pol.fold, events)
-    return api.policy_message(state) if state.created else None
+    return api_messages.policy_message(state) if state.created else None
 
 
 def render_escalation(
     stream: str, events: Sequence[RecordedEvent], log: AsOfLog
 ) -> pb.Escalation | None:
     state: esc.Escalation = _folded(esc.fold, events)
-    return None if state.status is esc.Status.NOT_STARTED else api.escalation_message(state)
+    if state.status is esc.Status.NOT_STARTED:
+        return None
+    return api_messages.escalation_message(state)
 
 
 def render_page(stream: str, events: Sequence[RecordedEvent], log: AsOfLog) -> pb.Page | None:
     state: pg.Page = _folded(pg.fold, events)
-    return None if state.status is pg.Status.NONE else api.page_message(state)
+    return None if state.status is pg.Status.NONE else api_messages.page_message(state)
 
 
 def render_user(stream: str, events: Sequence[RecordedEvent], log: AsOfLog) -> pb.User | None:
     state: usr.User = _folded(usr.fold, events)
-    return api.user_message(state) if state.registered else None
+    return api_messages.user_message(state) if state.registered else None
 
 
 RENDERERS = Renderers(
