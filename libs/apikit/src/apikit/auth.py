@@ -395,10 +395,3 @@ def rotate_in_file(
         )
         entries.append(current)
     return Rotation(token, previous, current)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """`firewatch-token`; kept here for callers of the old entry point."""
-    from apikit.tokens import main as tokens_main
-
-    return tokens_main(argv)
