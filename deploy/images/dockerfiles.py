@@ -70,6 +70,15 @@ class Image:
         return next(p for p in self.processes if p.name == self.default)
 
 
+# The same filter as servicekit.logs.WORKER_WARNINGS (tests/deploy checks they agree;
+# this script runs without the repository's packages installed).
+WORKER_WARNINGS = "ignore:::nameko.cli.commands"
+
+
+def _runs_nameko(image: Image) -> bool:
+    return any(p.command[0] == "nameko" for p in image.processes)
+
+
 def _worker(service: str, package: str, summary: str) -> Process:
     return Process(
         f"{service}-worker",
@@ -384,6 +393,9 @@ def render(image: Image, root: Path = ROOT) -> str:
     env = [
         ("FIREWATCH_STORE_URL", "sqlite:////data/eventlog.db"),
         *image.env,
+        # `nameko run` imports eventlet, which prints a plain-text warning before any
+        # logging is set up; dropping it keeps a worker's log JSON from its first line.
+        *((("PYTHONWARNINGS", WORKER_WARNINGS),) if _runs_nameko(image) else ()),
         ("FIREWATCH_HEALTHCHECK", image.default_process.healthcheck_target()),
     ]
     lines.append("ENV " + " \\\n    ".join(f"{key}={value}" for key, value in env))

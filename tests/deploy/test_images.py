@@ -132,6 +132,22 @@ def test_image_runs_as_non_root_with_a_health_check_and_documents_its_processes(
 
 
 @pytest.mark.parametrize("image", IMAGES, ids=_ids)
+def test_an_image_with_a_nameko_worker_drops_eventlets_start_up_warning(image: Any) -> None:
+    """`nameko run` prints eventlet's plain-text warning before logging is configured;
+    the filter keeps a worker's log JSON lines from the first one (servicekit.logs)."""
+    from servicekit.logs import WORKER_WARNINGS
+
+    assert dockerfiles.WORKER_WARNINGS == WORKER_WARNINGS
+    runs_nameko = any(p.command[0] == "nameko" for p in image.processes)
+    env = " ".join(
+        rest
+        for keyword, rest in parse(dockerfiles.dockerfile_path(image)).instructions
+        if keyword == "ENV"
+    )
+    assert (f"PYTHONWARNINGS={WORKER_WARNINGS}" in env) == runs_nameko
+
+
+@pytest.mark.parametrize("image", IMAGES, ids=_ids)
 def test_every_process_command_is_an_entry_point_the_image_installs(image: Any) -> None:
     service: str = image.service
     folders = dockerfiles.closure(service, image.extras)
