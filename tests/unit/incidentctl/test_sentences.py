@@ -190,6 +190,20 @@ def test_missing_or_oddly_typed_fields_never_break_a_sentence(event_type: str) -
         ),
         ("IncidentNumberAllocated", {"incident_id": "x"}, "number INC-4 allocated"),
         (
+            "PostmortemPublished",
+            {"root_cause": "a pool too small.", "closes_root_cause_follow_up": True},
+            "postmortem published, root cause: a pool too small; closes the root-cause follow-up",
+        ),
+        (
+            "PostmortemPublished",
+            {
+                "root_cause": "a pool too small",
+                "closes_root_cause_follow_up": True,
+                "reconfirms": True,
+            },
+            "root cause re-confirmed: a pool too small; closes the root-cause follow-up",
+        ),
+        (
             "AlertTriggered",
             {
                 "severity": "critical",

@@ -808,6 +808,12 @@ def _owner_assigned(d: Fields) -> str:
 
 
 def _published(d: Fields) -> str:
+    if d.flag("reconfirms"):
+        # Not a second publication: the root cause amended after the incident came back.
+        text = _with("root cause re-confirmed", d.text("root_cause").rstrip("."), ": ")
+        return text + (
+            "; closes the root-cause follow-up" if d.flag("closes_root_cause_follow_up") else ""
+        )
     text = _with("postmortem published", d.text("root_cause").rstrip("."), ", root cause: ")
     if d.flag("closes_root_cause_follow_up"):
         text += "; closes the root-cause follow-up"
