@@ -15,6 +15,9 @@ Environment:
   COMMS_SENDER                   this worker's slot (default comms-<host name>; one running
                                  process per slot, e.g. a StatefulSet pod name)
   COMMS_OUTCOME_TIMEOUT_SECONDS  an attempt with no outcome by then is resent, labelled
+  COMMS_RETRY_HOURS              how long a failing destination is retried (default 6)
+  COMMS_RETRY_CAP_SECONDS        the longest wait between two tries (default 600; the
+                                 backoff is 10 s x 3^n up to it, ADR 0036)
   STATUSPAGE_HOST / _PORT        the status page (default 127.0.0.1:8090)
   STATUSPAGE_URL                 its public URL (links in emails and feeds)
   STATUSPAGE_SUBSCRIBE_PER_MINUTE  public subscribe requests per client address (default 5)
