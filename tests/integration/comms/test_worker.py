@@ -47,9 +47,17 @@ CONFIG = ROOT / "services" / "comms" / "config.yaml"
 WAIT = 30.0
 
 
+# The crash test also opens a Slack-compatible war room, so the unknown-outcome rule is
+# shown for every destination kind; the other tests keep one webhook and one email.
+WITH_SLACK_WAR_ROOM = {"test_a_killed_worker_loses_no_message_and_every_repeat_is_labelled"}
+
+
 @pytest.fixture
 def surroundings(
-    tmp_path: Path, smtp_server: tuple[str, int, Mailbox], http_receiver: HttpReceiver
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    smtp_server: tuple[str, int, Mailbox],
+    http_receiver: HttpReceiver,
 ) -> Iterator[dict[str, Any]]:
     prefix = f"t{uuid.uuid4().hex[:10]}"
     topology = Topology(prefix)
@@ -74,7 +82,12 @@ def surroundings(
     channels.write_text(
         "war_room:\n"
         f"  - {{channel_id: war, kind: webhook, address: '{http_receiver.url('/war')}'}}\n"
-        "stakeholder:\n"
+        + (
+            f"  - {{channel_id: chat, kind: slack, address: '{http_receiver.url('/chat')}'}}\n"
+            if request.node.originalname in WITH_SLACK_WAR_ROOM
+            else ""
+        )
+        + "stakeholder:\n"
         "  - {channel_id: execs, kind: email, address: execs@example.com}\n",
         encoding="utf-8",
     )
@@ -207,22 +220,31 @@ def test_a_killed_worker_loses_no_message_and_every_repeat_is_labelled(
     emails = mailbox.wait_for(1)
     for message in emails:
         mailbox.claim(lambda m, message=message: m is message)  # type: ignore[misc]
-    posts = surroundings["http"].wait_for(1)
-    for post in posts:
+    every_post = surroundings["http"].wait_for(2)
+    for post in every_post:
         surroundings["http"].claim(lambda r, post=post: r is post)  # type: ignore[misc]
+    posts = [p for p in every_post if p.path == "/war"]  # the signed JSON webhook
+    chats = [p for p in every_post if p.path == "/chat"]  # the Slack-compatible one
 
     # Email: at most one unlabelled copy, every other copy labelled with the same id.
     assert 1 <= len(emails) <= 2
     assert sum("(possible repeat)" not in m["Subject"] for m in emails) <= 1
     assert len({m["Message-ID"] for m in emails}) == 1
+    assert 1 <= len(posts) <= 2
     assert sum(not p.json()["possible_repeat"] for p in posts) <= 1
     assert len({p.headers["Idempotency-Key"] for p in posts}) == 1
     assert all(p.headers["X-Firewatch-Signature"].startswith("sha256=") for p in posts)
+    # Slack: the same rule, the label in the message text people read.
+    assert 1 <= len(chats) <= 2
+    assert sum("(possible repeat)" not in c.json()["text"] for c in chats) <= 1
+    assert len({c.headers["Idempotency-Key"] for c in chats}) == 1
     if point == "comms.attempt-recorded":
-        # Nothing had left, but the platform cannot know it: one copy, labelled.
+        # Nothing had left, but the platform cannot know it: one copy each, labelled.
         assert len(emails) == 1
         assert "(possible repeat)" in emails[0]["Subject"]
         assert len(posts) == 1
+        assert len(chats) == 1
+        assert "(possible repeat)" in chats[0].json()["text"]
 
 
 @pytest.mark.parametrize("point", ["comms.attempt-recorded", "comms.sent"])
