@@ -47,14 +47,7 @@ class Rig:
         deliveries = self.app.tick()
         for d in deliveries:
             outcome = self.courier.send(d, incident_context(self.app, d.incident_id))
-            self.app.record_delivery_outcome(
-                d.page_id,
-                d.method_id,
-                d.attempt,
-                delivered=outcome.delivered,
-                reason=outcome.reason,
-                permanent=outcome.permanent,
-            )
+            self.app.report(d, outcome)
         return len(deliveries)
 
 

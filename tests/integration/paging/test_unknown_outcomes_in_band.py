@@ -11,7 +11,7 @@ import uuid
 import pytest
 
 from eventlog import FakeClock
-from notify import DeliveryOutcome, EmailChannel, WebhookChannel
+from notify import EmailChannel, WebhookChannel
 from paging_service.app import Delivery, PagingApplication
 from paging_service.delivery import Courier, IncidentContext
 from paging_service.user import ContactKind
@@ -34,18 +34,6 @@ def _page_alice(app: PagingApplication, method: dict[str, str]) -> Delivery:
     return first
 
 
-def _report(app: PagingApplication, delivery: Delivery, outcome: DeliveryOutcome) -> None:
-    app.record_delivery_outcome(
-        delivery.page_id,
-        delivery.method_id,
-        delivery.attempt,
-        delivered=outcome.delivered,
-        reason=outcome.reason,
-        permanent=outcome.permanent,
-        unknown=outcome.unknown,
-    )
-
-
 @pytest.mark.parametrize("script", ["HOLD", "DROP"])
 def test_an_unanswered_webhook_page_is_sent_again_at_once_labelled_with_the_first_key(
     app: PagingApplication, clock: FakeClock, http_receiver: HttpReceiver, script: str
@@ -56,14 +44,14 @@ def test_an_unanswered_webhook_page_is_sent_again_at_once_labelled_with_the_firs
     http_receiver.statuses.append(script)
     outcome = courier.send(first, CONTEXT)
     assert outcome.kind == "unknown", outcome
-    _report(app, first, outcome)
+    app.report(first, outcome)
     http_receiver.release.set()
     [again] = app.tick()  # no clock advance: a page that may be lost goes again now
     assert (again.method_id, again.attempt, again.possible_repeat) == ("hook", 2, True)
     assert again.idempotency_key == first.attempt_event_id
     outcome = courier.send(again, CONTEXT)
     assert outcome.delivered, outcome
-    _report(app, again, outcome)
+    app.report(again, outcome)
     assert app.get_page(first.page_id).delivered
     copies = [http_receiver.claim(lambda r: r.path == "/alice") for _ in range(2)]
     assert len({r.headers["Idempotency-Key"] for r in copies}) == 1
@@ -81,12 +69,12 @@ def test_a_mail_server_that_answers_data_too_late_gets_the_page_again_labelled(
         mailbox.replies.append("SLOW 1.5")
         outcome = courier.send(first, CONTEXT)
         assert outcome.kind == "unknown", outcome
-        _report(app, first, outcome)
+        app.report(first, outcome)
         [again] = app.tick()
         assert (again.method_id, again.attempt, again.possible_repeat) == ("email", 2, True)
         outcome = courier.send(again, CONTEXT)
         assert outcome.delivered, outcome
-        _report(app, again, outcome)
+        app.report(again, outcome)
     finally:
         channel.close()
     mailbox.wait_for(2)

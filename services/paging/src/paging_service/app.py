@@ -18,8 +18,8 @@ Call sequence for the worker and the delivery adapters
    returns the deliveries it has just *recorded* (PageDeliveryAttempted).
 3. For each ``Delivery``: send exactly that message through ``delivery.kind`` to
    ``delivery.address`` (include ``delivery.ack_url`` when set), then report
-   ``app.record_delivery_outcome(delivery.page_id, delivery.method_id,
-   delivery.attempt, delivered=..., reason=..., permanent=...)``. A temporary failure
+   ``app.report(delivery, outcome)`` with notify's ``DeliveryOutcome`` (or
+   ``app.record_delivery_outcome`` field by field). A temporary failure
    schedules a retry with backoff; a permanent one fails over to the next contact method
    at once (call ``tick()`` again to pick it up). Never resend a Delivery yourself: one
    returned by ``tick()`` is handed out once; if the process dies before reporting, the
@@ -56,6 +56,7 @@ from functools import partial
 from appkit import CommandResult, CommandRunner
 from eventlog import EventStore
 from eventlog.clock import Clock
+from notify import DeliveryOutcome
 from paging_service import page as pg
 from paging_service import sender as snd
 from paging_service.aggregates import EVENT_IDS
@@ -181,6 +182,21 @@ class PagingApplication:
         self.record_delivery_outcome = partial(
             escalations.record_delivery_outcome, actor=scheduler.actor
         )
+
+        def report(delivery: Delivery, outcome: DeliveryOutcome) -> CommandResult[pg.Page]:
+            # One place turns notify's outcome into the page's: a caller that spelled
+            # out the fields could drop `unknown` and turn a labelled resend into a retry.
+            return self.record_delivery_outcome(
+                delivery.page_id,
+                delivery.method_id,
+                delivery.attempt,
+                delivered=outcome.delivered,
+                reason=outcome.reason,
+                permanent=outcome.permanent,
+                unknown=outcome.unknown,
+            )
+
+        self.report = report
         self.get_escalation = escalations.get_escalation
         self.list_pages = escalations.list_pages
         self.get_page = escalations.get_page

@@ -203,15 +203,7 @@ class Pager:
                 permanent = "true" if outcome.permanent else "false"
                 metrics.PAGES_FAILED.labels(delivery.kind.value, permanent).inc()
             with self.lock:
-                self.app.record_delivery_outcome(
-                    delivery.page_id,
-                    delivery.method_id,
-                    delivery.attempt,
-                    delivered=outcome.delivered,
-                    reason=outcome.reason,
-                    permanent=outcome.permanent,
-                    unknown=outcome.unknown,
-                )
+                self.app.report(delivery, outcome)
             if outcome.permanent or outcome.unknown:
                 # Fail over (or send the labelled repeat) now, not at the next tick.
                 self.tick()
