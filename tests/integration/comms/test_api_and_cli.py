@@ -19,6 +19,7 @@ from comms_service.app import CommsApplication
 from firewatch.comms.v1 import comms_pb2 as pb
 from firewatch.comms.v1 import comms_pb2_grpc as pb_grpc
 from incidentctl.main import app as cli_app
+from notify import DeliveryOutcome
 from tests.unit.comms.conftest import declare
 
 CLEAN = {
@@ -98,7 +99,9 @@ def test_the_commander_posts_an_update_from_the_cli_with_its_promise(
     assert {c["open"] for c in shown["channels"]} == {"pending"}
     # The war room's opening message fails once (the receiver is down): shown, retried.
     war = next(s for s in app.tick() if s.target.target_id == "war_room.war")
-    app.record_outcomes(war.dispatch_id, [("war_room.war", 1, False, "HTTP 503", False)])
+    app.record_outcomes(
+        war.dispatch_id, [("war_room.war", 1, DeliveryOutcome(False, False, "HTTP 503"))]
+    )
     shown = json.loads(cli(api, "comms", "show", "INC-1", "--json").output)
     assert {c["address"]: c["open"] for c in shown["channels"]}[war.target.address] == (
         "retrying: HTTP 503"

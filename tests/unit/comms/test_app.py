@@ -14,14 +14,15 @@ from comms_service.app import CommsApplication, Send
 from contracts.domain import InvalidCommandError
 from eventlog import FakeClock
 from eventlog.sqlite import SQLiteEventStore
+from notify import DeliveryOutcome
 from tests.unit.comms.conftest import INCIDENT, ROUTING, T0, declare
 
 
 def deliver_all(app: CommsApplication, sends: list[Send], ok: bool = True) -> None:
-    by_dispatch: dict[uuid.UUID, list[tuple[str, int, bool, str, bool]]] = {}
+    by_dispatch: dict[uuid.UUID, list[tuple[str, int, DeliveryOutcome]]] = {}
     for s in sends:
         by_dispatch.setdefault(s.dispatch_id, []).append(
-            (s.target.target_id, s.attempt, ok, "", False)
+            (s.target.target_id, s.attempt, DeliveryOutcome(ok, False, ""))
         )
     for dispatch_id, outcomes in by_dispatch.items():
         app.record_outcomes(dispatch_id, outcomes)
@@ -112,7 +113,9 @@ def test_a_temporary_failure_is_delivered_later_never_twice(
     declare(app)
     sends = app.tick()
     war = next(s for s in sends if s.target.target_id == "war_room.war")
-    app.record_outcomes(war.dispatch_id, [(war.target.target_id, 1, False, "HTTP 503", False)])
+    app.record_outcomes(
+        war.dispatch_id, [(war.target.target_id, 1, DeliveryOutcome(False, False, "HTTP 503"))]
+    )
     assert app.tick() == []
     clock.advance(timedelta(seconds=10))
     again = app.tick()
@@ -130,7 +133,9 @@ def test_a_stakeholder_channel_down_for_ten_minutes_still_gets_the_update_later(
     sent = {s.target.target_id: s for s in app.tick()}
     stake = sent.pop("stakeholder.stake")
     for other in sent.values():
-        app.record_outcomes(other.dispatch_id, [(other.target.target_id, 1, True, "", False)])
+        app.record_outcomes(
+            other.dispatch_id, [(other.target.target_id, 1, DeliveryOutcome(True, False, ""))]
+        )
     down_until = T0 + timedelta(minutes=10)
     attempts = []
     send = stake
@@ -138,7 +143,8 @@ def test_a_stakeholder_channel_down_for_ten_minutes_still_gets_the_update_later(
         attempts.append((send.attempt, send.possible_repeat, clock() - T0))
         up = clock() >= down_until
         app.record_outcomes(
-            send.dispatch_id, [(send.target.target_id, send.attempt, up, "SMTP 421", False)]
+            send.dispatch_id,
+            [(send.target.target_id, send.attempt, DeliveryOutcome(up, False, "SMTP 421"))],
         )
         if up:
             break
@@ -182,7 +188,11 @@ def test_an_unknown_outcome_is_resent_labelled_with_the_first_key_never_failed(
     app.start_sender()
     declare(app)
     war = next(s for s in app.tick() if s.target.target_id == "war_room.war")
-    unknown = (war.target.target_id, 1, False, "read timed out", False, True)
+    unknown = (
+        war.target.target_id,
+        1,
+        DeliveryOutcome(False, False, "read timed out", unknown=True),
+    )
     app.record_outcomes(war.dispatch_id, [unknown])
     state = app.dispatch(war.dispatch_id).targets["war_room.war"]
     assert (state.status, state.repeat_of) == (dsp.TargetStatus.PENDING, 1)
@@ -194,7 +204,9 @@ def test_an_unknown_outcome_is_resent_labelled_with_the_first_key_never_failed(
     assert second.idempotency_key == war.idempotency_key
     # A known failure after it still leaves the first copy possibly delivered: the
     # next attempt stays labelled with the first key.
-    app.record_outcomes(war.dispatch_id, [(war.target.target_id, 2, False, "HTTP 503", False)])
+    app.record_outcomes(
+        war.dispatch_id, [(war.target.target_id, 2, DeliveryOutcome(False, False, "HTTP 503"))]
+    )
     clock.advance(timedelta(seconds=30))
     (third,) = app.tick()
     assert (third.attempt, third.possible_repeat) == (3, True)
@@ -210,7 +222,14 @@ def test_unknown_outcomes_until_the_last_attempt_give_the_target_up_saying_so(
     war = next(s for s in app.tick() if s.target.target_id == "war_room.war")
     for attempt in (1, 2):
         app.record_outcomes(
-            war.dispatch_id, [(war.target.target_id, attempt, False, "timed out", False, True)]
+            war.dispatch_id,
+            [
+                (
+                    war.target.target_id,
+                    attempt,
+                    DeliveryOutcome(False, False, "timed out", unknown=True),
+                )
+            ],
         )
         clock.advance(timedelta(seconds=10))
         sends = [s for s in app.tick() if s.target.target_id == "war_room.war"]

@@ -11,9 +11,10 @@ rebuilt as of the instant, because the answers combine streams:
 - the status page (`statuspage-main`) as ListComponents' response, each component's
   status as the incidents and changes recorded by then set it.
 Dispatches, subscribers and sender slots have no API message of their own and are not
-rendered here. Dispatches fold with the default retry policy: in a deployment that
-changed `max_attempts`, a last attempt whose outcome went unconfirmed may be counted
-as pending here where the live API counted it failed (or the reverse). Never appends.
+rendered here. Dispatches fold with the default retry policy; since ADR 0036 the
+decision to give up on an unconfirmed attempt is recorded in the event
+(`DeliveriesUnconfirmed.given_up`), so only events written before it can fold
+differently in a deployment that changed the policy. Never appends.
 """
 
 from __future__ import annotations

@@ -57,32 +57,20 @@ class Send:
     """Structured facts for machine receivers (a component update's statuses)."""
 
 
-OutcomeReport = (
-    tuple[str, int, DeliveryOutcome]
-    | tuple[str, int, bool, str, bool]
-    | tuple[str, int, bool, str, bool, bool]
-)
+OutcomeReport = tuple[str, int, DeliveryOutcome]
+"""(target_id, attempt, notify's outcome) of one send: the outcome whole, so an unknown
+one cannot be dropped on the way to the ledger."""
 
 
 def _outcome(report: OutcomeReport) -> dsp.Outcome:
-    if len(report) == 3:
-        target_id, attempt, outcome = report
-        return dsp.Outcome(
-            target_id=target_id,
-            attempt=attempt,
-            delivered=outcome.delivered,
-            reason=outcome.reason[:500],
-            permanent=outcome.permanent,
-            unknown=outcome.unknown,
-        )
-    target_id, attempt, delivered, reason, permanent, *rest = report
+    target_id, attempt, outcome = report
     return dsp.Outcome(
         target_id=target_id,
         attempt=attempt,
-        delivered=delivered,
-        reason=reason[:500],
-        permanent=permanent,
-        unknown=bool(rest and rest[0]),
+        delivered=outcome.delivered,
+        reason=outcome.reason[:500],
+        permanent=outcome.permanent,
+        unknown=outcome.unknown,
     )
 
 
@@ -306,9 +294,7 @@ class Scheduler:
     def record_outcomes(
         self, dispatch_id: uuid.UUID, outcomes: Sequence[OutcomeReport]
     ) -> CommandResult[Any]:
-        """For each send made: (target_id, attempt, notify's DeliveryOutcome), which
-        cannot drop an unknown outcome, or the older flat (target_id, attempt,
-        delivered, reason, permanent[, unknown])."""
+        """For each send made: (target_id, attempt, notify's DeliveryOutcome)."""
         command = dsp.RecordOutcomes(
             at=self.runtime.clock(), outcomes=tuple(_outcome(o) for o in outcomes)
         )
